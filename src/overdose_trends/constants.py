@@ -80,15 +80,30 @@ AREA_LEVELS = MappingProxyType(
 #: PHE/OHID (PHEindicatormethods ``esp2013``). Lower age of each band.
 ESP2013_BAND_STARTS = (0, 5, 10, 15, 20, 25, 30, 35, 40, 45, 50, 55, 60, 65, 70, 75, 80, 85, 90)
 #: Band labels matching ESP2013_BAND_STARTS.
-ESP2013_BANDS = tuple(
-    f"{a}-{a + 4}" if a < 90 else "90+" for a in ESP2013_BAND_STARTS
-)
+ESP2013_BANDS = tuple(f"{a}-{a + 4}" if a < 90 else "90+" for a in ESP2013_BAND_STARTS)
 #: Weights (per 100,000 standard population) for the 19 bands. Source: Eurostat (2013)
 #: "Revision of the European Standard Population: report of Eurostat's task force",
 #: Luxembourg, table 3.4; the same values as PHEindicatormethods::esp2013.
 ESP2013_WEIGHTS = (
-    5000, 5500, 5500, 5500, 6000, 6000, 6500, 7000, 7000,
-    7000, 7000, 6500, 6000, 5500, 5000, 4000, 2500, 1500, 1000,
+    5000,
+    5500,
+    5500,
+    5500,
+    6000,
+    6000,
+    6500,
+    7000,
+    7000,
+    7000,
+    7000,
+    6500,
+    6000,
+    5500,
+    5000,
+    4000,
+    2500,
+    1500,
+    1000,
 )
 #: 20-band form: the first band split into under 1 (1,000) and 1-4 (4,000).
 ESP2013_BAND_STARTS_20 = (0, 1, *ESP2013_BAND_STARTS[1:])

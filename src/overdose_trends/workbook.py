@@ -78,7 +78,9 @@ class Workbook:
             try:
                 grid = self._book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
             except Exception as exc:  # calamine raises its own error types
-                raise DataFormatError(f"cannot read sheet: {exc}", file=self.name, sheet=sheet) from exc
+                raise DataFormatError(
+                    f"cannot read sheet: {exc}", file=self.name, sheet=sheet
+                ) from exc
             self._cache[sheet] = grid
         return self._cache[sheet]
 
@@ -123,15 +125,16 @@ def open_workbook(source: Source) -> Workbook:
         fmt = "xlsx"
     else:
         raise DataFormatError(
-            "not an Excel workbook (expected .xls or .xlsx content; "
-            f"first bytes {data[:8]!r})",
+            f"not an Excel workbook (expected .xls or .xlsx content; first bytes {data[:8]!r})",
             file=name,
         )
     try:
         book = CalamineWorkbook.from_filelike(io.BytesIO(data))
         sheets = list(book.sheet_names)
     except Exception as exc:
-        raise DataFormatError(f"cannot open workbook (truncated or corrupt?): {exc}", file=name) from exc
+        raise DataFormatError(
+            f"cannot open workbook (truncated or corrupt?): {exc}", file=name
+        ) from exc
     return Workbook(name=name, format=fmt, _book=book, sheet_names=sheets)
 
 
@@ -238,14 +241,18 @@ def parse_number(value: Any) -> Cell:
         return Cell(None, MARKERS[key])
     m = _EMBEDDED_MARKER_RE.match(text)
     if m:
-        return Cell(float(m.group(1).replace(",", "")), MARKERS.get(m.group(2).lower(), "unreliable"))
+        return Cell(
+            float(m.group(1).replace(",", "")), MARKERS.get(m.group(2).lower(), "unreliable")
+        )
     try:
         return Cell(float(text.replace(",", "")), None)
     except ValueError:
         raise ValueError(f"expected a number or an ONS marker, found {text!r}") from None
 
 
-def first_row_matching(rows: Sequence[Sequence[Any]], predicate, start: int = 0, stop: int | None = None) -> int | None:
+def first_row_matching(
+    rows: Sequence[Sequence[Any]], predicate, start: int = 0, stop: int | None = None
+) -> int | None:
     """Index of the first row (from ``start``) whose cleaned cells satisfy ``predicate``."""
     stop = len(rows) if stop is None else min(stop, len(rows))
     for i in range(start, stop):
