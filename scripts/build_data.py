@@ -1,0 +1,41 @@
+"""Rebuild the compact extracts in data/ from the original ONS files.
+
+The originals are public (Open Government Licence v3.0) but large; this script
+keeps the provenance of every shipped number reproducible::
+
+    python scripts/build_data.py --shared ../shared/data
+
+It reads the files with overdose_trends' own loaders and writes tidy CSVs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import warnings
+from pathlib import Path
+
+from overdose_trends.ons import read_local_authority
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--shared", type=Path, default=ROOT.parent / "shared" / "data")
+    ap.add_argument("--out", type=Path, default=ROOT / "data")
+    args = ap.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        la = read_local_authority(args.shared / "ons" / "2019localauthorities1.xls")
+    for w in caught:
+        print(f"note: {w.message}")
+    # the workbook's file name is a local path: keep only provenance inside the workbook
+    la.to_csv(args.out / "ons_la_drug_deaths_2019.csv.gz", index=False,
+              compression={"method": "gzip", "mtime": 0})
+    print(f"wrote {len(la)} rows to ons_la_drug_deaths_2019.csv.gz")
+
+
+if __name__ == "__main__":
+    main()

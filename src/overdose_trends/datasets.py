@@ -1,0 +1,86 @@
+"""The compact, cited data extracts shipped in the repository's ``data/`` folder.
+
+These let the report command, notebooks and examples run offline. They are
+tidy extracts of real ONS publications (Open Government Licence v3.0), made
+by ``scripts/build_data.py`` with this package's own loaders; see
+``data/README.md`` for sources and columns.
+
+The folder is found from the environment variable ``OVERDOSE_TRENDS_DATA``,
+else the ``data/`` folder of the source checkout.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from overdose_trends.ons import COLUMNS as LA_COLUMNS
+
+__all__ = ["data_dir", "la_deaths"]
+
+LA_DEATHS_FILE = "ons_la_drug_deaths_2019.csv.gz"
+
+_LA_DTYPES = {
+    "area_code": "str",
+    "area_name": "str",
+    "area_level": "str",
+    "measure": "str",
+    "sex": "str",
+    "period_start": "int64",
+    "period_end": "int64",
+    "deaths": "Int64",
+    "rate": "float64",
+    "lcl": "float64",
+    "ucl": "float64",
+    "rate_per": "int64",
+    "rate_status": "str",
+    "edition": "int64",
+    "sheet": "str",
+    "row": "int64",
+}
+
+
+def data_dir() -> Path:
+    """Folder holding the shipped extracts.
+
+    Raises
+    ------
+    FileNotFoundError
+        If neither ``OVERDOSE_TRENDS_DATA`` nor the checkout's ``data/`` exists.
+    """
+    env = os.environ.get("OVERDOSE_TRENDS_DATA")
+    candidates = [Path(env)] if env else []
+    candidates.append(Path(__file__).resolve().parents[2] / "data")
+    for path in candidates:
+        if path.is_dir():
+            return path
+    raise FileNotFoundError(
+        "cannot find the shipped data folder; set OVERDOSE_TRENDS_DATA to the repository's "
+        f"data/ directory (looked in {[str(c) for c in candidates]})"
+    )
+
+
+def la_deaths(path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
+    """Deaths related to drug poisoning by local authority, England and Wales (ONS 2019 edition).
+
+    The whole workbook (Tables 1-8) as read by
+    :func:`overdose_trends.ons.read_local_authority`: single-year counts
+    1993-2019 and three-year periods 2001-03 … 2017-19 with age-standardised
+    rates per 100,000 (2013 ESP) and 95% confidence limits.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns as :data:`overdose_trends.ons.COLUMNS`.
+
+    References
+    ----------
+    ONS (2020) "Deaths related to drug poisoning by local authority, England
+    and Wales, 1993 to 2019" (released 14 October 2020), Open Government Licence v3.0.
+    """
+    path = Path(path) if path is not None else data_dir() / LA_DEATHS_FILE
+    df = pd.read_csv(path, dtype=_LA_DTYPES, keep_default_na=False, na_values={
+        "deaths": [""], "rate": [""], "lcl": [""], "ucl": [""]})
+    return df.loc[:, list(LA_COLUMNS)]
