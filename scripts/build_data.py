@@ -14,7 +14,7 @@ import argparse
 import warnings
 from pathlib import Path
 
-from overdose_trends.ons import read_local_authority
+from overdose_trends.ons import read_local_authority, read_national
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -35,6 +35,11 @@ def main(argv: list[str] | None = None) -> None:
     la.to_csv(args.out / "ons_la_drug_deaths_2019.csv.gz", index=False,
               compression={"method": "gzip", "mtime": 0})
     print(f"wrote {len(la)} rows to ons_la_drug_deaths_2019.csv.gz")
+
+    nat = read_national(args.shared / "ons" / "2021registrations.xlsx")
+    nat.to_csv(args.out / "ons_national_drug_deaths_2021.csv.gz", index=False,
+               compression={"method": "gzip", "mtime": 0})
+    print(f"wrote {len(nat)} rows to ons_national_drug_deaths_2021.csv.gz")
 
 
 if __name__ == "__main__":

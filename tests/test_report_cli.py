@@ -67,3 +67,15 @@ def test_cli_reports_bad_input_cleanly(tmp_path, capsys):
         from overdose_trends.ons import read_local_authority
 
         read_local_authority(bad)
+
+
+def test_shipped_national_extract():
+    from overdose_trends.datasets import national_deaths
+
+    nat = national_deaths()
+    # ONS 2021 edition, Table 4 row 11: 2018, England and Wales, persons
+    row = nat[(nat.table == "asmr") & (nat.period_start == 2018) & (nat.substance == "all")
+              & (nat.sex == "persons") & (nat.measure == "poisoning")].iloc[0]
+    assert (row.deaths, row.rate, row.lcl, row.ucl, row.rate_per) == (4359, 76.3, 74.0, 78.5, 10**6)
+    assert nat.deaths.dtype == "Int64"
+    assert set(nat.table) == {"deaths_by_sex", "asmr", "region"}

@@ -18,9 +18,10 @@ import pandas as pd
 
 from overdose_trends.ons import COLUMNS as LA_COLUMNS
 
-__all__ = ["data_dir", "la_deaths"]
+__all__ = ["data_dir", "la_deaths", "national_deaths"]
 
 LA_DEATHS_FILE = "ons_la_drug_deaths_2019.csv.gz"
+NATIONAL_DEATHS_FILE = "ons_national_drug_deaths_2021.csv.gz"
 
 _LA_DTYPES = {
     "area_code": "str",
@@ -81,6 +82,37 @@ def la_deaths(path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
     and Wales, 1993 to 2019" (released 14 October 2020), Open Government Licence v3.0.
     """
     path = Path(path) if path is not None else data_dir() / LA_DEATHS_FILE
-    df = pd.read_csv(path, dtype=_LA_DTYPES, keep_default_na=False, na_values={
-        "deaths": [""], "rate": [""], "lcl": [""], "ucl": [""]})
-    return df.loc[:, list(LA_COLUMNS)]
+    return _read(path, LA_COLUMNS)
+
+
+def national_deaths(path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
+    """Deaths related to drug poisoning in England and Wales, national tables (2021 edition).
+
+    Tables 1 (deaths by sex, 1993-2021), 4 (age-standardised rates per
+    1,000,000 by substance and sex) and 7 (countries and regions) as read by
+    :func:`overdose_trends.ons.read_national`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns as :data:`overdose_trends.ons_national.COLUMNS` (``table`` and
+        ``substance`` in addition to the local-authority columns).
+
+    References
+    ----------
+    ONS (2022) "Deaths related to drug poisoning in England and Wales: 2021
+    registrations" reference tables (released 3 August 2022), Open Government
+    Licence v3.0.
+    """
+    from overdose_trends.ons_national import COLUMNS
+
+    path = Path(path) if path is not None else data_dir() / NATIONAL_DEATHS_FILE
+    return _read(path, COLUMNS, {"table": "str", "substance": "str"})
+
+
+def _read(path: Path, columns, extra_dtypes=None) -> pd.DataFrame:
+    dtypes = {**_LA_DTYPES, **(extra_dtypes or {})}
+    blank = [""]
+    df = pd.read_csv(path, dtype=dtypes, keep_default_na=False,
+                     na_values={"deaths": blank, "rate": blank, "lcl": blank, "ucl": blank})
+    return df.loc[:, list(columns)]
