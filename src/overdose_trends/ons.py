@@ -162,16 +162,12 @@ def _field_of(label: str) -> str | None:
     text = strip_footnotes(label)
     if not text:
         return None
-    if re.search(r"marker|reliab|quality|flag|note", text) and "rate" not in text.replace(
-        "rate marker", ""
-    ):
+    if re.search(r"marker|reliab|quality|flag", text):
         return "marker"
     if "lower" in text:
         return "lcl"
     if "upper" in text:
         return "ucl"
-    if re.search(r"rate marker|rate reliab|rate quality|rate flag", text):
-        return "marker"
     if "rate" in text or "asmr" in text or "standardised" in text:
         return "rate"
     if "death" in text or text in {"number", "count", "n"} or text.startswith("number"):
