@@ -1,0 +1,421 @@
+"""Tests for overdose_trends.population.
+
+Small CSV fixtures in the layout of the ONS single-year-of-age estimates
+(``name,code,year,Age 0,...,Age 89,Aged 90+``) are written in ``tmp_path``.
+In fixture area A the population at age ``a`` is ``1000 + a``; in area B it is
+``2 * a``, so band sums can be worked out by hand. The real file in
+../shared is read by the last tests, which skip when it is absent.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from overdose_trends import DataFormatError
+from overdose_trends.constants import ESP2013_BANDS, ESP2013_BANDS_20
+from overdose_trends.population import (
+    COLUMNS,
+    all_ages,
+    read_mid_year_estimates,
+    to_esp_bands,
+)
+
+AGE_HEADERS = [f"Age {a}" for a in range(90)] + ["Aged 90+"]
+HEADER = ["name", "code", "year", *AGE_HEADERS]
+
+
+def _a(age: int) -> int:
+    return 1000 + age
+
+
+def _b(age: int) -> int:
+    return 2 * age
+
+
+def _row(name: str, code: str, year: int | str, values) -> list[str]:
+    return [name, code, str(year), *(str(v) for v in values)]
+
+
+def _csv(rows: list[list[str]], header: list[str] = HEADER) -> str:
+    def cell(v: str) -> str:
+        return f'"{v}"' if "," in v else v
+
+    return "\n".join(",".join(cell(v) for v in r) for r in [header, *rows]) + "\n"
+
+
+def _write(tmp_path: Path, text: str, name: str = "pop.csv") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _standard_rows() -> list[list[str]]:
+    return [
+        _row("Area A", "E06000001", 2018, [_a(a) for a in range(91)]),
+        _row("Area B, City of", "E07000002", 2018, [_b(a) for a in range(91)]),
+        _row("Area A", "E06000001", 2019, [_a(a) + 1 for a in range(91)]),
+    ]
+
+
+# --- read_mid_year_estimates -------------------------------------------------------
+
+
+def test_reads_long_tidy_table(tmp_path):
+    pop = read_mid_year_estimates(_write(tmp_path, _csv(_standard_rows())))
+    assert tuple(pop.columns) == COLUMNS
+    assert len(pop) == 3 * 91
+    assert pop["year"].dtype == "int64"
+    assert pop["age"].dtype == "int64"
+    assert pop["population"].dtype == "Int64"
+    assert pd.api.types.is_string_dtype(pop["area_code"])
+    assert pd.api.types.is_string_dtype(pop["age_label"])
+    first = pop.iloc[0]
+    assert (first["area_code"], first["area_name"], first["year"]) == ("E06000001", "Area A", 2018)
+    assert (first["age"], first["age_label"], first["population"]) == (0, "0", 1000)
+    top = pop.iloc[90]
+    assert (top["age"], top["age_label"], top["population"]) == (90, "90+", 1090)
+    b = pop[pop["area_code"] == "E07000002"]
+    assert b["area_name"].unique().tolist() == ["Area B, City of"]
+    assert b.loc[b["age"] == 37, "population"].item() == 74
+    assert pop.iloc[2 * 91 + 5]["population"] == 1006  # area A 2019, age 5
+    assert pop["age"].tolist()[:91] == list(range(91))
+
+
+def test_dash_means_missing(tmp_path):
+    values = [str(_a(a)) for a in range(85)] + ["-"] * 6
+    path = _write(tmp_path, _csv([_row("Area A", "E06000001", 1997, values)]))
+    pop = read_mid_year_estimates(path)
+    assert pop["population"].isna().tolist() == [False] * 85 + [True] * 6
+    assert pop.loc[pop["age"] == 84, "population"].item() == 1084
+    assert all_ages(pop)["population"].isna().all()
+
+
+def test_reads_text_and_binary_file_objects(tmp_path):
+    text = _csv(_standard_rows())
+    from_text = read_mid_year_estimates(io.StringIO(text))
+    from_bytes = read_mid_year_estimates(io.BytesIO(b"\xef\xbb\xbf" + text.encode()))
+    from_path = read_mid_year_estimates(_write(tmp_path, text))
+    pd.testing.assert_frame_equal(from_text, from_path)
+    pd.testing.assert_frame_equal(from_bytes, from_path)
+
+
+@pytest.mark.parametrize("top", ["Aged 90+", "Age 90+", "age 90 +", "90+", "Age 90 and over"])
+def test_header_variants(tmp_path, top):
+    header = [
+        "  Name ",
+        "CODE",
+        "Year",
+        *(f"AGE  {a}" for a in range(90)),
+        top,
+        "All ages",
+        "Notes",
+    ]
+    rows = [[*r, str(sum(_a(a) for a in range(91))), "x"] for r in _standard_rows()[:1]]
+    pop = read_mid_year_estimates(_write(tmp_path, _csv(rows, header)))
+    assert tuple(pop.columns) == COLUMNS
+    assert pop["population"].tolist() == [_a(a) for a in range(91)]
+    assert pop["age_label"].iloc[-1] == "90+"
+
+
+def test_columns_in_any_order(tmp_path):
+    header = ["year", *AGE_HEADERS[::-1], "code", "name"]
+    row = ["2018", *(str(_a(a)) for a in range(90, -1, -1)), "E06000001", "Area A"]
+    pop = read_mid_year_estimates(_write(tmp_path, _csv([row], header)))
+    assert pop["population"].tolist() == [_a(a) for a in range(91)]
+
+
+def test_all_ages_column_is_cross_checked(tmp_path):
+    header = [*HEADER, "All ages"]
+    total = sum(_a(a) for a in range(91))  # 95095
+    good = _standard_rows()[0] + [str(total)]
+    bad = _standard_rows()[2] + [str(total)]  # area A 2019 sums to 95186
+    path = _write(tmp_path, _csv([good, bad], header))
+    with pytest.raises(DataFormatError) as err:
+        read_mid_year_estimates(path)
+    assert err.value.row == 3
+    assert "'All ages'" in err.value.column
+    assert "95095" in str(err.value) and "95186" in str(err.value)
+
+
+def test_all_ages_column_with_missing_ages_is_not_an_error(tmp_path):
+    header = [*HEADER, "Total"]
+    values = [str(_a(a)) for a in range(85)] + ["-"] * 6
+    path = _write(tmp_path, _csv([[*_row("Area A", "E06000001", 1997, values), "99999"]], header))
+    assert read_mid_year_estimates(path)["population"].isna().sum() == 6
+
+
+def test_text_in_number_cell(tmp_path):
+    rows = _standard_rows()
+    rows[1][3 + 3] = "abc"  # area B, Age 3, spreadsheet row 3
+    path = _write(tmp_path, _csv(rows))
+    with pytest.raises(DataFormatError) as err:
+        read_mid_year_estimates(path)
+    assert err.value.row == 3
+    assert err.value.column == "'Age 3' (G)"
+    assert err.value.file == str(path)
+    assert "'abc'" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("cell", "words"), [("", "empty cell"), ("-5", "negative"), ("12.5", "not a whole number")]
+)
+def test_bad_number_cells(tmp_path, cell, words):
+    rows = _standard_rows()
+    rows[2][-1] = cell  # area A 2019, Aged 90+, row 4
+    with pytest.raises(DataFormatError, match=words) as err:
+        read_mid_year_estimates(_write(tmp_path, _csv(rows)))
+    assert err.value.row == 4
+    assert err.value.column.startswith("'Aged 90+'")
+
+
+def test_thousands_separators_and_spaces(tmp_path):
+    values = [f" {_a(a)} " for a in range(90)] + ["1,234"]
+    pop = read_mid_year_estimates(_write(tmp_path, _csv([_row("A", "E06000001", 2018, values)])))
+    assert pop["population"].iloc[-1] == 1234
+    assert pop["population"].iloc[0] == 1000
+
+
+def test_short_line_is_an_error(tmp_path):
+    rows = _standard_rows()
+    rows[1] = rows[1][:-2]
+    with pytest.raises(DataFormatError, match="empty cell") as err:
+        read_mid_year_estimates(_write(tmp_path, _csv(rows)))
+    assert err.value.row == 3
+
+
+def test_long_line_is_an_error(tmp_path):
+    rows = _standard_rows()
+    rows[2] = [*rows[2], "7"]
+    with pytest.raises(DataFormatError, match="95 fields") as err:
+        read_mid_year_estimates(_write(tmp_path, _csv(rows)))
+    assert err.value.row == 4
+
+
+def test_blank_lines_keep_row_numbers(tmp_path):
+    rows = _standard_rows()
+    rows[2][3] = "oops"
+    lines = _csv(rows).splitlines()
+    text = "\n".join([lines[0], lines[1], "", lines[2], lines[3]]) + "\n\n\n"
+    with pytest.raises(DataFormatError) as err:
+        read_mid_year_estimates(_write(tmp_path, text))
+    assert err.value.row == 5  # header 1, A 2, blank 3, B 4, bad row 5
+    rows[2][3] = "1001"
+    lines = _csv(rows).splitlines()
+    text = "\n".join([lines[0], lines[1], "", lines[2], lines[3]]) + "\n"
+    assert len(read_mid_year_estimates(_write(tmp_path, text))) == 3 * 91
+
+
+@pytest.mark.parametrize("code", ["E0600001", "e06000001", "E06 000001", "", "06000001X"])
+def test_bad_area_code(tmp_path, code):
+    rows = _standard_rows()
+    rows[2][1] = code
+    with pytest.raises(DataFormatError, match="GSS") as err:
+        read_mid_year_estimates(_write(tmp_path, _csv(rows)))
+    assert err.value.row == 4
+    assert err.value.column == "'code' (B)"
+
+
+def test_bad_year(tmp_path):
+    rows = _standard_rows()
+    rows[0][2] = "18"
+    with pytest.raises(DataFormatError, match="year") as err:
+        read_mid_year_estimates(_write(tmp_path, _csv(rows)))
+    assert (err.value.row, err.value.column) == (2, "'year' (C)")
+
+
+def test_empty_name(tmp_path):
+    rows = _standard_rows()
+    rows[1][0] = "  "
+    with pytest.raises(DataFormatError, match="empty area name") as err:
+        read_mid_year_estimates(_write(tmp_path, _csv(rows)))
+    assert err.value.row == 3
+
+
+def test_duplicate_code_and_year_names_both_rows(tmp_path):
+    rows = _standard_rows()
+    rows.append(_row("Area A again", "E06000001", 2019, range(91)))
+    with pytest.raises(DataFormatError) as err:
+        read_mid_year_estimates(_write(tmp_path, _csv(rows)))
+    assert "rows 4 and 5" in str(err.value)
+    assert "E06000001" in str(err.value) and "2019" in str(err.value)
+    assert err.value.row == 5
+
+
+def test_missing_columns_are_listed(tmp_path):
+    header = [h for h in HEADER if h not in ("year", "Age 17", "Aged 90+")]
+    rows = [[v for h, v in zip(HEADER, r, strict=True) if h in header] for r in _standard_rows()]
+    with pytest.raises(DataFormatError) as err:
+        read_mid_year_estimates(_write(tmp_path, _csv(rows, header)))
+    message = str(err.value)
+    assert "'year'" in message and "'Age 17'" in message and "'Aged 90+'" in message
+    assert "'Age 16'" not in message
+    assert err.value.row == 1
+
+
+def test_duplicate_age_column(tmp_path):
+    header = [*HEADER, "age 5"]
+    rows = [[*r, "1"] for r in _standard_rows()]
+    with pytest.raises(DataFormatError, match="two columns for age 5"):
+        read_mid_year_estimates(_write(tmp_path, _csv(rows, header)))
+
+
+def test_other_open_ended_top_age_is_rejected(tmp_path):
+    header = [*HEADER[:-6], "Aged 85+"]
+    rows = [r[:-5] for r in _standard_rows()]
+    with pytest.raises(DataFormatError, match="85\\+"):
+        read_mid_year_estimates(_write(tmp_path, _csv(rows, header)))
+
+
+def test_header_only_gives_empty_table(tmp_path):
+    pop = read_mid_year_estimates(_write(tmp_path, _csv([])))
+    assert tuple(pop.columns) == COLUMNS
+    assert len(pop) == 0
+    assert pop["population"].dtype == "Int64"
+
+
+def test_empty_file(tmp_path):
+    with pytest.raises(DataFormatError, match="empty"):
+        read_mid_year_estimates(_write(tmp_path, ""))
+
+
+# --- to_esp_bands and all_ages --------------------------------------------------
+
+
+def test_esp_bands_by_hand(tmp_path):
+    pop = read_mid_year_estimates(_write(tmp_path, _csv(_standard_rows())))
+    bands = to_esp_bands(pop)
+    assert list(bands.columns) == [
+        "area_code",
+        "area_name",
+        "year",
+        "age_band",
+        "age_band_start",
+        "population",
+    ]
+    assert len(bands) == 3 * 19
+    assert bands["age_band"].cat.ordered
+    assert list(bands["age_band"].cat.categories) == list(ESP2013_BANDS)
+    assert bands["population"].dtype == "Int64"
+    a = bands[(bands["area_code"] == "E06000001") & (bands["year"] == 2018)]
+    assert a["age_band"].astype(str).tolist() == list(ESP2013_BANDS)
+    assert a["age_band_start"].tolist()[:3] == [0, 5, 10]
+    by_band = dict(zip(a["age_band"].astype(str), a["population"], strict=True))
+    assert by_band["0-4"] == 5010  # 5 * 1000 + (0+1+2+3+4)
+    assert by_band["20-24"] == 5110  # 5 * 1000 + 110
+    assert by_band["85-89"] == 5435  # 5 * 1000 + 435
+    assert by_band["90+"] == 1090
+    b = bands[bands["area_code"] == "E07000002"].set_index("age_band")["population"]
+    assert b["0-4"] == 20 and b["85-89"] == 870 and b["90+"] == 180
+    assert int(a["population"].sum()) == 95095
+
+
+def test_esp_20_bands_by_hand(tmp_path):
+    pop = read_mid_year_estimates(_write(tmp_path, _csv(_standard_rows()[:1])))
+    bands = to_esp_bands(pop, bands="esp2013_20")
+    assert bands["age_band"].astype(str).tolist() == list(ESP2013_BANDS_20)
+    assert bands["age_band_start"].tolist()[:3] == [0, 1, 5]
+    assert bands["population"].tolist()[:3] == [1000, 4010, 5035]
+
+
+def test_band_with_a_missing_age_is_na(tmp_path):
+    values = [str(_a(a)) for a in range(91)]
+    values[7] = "-"
+    pop = read_mid_year_estimates(_write(tmp_path, _csv([_row("A", "E06000001", 2018, values)])))
+    bands = to_esp_bands(pop).set_index("age_band")["population"]
+    assert pd.isna(bands["5-9"])
+    assert bands["0-4"] == 5010 and bands["10-14"] == 5060
+    assert bands.isna().sum() == 1
+
+
+def test_bands_keep_extra_key_columns():
+    rows = []
+    for sex, factor in (("males", 1), ("females", 3)):
+        for age in range(91):
+            rows.append(
+                {
+                    "area_code": "E06000001",
+                    "sex": sex,
+                    "year": 2020,
+                    "age": age,
+                    "population": factor * age,
+                }
+            )
+    pop = pd.DataFrame(rows).astype({"population": "Int64"})
+    bands = to_esp_bands(pop)
+    assert list(bands.columns) == [
+        "area_code",
+        "sex",
+        "year",
+        "age_band",
+        "age_band_start",
+        "population",
+    ]
+    f = bands[bands["sex"] == "females"].set_index("age_band")["population"]
+    assert f["5-9"] == 105  # 3 * (5+6+7+8+9)
+    assert all_ages(pop).set_index("sex")["population"].to_dict() == {
+        "males": 4095,
+        "females": 12285,
+    }
+
+
+def test_bands_error_when_ages_absent(tmp_path):
+    pop = read_mid_year_estimates(_write(tmp_path, _csv(_standard_rows())))
+    gap = pop.drop(pop.index[(pop["area_code"] == "E07000002") & pop["age"].isin([40, 41])])
+    with pytest.raises(DataFormatError, match="E07000002.*40, 41"):
+        to_esp_bands(gap)
+    with pytest.raises(DataFormatError, match="more than one row for age"):
+        all_ages(pd.concat([pop, pop.iloc[[5]]]))
+
+
+def test_bands_reject_ages_out_of_range():
+    pop = pd.DataFrame({"year": [2020] * 92, "age": list(range(92)), "population": [1] * 92})
+    with pytest.raises(DataFormatError, match="91"):
+        to_esp_bands(pop)
+
+
+def test_unknown_band_scheme(tmp_path):
+    pop = read_mid_year_estimates(_write(tmp_path, _csv(_standard_rows())))
+    with pytest.raises(ValueError, match="esp1976"):
+        to_esp_bands(pop, bands="esp1976")
+
+
+def test_all_ages_by_hand(tmp_path):
+    pop = read_mid_year_estimates(_write(tmp_path, _csv(_standard_rows())))
+    total = all_ages(pop)
+    assert list(total.columns) == ["area_code", "area_name", "year", "population"]
+    assert total["population"].tolist() == [95095, 8190, 95186]
+    assert total["year"].tolist() == [2018, 2018, 2019]
+
+
+# --- the real ONS file ------------------------------------------------------------
+
+
+@pytest.mark.shared
+def test_real_file(shared_data):
+    pop = read_mid_year_estimates(shared_data / "population" / "la_pop_estimates.csv")
+    assert len(pop) == 8976 * 91
+    assert pop.groupby(["area_code", "year"]).ngroups == 8976
+    total = all_ages(pop).set_index(["area_code", "year"])["population"]
+    assert total[("E06000033", 2016)] == 180_606
+    assert total[("E06000033", 2017)] == 181_808
+    assert total[("E06000033", 2018)] == 182_463
+    bands = to_esp_bands(pop).set_index(["area_code", "year", "age_band"])["population"]
+    assert bands[("E06000033", 2018, "0-4")] + bands[("E06000033", 2018, "5-9")] == (
+        pop[(pop["area_code"] == "E06000033") & (pop["year"] == 2018) & (pop["age"] < 10)][
+            "population"
+        ].sum()
+    )
+    # '-' covers ages 85-90+ in 1997-2000 (England and Wales) and every age in
+    # 1997-2000 for the 11 Northern Ireland districts; nothing from 2001.
+    missing = pop[pop["population"].isna()]
+    assert missing["year"].between(1997, 2000).all()
+    assert set(missing.loc[~missing["area_code"].str.startswith("N09"), "age"]) == set(
+        range(85, 91)
+    )
+    assert missing["area_code"].str.startswith("N09").sum() == 11 * 4 * 91
+    assert pd.isna(total[("E06000033", 2000)])
+    assert total[("E06000033", 2001)] > 0
