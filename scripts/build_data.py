@@ -15,6 +15,7 @@ import warnings
 from pathlib import Path
 
 from overdose_trends.ons import read_local_authority, read_national
+from overdose_trends.population import read_mid_year_estimates, to_esp_bands
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -40,6 +41,13 @@ def main(argv: list[str] | None = None) -> None:
     nat.to_csv(args.out / "ons_national_drug_deaths_2021.csv.gz", index=False,
                compression={"method": "gzip", "mtime": 0})
     print(f"wrote {len(nat)} rows to ons_national_drug_deaths_2021.csv.gz")
+
+    pop = read_mid_year_estimates(args.shared / "population" / "la_pop_estimates.csv")
+    pop = pop[pop["area_code"].str[0].isin(["E", "W"])]  # the ONS death tables cover E&W
+    bands = to_esp_bands(pop)[["area_code", "area_name", "year", "age_band", "population"]]
+    bands.to_csv(args.out / "ons_population_esp_bands.csv.gz", index=False,
+                 compression={"method": "gzip", "mtime": 0})
+    print(f"wrote {len(bands)} rows to ons_population_esp_bands.csv.gz")
 
 
 if __name__ == "__main__":

@@ -79,3 +79,15 @@ def test_shipped_national_extract():
     assert (row.deaths, row.rate, row.lcl, row.ucl, row.rate_per) == (4359, 76.3, 74.0, 78.5, 10**6)
     assert nat.deaths.dtype == "Int64"
     assert set(nat.table) == {"deaths_by_sex", "asmr", "region"}
+
+
+def test_shipped_population_bands():
+    from overdose_trends.datasets import population_bands
+
+    pop = population_bands()
+    southend = pop[(pop.area_code == "E06000033")]
+    totals = southend.groupby("year")["population"].sum()
+    # ONS mid-year estimates, Southend-on-Sea, all ages
+    assert totals.loc[[2016, 2017, 2018]].tolist() == [180_606, 181_808, 182_463]
+    assert list(pop.age_band.cat.categories)[0] == "0-4" and pop.age_band.cat.ordered
+    assert southend[southend.year == 1997].population.isna().sum() == 2  # 85-89, 90+

@@ -18,10 +18,11 @@ import pandas as pd
 
 from overdose_trends.ons import COLUMNS as LA_COLUMNS
 
-__all__ = ["data_dir", "la_deaths", "national_deaths"]
+__all__ = ["data_dir", "la_deaths", "national_deaths", "population_bands"]
 
 LA_DEATHS_FILE = "ons_la_drug_deaths_2019.csv.gz"
 NATIONAL_DEATHS_FILE = "ons_national_drug_deaths_2021.csv.gz"
+POPULATION_FILE = "ons_population_esp_bands.csv.gz"
 
 _LA_DTYPES = {
     "area_code": "str",
@@ -108,6 +109,35 @@ def national_deaths(path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
 
     path = Path(path) if path is not None else data_dir() / NATIONAL_DEATHS_FILE
     return _read(path, COLUMNS, {"table": "str", "substance": "str"})
+
+
+def population_bands(path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
+    """Mid-year population estimates by local authority in the 19 bands of the 2013 ESP.
+
+    England and Wales local authorities (boundaries before the 2021 Census
+    rebasing), mid-1997 to mid-2020, persons, grouped from single years of age
+    with :func:`overdose_trends.population.to_esp_bands`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``area_code``, ``area_name``, ``year`` (int), ``age_band`` (ordered
+        categorical ``"0-4"`` … ``"90+"``) and ``population`` (Int64, persons
+        at 30 June; ``<NA>`` for the 85-89 and 90+ bands in 1997-2000, which
+        the source does not give).
+
+    References
+    ----------
+    ONS, "Population estimates - local authority based by single year of age"
+    (Nomis dataset), Open Government Licence v3.0.
+    """
+    from overdose_trends.constants import ESP2013_BANDS
+
+    path = Path(path) if path is not None else data_dir() / POPULATION_FILE
+    df = pd.read_csv(path, dtype={"area_code": "str", "area_name": "str", "year": "int64",
+                                  "age_band": "str", "population": "Int64"})
+    df["age_band"] = pd.Categorical(df["age_band"], categories=ESP2013_BANDS, ordered=True)
+    return df
 
 
 def _read(path: Path, columns, extra_dtypes=None) -> pd.DataFrame:
