@@ -669,3 +669,17 @@ def test_real_2019_consistency_findings(la2019):
     assert len(rct) >= 5
     row = rct[(rct.period_start == 2009)].iloc[0]
     assert (row.expected, row.found) == (43, 13)
+
+
+def test_table_listed_on_contents_but_missing(tmp_path):
+    contents = [
+        ["Worksheet names", "Deaths related to drug poisoning by local authority"],
+        ["Table 1", "Number of deaths related to drug poisoning, persons ..."],
+        ["Table 3", "Number of deaths and age-standardised mortality rate ..."],
+        ["Table 4", "Number of deaths and age-standardised mortality rate ... males"],
+    ]
+    path = _old_workbook(tmp_path, extra={"Contents": contents})
+    with pytest.raises(DataFormatError) as exc:
+        read_local_authority(path)
+    assert exc.value.sheet == "Contents" and exc.value.row == 4 and exc.value.column == "A"
+    assert "'Table 4' is listed on the contents sheet" in str(exc.value)

@@ -463,7 +463,10 @@ def test_reads_binary_file_object(old_xls):
 
 
 def test_2021_style_grid(tmp_path):
-    df = read_national(write_workbook(tmp_path / "grid.xlsx", grid_2021_sheets()))
+    path = write_workbook(tmp_path / "grid.xlsx", grid_2021_sheets())
+    with pytest.raises(DataFormatError, match=r"required table\(s\) not found: asmr"):
+        read_national(path)  # the fixture has no ASMR table
+    df = read_national(path, require=("deaths_by_sex", "region"))
     assert df["edition"].unique().tolist() == [2021]
     assert df.groupby("table").size().to_dict() == {"deaths_by_sex": 12, "region": 12}
     counts = df[df["table"] == "deaths_by_sex"]
@@ -501,7 +504,7 @@ def test_area_name_contradicting_code(tmp_path):
     sheets["Table 7"][9][1] = "E12000002"  # row 10: North West's code beside "North East"
     path = write_workbook(tmp_path / "bad.xlsx", sheets)
     with pytest.raises(DataFormatError, match=r"row 10, column D: conflicting area_code"):
-        read_national(path)
+        read_national(path, require=())
 
 
 def test_unexpected_marker(tmp_path):
@@ -509,7 +512,7 @@ def test_unexpected_marker(tmp_path):
     sheets["Table 7"][13][12] = "x"  # row 14, marker column M
     path = write_workbook(tmp_path / "bad.xlsx", sheets)
     with pytest.raises(DataFormatError, match=r"row 14, column M"):
-        read_national(path)
+        read_national(path, require=())
 
 
 # --- fixture: accessible layout ---------------------------------------------------
@@ -815,3 +818,22 @@ def test_editions_agree(edition_2016, edition_2021):
         & (both["period_start"] == 2015)
     ]
     assert len(same) > 0 and (same["deaths_16"] == same["deaths_21"]).all()
+
+
+def test_table_listed_on_contents_but_missing(tmp_path):
+    sheets = {
+        "Contents": [
+            ["Worksheet names", "Deaths related to drug poisoning"],
+            ["Table_1", "Number of deaths ..."],
+            ["Table_4", "ASMRs ..."],
+        ],
+        "Table_1": [["Number of deaths"]],
+    }
+    path = write_workbook(tmp_path / "cut.xlsx", sheets)
+    with pytest.raises(DataFormatError, match=r"sheet 'Contents', row 3, column A: 'Table_4'"):
+        read_national(path)
+
+
+def test_require_rejects_unknown_table_name(old_xls):
+    with pytest.raises(ValueError, match="unknown table"):
+        read_national(old_xls, require=("deaths",))

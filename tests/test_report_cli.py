@@ -21,12 +21,22 @@ def la():
 def test_shipped_extract_has_published_values(la):
     # ONS 2019 edition, Table 3 (typed from the workbook)
     assert tuple(la.columns) == COLUMNS
-    sel = la[(la.area_code == "E07000148") & (la.period_start == 2016) & (la.period_end == 2018)
-             & (la.measure == "poisoning") & (la.sex == "persons")]
+    sel = la[
+        (la.area_code == "E07000148")
+        & (la.period_start == 2016)
+        & (la.period_end == 2018)
+        & (la.measure == "poisoning")
+        & (la.sex == "persons")
+    ]
     assert sel[["deaths", "rate", "lcl", "ucl"]].iloc[0].tolist() == [80, 21.0, 16.6, 26.3]
     assert la.deaths.dtype == "Int64"
-    rutland = la[(la.area_code == "E06000017") & (la.period_start == 2016) & (la.period_end == 2018)
-                 & (la.measure == "poisoning") & (la.sex == "persons")].iloc[0]
+    rutland = la[
+        (la.area_code == "E06000017")
+        & (la.period_start == 2016)
+        & (la.period_end == 2018)
+        & (la.measure == "poisoning")
+        & (la.sex == "persons")
+    ].iloc[0]
     assert rutland.deaths == 1 and pd.isna(rutland.rate) and rutland.rate_status == "not_calculated"
 
 
@@ -74,8 +84,13 @@ def test_shipped_national_extract():
 
     nat = national_deaths()
     # ONS 2021 edition, Table 4 row 11: 2018, England and Wales, persons
-    row = nat[(nat.table == "asmr") & (nat.period_start == 2018) & (nat.substance == "all")
-              & (nat.sex == "persons") & (nat.measure == "poisoning")].iloc[0]
+    row = nat[
+        (nat.table == "asmr")
+        & (nat.period_start == 2018)
+        & (nat.substance == "all")
+        & (nat.sex == "persons")
+        & (nat.measure == "poisoning")
+    ].iloc[0]
     assert (row.deaths, row.rate, row.lcl, row.ucl, row.rate_per) == (4359, 76.3, 74.0, 78.5, 10**6)
     assert nat.deaths.dtype == "Int64"
     assert set(nat.table) == {"deaths_by_sex", "asmr", "region"}

@@ -77,8 +77,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_report)
 
-    for name, func, what in (("read-la", _cmd_read_la, "local-authority"),
-                             ("read-national", _cmd_read_national, "national reference-table")):
+    for name, func, what in (
+        ("read-la", _cmd_read_la, "local-authority"),
+        ("read-national", _cmd_read_national, "national reference-table"),
+    ):
         p = sub.add_parser(name, help=f"ONS {what} workbook -> tidy CSV")
         p.add_argument("workbook")
         p.add_argument("--out", help="CSV file to write (default: standard output)")

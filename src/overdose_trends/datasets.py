@@ -134,8 +134,16 @@ def population_bands(path: str | os.PathLike[str] | None = None) -> pd.DataFrame
     from overdose_trends.constants import ESP2013_BANDS
 
     path = Path(path) if path is not None else data_dir() / POPULATION_FILE
-    df = pd.read_csv(path, dtype={"area_code": "str", "area_name": "str", "year": "int64",
-                                  "age_band": "str", "population": "Int64"})
+    df = pd.read_csv(
+        path,
+        dtype={
+            "area_code": "str",
+            "area_name": "str",
+            "year": "int64",
+            "age_band": "str",
+            "population": "Int64",
+        },
+    )
     df["age_band"] = pd.Categorical(df["age_band"], categories=ESP2013_BANDS, ordered=True)
     return df
 
@@ -143,6 +151,10 @@ def population_bands(path: str | os.PathLike[str] | None = None) -> pd.DataFrame
 def _read(path: Path, columns, extra_dtypes=None) -> pd.DataFrame:
     dtypes = {**_LA_DTYPES, **(extra_dtypes or {})}
     blank = [""]
-    df = pd.read_csv(path, dtype=dtypes, keep_default_na=False,
-                     na_values={"deaths": blank, "rate": blank, "lcl": blank, "ucl": blank})
+    df = pd.read_csv(
+        path,
+        dtype=dtypes,
+        keep_default_na=False,
+        na_values={"deaths": blank, "rate": blank, "lcl": blank, "ucl": blank},
+    )
     return df.loc[:, list(columns)]

@@ -65,6 +65,7 @@ from overdose_trends.errors import DataFormatError
 from overdose_trends.workbook import (
     Source,
     Workbook,
+    check_contents,
     clean_label,
     column_letter,
     open_workbook,
@@ -602,6 +603,7 @@ def read_local_authority(source: Source) -> pd.DataFrame:
     Wales, 1993 to 2019", dataset drugmisusedeathsbylocalauthority.
     """
     wb = open_workbook(source)
+    check_contents(wb)
     sheets = _data_sheets(wb)
     records: list[dict[str, Any]] = []
     ignored: list[dict[str, Any]] = []

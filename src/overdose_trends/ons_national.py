@@ -104,11 +104,13 @@ from overdose_trends.workbook import (
     Cell,
     Source,
     Workbook,
+    check_contents,
     clean_label,
     column_letter,
     open_workbook,
     parse_number,
     parse_period,
+    sheet_key,
     strip_footnotes,
 )
 
@@ -773,10 +775,6 @@ def _read_grid(sheet: _Sheet, start: int, end: int) -> None:
 # --- finding the tables --------------------------------------------------------------
 
 
-def _sheet_key(name: str) -> str:
-    return re.sub(r"[\s_]+", " ", str(name).strip().lower())
-
-
 def _own_title(rows: Sequence[Sequence[Any]]) -> str:
     """Title text at the top of a sheet, stopping at the first multi-cell row."""
     parts: list[str] = []
@@ -797,15 +795,15 @@ def _own_title(rows: Sequence[Sequence[Any]]) -> str:
 
 def _contents_titles(wb: Workbook) -> dict[str, str]:
     """Sheet name -> title as listed on a Contents sheet (if there is one)."""
-    by_key = {_sheet_key(s): s for s in wb.sheet_names}
+    by_key = {sheet_key(s): s for s in wb.sheet_names}
     titles: dict[str, str] = {}
     for sheet in wb.sheet_names:
-        if _sheet_key(sheet) not in {"contents", "table of contents", "index"}:
+        if sheet_key(sheet) not in {"contents", "table of contents", "index"}:
             continue
         for row in wb.rows(sheet):
             texts = [v.strip() for v in row if isinstance(v, str) and v.strip()]
             for text in texts:
-                target = by_key.get(_sheet_key(text))
+                target = by_key.get(sheet_key(text))
                 others = [t for t in texts if t is not text]
                 if target and others:
                     titles[target] = max(others, key=len)
@@ -818,7 +816,7 @@ def _find_tables(wb: Workbook) -> list[_Sheet]:
     found: list[_Sheet] = []
     seen_titles: list[str] = []
     for name in wb.sheet_names:
-        if _SKIP_SHEET.match(_sheet_key(name)):
+        if _SKIP_SHEET.match(sheet_key(name)):
             continue
         rows = wb.rows(name)
         title = " ".join(t for t in (_own_title(rows), listed.get(name, "")) if t)
@@ -873,7 +871,7 @@ def _check_duplicates(df: pd.DataFrame, file: str) -> None:
     )
 
 
-def read_national(source: Source) -> pd.DataFrame:
+def read_national(source: Source, require: Sequence[str] = TABLES) -> pd.DataFrame:
     """Read the ONS national drug-poisoning reference tables into one tidy table.
 
     Parameters
@@ -881,6 +879,10 @@ def read_national(source: Source) -> pd.DataFrame:
     source : str, os.PathLike or binary file object
         An edition of the ONS workbook "Deaths related to drug poisoning in England
         and Wales" (``.xls`` or ``.xlsx``; the format is detected from the content).
+    require : sequence of str, default all of :data:`TABLES`
+        Tables that must be found; a workbook without one of them raises
+        :class:`DataFormatError` rather than loading partially. Pass ``()`` to
+        load whatever recognised tables a cut-down workbook holds.
 
     Returns
     -------
@@ -914,7 +916,19 @@ def read_national(source: Source) -> pd.DataFrame:
     >>> df.query("table == 'asmr' and substance == 'all' and sex == 'persons'")  # doctest: +SKIP
     """
     wb = open_workbook(source)
+    check_contents(wb)
     sheets = _find_tables(wb)
+    unknown = set(require) - set(TABLES)
+    if unknown:
+        raise ValueError(f"unknown table(s) {sorted(unknown)}; choose from {TABLES}")
+    missing = [t for t in require if t not in {s.kind.table for s in sheets}]
+    if missing:
+        wanted = "; ".join(f"{k.table}: {k.looks_for}" for k in _KINDS if k.table in missing)
+        raise DataFormatError(
+            f"required table(s) not found: {wanted}. Recognised sheets: "
+            f"{[s.name for s in sheets]} (pass require=() to load a partial workbook)",
+            file=wb.name,
+        )
     for sheet in sheets:
         _read_sheet(sheet)
     df = pd.DataFrame([r for s in sheets for r in s.records])

@@ -84,13 +84,16 @@ def summary_table(la: pd.DataFrame, config: ReportConfig) -> pd.DataFrame:
 def _markdown(df: pd.DataFrame) -> str:
     head = "| " + " | ".join(df.columns) + " |"
     rule = "|" + "|".join("---" for _ in df.columns) + "|"
-    body = ["| " + " | ".join("" if pd.isna(v) else str(v) for v in row) + " |"
-            for row in df.itertuples(index=False)]
+    body = [
+        "| " + " | ".join("" if pd.isna(v) else str(v) for v in row) + " |"
+        for row in df.itertuples(index=False)
+    ]
     return "\n".join([head, rule, *body])
 
 
-def build_report(la: pd.DataFrame, out_dir: Path, config: ReportConfig | None = None,
-                 progress: bool = True) -> list[Path]:
+def build_report(
+    la: pd.DataFrame, out_dir: Path, config: ReportConfig | None = None, progress: bool = True
+) -> list[Path]:
     """Write the report to ``out_dir``: ``summary.csv``, ``consistency.csv`` and ``index.md``.
 
     Returns the paths written.

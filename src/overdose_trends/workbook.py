@@ -260,3 +260,41 @@ def first_row_matching(
         if predicate(labels):
             return i
     return None
+
+
+def sheet_key(name: str) -> str:
+    """Sheet name normalised for matching: ``"Table_3 "`` and ``"table 3"`` -> ``"table 3"``."""
+    return re.sub(r"[\s_]+", " ", str(name).strip().lower())
+
+
+_CONTENTS_SHEETS = {"contents", "table of contents", "index"}
+_TABLE_REF = re.compile(r"^table[\s_]*\d+[a-z]?$", re.IGNORECASE)
+
+
+def check_contents(wb: Workbook) -> None:
+    """Check that every table listed on the workbook's Contents sheet exists.
+
+    ONS workbooks list their tables (``Table 1``, ``Table_2``…) on a Contents
+    sheet; a listed table with no sheet means the file was cut down or damaged.
+
+    Raises
+    ------
+    DataFormatError
+        Naming the Contents sheet, row and column of the first missing table.
+    """
+    present = {sheet_key(s) for s in wb.sheet_names}
+    for sheet in wb.sheet_names:
+        if sheet_key(sheet) not in _CONTENTS_SHEETS:
+            continue
+        for i, row in enumerate(wb.rows(sheet)):
+            for j, value in enumerate(row):
+                if isinstance(value, str) and _TABLE_REF.match(value.strip()):
+                    if sheet_key(value) not in present:
+                        raise DataFormatError(
+                            f"{value.strip()!r} is listed on the contents sheet but the workbook "
+                            "has no such sheet (file cut down or damaged?)",
+                            file=wb.name,
+                            sheet=sheet,
+                            row=i + 1,
+                            column=column_letter(j),
+                        )
