@@ -683,3 +683,22 @@ def test_table_listed_on_contents_but_missing(tmp_path):
         read_local_authority(path)
     assert exc.value.sheet == "Contents" and exc.value.row == 4 and exc.value.column == "A"
     assert "'Table 4' is listed on the contents sheet" in str(exc.value)
+
+
+def test_group_headers_for_sex_and_period_above_the_field_row(tmp_path):
+    # A wide layout with "Persons"/"Males" and the period as merged group headers.
+    sheet = [
+        ["Table 4: Deaths related to drug misuse by local authority, England and Wales"],
+        ["", "", "Persons", "", "", "", "Males", "", "", ""],
+        ["", "", "2020 to 2022", "", "", "", "2020 to 2022", "", "", ""],
+        ["Area code", "Area name", "Deaths", "Rate", "Lower 95% CI", "Upper 95% CI",
+         "Deaths", "Rate", "Lower 95% CI", "Upper 95% CI"],
+        ["E06000033", "Southend-on-Sea", 30, 5.9, 4.0, 8.4, 21, "[low]", "[x]", "[x]"],
+    ]
+    path = write_workbook(tmp_path / "groups.xlsx", {"Table_4": sheet})
+    df = read_local_authority(path)
+    p = _pick(df, "E06000033", 2020, 2022, measure="misuse")
+    assert (p.deaths, p.rate, p.lcl, p.ucl, p.row) == (30, 5.9, 4.0, 8.4, 5)
+    m = _pick(df, "E06000033", 2020, 2022, sex="males", measure="misuse")
+    assert m.deaths == 21 and math.isnan(m.rate) and m.rate_status == "not_available"
+    assert len(df) == 2
