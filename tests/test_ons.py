@@ -691,8 +691,18 @@ def test_group_headers_for_sex_and_period_above_the_field_row(tmp_path):
         ["Table 4: Deaths related to drug misuse by local authority, England and Wales"],
         ["", "", "Persons", "", "", "", "Males", "", "", ""],
         ["", "", "2020 to 2022", "", "", "", "2020 to 2022", "", "", ""],
-        ["Area code", "Area name", "Deaths", "Rate", "Lower 95% CI", "Upper 95% CI",
-         "Deaths", "Rate", "Lower 95% CI", "Upper 95% CI"],
+        [
+            "Area code",
+            "Area name",
+            "Deaths",
+            "Rate",
+            "Lower 95% CI",
+            "Upper 95% CI",
+            "Deaths",
+            "Rate",
+            "Lower 95% CI",
+            "Upper 95% CI",
+        ],
         ["E06000033", "Southend-on-Sea", 30, 5.9, 4.0, 8.4, 21, "[low]", "[x]", "[x]"],
     ]
     path = write_workbook(tmp_path / "groups.xlsx", {"Table_4": sheet})

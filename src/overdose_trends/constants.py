@@ -7,6 +7,7 @@ markers, GSS area-code prefixes and the ONS small-number rules.
 
 from __future__ import annotations
 
+import re
 from types import MappingProxyType
 
 #: Rates in ONS local-authority tables are per 100,000; national tables per 1,000,000.
@@ -50,6 +51,9 @@ MARKERS = MappingProxyType(
 )
 
 # --- GSS area codes ----------------------------------------------------------------
+#: A GSS statistical geography code: a country letter and eight digits (e.g. E06000033).
+GSS_CODE = re.compile(r"^[EWKSN]\d{8}$")
+
 #: GSS code entity prefix -> area level. Source: ONS "Code history database" /
 #: "Register of geographic codes" (entity codes).
 AREA_LEVELS = MappingProxyType(

@@ -16,32 +16,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from overdose_trends.ons import COLUMNS as LA_COLUMNS
+from overdose_trends.schema import DEATHS_COLUMNS, DTYPES, NATIONAL_COLUMNS
 
 __all__ = ["data_dir", "la_deaths", "national_deaths", "population_bands"]
 
 LA_DEATHS_FILE = "ons_la_drug_deaths_2019.csv.gz"
 NATIONAL_DEATHS_FILE = "ons_national_drug_deaths_2021.csv.gz"
 POPULATION_FILE = "ons_population_esp_bands.csv.gz"
-
-_LA_DTYPES = {
-    "area_code": "str",
-    "area_name": "str",
-    "area_level": "str",
-    "measure": "str",
-    "sex": "str",
-    "period_start": "int64",
-    "period_end": "int64",
-    "deaths": "Int64",
-    "rate": "float64",
-    "lcl": "float64",
-    "ucl": "float64",
-    "rate_per": "int64",
-    "rate_status": "str",
-    "edition": "int64",
-    "sheet": "str",
-    "row": "int64",
-}
 
 
 def data_dir() -> Path:
@@ -75,7 +56,7 @@ def la_deaths(path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Columns as :data:`overdose_trends.ons.COLUMNS`.
+        Columns as :data:`overdose_trends.schema.DEATHS_COLUMNS`.
 
     References
     ----------
@@ -83,7 +64,7 @@ def la_deaths(path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
     and Wales, 1993 to 2019" (released 14 October 2020), Open Government Licence v3.0.
     """
     path = Path(path) if path is not None else data_dir() / LA_DEATHS_FILE
-    return _read(path, LA_COLUMNS)
+    return _read(path, DEATHS_COLUMNS)
 
 
 def national_deaths(path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
@@ -96,7 +77,7 @@ def national_deaths(path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Columns as :data:`overdose_trends.ons_national.COLUMNS` (``table`` and
+        Columns as :data:`overdose_trends.schema.NATIONAL_COLUMNS` (``table`` and
         ``substance`` in addition to the local-authority columns).
 
     References
@@ -105,10 +86,8 @@ def national_deaths(path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
     registrations" reference tables (released 3 August 2022), Open Government
     Licence v3.0.
     """
-    from overdose_trends.ons_national import COLUMNS
-
     path = Path(path) if path is not None else data_dir() / NATIONAL_DEATHS_FILE
-    return _read(path, COLUMNS, {"table": "str", "substance": "str"})
+    return _read(path, NATIONAL_COLUMNS)
 
 
 def population_bands(path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
@@ -148,8 +127,8 @@ def population_bands(path: str | os.PathLike[str] | None = None) -> pd.DataFrame
     return df
 
 
-def _read(path: Path, columns, extra_dtypes=None) -> pd.DataFrame:
-    dtypes = {**_LA_DTYPES, **(extra_dtypes or {})}
+def _read(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
+    dtypes = {c: DTYPES[c] for c in columns}
     blank = [""]
     df = pd.read_csv(
         path,

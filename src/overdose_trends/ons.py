@@ -60,8 +60,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from overdose_trends.constants import AREA_LEVELS, MIN_DEATHS_FOR_RATE, PER_100K, PER_MILLION
+from overdose_trends.constants import (
+    AREA_LEVELS,
+    GSS_CODE,
+    MIN_DEATHS_FOR_RATE,
+    PER_100K,
+    PER_MILLION,
+)
 from overdose_trends.errors import DataFormatError
+from overdose_trends.schema import DEATHS_COLUMNS
 from overdose_trends.workbook import (
     Source,
     Workbook,
@@ -77,26 +84,8 @@ from overdose_trends.workbook import (
 __all__ = ["COLUMNS", "check_consistency", "read_local_authority", "read_national"]
 
 #: Column order of the tidy output of :func:`read_local_authority`.
-COLUMNS = (
-    "area_code",
-    "area_name",
-    "area_level",
-    "measure",
-    "sex",
-    "period_start",
-    "period_end",
-    "deaths",
-    "rate",
-    "lcl",
-    "ucl",
-    "rate_per",
-    "rate_status",
-    "edition",
-    "sheet",
-    "row",
-)
+COLUMNS = DEATHS_COLUMNS
 
-GSS_CODE = re.compile(r"^[EWKSN]\d{8}$")
 
 _SKIP_SHEET = re.compile(
     r"^(contents?|cover|notes?|definitions?|notes,? terms.*|metadata|terms.*)$"

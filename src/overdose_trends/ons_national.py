@@ -98,8 +98,15 @@ from typing import Any
 
 import pandas as pd
 
-from overdose_trends.constants import AREA_LEVELS, MIN_DEATHS_FOR_RATE, PER_100K, PER_MILLION
+from overdose_trends.constants import (
+    AREA_LEVELS,
+    GSS_CODE,
+    MIN_DEATHS_FOR_RATE,
+    PER_100K,
+    PER_MILLION,
+)
 from overdose_trends.errors import DataFormatError
+from overdose_trends.schema import NATIONAL_COLUMNS
 from overdose_trends.workbook import (
     Cell,
     Source,
@@ -117,26 +124,7 @@ from overdose_trends.workbook import (
 __all__ = ["AREA_NAMES", "COLUMNS", "TABLES", "read_national"]
 
 #: Column order of the tidy output of :func:`read_national`.
-COLUMNS = (
-    "table",
-    "area_code",
-    "area_name",
-    "area_level",
-    "measure",
-    "substance",
-    "sex",
-    "period_start",
-    "period_end",
-    "deaths",
-    "rate",
-    "lcl",
-    "ucl",
-    "rate_per",
-    "rate_status",
-    "edition",
-    "sheet",
-    "row",
-)
+COLUMNS = NATIONAL_COLUMNS
 
 #: Short ids of the tables read, in output order.
 TABLES = ("deaths_by_sex", "asmr", "region")
@@ -160,7 +148,6 @@ AREA_NAMES = MappingProxyType(
     }
 )
 _ENGLAND_AND_WALES = "K04000001"
-_GSS_CODE = re.compile(r"^[EKWSN]\d{8}$")
 
 
 # --- which tables ------------------------------------------------------------------
@@ -302,7 +289,7 @@ def _classify(value: Any, substances: bool) -> dict[str, Any] | None:
     text = _norm(value)
     if not text:
         return None
-    if _GSS_CODE.match(text.upper()):
+    if GSS_CODE.match(text.upper()):
         return {"area_code": text.upper()}
     if text in _SEXES:
         return {"sex": _SEXES[text]}
@@ -605,7 +592,7 @@ class _Group:
 
 def _is_datum(value: Any) -> bool:
     """Whether a cell holds a number, an ONS marker or a period (not a header label)."""
-    if parse_period(value) is not None or _GSS_CODE.match(str(value).strip()):
+    if parse_period(value) is not None or GSS_CODE.match(str(value).strip()):
         return True
     try:
         cell = parse_number(value)
@@ -701,7 +688,7 @@ def _key_dims(sheet: _Sheet, i: int, columns: list[_Column]) -> dict[str, Any]:
             found: dict[str, Any] = {"period": period}
         elif col.role == "area_code":
             code = str(value).strip().upper()
-            if not _GSS_CODE.match(code):
+            if not GSS_CODE.match(code):
                 raise sheet.error(f"expected a GSS area code, found {value!r}", i, j)
             found = {"area_code": code}
         elif col.role == "area_name":

@@ -53,6 +53,7 @@ from overdose_trends.constants import (
     ESP2013_BAND_STARTS_20,
     ESP2013_BANDS,
     ESP2013_BANDS_20,
+    GSS_CODE,
 )
 from overdose_trends.errors import DataFormatError
 from overdose_trends.workbook import column_letter, source_name
@@ -79,7 +80,6 @@ MISSING_MARKERS = ("-", "..", ":", "[x]", "[z]")
 
 CsvSource = str | os.PathLike[str] | IO[str] | IO[bytes]
 
-_GSS = re.compile(r"^[A-Z]\d{8}$")
 _YEAR = re.compile(r"^(?:mid-?\s*)?(\d{4})$", re.IGNORECASE)
 _SINGLE_AGE = re.compile(r"^(?:age|aged)?\s*(\d{1,3})$")
 _OPEN_AGE = re.compile(r"^(?:age|aged)?\s*(\d{1,3})\s*(?:\+|plus|and over|or over)$")
@@ -314,9 +314,9 @@ def read_mid_year_estimates(source: CsvSource) -> pd.DataFrame:
 
     codes = strings(roles["code"])
     check(
-        codes.str.match(_GSS).to_numpy(dtype=bool),
+        codes.str.match(GSS_CODE).to_numpy(dtype=bool),
         roles["code"],
-        "{!r} is not a GSS area code (a capital letter and 8 digits)",
+        "{!r} is not a GSS area code (E, W, K, S or N and 8 digits)",
     )
     year_text = strings(roles["year"])
     year_match = year_text.str.extract(_YEAR)[0]
