@@ -50,6 +50,22 @@ MARKERS = MappingProxyType(
     }
 )
 
+# --- sex labels ------------------------------------------------------------------------
+#: Labels used for sex in published tables -> the ``sex`` value of tidy outputs.
+SEX_LABELS = MappingProxyType(
+    {
+        "persons": "persons",
+        "people": "persons",
+        "all persons": "persons",
+        "males": "males",
+        "male": "males",
+        "men": "males",
+        "females": "females",
+        "female": "females",
+        "women": "females",
+    }
+)
+
 # --- GSS area codes ----------------------------------------------------------------
 #: A GSS statistical geography code: a country letter and eight digits (e.g. E06000033).
 GSS_CODE = re.compile(r"^[EWKSN]\d{8}$")

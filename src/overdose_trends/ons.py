@@ -66,6 +66,7 @@ from overdose_trends.constants import (
     MIN_DEATHS_FOR_RATE,
     PER_100K,
     PER_MILLION,
+    SEX_LABELS,
 )
 from overdose_trends.errors import DataFormatError
 from overdose_trends.schema import DEATHS_COLUMNS
@@ -119,17 +120,6 @@ _PERIOD_HEADERS = re.compile(
 _PERIOD_IN_TEXT = re.compile(
     r"(\d{4}\s*(?:to|[-\u2013\u2014])\s*\d{2,4}|(?<!\d)(?:19|20)\d{2}(?!\d))"
 )
-_SEX = {
-    "persons": "persons",
-    "people": "persons",
-    "all persons": "persons",
-    "males": "males",
-    "male": "males",
-    "men": "males",
-    "females": "females",
-    "female": "females",
-    "women": "females",
-}
 
 
 def _sex_in(text: str) -> str | None:
@@ -293,7 +283,7 @@ def _detect_layout(wb: Workbook, sheet: str, rows: Sequence[Sequence[Any]]) -> _
                 for kk in range(k + 1, len(block)):
                     ctx_sex[kk] = ctx_measure[kk] = None
             if rest:
-                sex = _SEX.get(strip_footnotes(rest))
+                sex = SEX_LABELS.get(strip_footnotes(rest))
                 measure = _measure_in(rest) if not _field_of(rest) else None
                 if sex:
                     ctx_sex[k] = sex
@@ -452,7 +442,7 @@ def _read_sheet(
                 raise err(f"cannot read period {row[layout.period_col]!r}", i, layout.period_col)
         row_sex = None
         if layout.sex_col is not None:
-            row_sex = _SEX.get(clean_label(row[layout.sex_col]))
+            row_sex = SEX_LABELS.get(clean_label(row[layout.sex_col]))
             if row_sex is None:
                 raise err(f"unknown sex {row[layout.sex_col]!r}", i, layout.sex_col)
         for (period, sex, measure), fields in blocks.items():

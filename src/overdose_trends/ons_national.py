@@ -104,6 +104,7 @@ from overdose_trends.constants import (
     MIN_DEATHS_FOR_RATE,
     PER_100K,
     PER_MILLION,
+    SEX_LABELS,
 )
 from overdose_trends.errors import DataFormatError
 from overdose_trends.schema import NATIONAL_COLUMNS
@@ -229,17 +230,6 @@ def _norm(value: Any) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-_SEXES = {
-    "persons": "persons",
-    "people": "persons",
-    "all persons": "persons",
-    "males": "males",
-    "male": "males",
-    "men": "males",
-    "females": "females",
-    "female": "females",
-    "women": "females",
-}
 _AREA_ALIASES = {_norm(name): code for code, name in AREA_NAMES.items()} | {
     "yorkshire and humber": "E12000003",
     "east": "E12000006",
@@ -291,8 +281,8 @@ def _classify(value: Any, substances: bool) -> dict[str, Any] | None:
         return None
     if GSS_CODE.match(text.upper()):
         return {"area_code": text.upper()}
-    if text in _SEXES:
-        return {"sex": _SEXES[text]}
+    if text in SEX_LABELS:
+        return {"sex": SEX_LABELS[text]}
     if _MISUSE.fullmatch(text):
         return {"measure": "misuse", "substance": "all"}
     if _POISONING.fullmatch(text):
