@@ -32,31 +32,21 @@ def main(argv: list[str] | None = None) -> None:
         la = read_local_authority(args.shared / "ons" / "2019localauthorities1.xls")
     for w in caught:
         print(f"note: {w.message}")
-    # the workbook's file name is a local path: keep only provenance inside the workbook
-    la.to_csv(
-        args.out / "ons_la_drug_deaths_2019.csv.gz",
-        index=False,
-        compression={"method": "gzip", "mtime": 0},
-    )
-    print(f"wrote {len(la)} rows to ons_la_drug_deaths_2019.csv.gz")
-
-    nat = read_national(args.shared / "ons" / "2021registrations.xlsx")
-    nat.to_csv(
+    _write(la, args.out / "ons_la_drug_deaths_2019.csv.gz")
+    _write(
+        read_national(args.shared / "ons" / "2021registrations.xlsx"),
         args.out / "ons_national_drug_deaths_2021.csv.gz",
-        index=False,
-        compression={"method": "gzip", "mtime": 0},
     )
-    print(f"wrote {len(nat)} rows to ons_national_drug_deaths_2021.csv.gz")
-
     pop = read_mid_year_estimates(args.shared / "population" / "la_pop_estimates.csv")
     pop = pop[pop["area_code"].str[0].isin(["E", "W"])]  # the ONS death tables cover E&W
     bands = to_esp_bands(pop)[["area_code", "area_name", "year", "age_band", "population"]]
-    bands.to_csv(
-        args.out / "ons_population_esp_bands.csv.gz",
-        index=False,
-        compression={"method": "gzip", "mtime": 0},
-    )
-    print(f"wrote {len(bands)} rows to ons_population_esp_bands.csv.gz")
+    _write(bands, args.out / "ons_population_esp_bands.csv.gz")
+
+
+def _write(df, path: Path) -> None:
+    """Write ``df`` as gzip CSV with a fixed timestamp, so rebuilds are byte-identical."""
+    df.to_csv(path, index=False, compression={"method": "gzip", "mtime": 0})
+    print(f"wrote {len(df)} rows to {path.name}")
 
 
 if __name__ == "__main__":

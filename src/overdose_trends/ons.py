@@ -208,6 +208,11 @@ def _is_blank(row: Sequence[Any]) -> bool:
 
 def _detect_layout(wb: Workbook, sheet: str, rows: Sequence[Sequence[Any]]) -> _Layout:
     h = _find_header_row(wb, sheet, rows)
+
+    def header_error(message: str, j: int | None = None) -> DataFormatError:
+        column = None if j is None else column_letter(j)
+        return DataFormatError(message, file=wb.name, sheet=sheet, row=h + 1, column=column)
+
     header = rows[h]
     code_col = next(
         j for j, v in enumerate(header) if isinstance(v, str) and clean_label(v) in _CODE_HEADERS
@@ -296,22 +301,10 @@ def _detect_layout(wb: Workbook, sheet: str, rows: Sequence[Sequence[Any]]) -> _
         col.measure = next((m for m in reversed(ctx_measure) if m), None)
         fields = {_field_of(t) for t in field_text} - {None}
         if len(fields) > 1:
-            raise DataFormatError(
-                f"ambiguous header {joined!r}",
-                file=wb.name,
-                sheet=sheet,
-                row=h + 1,
-                column=column_letter(j),
-            )
+            raise header_error(f"ambiguous header {joined!r}", j)
         col.field = fields.pop() if fields else None
         if field_text and col.field is None:
-            raise DataFormatError(
-                f"unrecognised column header {joined!r}",
-                file=wb.name,
-                sheet=sheet,
-                row=h + 1,
-                column=column_letter(j),
-            )
+            raise header_error(f"unrecognised column header {joined!r}", j)
         cols.append(col)
 
     # Unlabelled columns: a lone column under a period is a count (single-year tables);
@@ -328,23 +321,12 @@ def _detect_layout(wb: Workbook, sheet: str, rows: Sequence[Sequence[Any]]) -> _
     layout.values = [c for c in cols if c.field]
     layout.ignored = [c.index for c in cols if not c.field]
     if not layout.values:
-        raise DataFormatError(
-            "no value columns (deaths/rate) recognised in the header",
-            file=wb.name,
-            sheet=sheet,
-            row=h + 1,
-        )
+        raise header_error("no value columns (deaths/rate) recognised in the header")
     if layout.period_col is None and any(c.period is None for c in layout.values):
         bad = next(c for c in layout.values if c.period is None)
-        raise DataFormatError(
-            "value column has no registration period in its header",
-            file=wb.name,
-            sheet=sheet,
-            row=h + 1,
-            column=column_letter(bad.index),
-        )
+        raise header_error("value column has no registration period in its header", bad.index)
     if not layout.name_cols:
-        raise DataFormatError("no area-name column", file=wb.name, sheet=sheet, row=h + 1)
+        raise header_error("no area-name column")
     return layout
 
 
