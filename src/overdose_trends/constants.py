@@ -2,7 +2,9 @@
 
 Everything that is a published convention rather than a computation lives
 here: the 2013 European Standard Population, the meaning of ONS table
-markers, GSS area-code prefixes and the ONS small-number rules.
+markers, GSS area-code prefixes, the ONS small-number rules, the PHE/ONS
+confidence-interval and funnel-plot conventions, and the take-home naloxone
+evidence used as defaults by :mod:`overdose_trends.kits`.
 """
 
 from __future__ import annotations
@@ -23,6 +25,33 @@ MIN_DEATHS_FOR_RATE = 10
 #: flagged unreliable ("Rates when deaths are between 10 and 19 are considered
 #: unreliable").
 MIN_DEATHS_RELIABLE = 20
+
+# --- PHE/ONS interval conventions -----------------------------------------------------
+#: Below this many events the ``"byar"`` crude-rate method switches to exact Poisson
+#: limits. Source: PHE (2018) Technical Guide: Confidence Intervals / PHEindicatormethods
+#: ``phe_rate`` ("exact method for counts < 10, Byar's method otherwise").
+BYAR_MIN_COUNT = 10
+
+#: ONS uses exact Poisson limits (via Dobson) for fewer than this many deaths and the
+#: normal approximation at or above it. Source: ONS drug-poisoning statistical bulletins,
+#: "Measuring the data" / reference-table notes on confidence intervals for ASMRs.
+ONS_NORMAL_MIN_DEATHS = 100
+
+#: Confidence level of the limits in ONS tables (95%). Source: ONS drug-poisoning
+#: reference tables ("95% confidence intervals").
+ONS_LIMITS_CONF = 0.95
+
+# --- funnel plots ---------------------------------------------------------------------
+#: Confidence levels of the funnel control limits: "2 s.d." and "3 s.d." (two-sided).
+#: Source: PHE Fingertips technical guidance (funnel plots); PHEindicatormethods
+#: ``calculate_funnel_limits`` (0.025 and 0.001 in each tail).
+FUNNEL_LEVELS = (0.95, 0.998)
+
+#: Below this many events PHEindicatormethods uses exact Poisson limits for the
+#: funnel significance test (Byar's approximation from here up), and gives a DSR
+#: no funnel significance and no plotted point. Source: PHEindicatormethods
+#: ``assign_funnel_significance`` and ``calculate_funnel_points``.
+PHE_FUNNEL_MIN_EVENTS = 10
 
 # --- ONS table markers ----------------------------------------------------------------
 #: ``rate_status`` values used in tidy outputs.
@@ -94,6 +123,36 @@ AREA_LEVELS = MappingProxyType(
         "N09": "district",
     }
 )
+
+# --- take-home naloxone evidence ------------------------------------------------------
+#: Kits to issue per year per annual opiate-related death. Source: Bird SM, Parmar MKB,
+#: Strang J (2015), Take-home naloxone to prevent fatalities from opiate-overdose,
+#: *Drugs: Education, Prevention and Policy* 22(1):66-76.
+BIRD_BENCHMARK = 20
+#: The lower figure of the same paper ("at least 9 times").
+BIRD_MINIMUM = 9
+#: A take-home naloxone use rate (kits returned used / kits issued) above this within one
+#: scope is implausible: same-scope rates observed in UK programmes are 3-13% (Scotland
+#: about 13% in 2018/19, Wales 7-10%, a Norfolk programme 3%; see
+#: :func:`overdose_trends.kits.metrics.use_rate`).
+IMPLAUSIBLE_USE_RATE = 0.5
+
+#: (low, central, high) of P(fatal) at a witnessed overdose without naloxone, a range set
+#: from: 6% (9/153, 95% CI 2-11%) of overdoses witnessed by trained bystanders in Bird,
+#: Parmar & Strang (2015); about 1 death averted per 10 kits used in British Columbia
+#: (Irvine et al. 2018, *Lancet Public Health* 3(5):e218-e225); roughly 1 fatal to 15
+#: non-fatal overdoses (Casillas et al. 2024, *Injury Prevention* 30:114-120). See
+#: :mod:`overdose_trends.kits.averted`.
+P_FATAL_WITHOUT = (0.05, 0.10, 0.15)
+#: (low, central, high) of P(fatal) after take-home naloxone: 1 death in 123 treated
+#: overdoses, McDonald R, Strang J (2016), *Addiction* 111(7):1177-1187.
+P_FATAL_WITH = (0.004, 0.008, 0.012)
+#: (low, central, high) kits distributed per death averted: 227 (95% CI 71-716), Coffin PO,
+#: Sullivan SD (2013), *Annals of Internal Medicine* 158(1):1-9 (US heroin users).
+COFFIN_SULLIVAN_KITS_PER_DEATH_AVERTED = (71.0, 227.0, 716.0)
+#: Kits distributed per death averted in British Columbia 2012-16: 19,074 kits / 298 deaths
+#: averted (95% CrI 91-474), Irvine MA et al. (2018), *Lancet Public Health* 3(5):e218-e225.
+IRVINE_BC_KITS_PER_DEATH_AVERTED = (19_074 / 474, 19_074 / 298, 19_074 / 91)
 
 # --- 2013 European Standard Population ------------------------------------------------
 #: Age bands of the 2013 ESP, 19-band form (0-4 ... 85-89, 90+), as used by ONS and
