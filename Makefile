@@ -16,11 +16,13 @@ report: $(STAMP)
 	$(BIN)/overdose-trends report --out reports/
 
 test: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks scripts
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_ons_read.py
+	$(BIN)/python benchmarks/bench_rates.py
+	$(BIN)/python benchmarks/bench_kits.py
 
 clean:
 	rm -rf $(VENV) reports build

@@ -7,12 +7,16 @@ read-la       Convert an ONS local-authority workbook to a tidy CSV.
 read-national Convert an ONS national reference-table workbook to a tidy CSV.
 check         Run the consistency checks on an ONS local-authority workbook.
 fetch         Download a published file into the local cache and print its path.
+compare       Compare two registration periods for each area (rates, ratio, test, verdicts).
+kits-check    Validate a take-home naloxone kit log and print its validation report.
+kits-averted  Deaths averted by used/issued kits: naive figure beside honest estimates.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from pathlib import Path
 
 from overdose_trends.errors import DataFormatError
@@ -66,6 +70,64 @@ def _cmd_fetch(args: argparse.Namespace) -> int:
     return 0
 
 
+def _period(text: str) -> tuple[int, int]:
+    """``"2013-2015"`` or ``"2013-15"`` or ``"2016"`` -> (first, last) year."""
+    first, _, last = text.partition("-")
+    try:
+        start = int(first)
+        end = int(last) if last else start
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"period must look like 2013-2015 or 2016, got {text!r}"
+        ) from None
+    if last and len(last) == 2:
+        end = start // 100 * 100 + end
+        if end < start:  # 1999-01 crosses a century
+            end += 100
+    if end < start:
+        raise argparse.ArgumentTypeError(f"period {text!r} ends before it starts")
+    return start, end
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from overdose_trends.compare import periods
+    from overdose_trends.datasets import la_deaths
+    from overdose_trends.ons import read_local_authority
+
+    la = read_local_authority(args.workbook) if args.workbook else la_deaths()
+    la = la[(la["measure"] == args.measure) & (la["sex"] == args.sex)]
+    if args.area:
+        unknown = sorted(set(args.area) - set(la["area_code"]))
+        if unknown:
+            raise KeyError(f"area code(s) not in the data: {', '.join(unknown)}")
+        la = la[la["area_code"].isin(args.area)]
+    out = periods(la, before=args.before, after=args.after, conf=args.conf)
+    _write(out, args.out)
+    return 0
+
+
+def _cmd_kits_check(args: argparse.Namespace) -> int:
+    from overdose_trends.kits.log import read_log
+
+    mapping = dict(item.split("=", 1) for item in args.map or [])
+    log = read_log(args.log, mapping or None, sheet=args.sheet, dayfirst=not args.monthfirst)
+    print(log.report.summary(), file=sys.stderr)
+    if args.issues:
+        log.report.issues.to_csv(args.issues, index=False)
+        print(f"wrote {len(log.report.issues)} issues to {args.issues}", file=sys.stderr)
+    if args.out:
+        _write(log.events, args.out)
+    return 1 if args.strict and log.report.n_rejected else 0
+
+
+def _cmd_kits_averted(args: argparse.Namespace) -> int:
+    from overdose_trends.kits.averted import deaths_averted
+
+    out = deaths_averted(args.used, args.issued, seed=args.seed, conf=args.conf)
+    _write(out, args.out)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for documentation and tests)."""
     ap = argparse.ArgumentParser(prog="overdose-trends", description=__doc__.splitlines()[0])
@@ -97,15 +159,52 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--hash", help="expected checksum, e.g. sha256:<hex>")
     p.add_argument("--offline", action="store_true", help="use the cache only")
     p.set_defaults(func=_cmd_fetch)
+
+    p = sub.add_parser("compare", help="compare two periods for each area (ONS rates)")
+    p.add_argument("--before", type=_period, default=(2013, 2015), help="e.g. 2013-2015")
+    p.add_argument("--after", type=_period, default=(2016, 2018), help="e.g. 2016-2018")
+    p.add_argument("--area", nargs="*", help="GSS codes (default: every area)")
+    p.add_argument("--measure", default="poisoning", choices=("poisoning", "misuse"))
+    p.add_argument("--sex", default="persons", choices=("persons", "males", "females"))
+    p.add_argument("--conf", type=float, default=0.95, help="confidence level (default 0.95)")
+    p.add_argument("--workbook", help="ONS local-authority workbook to use instead of data/")
+    p.add_argument("--out", help="CSV file to write (default: standard output)")
+    p.set_defaults(func=_cmd_compare)
+
+    p = sub.add_parser("kits-check", help="validate a naloxone kit log (CSV or Excel)")
+    p.add_argument("log")
+    p.add_argument(
+        "--map", nargs="*", metavar="HEADER=FIELD", help='column mapping, e.g. "Kit no=kit_id"'
+    )
+    p.add_argument("--sheet", help="Excel sheet (default: the first)")
+    p.add_argument("--monthfirst", action="store_true", help="dates are MM/DD/YYYY")
+    p.add_argument("--issues", help="CSV file for the list of problems found")
+    p.add_argument("--out", help="CSV file for the tidy events (personal identifiers dropped)")
+    p.add_argument("--strict", action="store_true", help="exit 1 when rows were rejected")
+    p.set_defaults(func=_cmd_kits_check)
+
+    p = sub.add_parser("kits-averted", help="deaths averted by take-home naloxone kits")
+    p.add_argument("--used", type=int, help="kits returned used (or reported used)")
+    p.add_argument("--issued", type=int, help="kits issued")
+    p.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    p.add_argument("--conf", type=float, default=0.95, help="interval level (default 0.95)")
+    p.add_argument("--out", help="CSV file to write (default: standard output)")
+    p.set_defaults(func=_cmd_kits_averted)
     return ap
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    print(f"overdose-trends: warning: {message}", file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``overdose-trends`` console script."""
     args = build_parser().parse_args(argv)
     try:
-        return args.func(args)
-    except (DataFormatError, FileNotFoundError, KeyError) as exc:
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            return args.func(args)
+    except (DataFormatError, FileNotFoundError, KeyError, ValueError) as exc:
         print(f"overdose-trends: error: {exc}", file=sys.stderr)
         return 2
 

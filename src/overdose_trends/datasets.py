@@ -13,16 +13,30 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from overdose_trends.schema import DEATHS_COLUMNS, DTYPES, NATIONAL_COLUMNS
 
-__all__ = ["data_dir", "la_deaths", "national_deaths", "population_bands"]
+if TYPE_CHECKING:
+    from overdose_trends.kits.log import KitLog
+
+__all__ = [
+    "data_dir",
+    "la_deaths",
+    "national_deaths",
+    "population_bands",
+    "synthetic_kit_counts",
+    "synthetic_kit_log",
+]
 
 LA_DEATHS_FILE = "ons_la_drug_deaths_2019.csv.gz"
 NATIONAL_DEATHS_FILE = "ons_national_drug_deaths_2021.csv.gz"
 POPULATION_FILE = "ons_population_esp_bands.csv.gz"
+#: SYNTHETIC kit data made by scripts/make_synthetic_kits.py (not real services' figures).
+SYNTHETIC_KIT_LOG_FILE = "synthetic_naloxone_kits_southend_norfolk.csv"
+SYNTHETIC_KIT_COUNTS_FILE = "synthetic_naloxone_kits_monthly.csv"
 
 
 def data_dir() -> Path:
@@ -125,6 +139,40 @@ def population_bands(path: str | os.PathLike[str] | None = None) -> pd.DataFrame
     )
     df["age_band"] = pd.Categorical(df["age_band"], categories=ESP2013_BANDS, ordered=True)
     return df
+
+
+def synthetic_kit_log(path: str | os.PathLike[str] | None = None) -> KitLog:
+    """A SYNTHETIC take-home naloxone kit log shaped like two English services.
+
+    Simulated by ``scripts/make_synthetic_kits.py`` (seeded; not real data):
+    Southend-on-Sea (E06000033) and Norfolk (E10000020, three sites as
+    separate services), October 2015 to December 2019, one row per kit event.
+    Use it to try the kit functions and to illustrate; never quote it as a
+    service's figures.
+
+    Returns
+    -------
+    overdose_trends.kits.KitLog
+        ``.events`` (columns :data:`overdose_trends.kits.schema.EVENT_COLUMNS`)
+        and ``.report`` (the validation report: 0 rejected rows).
+    """
+    from overdose_trends.kits.log import read_log
+
+    path = Path(path) if path is not None else data_dir() / SYNTHETIC_KIT_LOG_FILE
+    return read_log(path)
+
+
+def synthetic_kit_counts(path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
+    """Monthly counts of the SYNTHETIC kit log, per service and in total.
+
+    The same events as :func:`synthetic_kit_log` aggregated by month, in the
+    counts layout (:data:`overdose_trends.kits.schema.COUNT_COLUMNS`: number of
+    kits per area, service (``"all"`` = total), month and measure).
+    """
+    from overdose_trends.kits.counts import read_counts
+
+    path = Path(path) if path is not None else data_dir() / SYNTHETIC_KIT_COUNTS_FILE
+    return read_counts(path, freq="month").counts
 
 
 def _read(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
