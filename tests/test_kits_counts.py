@@ -239,6 +239,25 @@ def test_suppressed_markers_are_kept_not_zero(tmp_path, fmt):
     assert blank["row"].tolist() == [9] and blank["severity"].tolist() == ["warning"]
 
 
+def test_csv_rows_are_records_after_a_multiline_comment(tmp_path):
+    # csv.writer quotes the comment cell; each comment holds line breaks:
+    #   record 1 header (line 1); record 2 value 12 (lines 2-3);
+    #   record 3 value -3 (lines 4-6); record 4 value 5 (line 7)
+    rows = [
+        ["E06000033", "A", "2016-03", "kits_issued", 12, "revised\nafter audit"],
+        ["E06000033", "A", "2016-04", "kits_issued", -3, "typed\nby\nhand"],
+        ["E06000033", "A", "2016-05", "kits_issued", 5, ""],
+    ]
+    path = write(tmp_path, [*LONG, "comments"], rows)
+    assert path.read_text(encoding="utf-8").count("\n") == 7  # 7 lines, 4 records
+    r = read_counts(path, as_of=AS_OF).report
+    assert (r.n_input, r.n_loaded, r.n_rejected) == (3, 2, 1)
+    assert r.errors["row"].tolist() == [3]
+    assert r.errors["message"].iloc[0] == "row 3: value '-3' is negative"
+    assert r.dropped_columns == {"comments": 2}
+    assert any("numbered by CSV record" in n for n in r.notes)
+
+
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 def test_bad_counts_rejected_with_row(tmp_path, fmt):
     rows = [

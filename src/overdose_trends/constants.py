@@ -125,6 +125,11 @@ AREA_LEVELS = MappingProxyType(
 )
 
 # --- take-home naloxone evidence ------------------------------------------------------
+#: First day on which drug services in England could supply naloxone without a prescription:
+#: the Human Medicines (Amendment) (No. 3) Regulations 2015 (SI 2015/1503), in force
+#: 1 October 2015 (Schedule 17 exemption for drug treatment services). Earlier events in an
+#: English kit log are possible (prescribed kits, pilots) but unusual, so they draw a warning.
+ENGLAND_SUPPLY_START = "2015-10-01"
 #: Kits to issue per year per annual opiate-related death. Source: Bird SM, Parmar MKB,
 #: Strang J (2015), Take-home naloxone to prevent fatalities from opiate-overdose,
 #: *Drugs: Education, Prevention and Policy* 22(1):66-76.

@@ -52,31 +52,43 @@ import numpy as np
 import pandas as pd
 
 from overdose_trends.errors import DataFormatError
-from overdose_trends.kits.log import (
-    _MONTHS,
-    LogSource,
-    ValidationReport,
-    _as_day,
-    _Column,
-    _exact_duplicates,
-    _flag,
-    _Issues,
-    _map_vocab,
-    _norm_values,
-    _parse_area,
-    _parse_dates,
-    _plan_columns,
-    _quoted,
-    _read_table,
-    _scan_personal,
-    _shown,
-    _Table,
+from overdose_trends.kits._cells import (
+    flag,
+    known_area_set,
+    map_vocab,
+    norm_values,
+    parse_area,
+    quoted,
 )
+from overdose_trends.kits._dates import (
+    BEFORE_ENGLAND_SUPPLY,
+    ENGLAND_START,
+    as_day,
+    day_text,
+    parse_dates,
+)
+from overdose_trends.kits._periods import (
+    FREQ_MONTHS,
+    abs_months,
+    parse_period_labels,
+    period_bounds,
+    period_index,
+    starts_period,
+)
+from overdose_trends.kits._report import Issues, ValidationReport
+from overdose_trends.kits._table import (
+    Column,
+    Table,
+    TableSource,
+    plan_columns,
+    read_table,
+    shown_headers,
+)
+from overdose_trends.kits._validation import TableCheck
 from overdose_trends.kits.schema import (
     COUNT_COLUMNS,
     COUNT_FIELDS,
     COUNT_STATUSES,
-    ENGLAND_SUPPLY_START,
     EVENT_COLUMNS,
     EVENT_MEASURES,
     EVENT_TYPES,
@@ -89,13 +101,6 @@ from overdose_trends.kits.schema import (
 
 __all__ = ["KitCounts", "aggregate", "read_counts"]
 
-#: Length in months and month of year (1-12) on which each frequency's periods start.
-_FREQ_MONTHS = {
-    "month": (1, None),
-    "quarter": (3, None),
-    "year": (12, 1),
-    "financial_year": (12, 4),
-}
 _EMPTY_DTYPES = {
     "period_start": "datetime64[ns]",
     "period_end": "datetime64[ns]",
@@ -103,44 +108,14 @@ _EMPTY_DTYPES = {
 }
 #: Event columns ``aggregate`` may group by.
 _GROUPABLE = ("area_code", "service", "recipient_type", "supply_type", "product")
+#: Fields of a counts table and their cells, all but ``value``: read as pandas categoricals
+#: from CSV (few distinct values: fast and small).
+_FEW_VALUES = frozenset((*COUNT_FIELDS, *MEASURES)) - {"value"}
 
 
 # =====================================================================================
 # aggregate
 # =====================================================================================
-
-
-def _period_index(months: np.ndarray, freq: str) -> np.ndarray:
-    """Consecutive period number of each absolute month (year * 12 + month - 1)."""
-    length, first = _FREQ_MONTHS[freq]
-    offset = (first - 1) if first else 0
-    return (months - offset) // length
-
-
-def _period_bounds(index: np.ndarray, freq: str) -> tuple[np.ndarray, np.ndarray]:
-    """First and last day (datetime64[ns]) of period numbers from :func:`_period_index`."""
-    length, first = _FREQ_MONTHS[freq]
-    offset = (first - 1) if first else 0
-    start_month = index * length + offset - 1970 * 12
-    start = start_month.astype("datetime64[M]").astype("datetime64[D]")
-    end = (start_month + length).astype("datetime64[M]").astype("datetime64[D]") - np.timedelta64(
-        1, "D"
-    )
-    return start.astype("datetime64[ns]"), end.astype("datetime64[ns]")
-
-
-def _abs_months(dates: np.ndarray) -> np.ndarray:
-    return dates.astype("datetime64[M]").astype(np.int64) + 1970 * 12
-
-
-def _starts_period(dates: np.ndarray, freq: str) -> np.ndarray:
-    """Is each date (datetime64[D]) the first day of a period of ``freq``?"""
-    length, first_month = _FREQ_MONTHS[freq]
-    months = _abs_months(dates)
-    day1 = dates == dates.astype("datetime64[M]").astype("datetime64[D]")
-    if first_month:
-        return day1 & (months % 12 + 1 == first_month)
-    return day1 & (months % length == 0)
 
 
 def aggregate(
@@ -199,7 +174,7 @@ def aggregate(
     Public Health Scotland, *National Naloxone Programme Scotland* monitoring
     reports (counts of kits issued, first and repeat supplies, by period).
     """
-    if freq not in _FREQ_MONTHS:
+    if freq not in FREQ_MONTHS:
         raise ValueError(f"freq must be one of {FREQUENCIES}, got {freq!r}")
     by = tuple(by)
     bad = [c for c in by if c not in _GROUPABLE]
@@ -255,9 +230,9 @@ def _count(
     cols = ["area_code", "service", *extra, *COUNT_COLUMNS[2:]]
     if len(events) == 0:
         return pd.DataFrame({c: pd.Series(dtype=_EMPTY_DTYPES.get(c, "str")) for c in cols})
-    period = _period_index(_abs_months(dates), freq)
-    wide_lo = None if start is None else int(_period_index(_abs_months(_as_day(start)), freq))
-    wide_hi = None if end is None else int(_period_index(_abs_months(_as_day(end)), freq))
+    period = period_index(abs_months(dates), freq)
+    wide_lo = None if start is None else int(period_index(abs_months(as_day(start)), freq))
+    wide_hi = None if end is None else int(period_index(abs_months(as_day(end)), freq))
     lo = int(period.min()) if wide_lo is None else min(int(period.min()), wide_lo)
     hi = int(period.max()) if wide_hi is None else max(int(period.max()), wide_hi)
     n_p = hi - lo + 1
@@ -290,7 +265,7 @@ def _count(
     g_idx, p_idx = np.nonzero((p >= first[:, None]) & (p <= last[:, None]))
     values = dense[g_idx, p_idx, :].reshape(-1)
     g_rows = np.repeat(g_idx, n_m)
-    p_start, p_end = _period_bounds(np.repeat(p_idx + lo, n_m), freq)
+    p_start, p_end = period_bounds(np.repeat(p_idx + lo, n_m), freq)
     out = keys.iloc[g_rows].reset_index(drop=True)
     for col in ("area_code", "service"):
         if col not in out.columns:
@@ -346,99 +321,7 @@ def _measure_synonyms() -> dict[str, str]:
     return syn
 
 
-_PERIOD_PATTERNS = (
-    # (name, regex on lower-case text with single spaces)
-    ("fy_quarter", r"^(\d{4}) ?/ ?(\d{2}|\d{4}) ?q([1-4])$"),
-    ("fy", r"^(\d{4}) ?/ ?(\d{2}|\d{4})$"),
-    ("quarter", r"^(\d{4}) ?[-/ ]? ?q([1-4])$"),
-    ("quarter_first", r"^q([1-4]) ?[-/ ]? ?(\d{4})$"),
-    ("month", r"^(\d{4})-(\d{1,2})$"),
-    ("named_month", r"^([a-z]{3,9})\.?[ \-]+(\d{4})$"),
-    ("year", r"^(\d{4})$"),
-)
-
-
-def _parse_periods(
-    col: _Column, *, dayfirst: bool, freq: str | None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
-    """Start month (absolute), length in months and error text per distinct label.
-
-    Returns ``(start_month, months, detail, used_dates)``; ``start_month`` is -1
-    where the label could not be read (``detail`` says why).
-    """
-    text = col.stripped.str.lower().str.replace(r"\s+", " ", regex=True)
-    n = len(text)
-    start = np.full(n, -1, dtype=np.int64)
-    months = np.zeros(n, dtype=np.int64)
-    detail = np.full(n, "", dtype=object)
-    quoted = _quoted(col.uniques)
-    todo = np.ones(n, dtype=bool)
-    for name, pattern in _PERIOD_PATTERNS:
-        parts = text.str.extract(pattern)
-        hit = todo & parts[0].notna().to_numpy()
-        if name == "named_month":  # "spring 2016" is not a month: leave it to the date reader
-            hit &= parts[0].map(_MONTHS).notna().to_numpy()
-        if not hit.any():
-            continue
-        todo &= ~hit
-        a = parts[0][hit]
-        b = parts[1][hit] if parts.shape[1] > 1 else None
-        if name in ("fy", "fy_quarter"):
-            y = a.astype(int).to_numpy()
-            nxt = b.astype(int).to_numpy()
-            ok = np.where(nxt >= 100, nxt == y + 1, nxt == (y + 1) % 100)
-            q = parts[2][hit].astype(int).to_numpy() if name == "fy_quarter" else np.ones_like(y)
-            s = y * 12 + 3 + (q - 1) * 3
-            ln = 3 if name == "fy_quarter" else 12
-        elif name in ("quarter", "quarter_first"):
-            y, q = (a, b) if name == "quarter" else (b, a)
-            y, q = y.astype(int).to_numpy(), q.astype(int).to_numpy()
-            ok = np.ones(len(y), dtype=bool)
-            s, ln = y * 12 + (q - 1) * 3, 3
-        elif name == "month":
-            y, m = a.astype(int).to_numpy(), b.astype(int).to_numpy()
-            ok = (m >= 1) & (m <= 12)
-            s, ln = y * 12 + m - 1, 1
-        elif name == "named_month":
-            y, m = b.astype(int).to_numpy(), a.map(_MONTHS).astype(int).to_numpy()
-            ok = np.ones(len(y), dtype=bool)
-            s, ln = y * 12 + m - 1, 1
-        else:  # year
-            y = a.astype(int).to_numpy()
-            ok = np.ones(len(y), dtype=bool)
-            s, ln = y * 12, 12
-        ok &= (s >= 1900 * 12) & (s < 2100 * 12)
-        idx = np.flatnonzero(hit)
-        start[idx[ok]] = s[ok]
-        months[idx[ok]] = ln
-        detail[idx[~ok]] = quoted[idx[~ok]] + " is not a valid period"
-    used_dates = False
-    if todo.any():
-        idx = np.flatnonzero(todo & ~col.blank)
-        dates, _, why = _parse_dates(col.uniques[idx], dayfirst=dayfirst, date_format=None)
-        good = ~np.isnat(dates)
-        f = freq or "month"
-        length, first_month = _FREQ_MONTHS[f]
-        am = _abs_months(dates[good])
-        aligned = _starts_period(dates[good], f)
-        gi = idx[good]
-        start[gi[aligned]] = am[aligned]
-        months[gi[aligned]] = length
-        detail[gi[~aligned]] = (
-            quoted[gi[~aligned]] + f" is a date but not the first day of a {f.replace('_', ' ')}"
-        )
-        bad = idx[~good]
-        detail[bad] = np.where(
-            why[~good] != "",
-            quoted[bad]
-            + " is not a period label (2016-03, Mar 2016, 2016 Q1, 2016/17, 2016) or a date",
-            "",
-        )
-        used_dates = bool(len(gi))
-    return start, months, detail, used_dates
-
-
-def _parse_count_cells(col: _Column) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _parse_count_cells(col: Column) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Value, status, rule and detail per distinct count cell text.
 
     ``status`` is ``"exact"``, ``"suppressed"`` or ``"not_reported"``; ``rule``
@@ -451,7 +334,7 @@ def _parse_count_cells(col: _Column) -> tuple[np.ndarray, np.ndarray, np.ndarray
     status = np.full(n, "exact", dtype=object)
     rule = np.full(n, "", dtype=object)
     detail = np.full(n, "", dtype=object)
-    quoted = _quoted(col.uniques)
+    shown = quoted(col.uniques)
     blank = col.blank
     suppressed = (low.isin(SUPPRESSED_MARKERS) | low.str.fullmatch(r"< ?\d+")).to_numpy(dtype=bool)
     not_reported = low.isin(NOT_REPORTED_MARKERS).to_numpy(dtype=bool)
@@ -463,17 +346,17 @@ def _parse_count_cells(col: _Column) -> tuple[np.ndarray, np.ndarray, np.ndarray
     rule[blank] = "blank_count"
     detail[blank] = "is blank: read as not reported (never as 0)"
     rule[negative] = "negative_count"
-    detail[negative] = quoted[negative] + " is negative"
+    detail[negative] = shown[negative] + " is negative"
     other = ~(blank | suppressed | not_reported | number | negative)
     rule[other] = "invalid_count"
-    detail[other] = quoted[other] + " is not a whole number or a suppression marker"
+    detail[other] = shown[other] + " is not a whole number or a suppression marker"
     dash = other & (text == "-").to_numpy()
     detail[dash] = "'-' is ambiguous (zero or not available?); write 0 or [x]"
     return value, status, rule, detail
 
 
 def read_counts(
-    source: LogSource,
+    source: TableSource,
     mapping: Mapping[str, str | None] | None = None,
     *,
     freq: str | None = None,
@@ -535,12 +418,12 @@ def read_counts(
     reports (financial years and quarters); Government Analysis Function,
     "Symbols in tables, definitions and shorthand" (``[c]``, ``[x]``, ``[z]``).
     """
-    if freq is not None and freq not in _FREQ_MONTHS:
+    if freq is not None and freq not in FREQ_MONTHS:
         raise ValueError(f"freq must be one of {FREQUENCIES}, got {freq!r}")
     fields = (*COUNT_FIELDS, *MEASURES)
 
     def planner(headers: list[str], name: str, sheet_name: str | None):
-        plan = _plan_columns(headers, mapping, fields, name, sheet_name)
+        plan = plan_columns(headers, mapping, fields, name, sheet_name)
         have = {f for kind, f in plan if kind == "field"}
         wide = have & set(MEASURES)
         long = {"measure", "value"} & have
@@ -555,85 +438,51 @@ def read_counts(
             problems.append("neither measure and value columns nor a column per measure")
         if problems:
             raise DataFormatError(
-                "; ".join(problems) + f". The columns are {_shown(headers)}; pass mapping= "
+                "; ".join(problems) + f". The columns are {shown_headers(headers)}; pass mapping= "
                 "(for an event log use overdose_trends.kits.log.read_log)",
                 file=name,
                 sheet=sheet_name,
             )
         return plan
 
-    def accepts(headers: list[str]) -> bool:
-        try:
-            planner(headers, "", None)
-        except (DataFormatError, ValueError):
-            return False
-        return True
-
-    table = _read_table(
+    table = read_table(
         source,
         planner=planner,
-        accepts=accepts,
         sheet=sheet,
         header_row=header_row,
         encoding=encoding,
+        categorical=_FEW_VALUES,
     )
     return _validate_counts(
         table,
         freq=freq,
-        as_of=_as_day(as_of),
+        as_of=as_day(as_of),
         dayfirst=dayfirst,
-        known_areas=None if known_areas is None else frozenset(a.upper() for a in known_areas),
+        known_areas=known_area_set(known_areas),
     )
 
 
 def _validate_counts(
-    table: _Table,
+    table: Table,
     *,
     freq: str | None,
     as_of: np.datetime64,
     dayfirst: bool,
     known_areas: frozenset[str] | None,
 ) -> KitCounts:
-    issues = _Issues(table.name, table.sheet)
-    notes: list[str] = []
-    mapped: list[pd.DataFrame] = []
-    n_input = len(table.rows)
-    if table.n_blank:
-        notes.append(f"{table.n_blank:,} blank rows were skipped (not counted as input).")
-    dropped: dict[str, int] = {}
-    unknown: list[str] = []
-    fields: dict[str, _Column] = {}
-    for (kind, f), col in zip(table.plan, table.columns, strict=True):
-        if kind == "identifier":
-            dropped[col.header] = int((~col.blank)[col.codes].sum())
-            issues.add_column(
-                col.header,
-                "identifier_column",
-                f"personal identifiers dropped on load ({dropped[col.header]:,} non-empty cells)",
-            )
-        elif kind == "unknown":
-            unknown.append(col.header)
-            issues.add_column(col.header, "unknown_column", "not a field of a counts table")
-        elif kind == "field":
-            fields[f] = col
-
-    dup = _exact_duplicates(table, issues)
-    keep = np.flatnonzero(~dup)
-    rows = table.rows[keep]
+    """Apply the rules of :func:`read_counts` to a read table."""
+    check = TableCheck(table, "not a field of a counts table")
+    issues, notes, mapped = check.issues, check.notes, check.mapped
+    fields, rows, reject = check.fields, check.rows, check.reject
     n = len(rows)
-    if len(keep) < len(table.rows):
-        fields = {f: c.take(keep) for f, c in fields.items()}
-    reject = np.zeros(n, dtype=bool)
-    for col in fields.values():
-        _scan_personal(col, rows, issues)
 
     area_col = fields["area_code"]
-    area_u = _parse_area(area_col, rows, issues, known_areas, reject)
+    area_u = parse_area(area_col, rows, issues, known_areas, reject)
     area = area_u[area_col.codes]
     if "service" in fields:
         scol = fields["service"]
         service_u = scol.stripped.to_numpy(dtype=object)
-        _flag(
+        flag(
             scol,
             rows,
             issues,
@@ -658,33 +507,27 @@ def _validate_counts(
             None,
             "future_date",
             "error",
-            "period starts "
-            + pd.Series(p_start[at].astype(str), dtype=object)
-            + f", after as_of ({as_of})",
+            "period starts " + day_text(p_start[at]) + f", after as_of ({as_of})",
         )
         reject[at] = True
-    england = np.datetime64(ENGLAND_SUPPLY_START, "D")
     english = pd.Series(area, dtype=object).str.startswith("E").to_numpy(dtype=bool)
-    early = np.flatnonzero(english & ~np.isnat(p_end) & (p_end < england))
+    early = np.flatnonzero(english & ~np.isnat(p_end) & (p_end < ENGLAND_START))
     if len(early):
         issues.add(
             rows[early],
             None,
             "before_supply_start",
             "warning",
-            "period ends "
-            + pd.Series(p_end[early].astype(str), dtype=object)
-            + ", before non-prescription supply began in England (1 Oct 2015, "
-            "SI 2015/1503)",
+            "period ends " + day_text(p_end[early]) + ", " + BEFORE_ENGLAND_SUPPLY,
         )
 
     # --- measures and values -------------------------------------------------------------
     status_col = fields.get("status")
     if "measure" in fields:
         mcol = fields["measure"]
-        m_u, m_blank, m_unknown = _map_vocab(mcol, "measure", MEASURES, _measure_synonyms(), mapped)
-        _flag(mcol, rows, issues, reject, m_blank, "blank_required", "error", "measure is blank")
-        _flag(
+        m_u, m_blank, m_unknown = map_vocab(mcol, "measure", MEASURES, _measure_synonyms(), mapped)
+        flag(mcol, rows, issues, reject, m_blank, "blank_required", "error", "measure is blank")
+        flag(
             mcol,
             rows,
             issues,
@@ -692,7 +535,7 @@ def _validate_counts(
             m_unknown,
             "unknown_measure",
             "error",
-            "measure " + _quoted(mcol.uniques) + f" is not one of {list(MEASURES)}",
+            "measure " + quoted(mcol.uniques) + f" is not one of {list(MEASURES)}",
             echo=True,
         )
         cells = [(fields["value"], m_u[mcol.codes])]
@@ -707,7 +550,7 @@ def _validate_counts(
             ("invalid_count", "error"),
             ("blank_count", "warning"),
         ):
-            _flag(
+            flag(
                 col,
                 rows,
                 issues,
@@ -777,31 +620,14 @@ def _validate_counts(
     counts["measure"] = counts["measure"].astype("str")
     counts["status"] = counts["status"].astype("str")
     counts = counts.loc[:, list(COUNT_COLUMNS)]
-    mapped_df = (
-        pd.concat(mapped, ignore_index=True)
-        if mapped
-        else pd.DataFrame(columns=["column", "value", "mapped_to", "rows"])
-    )
-    report = ValidationReport(
-        file=table.name,
-        sheet=table.sheet,
-        n_input=n_input,
-        n_loaded=int(ok_rows.sum()),
-        n_rejected=int(dup.sum() + reject.sum()),
-        issues=issues.frame(),
-        dropped_columns=dropped,
-        unknown_columns=tuple(unknown),
-        mapped_values=mapped_df,
-        notes=tuple(notes),
-        kind="counts table",
-    )
+    report = check.report(n_loaded=int(ok_rows.sum()), kind="counts table")
     return KitCounts(counts=counts, report=report)
 
 
 def _read_periods(
-    fields: dict[str, _Column],
+    fields: dict[str, Column],
     rows: np.ndarray,
-    issues: _Issues,
+    issues: Issues,
     reject: np.ndarray,
     dayfirst: bool,
     freq: str | None,
@@ -811,9 +637,11 @@ def _read_periods(
     n = len(rows)
     if "period" in fields:
         col = fields["period"]
-        start_u, months_u, detail_u, used_dates = _parse_periods(col, dayfirst=dayfirst, freq=freq)
-        _flag(col, rows, issues, reject, col.blank, "blank_required", "error", "period is blank")
-        _flag(
+        start_u, months_u, detail_u, used_dates = parse_period_labels(
+            col, dayfirst=dayfirst, freq=freq
+        )
+        flag(col, rows, issues, reject, col.blank, "blank_required", "error", "period is blank")
+        flag(
             col,
             rows,
             issues,
@@ -839,38 +667,10 @@ def _read_periods(
         end[good] = (sm + ln[good]).astype("datetime64[M]").astype("datetime64[D]") - 1
         return start, end
     scol = fields["period_start"]
-    start_u, blank_u, detail_u = _parse_dates(scol.uniques, dayfirst=dayfirst, date_format=None)
-    _flag(scol, rows, issues, reject, blank_u, "blank_required", "error", "period_start is blank")
-    _flag(
-        scol,
-        rows,
-        issues,
-        reject,
-        ~blank_u & np.isnat(start_u),
-        "invalid_period",
-        "error",
-        "period_start " + detail_u,
-        echo=True,
-    )
-    start = start_u[scol.codes]
+    start = _day_cells(scol, "period_start", rows, issues, reject, dayfirst)
     if "period_end" in fields:
         ecol = fields["period_end"]
-        end_u, eblank_u, edetail_u = _parse_dates(ecol.uniques, dayfirst=dayfirst, date_format=None)
-        _flag(
-            ecol, rows, issues, reject, eblank_u, "blank_required", "error", "period_end is blank"
-        )
-        _flag(
-            ecol,
-            rows,
-            issues,
-            reject,
-            ~eblank_u & np.isnat(end_u),
-            "invalid_period",
-            "error",
-            "period_end " + edetail_u,
-            echo=True,
-        )
-        end = end_u[ecol.codes]
+        end = _day_cells(ecol, "period_end", rows, issues, reject, dayfirst)
         backwards = np.flatnonzero(~np.isnat(start) & ~np.isnat(end) & (end < start))
         if len(backwards):
             issues.add(
@@ -879,14 +679,14 @@ def _read_periods(
                 "invalid_period",
                 "error",
                 "period_end "
-                + pd.Series(end[backwards].astype(str), dtype=object)
+                + day_text(end[backwards])
                 + " is before period_start "
-                + pd.Series(start[backwards].astype(str), dtype=object),
+                + day_text(start[backwards]),
             )
             reject[backwards] = True
         return start, end
     f = freq or "month"
-    length, _ = _FREQ_MONTHS[f]
+    length, _ = FREQ_MONTHS[f]
     notes.append(
         f"No period_end column: each period is the {f} starting on period_start "
         "(pass freq= to change)."
@@ -895,7 +695,7 @@ def _read_periods(
     good = ~np.isnat(start)
     sm = start[good].astype("datetime64[M]")
     end[good] = (sm + length).astype("datetime64[D]") - 1
-    off = np.flatnonzero(good)[~_starts_period(start[good], f)]
+    off = np.flatnonzero(good)[~starts_period(start[good], f)]
     if len(off):
         issues.add(
             rows[off],
@@ -903,20 +703,45 @@ def _read_periods(
             "invalid_period",
             "error",
             "period_start "
-            + pd.Series(start[off].astype(str), dtype=object)
+            + day_text(start[off])
             + f" is not the first day of a {f.replace('_', ' ')}",
         )
         reject[off] = True
     return start, end
 
 
+def _day_cells(
+    col: Column,
+    label: str,
+    rows: np.ndarray,
+    issues: Issues,
+    reject: np.ndarray,
+    dayfirst: bool,
+) -> np.ndarray:
+    """Per row the date in ``col`` (datetime64[D]); blank or unreadable dates are rejected."""
+    days_u, blank_u, detail_u = parse_dates(col.uniques, dayfirst=dayfirst, date_format=None)
+    flag(col, rows, issues, reject, blank_u, "blank_required", "error", f"{label} is blank")
+    flag(
+        col,
+        rows,
+        issues,
+        reject,
+        ~blank_u & np.isnat(days_u),
+        "invalid_period",
+        "error",
+        f"{label} " + detail_u,
+        echo=True,
+    )
+    return days_u[col.codes]
+
+
 def _apply_status(
-    col: _Column, status: np.ndarray, rows: np.ndarray, issues: _Issues, reject: np.ndarray
+    col: Column, status: np.ndarray, rows: np.ndarray, issues: Issues, reject: np.ndarray
 ) -> np.ndarray:
     """Combine a status column with the status read from the cell."""
-    norm = _norm_values(col.stripped).str.replace(" ", "_")
+    norm = norm_values(col.stripped).str.replace(" ", "_")
     known = norm.isin(COUNT_STATUSES).to_numpy() | col.blank
-    _flag(
+    flag(
         col,
         rows,
         issues,
@@ -924,7 +749,7 @@ def _apply_status(
         ~known,
         "unknown_status",
         "error",
-        "status " + _quoted(col.uniques) + f" is not one of {list(COUNT_STATUSES)}",
+        "status " + quoted(col.uniques) + f" is not one of {list(COUNT_STATUSES)}",
         echo=True,
     )
     given = norm.to_numpy(dtype=object)[col.codes]
@@ -955,7 +780,7 @@ def _apply_status(
     return out
 
 
-def _check_totals(frame: pd.DataFrame, rows: np.ndarray, issues: _Issues) -> None:
+def _check_totals(frame: pd.DataFrame, rows: np.ndarray, issues: Issues) -> None:
     """Warn where a service total differs from the sum of its exact parts."""
     key = ["area_code", "period_start", "period_end", "measure"]
     is_total = (frame["service"] == "all").to_numpy()

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
+from overdose_trends.constants import ENGLAND_SUPPLY_START as _ENGLAND_SUPPLY_START
+
 #: Kit event types. ``returned_used`` also covers a use reported without the kit.
 EVENT_TYPES = ("issued", "returned_used", "returned_unused", "lost", "expired")
 #: Events that end a kit's life in the log (a kit should have at most one).
@@ -44,7 +46,8 @@ DEFAULT_DOSES = MappingProxyType({"injectable": 5, "nasal": 2})
 #: (day); event_type str (EVENT_TYPES); kit_id str or <NA>; service str; area_code str (GSS code);
 #: recipient_type, supply_type, product str (vocabularies above, <NA> on rows where
 #: they do not apply); doses Int64 (doses per kit); source_row int64 (1-based row of the
-#: input file, header = row 1, as a spreadsheet shows it).
+#: input file, header = row 1, as a spreadsheet shows it; in a CSV file the record number,
+#: so a quoted cell holding line breaks is one row).
 EVENT_COLUMNS = (
     "event_id",
     "event_date",
@@ -105,13 +108,12 @@ OPTIONAL_EVENT_FIELDS = ("event_id", "kit_id", "recipient_type", "supply_type", 
 #: Fields that describe the supply of a kit and apply to ``issued`` rows only.
 ISSUE_FIELDS = ("recipient_type", "supply_type")
 
-#: First day on which drug services in England could supply naloxone without a prescription:
-#: the Human Medicines (Amendment) (No. 3) Regulations 2015 (SI 2015/1503), in force
-#: 1 October 2015 (Schedule 17 exemption for drug treatment services). Earlier events in an
-#: English log are possible (prescribed kits, pilots) but unusual, so they draw a warning.
-ENGLAND_SUPPLY_START = "2015-10-01"
+#: First day of non-prescription supply in England (SI 2015/1503); a published date, so it
+#: lives in :mod:`overdose_trends.constants` and is re-exported here.
+ENGLAND_SUPPLY_START = _ENGLAND_SUPPLY_START
 #: More doses than this in one kit is taken as a sentinel or typing error (the common UK
-#: products hold 5 (Prenoxad) or 2 (Nyxoid) doses).
+#: products hold 5 (Prenoxad) or 2 (Nyxoid) doses). A plausibility threshold of this
+#: package, not a published convention.
 MAX_DOSES_PER_KIT = 10
 
 #: Spellings accepted for each categorical field, mapped to the vocabulary. Keys are
