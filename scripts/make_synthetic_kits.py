@@ -45,20 +45,16 @@ import numpy as np
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT / "src") not in sys.path:
+    sys.path.insert(0, str(ROOT / "src"))  # runs from a checkout without installing
+
+from overdose_trends.kits.schema import EVENT_COLUMNS  # noqa: E402
+
 DEFAULT_SEED = 20151001
 LOG_FILE = "synthetic_naloxone_kits_southend_norfolk.csv"
 MONTHLY_FILE = "synthetic_naloxone_kits_monthly.csv"
-LOG_COLUMNS = (
-    "event_date",
-    "event_type",
-    "kit_id",
-    "service",
-    "area_code",
-    "recipient_type",
-    "supply_type",
-    "product",
-    "doses",
-)
+#: Columns written to the sample log: the tidy event columns without the generated ones.
+LOG_COLUMNS = tuple(c for c in EVENT_COLUMNS if c not in ("event_id", "source_row"))
 
 RECIPIENTS = ("person_at_risk", "family_friend", "service_worker", "organisation", "prison_leaver")
 RECIPIENT_SHARES = (0.76, 0.12, 0.04, 0.02, 0.06)
@@ -224,7 +220,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed")
     parser.add_argument("--out", type=Path, default=ROOT / "data", help="output folder")
     args = parser.parse_args(argv)
-    sys.path.insert(0, str(ROOT / "src"))
     from overdose_trends.kits.counts import aggregate
     from overdose_trends.kits.log import read_log
 

@@ -27,6 +27,11 @@ _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .xls (BIFF in an OLE2 cont
 _ZIP = b"PK\x03\x04"  # .xlsx / .ods
 
 
+def is_workbook(data: bytes) -> bool:
+    """Whether the bytes start like an Excel workbook (.xls or .xlsx/.ods), not text."""
+    return data.startswith((_OLE2, _ZIP))
+
+
 def source_name(source: Source) -> str:
     """A human-readable name for ``source`` to use in error messages."""
     if isinstance(source, str | os.PathLike):

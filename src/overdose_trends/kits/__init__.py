@@ -12,6 +12,9 @@ from here:
   population and per death, use and repeat-supply proportions, kits in circulation;
 * :mod:`~overdose_trends.kits.averted` -- :func:`deaths_averted`, honest
   estimates beside the naive "every used kit is a life saved" figure;
+* :mod:`~overdose_trends.kits.identifiers` -- how personal identifiers are
+  recognised (header words; NHS/CHI numbers, e-mails, phone numbers and
+  postcodes in cells) so that they are dropped on load;
 * :func:`suppress_small` (from :mod:`overdose_trends.disclosure`) -- small-count
   suppression before publication.
 

@@ -46,7 +46,7 @@ import pandas as pd
 
 from overdose_trends.errors import DataFormatError
 from overdose_trends.kits.identifiers import PERSONAL_DATA, is_identifier_header
-from overdose_trends.workbook import column_letter, open_workbook, source_name
+from overdose_trends.workbook import column_letter, is_workbook, open_workbook, source_name
 
 #: What the loaders read: a path, an open file (binary or text) or a DataFrame.
 TableSource = str | os.PathLike[str] | IO[bytes] | IO[str] | pd.DataFrame
@@ -56,9 +56,6 @@ PlanEntry = tuple[str, str | None]
 #: ``planner(headers, file_name, sheet) -> plan``; raises DataFormatError when the
 #: headers do not make a table of the wanted kind.
 Planner = Callable[[list[str], str, str | None], list[PlanEntry]]
-
-_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .xls
-_ZIP = b"PK\x03\x04"  # .xlsx
 
 
 @dataclass
@@ -296,7 +293,7 @@ def read_table(
     data, name = _read_bytes(source)
     if not data:
         raise DataFormatError("file is empty", file=name)
-    if data.startswith((_OLE2, _ZIP)):
+    if is_workbook(data):
         return _read_sheet(data, name, planner, sheet, header_row)
     if sheet is not None:
         raise ValueError(f"sheet={sheet!r} given but {name!r} is a CSV file, not a workbook")
