@@ -131,7 +131,8 @@ class ValidationReport:
         ]
         if self.dropped_columns:
             cols = ", ".join(
-                f"{c!r} ({n:,} non-empty cells)" for c, n in self.dropped_columns.items()
+                f"{c!r} ({n:,} non-empty cell{'' if n == 1 else 's'})"
+                for c, n in self.dropped_columns.items()
             )
             lines.append(f"Personal identifiers dropped on load, values not kept anywhere: {cols}.")
         else:

@@ -77,12 +77,12 @@ class TableCheck:
         fields: dict[str, Column] = {}
         for (kind, f), col in zip(table.plan, table.columns, strict=True):
             if kind == "identifier":
-                self.dropped[col.header] = int((~col.blank_rows()).sum())
+                n = self.dropped[col.header] = int((~col.blank_rows()).sum())
                 self.issues.add_column(
                     col.header,
                     "identifier_column",
-                    "personal identifiers dropped on load "
-                    f"({self.dropped[col.header]:,} non-empty cells)",
+                    f"personal identifiers dropped on load ({n:,} non-empty "
+                    f"cell{'' if n == 1 else 's'})",
                 )
             elif kind == "unknown":
                 self.unknown.append(col.header)
