@@ -21,6 +21,15 @@ def test_period_argument() -> None:
             _period(bad)
 
 
+def test_period_argument_reads_ons_labels_and_explains_errors() -> None:
+    assert _period("2013\u201315") == (2013, 2015)  # en dash, as in ONS tables
+    assert _period("2020 to 2022") == (2020, 2022)
+    with pytest.raises(argparse.ArgumentTypeError, match="'2015-2013' ends before it starts"):
+        _period("2015-2013")
+    with pytest.raises(argparse.ArgumentTypeError, match="must look like 2013-2015"):
+        _period("recent")
+
+
 def test_cli_compare_gives_ons_verdicts(tmp_path, capsys) -> None:
     out = tmp_path / "compare.csv"
     code = main(

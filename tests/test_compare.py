@@ -514,6 +514,10 @@ def test_bad_arguments():
     mixed.loc[mixed["period_start"] == 2016, "rate_per"] = 1_000_000
     with pytest.raises(ValueError, match="per 100000 before and per 1e\\+06 after"):
         periods(mixed)
+    fractional = df.astype({"period_start": float})
+    fractional.loc[fractional.index[0], "period_start"] = 2013.5
+    with pytest.raises(ValueError, match=r"column 'period_start': 2013.5 \(row index 0\) is not"):
+        periods(fractional)
 
 
 def test_funnel_functions_reexported():

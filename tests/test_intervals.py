@@ -87,6 +87,32 @@ def test_exact_poisson_matches_phe(x: int, conf: float, lower: float, upper: flo
     assert (lo2, hi2) == (lo, hi)
 
 
+def test_phe_rule_is_exact_below_10_and_byar_from_10() -> None:
+    # PHE (2018) Technical Guide / PHEindicatormethods phe_rate: exact limits for counts < 10,
+    # Byar's for 10 or more. Reference values: EXACT_CASES (testdata_Rate.xlsx, count 1 and 5)
+    # and BYAR_CASES (testdata_Byars_Wilson.xlsx, counts 10, 65 and 1045).
+    counts = np.array([5.0, 65.0, np.nan, 1.0, 1045.0, 0.0])
+    lo, hi = poisson_limits(counts, 0.95, method="phe")
+    assert lo[[0, 1, 3, 4]] == pytest.approx(
+        [1.6234863901, 50.1631877105, 0.0253178080, 982.5932018073], rel=REL
+    )
+    assert hi[[0, 1, 3, 4]] == pytest.approx(
+        [11.6683320793, 82.8491385459, 5.5716433909, 1110.3312129856], rel=REL
+    )
+    assert np.isnan(lo[2]) and np.isnan(hi[2])
+    assert lo[5] == 0.0 and hi[5] == pytest.approx(-np.log(0.025), rel=1e-12)
+    # at 99.8% a count of 1 has no Byar lower limit, but the PHE rule uses the exact one;
+    # 10 is the first count given Byar's limits
+    lo, hi = poisson_limits([1, 5, 10, 65], 0.998, method="phe")
+    assert lo == pytest.approx([0.0010005003, 0.7393717319, 2.9163183747, 42.8802614715], rel=REL)
+    assert hi == pytest.approx([9.2334134765, 16.4547452037, 24.1937249279, 94.0002908443], rel=REL)
+    # a scalar count gives scalar-shaped limits
+    lo, hi = poisson_limits(5, 0.95, method="phe")
+    assert lo.shape == () and float(lo) == pytest.approx(1.6234863901, rel=REL)
+    with pytest.raises(ValueError, match="did you mean 0.95"):
+        poisson_limits([np.nan], 95, method="phe")
+
+
 def test_zero_count() -> None:
     lo, hi = exact_poisson_limits(0)
     assert lo == 0.0

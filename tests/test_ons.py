@@ -16,6 +16,7 @@ import pytest
 
 from overdose_trends import DataFormatError
 from overdose_trends.ons import COLUMNS, check_consistency, read_local_authority
+from overdose_trends.workbook import parse_period
 from tests.workbooks import write_workbook
 
 EN = "\u2013"  # en dash, as in ONS period labels "2013–15"
@@ -689,3 +690,49 @@ def test_group_headers_for_sex_and_period_above_the_field_row(tmp_path):
     m = _pick(df, "E06000033", 2020, 2022, sex="males", measure="misuse")
     assert m.deaths == 21 and math.isnan(m.rate) and m.rate_status == "not_available"
     assert len(df) == 2
+
+
+def test_parse_period_labels():
+    # ONS period labels: en dash with a two-digit end (editions to 2021), four-digit ends,
+    # "to" (accessible layout), single years as numbers or text
+    assert parse_period("2017\u201319") == (2017, 2019)
+    assert parse_period("2017 - 19") == (2017, 2019)
+    assert parse_period("1999-01") == (1999, 2001)  # a two-digit end crosses the century
+    assert parse_period("2019-2021") == (2019, 2021)
+    assert parse_period("2020 to 2022") == (2020, 2022)
+    assert parse_period("2019 [note 3]") == (2019, 2019)
+    assert parse_period(2019.0) == (2019, 2019)
+    assert parse_period("2016-2016") == (2016, 2016)
+    for not_a_period in ("Persons", 1850, 2019.5, True, "2019-2"):
+        assert parse_period(not_a_period) is None
+    # a four-digit end is never rolled into the next century: 2015-2013 is not 2015-2113
+    assert parse_period("2015-2013") is None
+    assert parse_period("2022 to 2020") is None
+    with pytest.raises(ValueError, match="'2015-2013' ends before it starts"):
+        parse_period("2015-2013", strict=True)
+    assert parse_period("1999-01", strict=True) == (1999, 2001)
+    # a two-digit end before the start is reversed unless it crosses a century
+    assert parse_period("2015-14") is None
+    with pytest.raises(ValueError, match="'2015-14' ends before it starts"):
+        parse_period("2015-14", strict=True)
+
+
+def test_reversed_period_in_long_table_is_reported(tmp_path):
+    sheet = [
+        ["Table 6: Deaths related to drug misuse by local authority, England and Wales"],
+        [
+            "Area code",
+            "Area name",
+            "Sex",
+            "Registration period",
+            "Number of deaths",
+            "Age-standardised mortality rate per 100,000",
+            "Lower 95% confidence limit",
+            "Upper 95% confidence limit",
+        ],
+        ["E07000148", "Norwich", "Persons", "2020 to 2022", 51, "13.5 [u]", 10.0, 17.8],
+        ["E07000148", "Norwich", "Males", "2022 to 2020", 30, 15.1, 10.2, 21.6],
+    ]
+    path = write_workbook(tmp_path / "reversed.xlsx", {"Table_6": sheet})
+    with pytest.raises(DataFormatError, match=r"row 4, column D: cannot read period"):
+        read_local_authority(path)

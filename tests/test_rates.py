@@ -657,6 +657,8 @@ def test_pool_periods_missing_values_and_errors() -> None:
         pool_periods(data.assign(year=[2010, 2011.5, 2012, 2013]))
     with pytest.raises(ValueError, match="at least one"):
         pool_periods(data, count=None, population=None)
+    with pytest.raises(ValueError, match="no rows to pool"):
+        pool_periods(data.iloc[:0])
 
 
 def test_pool_periods_keeps_age_band_key_for_dsr() -> None:

@@ -71,22 +71,18 @@ def _cmd_fetch(args: argparse.Namespace) -> int:
 
 
 def _period(text: str) -> tuple[int, int]:
-    """``"2013-2015"`` or ``"2013-15"`` or ``"2016"`` -> (first, last) year."""
-    first, _, last = text.partition("-")
+    """``"2013-2015"``, ``"2013-15"`` or ``"2016"`` -> (first, last) year."""
+    from overdose_trends.workbook import parse_period
+
     try:
-        start = int(first)
-        end = int(last) if last else start
-    except ValueError:
+        period = parse_period(text, strict=True)
+    except ValueError as err:  # e.g. 2015-2013
+        raise argparse.ArgumentTypeError(str(err)) from None
+    if period is None:
         raise argparse.ArgumentTypeError(
-            f"period must look like 2013-2015 or 2016, got {text!r}"
-        ) from None
-    if last and len(last) == 2:
-        end = start // 100 * 100 + end
-        if end < start:  # 1999-01 crosses a century
-            end += 100
-    if end < start:
-        raise argparse.ArgumentTypeError(f"period {text!r} ends before it starts")
-    return start, end
+            f"period must look like 2013-2015, 2013-15 or 2016, got {text!r}"
+        )
+    return period
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:

@@ -68,7 +68,6 @@ from overdose_trends._frames import (
     numeric,
     others,
     positive,
-    show,
     tidy_number,
 )
 from overdose_trends.constants import (
@@ -77,8 +76,9 @@ from overdose_trends.constants import (
     ONS_LIMITS_CONF,
     PER_100K,
 )
+from overdose_trends.funnel import funnel_limits, rank_areas, vs_benchmark
 from overdose_trends.intervals import exact_poisson_limits, z_value
-from overdose_trends.rates import rate_status
+from overdose_trends.rates import rate_status, whole_years
 
 __all__ = [
     "COLUMNS",
@@ -160,7 +160,7 @@ _VALUE_COLUMNS = {
 }
 
 _STATUS_REASON = {
-    "not_calculated": "not calculated (fewer than 10 deaths)",
+    "not_calculated": f"not calculated (fewer than {MIN_DEATHS_FOR_RATE} deaths)",
     "suppressed": "suppressed",
 }
 
@@ -325,10 +325,12 @@ def _log_se(
     lcl: NDArray[np.float64],
     ucl: NDArray[np.float64],
     deaths: NDArray[np.float64],
-    limits_conf: NDArray[np.float64],
+    z: NDArray[np.float64],
 ) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
-    """SE of log(rate) from the limits (where usable) else 1/sqrt(deaths); and which was used."""
-    z = stats.norm.ppf(0.5 + limits_conf / 2.0)
+    """SE of log(rate) from the limits (where usable) else 1/sqrt(deaths); and which was used.
+
+    ``z`` is the two-sided normal quantile of the limits' confidence level.
+    """
     with np.errstate(divide="ignore", invalid="ignore"):
         from_limits = (lcl > 0) & (ucl > lcl) & np.isfinite(ucl) & np.isfinite(z)
         se_limits = (np.log(ucl) - np.log(lcl)) / (2.0 * z)
@@ -345,12 +347,12 @@ def _log_ratio(
     ucl_a,
     deaths_b,
     deaths_a,
-    limits_conf_b,
-    limits_conf_a,
+    limits_z_b,
+    limits_z_a,
     conf,
 ) -> tuple[RatioTest, NDArray[np.bool_]]:
-    se_b, lim_b = _log_se(rate_b, lcl_b, ucl_b, deaths_b, limits_conf_b)
-    se_a, lim_a = _log_se(rate_a, lcl_a, ucl_a, deaths_a, limits_conf_a)
+    se_b, lim_b = _log_se(rate_b, lcl_b, ucl_b, deaths_b, limits_z_b)
+    se_a, lim_a = _log_se(rate_a, lcl_a, ucl_a, deaths_a, limits_z_a)
     z = z_value(conf)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = rate_a / rate_b
@@ -421,7 +423,7 @@ def log_rate_ratio(
     estimates. *BMJ* 326:219. Altman DG, Bland JM (2011). How to obtain the confidence
     interval from a P value. *BMJ* 343:d2090.
     """
-    z_value(limits_conf)
+    limits_z = z_value(limits_conf)
     arrays = np.broadcast_arrays(
         *(
             np.asarray(a, dtype=np.float64)
@@ -437,8 +439,8 @@ def log_rate_ratio(
             )
         )
     )
-    level = np.full(arrays[0].shape, float(limits_conf))
-    result, _ = _log_ratio(*arrays, level, level, conf)
+    z = np.full(arrays[0].shape, limits_z)
+    result, _ = _log_ratio(*arrays, z, z, conf)
     return result
 
 
@@ -499,7 +501,7 @@ class _Side(NamedTuple):
     lcl: NDArray[np.float64]
     ucl: NDArray[np.float64]
     status: NDArray[np.object_]
-    limits_conf: NDArray[np.float64]
+    limits_z: NDArray[np.float64]  # two-sided normal quantile of the limits' confidence level
     rate_per: NDArray[np.float64]
     present: NDArray[np.bool_]
 
@@ -548,15 +550,18 @@ def _rates_side(t: _Table, window: tuple[int, int], name: str, limits_conf: floa
             "years, so each period must be a row of the data (use counts and populations with "
             "kind='counts' to pool single years)"
         )
-    rate = _take(numeric(data, "rate"), pos)
-    lcl = _take(numeric(data, "lcl"), pos) if "lcl" in data.columns else np.full(pos.shape, np.nan)
-    ucl = _take(numeric(data, "ucl"), pos) if "ucl" in data.columns else np.full(pos.shape, np.nan)
-    deaths = _take(numeric(data, count), pos) if count is not None else np.full(pos.shape, np.nan)
-    pop = (
-        _take(numeric(data, population), pos)
-        if population in data.columns
-        else np.full(pos.shape, np.nan)
-    )
+
+    def column(label: Hashable | None, default: float = np.nan) -> NDArray[np.float64]:
+        """Each group's value of a numeric column for ``window``; ``default`` if it is absent."""
+        if label is None or label not in data.columns:
+            return np.full(pos.shape, default)
+        return _take(numeric(data, label), pos)
+
+    rate = column("rate")
+    lcl = column("lcl")
+    ucl = column("ucl")
+    deaths = column(count)
+    pop = column(population)
     if "rate_status" in data.columns:
         status = data["rate_status"].to_numpy(dtype=object)[np.maximum(pos, 0)]
         status = np.where(pd.isna(status) | (pos < 0), "not_available", status).astype(object)
@@ -578,12 +583,9 @@ def _rates_side(t: _Table, window: tuple[int, int], name: str, limits_conf: floa
             f"{groups.name(g)}: confidence level of the limits for {_label(window)} is "
             f"{level[g]!r}; it must be a proportion between 0 and 1"
         )
-    rate_per = (
-        _take(numeric(data, "rate_per"), pos)
-        if "rate_per" in data.columns
-        else np.full(pos.shape, float(t.per))
-    )
-    return _Side(deaths, pop, rate, lcl, ucl, status, level, rate_per, pos >= 0)
+    z = stats.norm.ppf(0.5 + level / 2.0)  # z_value, for an array of levels
+    rate_per = column("rate_per", float(t.per))
+    return _Side(deaths, pop, rate, lcl, ucl, status, z, rate_per, pos >= 0)
 
 
 def _counts_side(t: _Table, window: tuple[int, int], name: str, conf: float) -> _Side:
@@ -655,7 +657,7 @@ def _counts_side(t: _Table, window: tuple[int, int], name: str, conf: float) -> 
         lo, hi = exact_poisson_limits(deaths, conf)
     status = rate_status(deaths)
     status = np.where(np.isnan(pop), "not_available", status).astype(object)
-    level = np.full(pos.shape, conf)
+    z = np.full(pos.shape, z_value(conf))
     return _Side(
         deaths,
         pop,
@@ -663,7 +665,7 @@ def _counts_side(t: _Table, window: tuple[int, int], name: str, conf: float) -> 
         lo * scale,
         hi * scale,
         status,
-        level,
+        z,
         np.full(pos.shape, per),
         np.ones(pos.shape, dtype=bool),
     )
@@ -712,23 +714,13 @@ def _times(data: pd.DataFrame) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
             "data need period_start and period_end columns (registration years, as in ONS "
             f"tables) or a year column; they have {list(data.columns)}"
         )
-    out = []
-    for c in cols:
-        v = numeric(data, c)
-        bad = ~np.isfinite(v) | (v != np.round(v))
-        if bad.any():
-            i = int(np.argmax(bad))
-            raise ValueError(
-                f"column {c!r} must hold whole years; row index {show(data.index[i])} has {v[i]!r}"
-            )
-        out.append(v.astype(np.int64))
-    return out[0], out[1]
+    return whole_years(data, cols[0]), whole_years(data, cols[1])
 
 
 def _scale_limits(side: _Side, conf: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Limits at ``conf`` from limits at ``side.limits_conf``, scaled on the log scale."""
+    """Limits at ``conf`` from limits with quantile ``side.limits_z``, scaled on the log scale."""
     z_new = z_value(conf)
-    z_old = stats.norm.ppf(0.5 + side.limits_conf / 2.0)
+    z_old = side.limits_z
     same = np.isclose(z_old, z_new, rtol=0, atol=1e-12)
     k = z_new / z_old
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -1002,7 +994,7 @@ def periods(
     if resolved == "rates":
         result, from_limits = _log_ratio(
             b.rate, b.lcl, b.ucl, a.rate, a.lcl, a.ucl,
-            b.deaths, a.deaths, b.limits_conf, a.limits_conf, conf,
+            b.deaths, a.deaths, b.limits_z, a.limits_z, conf,
         )  # fmt: skip
         test = np.where(from_limits, TESTS[1], TESTS[2]).astype(object)
         lcl_b, ucl_b = _scale_limits(b, conf)
@@ -1088,6 +1080,3 @@ def periods(
         "kind": resolved,
     }
     return out
-
-
-from overdose_trends.funnel import funnel_limits, rank_areas, vs_benchmark  # noqa: E402

@@ -27,9 +27,11 @@ MIN_DEATHS_FOR_RATE = 10
 MIN_DEATHS_RELIABLE = 20
 
 # --- PHE/ONS interval conventions -----------------------------------------------------
-#: Below this many events the ``"byar"`` crude-rate method switches to exact Poisson
-#: limits. Source: PHE (2018) Technical Guide: Confidence Intervals / PHEindicatormethods
-#: ``phe_rate`` ("exact method for counts < 10, Byar's method otherwise").
+#: The PHE rule for Poisson limits on a count: exact limits below this many events, Byar's
+#: approximation from here up (``overdose_trends.intervals.poisson_limits(method="phe")``,
+#: used for crude rates and the funnel significance test). Source: PHE (2018) Technical
+#: Guide: Confidence Intervals / PHEindicatormethods ``phe_rate`` and
+#: ``assign_funnel_significance`` ("exact method for counts < 10, Byar's method otherwise").
 BYAR_MIN_COUNT = 10
 
 #: ONS uses exact Poisson limits (via Dobson) for fewer than this many deaths and the
@@ -47,9 +49,9 @@ ONS_LIMITS_CONF = 0.95
 #: ``calculate_funnel_limits`` (0.025 and 0.001 in each tail).
 FUNNEL_LEVELS = (0.95, 0.998)
 
-#: Below this many events PHEindicatormethods uses exact Poisson limits for the
-#: funnel significance test (Byar's approximation from here up), and gives a DSR
-#: no funnel significance and no plotted point. Source: PHEindicatormethods
+#: Below this many events PHEindicatormethods gives a DSR no funnel significance ("Not
+#: applicable for events less than 10 for dsrs") and no plotted point. (The limits of the
+#: significance test itself follow BYAR_MIN_COUNT.) Source: PHEindicatormethods
 #: ``assign_funnel_significance`` and ``calculate_funnel_points``.
 PHE_FUNNEL_MIN_EVENTS = 10
 

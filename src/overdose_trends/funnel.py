@@ -68,7 +68,7 @@ from scipy import special
 
 from overdose_trends._frames import Groups, as_list, numeric, positive, require_columns, show
 from overdose_trends.constants import FUNNEL_LEVELS, PER_100K, PHE_FUNNEL_MIN_EVENTS
-from overdose_trends.intervals import byar_limits, exact_poisson_limits
+from overdose_trends.intervals import exact_poisson_limits, poisson_limits
 
 __all__ = [
     "COMPARED_LABELS",
@@ -107,9 +107,8 @@ def _check_unique_areas(groups: Groups, area: Hashable | None) -> None:
     dup = data.duplicated([*keys, area], keep=False).to_numpy()
     if dup.any():
         i = int(np.argmax(dup))
-        same = data[area].iloc[i] == data[area]
-        for k in keys:
-            same &= data[k] == data[k].iloc[i]
+        same_area = (data[area] == data[area].iloc[i]).to_numpy(dtype=bool, na_value=False)
+        same = same_area & (groups.gid == groups.gid[i])
         raise ValueError(
             f"area {data[area].iloc[i]!r} appears {int(same.sum())} times in "
             f"{groups.name(groups.gid[i])} (row index {show(data.index[i])}); compare one row per "
@@ -418,9 +417,7 @@ def _limits_by_population(
         out[f"lower_{name}_limit"] = e_lo / person_years * multiplier
         out[f"upper_{name}_limit"] = e_hi / person_years * multiplier
     out["benchmark"] = np.full(n.shape, theta * multiplier)
-    cols = ["population", "expected"]
-    cols += [f"{s}_{_LEVEL_NAMES[c]}_limit" for c in FUNNEL_LEVELS for s in ("lower", "upper")]
-    return pd.DataFrame(out)[[*cols, "benchmark"]]
+    return pd.DataFrame(out)
 
 
 # --- comparison with a benchmark -----------------------------------------------------
@@ -473,17 +470,7 @@ def _benchmark_per_row(
             )
     else:
         bench = np.full(n_groups, positive("benchmark", benchmark))
-    return bench[gid] if n_groups else np.zeros(0)
-
-
-def _poisson_count_limits(
-    count: NDArray[np.float64], conf: float
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Exact limits below PHE_FUNNEL_MIN_EVENTS events, Byar's approximation from there up."""
-    e_lo, e_hi = exact_poisson_limits(count, conf)
-    b_lo, b_hi = byar_limits(count, conf)
-    small = count < PHE_FUNNEL_MIN_EVENTS
-    return np.where(small, e_lo, b_lo), np.where(small, e_hi, b_hi)
+    return bench[gid]
 
 
 def vs_benchmark(
@@ -528,7 +515,8 @@ def vs_benchmark(
         None (default) compares the published ``lcl``/``ucl``. A level (e.g.
         0.998) instead compares limits recomputed from the count,
         ``multiplier * L(O) / n`` with ``n`` the derived person-years and ``L``
-        exact Poisson below 10 events, Byar's approximation from 10 (for a DSR
+        the PHE rule, :func:`overdose_trends.intervals.poisson_limits` with
+        ``method="phe"``: exact Poisson below 10 events, Byar's from 10 (for a DSR
         this scales the rate by the count's relative limits, as the funnel test
         does, rather than Dobson's method).
     rate_type : {"dsr", "crude"}, default "dsr"
@@ -619,7 +607,7 @@ def vs_benchmark(
     if conf is None:
         low, high = numeric(data, lcl), numeric(data, ucl)
     else:
-        c_lo, c_hi = _poisson_count_limits(count, conf)
+        c_lo, c_hi = poisson_limits(count, conf, "phe")
         with np.errstate(divide="ignore", invalid="ignore"):
             low, high = c_lo / derived * multiplier, c_hi / derived * multiplier
     missing = np.isnan(values) | np.isnan(low) | np.isnan(high) | np.isnan(bench)
@@ -634,7 +622,7 @@ def vs_benchmark(
 
     theta = bench / multiplier
     with np.errstate(divide="ignore", invalid="ignore"):
-        lim = {c: _poisson_count_limits(count, c) for c in FUNNEL_LEVELS}
+        lim = {c: poisson_limits(count, c, "phe") for c in FUNNEL_LEVELS}
         lo998, hi998 = lim[0.998][0] / derived, lim[0.998][1] / derived
         lo95, hi95 = lim[0.95][0] / derived, lim[0.95][1] / derived
     labels = np.select(

@@ -34,6 +34,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
+from overdose_trends.constants import BYAR_MIN_COUNT
+
 __all__ = [
     "byar_limits",
     "dobson_limits",
@@ -45,7 +47,11 @@ __all__ = [
 ]
 
 Limits = tuple[NDArray[np.float64], NDArray[np.float64]]
+#: Limits on a count by one formula: Byar's approximation or exact (Garwood).
 PoissonMethod = Literal["byar", "exact"]
+#: Any :data:`PoissonMethod`, or ``"phe"``: exact below
+#: :data:`~overdose_trends.constants.BYAR_MIN_COUNT` events, Byar's from there up.
+PoissonRule = Literal["byar", "exact", "phe"]
 
 
 def z_value(conf: float) -> float:
@@ -57,11 +63,22 @@ def z_value(conf: float) -> float:
         Confidence level as a proportion, strictly between 0 and 1
         (0.95 gives 1.959964, 0.998 gives 3.090232).
 
+    Returns
+    -------
+    float
+        ``z`` with ``P(-z < Z < z) = conf`` for a standard normal ``Z``, i.e. the
+        ``0.5 + conf / 2`` quantile.
+
     Raises
     ------
     ValueError
         If ``conf`` is not strictly between 0 and 1. A percentage such as 95
         is rejected with a hint rather than silently rescaled.
+
+    References
+    ----------
+    PHE (2018) Technical Guide: Confidence Intervals (``z`` of 1.96 for 95% and
+    3.09 for 99.8% limits).
     """
     conf = float(conf)
     if not 0.0 < conf < 1.0:
@@ -88,10 +105,12 @@ def byar_limits(count: ArrayLike, conf: float = 0.95) -> Limits:
     -------
     (lower, upper) : tuple of ndarray
         Limits on the expected count (events, not a rate). The lower limit is
-        0 for a count of 0. Where Byar's formula breaks down (a lower limit
-        below zero, which happens for counts of 1 or 2 at high confidence) the
-        lower limit is NaN, as in PHEindicatormethods; use
-        :func:`exact_poisson_limits` for small counts.
+        0 for a count of 0. Where Byar's formula breaks down (its cubed term
+        is negative: for a count of 1 when ``z > 8/3``, i.e. confidence above
+        about 99.2%, so at 99.8%; for a count of 2 only above about 99.994% -
+        at 99.8% it gives 0.020) the lower limit is NaN, as in
+        PHEindicatormethods; use :func:`exact_poisson_limits` for small
+        counts, or :func:`poisson_limits` with ``method="phe"``.
 
     Notes
     -----
@@ -142,13 +161,56 @@ def exact_poisson_limits(count: ArrayLike, conf: float = 0.95) -> Limits:
     return lower, upper
 
 
-def poisson_limits(count: ArrayLike, conf: float = 0.95, method: PoissonMethod = "byar") -> Limits:
-    """Poisson limits on a count by the named method (``"byar"`` or ``"exact"``)."""
+def poisson_limits(count: ArrayLike, conf: float = 0.95, method: PoissonRule = "byar") -> Limits:
+    """Poisson confidence limits on an observed count by the named method.
+
+    Parameters
+    ----------
+    count : array-like of float
+        Observed events (deaths); non-negative. NaN gives NaN limits.
+    conf : float, default 0.95
+        Confidence level as a proportion.
+    method : {"byar", "exact", "phe"}, default "byar"
+        ``"byar"``: Byar's approximation (:func:`byar_limits`) for every count.
+        ``"exact"``: exact Poisson limits (:func:`exact_poisson_limits`) for
+        every count. ``"phe"``: the PHE rule - exact limits for counts below
+        :data:`~overdose_trends.constants.BYAR_MIN_COUNT` (10), Byar's
+        approximation for 10 or more (so no lower limit is ever NaN).
+
+    Returns
+    -------
+    (lower, upper) : tuple of ndarray
+        Limits on the expected count (events, not a rate), the shape of
+        ``count``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``method`` or a bad ``conf``.
+
+    References
+    ----------
+    PHE (2018) Technical Guide: Confidence Intervals ("exact method for counts
+    < 10, Byar's method otherwise"), as PHEindicatormethods ``phe_rate`` and
+    ``assign_funnel_significance``; Breslow & Day (1987), p. 69; Garwood (1936).
+    """
     if method == "byar":
         return byar_limits(count, conf)
     if method == "exact":
         return exact_poisson_limits(count, conf)
-    raise ValueError(f"unknown Poisson interval method {method!r}; use 'byar' or 'exact'")
+    if method == "phe":
+        o = _as_float(count)
+        z_value(conf)  # validates conf even when no count needs limits
+        lower = np.full(o.shape, np.nan)
+        upper = np.full(o.shape, np.nan)
+        small = o < BYAR_MIN_COUNT  # NaN counts are neither small nor large
+        if small.any():
+            lower[small], upper[small] = exact_poisson_limits(o[small], conf)
+        large = o >= BYAR_MIN_COUNT
+        if large.any():
+            lower[large], upper[large] = byar_limits(o[large], conf)
+        return lower, upper
+    raise ValueError(f"unknown Poisson interval method {method!r}; use 'byar', 'exact' or 'phe'")
 
 
 def wilson_limits(successes: ArrayLike, trials: ArrayLike, conf: float = 0.95) -> Limits:
@@ -230,7 +292,33 @@ def dobson_limits(
 def normal_limits(estimate: ArrayLike, se: ArrayLike, conf: float = 0.95) -> Limits:
     """Symmetric normal-approximation limits ``estimate -/+ z * se``.
 
-    ONS uses these for age-standardised rates based on 100 or more deaths.
+    Parameters
+    ----------
+    estimate : array-like of float
+        The estimate (e.g. an age-standardised rate per 100,000).
+    se : array-like of float
+        Its standard error, on the same scale.
+    conf : float, default 0.95
+        Confidence level; ``z`` is :func:`z_value` of it.
+
+    Returns
+    -------
+    (lower, upper) : tuple of ndarray
+        ``estimate - z * se`` and ``estimate + z * se``, in the units of
+        ``estimate``.
+
+    Notes
+    -----
+    ONS uses these for age-standardised mortality rates based on 100 or more
+    deaths (:data:`~overdose_trends.constants.ONS_NORMAL_MIN_DEATHS`), and
+    Dobson limits with exact Poisson limits on the count below that.
+
+    References
+    ----------
+    Office for National Statistics, *Deaths related to drug poisoning in England
+    and Wales*, "Measuring the data" / reference-table notes on confidence
+    intervals for age-standardised mortality rates (normal approximation for
+    100 or more deaths).
     """
     est = _as_float(estimate)
     s = _as_float(se)

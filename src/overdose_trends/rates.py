@@ -77,10 +77,12 @@ from overdose_trends.constants import (
     PER_100K,
 )
 from overdose_trends.intervals import (
+    PoissonMethod,
     byar_limits,
     dobson_limits,
     exact_poisson_limits,
     normal_limits,
+    poisson_limits,
     z_value,
 )
 
@@ -106,7 +108,6 @@ CRUDE_COLUMNS = ("count", "population", "rate", "lcl", "ucl", "method", "conf")
 #: Value columns of :func:`dsr` output (after any ``by`` keys).
 DSR_COLUMNS = ("count", "population", "rate", "lcl", "ucl", "method", "conf", "rate_status")
 
-PoissonMethod = Literal["byar", "exact"]
 StandardSpec = str | Mapping[str, float] | pd.Series
 
 
@@ -213,8 +214,8 @@ def crude_rate(
     -----
     Method: ``rate = O / n * per``; limits ``O_L / n * per`` and
     ``O_U / n * per`` with ``(O_L, O_U)`` Poisson limits on the count O from
-    :func:`overdose_trends.intervals.byar_limits` or
-    :func:`overdose_trends.intervals.exact_poisson_limits`. A count of 0 gives
+    :func:`overdose_trends.intervals.poisson_limits` (``method="phe"`` for
+    ``"byar"``, ``"exact"`` for ``"exact"``). A count of 0 gives
     rate 0, lower limit 0 and the exact upper limit.
 
     Missing values follow PHEindicatormethods ``phe_rate``: a NaN count or
@@ -273,20 +274,12 @@ def crude_rate(
                 f"that can){others(int(bad.sum()))}"
             )
 
+    # "byar" here is the PHE rule: exact below BYAR_MIN_COUNT events, Byar's from there up
+    lower, upper = poisson_limits(o, conf, "phe" if method == "byar" else "exact")
     present = ~np.isnan(o)
-    if method == "byar":
-        small = present & (o < BYAR_MIN_COUNT)
-    else:
-        small = present.copy()
-    lower = np.full(o.shape, np.nan)
-    upper = np.full(o.shape, np.nan)
-    if small.any():
-        lower[small], upper[small] = exact_poisson_limits(o[small], conf)
-    large = present & ~small
-    if large.any():
-        lower[large], upper[large] = byar_limits(o[large], conf)
+    exact = present & (o < BYAR_MIN_COUNT) if method == "byar" else present
     scale = per / n
-    method_col = pd.array(np.where(small, "exact", "byar"), dtype="str")
+    method_col = pd.array(np.where(exact, "exact", "byar"), dtype="str")
     method_col[~present] = pd.NA
     return frame(
         key_rows,
@@ -590,6 +583,39 @@ def dsr(
 # --- pooling single years into periods ------------------------------------------------------
 
 
+def whole_years(data: pd.DataFrame, column: Hashable) -> NDArray[np.int64]:
+    """A column of registration years as int64, checked to hold only whole years.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        The table.
+    column : column label
+        Numeric column of years (e.g. ``"year"``, ``"period_start"``).
+
+    Returns
+    -------
+    numpy.ndarray of int64
+        The years, one per row.
+
+    Raises
+    ------
+    ValueError
+        For a missing or non-numeric column, or a value that is missing or not
+        a whole number, naming the column, the value and its row index label.
+    """
+    require_columns(data, [column])
+    years = numeric(data, column)
+    bad = np.isnan(years) | (years != np.round(years))
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise ValueError(
+            f"column {column!r}: {show(data[column].iloc[i])} (row index {show(data.index[i])}) is "
+            "not a whole year"
+        )
+    return years.astype(np.int64)
+
+
 def pool_periods(
     data: pd.DataFrame,
     width: int = 3,
@@ -679,25 +705,18 @@ def pool_periods(
             raise ValueError(f"by must not include the {time!r} or value columns")
     require_columns(data, [time, *values, *keys])
 
-    years = numeric(data, time)
-    bad = np.isnan(years) | (years != np.round(years))
-    if bad.any():
-        i = int(np.argmax(bad))
-        raise ValueError(
-            f"column {time!r}: {data[time].iloc[i]!r} (row index {show(data.index[i])}) is not a "
-            "whole year"
-        )
-    groups = Groups(data, keys)
-    gid, key_rows, n_groups = groups.gid, groups.key_rows, groups.n
     if len(data) == 0:
         raise ValueError("data has no rows to pool")
+    years = whole_years(data, time)
+    groups = Groups(data, keys)
+    gid, key_rows, n_groups = groups.gid, groups.key_rows, groups.n
     y0, y1 = int(years.min()), int(years.max())
     n_years = y1 - y0 + 1
     if n_years < width:
         raise ValueError(
             f"the table covers {y0}-{y1} ({n_years} year(s)), fewer than width={width}"
         )
-    t = years.astype(np.int64) - y0
+    t = years - y0
     cell = gid * n_years + t
     per_cell = np.bincount(cell, minlength=n_groups * n_years)
     if (per_cell > 1).any():

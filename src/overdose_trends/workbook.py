@@ -180,12 +180,34 @@ _PERIOD_RES = (
 )
 
 
-def parse_period(value: Any) -> tuple[int, int] | None:
+def parse_period(value: Any, *, strict: bool = False) -> tuple[int, int] | None:
     """Parse a registration-period label into ``(start, end)`` years.
 
     Accepts single years (``2019`` or ``2019.0``), ``"2017–19"`` (en dash, as in
     ONS editions to 2021), ``"2017-2019"`` and ``"2020 to 2022"`` (accessible
-    layout). Returns ``None`` when the value is not a period label.
+    layout). A two-digit end is in the start's century, or in the next one when
+    that makes a period shorter than 50 years (``"1999-01"`` is 1999 to 2001;
+    ``"2015-14"`` ends before it starts).
+
+    Parameters
+    ----------
+    value : Any
+        A cell value or label.
+    strict : bool, default False
+        What to do with a range whose end is before its start (``"2015-2013"``,
+        ``"2015-14"``): False returns None (it is not a period label, and the
+        readers report the cell with its location); True raises ``ValueError``.
+
+    Returns
+    -------
+    (int, int) or None
+        First and last registration year (inclusive), or None when the value is
+        not a period label.
+
+    Raises
+    ------
+    ValueError
+        Only with ``strict=True``, for a range that ends before it starts.
     """
     if isinstance(value, int | float) and not isinstance(value, bool):
         if float(value).is_integer() and 1900 <= value <= 2100:
@@ -200,8 +222,12 @@ def parse_period(value: Any) -> tuple[int, int] | None:
         if m:
             start, end = int(m.group(1)), m.group(2)
             end_year = int(end) if len(end) == 4 else (start // 100) * 100 + int(end)
-            if end_year < start:  # e.g. 1999-01 -> 2001
-                end_year += 100
+            if len(end) == 2 and end_year < start and end_year + 100 - start < 50:
+                end_year += 100  # crosses a century: 1999-01 is 1999 to 2001
+            if end_year < start:
+                if strict:
+                    raise ValueError(f"period {value!r} ends before it starts")
+                return None
             return start, end_year
     return None
 
