@@ -12,14 +12,14 @@ prescription when the law allowed it (1 October 2015):
   kits issued to the end of 2019.
 
 Each kit is followed from issue to at most one terminal event. Per kit the
-simulation draws: used on an overdose and reported (12%), lost or stolen
+simulation draws: used on an overdose and reported (11%), lost or stolen
 (8%), returned unused (3%), kept until it expires (10%; Prenoxad keeps for
-three years, Nyxoid two), or no further record (67%). A used, lost or
+three years, Nyxoid two), or no further record (68%). A used, lost or
 expired kit is usually replaced the same day by a *repeat* supply to the
 same kind of recipient; some people with no recorded return come back for
 a repeat kit too. Events after the end of 2019 are not in the log, so the
-use rate seen in the log is a little below 12% (about 10%, in line with the
-7-13% seen in Wales and Scotland). Recipients: people at risk 76%, family or
+use rate seen in the log is below 11% (9.4% in the shipped sample, in line
+with the 7-13% seen in Wales and Scotland). Recipients: people at risk 76%, family or
 friends 12%, service workers 4%, organisations 2%, prison leavers 6%. Kits
 are injectable (Prenoxad, 5 doses) until nasal naloxone (Nyxoid, 2 doses)
 was added to the supply rules in February 2019, after which its share rises
@@ -48,7 +48,12 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT / "src") not in sys.path:
     sys.path.insert(0, str(ROOT / "src"))  # runs from a checkout without installing
 
-from overdose_trends.kits.schema import EVENT_COLUMNS  # noqa: E402
+from overdose_trends.constants import ENGLAND_SUPPLY_START  # noqa: E402
+from overdose_trends.kits.schema import (  # noqa: E402
+    DEFAULT_DOSES,
+    EVENT_COLUMNS,
+    RECIPIENT_TYPES,
+)
 
 DEFAULT_SEED = 20151001
 LOG_FILE = "synthetic_naloxone_kits_southend_norfolk.csv"
@@ -56,7 +61,8 @@ MONTHLY_FILE = "synthetic_naloxone_kits_monthly.csv"
 #: Columns written to the sample log: the tidy event columns without the generated ones.
 LOG_COLUMNS = tuple(c for c in EVENT_COLUMNS if c not in ("event_id", "source_row"))
 
-RECIPIENTS = ("person_at_risk", "family_friend", "service_worker", "organisation", "prison_leaver")
+#: Recipient types drawn: all but "unknown", in the order of RECIPIENT_SHARES.
+RECIPIENTS = tuple(r for r in RECIPIENT_TYPES if r != "unknown")
 RECIPIENT_SHARES = (0.76, 0.12, 0.04, 0.02, 0.06)
 #: Outcome of a kit: probability, and probability that a repeat kit follows it.
 OUTCOMES = ("returned_used", "lost", "returned_unused", "expired", None)
@@ -65,7 +71,6 @@ REPEAT_AFTER = (0.80, 0.70, 0.05, 0.60, 0.15)
 #: Mean days from issue to a used, lost or unused return; a repeat without a return.
 MEAN_DELAY = {"returned_used": 150, "lost": 200, "returned_unused": 120, None: 300}
 SHELF_LIFE_DAYS = {"injectable": 3 * 365, "nasal": 2 * 365}
-DOSES = {"injectable": 5, "nasal": 2}
 NASAL_FROM = np.datetime64("2019-02-01")
 NASAL_SHARE_END = 0.6
 
@@ -78,7 +83,7 @@ class Service:
     area_code: str
     prefix: str
     first_supplies: int
-    start: str = "2015-10-01"
+    start: str = ENGLAND_SUPPLY_START
     end: str = "2019-12-31"
 
 
@@ -138,7 +143,7 @@ def simulate_service(rng: np.random.Generator, service: Service) -> pd.DataFrame
     )
     kit_id = np.array([f"{service.prefix}-{i:06d}" for i in range(1, len(issue) + 1)], dtype=object)
     products = np.array(["injectable", "nasal"], dtype=object)[product]
-    doses = np.where(product == 1, DOSES["nasal"], DOSES["injectable"])
+    doses = np.where(product == 1, DEFAULT_DOSES["nasal"], DEFAULT_DOSES["injectable"])
     issued = pd.DataFrame(
         {
             "event_date": issue,

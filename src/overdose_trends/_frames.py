@@ -1,9 +1,10 @@
 """Small DataFrame helpers shared by the statistics modules.
 
-Private to the package: :mod:`overdose_trends.rates`, :mod:`overdose_trends.compare`
-and :mod:`overdose_trends.funnel` use these to read grouping keys and numeric
-columns, number groups, name a group in an error message and return whole
-numbers as nullable integers. Nothing here computes a statistic.
+Private to the package: :mod:`overdose_trends.rates`, :mod:`overdose_trends.compare`,
+:mod:`overdose_trends.funnel`, :mod:`overdose_trends.disclosure` and
+:mod:`overdose_trends.kits.metrics` use these to read grouping keys, numeric
+columns and count columns, number groups, name a group in an error message and
+return whole numbers as nullable integers. Nothing here computes a statistic.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ __all__ = [
     "positive",
     "require_columns",
     "tidy_number",
+    "whole_counts",
 ]
 
 
@@ -85,6 +87,42 @@ def others(n_bad: int, noun: str = "group") -> str:
     """``" (and 2 other groups)"`` for a message about the first of ``n_bad`` bad ones."""
     extra = n_bad - 1
     return f" (and {extra} other {noun}{'s' if extra != 1 else ''})" if extra > 0 else ""
+
+
+def whole_counts(values: pd.Series, name: Hashable) -> pd.Series:
+    """A count column as ``Int64``; ``<NA>`` stays missing.
+
+    Parameters
+    ----------
+    values : pandas.Series
+        Numbers, or texts of numbers (read with :func:`pandas.to_numeric`).
+    name : hashable
+        Column name for the messages.
+
+    Returns
+    -------
+    pandas.Series
+        Same index, dtype ``Int64``.
+
+    Raises
+    ------
+    ValueError
+        For values that are not numbers (``"must hold numeric counts"``), and
+        for negative or fractional ones (``"must hold non-negative whole
+        counts"``, naming the first such row and its value).
+    """
+    try:
+        f = pd.to_numeric(values, errors="raise").astype("Float64")
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"column {name!r} must hold numeric counts: {exc}") from exc
+    bad = f.notna() & ((f < 0) | (f != f.round()))
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy(dtype=bool))[0])
+        raise ValueError(
+            f"column {name!r} must hold non-negative whole counts; row {show(values.index[i])} "
+            f"has {show(values.iloc[i])}, which is not a count"
+        )
+    return f.astype("Int64")
 
 
 def tidy_number(values: NDArray[np.float64]) -> pd.api.extensions.ExtensionArray | np.ndarray:
@@ -173,8 +211,7 @@ class Groups:
         row = self.data.iloc[self.first[g]]
         parts = []
         for k in self.keys:
-            v = row[k]
-            parts.append(f"{k}={v.item() if isinstance(v, np.generic) else v!r}")
+            parts.append(f"{k}={show(row[k])}")
         text = "group " + ", ".join(parts)
         if "area_name" in self.data.columns and "area_name" not in self.keys:
             names = self.data["area_name"].iloc[np.flatnonzero(self.gid == g)]

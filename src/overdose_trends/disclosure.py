@@ -11,11 +11,12 @@ table (one row per cell, key columns plus a numeric count column):
    (rows whose key is a total label such as ``service == "all"``): a total row
    and its parts form a *line* (an equation ``total = sum(parts)``). While
    any line has exactly one hidden cell, another cell of that line is
-   hidden too: preferably one that also protects another such line, else
-   the smallest non-zero part, then a zero part, the total last. After the
-   lines are stable the remaining hidden cells are checked against the
-   whole system of equations (all lines at once, as an attacker with linear
-   algebra would): any hidden cell still determined exactly is
+   hidden too: preferably one that also protects another such line, else a
+   non-zero cell before any zero cell, and among those parts before totals
+   and smaller values first (so a non-zero total is hidden before a zero
+   part). After the lines are stable the remaining hidden cells are checked
+   against the whole system of equations (all lines at once, as an attacker
+   with linear algebra would): any hidden cell still determined exactly is
    protected by hiding one more cell of one of its lines, and the process
    repeats until no hidden cell is determined. Two-dimensional (area x month)
    and higher tables with totals in several dimensions are handled the same
@@ -80,15 +81,15 @@ from itertools import combinations
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
-from scipy import linalg, sparse
-from scipy.sparse import csgraph
 
-from overdose_trends._frames import show
+from overdose_trends._frames import whole_counts
 
 __all__ = ["STATUSES", "add_margins", "determined_cells", "suppress_small"]
 
-#: Values of the status column written by :func:`suppress_small`.
-STATUSES = ("exact", "rounded", "suppressed", "not_reported")
+#: Values of the status column written by :func:`suppress_small`, from best to worst: a
+#: figure derived from several cells takes the worst of their statuses. Count tables of
+#: :mod:`overdose_trends.kits` use the same values.
+STATUSES = ("exact", "rounded", "not_reported", "suppressed")
 #: Statuses of input cells whose value is unknown (kept hidden, never recomputed).
 _UNKNOWN = ("suppressed", "not_reported")
 
@@ -133,6 +134,13 @@ def add_margins(
     ------
     ValueError
         If a margin column is not a key, or already holds its total label.
+
+    References
+    ----------
+    Hundepool A, Domingo-Ferrer J, Franconi L, et al. (2012). *Statistical
+    Disclosure Control*. Wiley, chapter 4 (frequency tables with marginal
+    totals, and the equations ``total = sum(parts)`` that secondary
+    suppression protects).
     """
     keys = _keys(df, value, status, keys)
     for dim, label in margins.items():
@@ -144,7 +152,7 @@ def add_margins(
                 "pass them to suppress_small(totals=...) instead of adding margins"
             )
     base = df.copy()
-    base[value] = _as_int_array(base[value], value)
+    base[value] = whole_counts(base[value], value)
     pieces = [base]
     dims = list(margins)
     for r in range(1, len(dims) + 1):
@@ -237,11 +245,13 @@ def suppress_small(
     Complementary cells are chosen one at a time for the first line with a
     single hidden cell: a cell that also completes another such line first
     (in a two-way table this closes a rectangle of four hidden cells), then
-    the smallest non-zero part, then zero parts, then totals. The final check solves the published
-    equations jointly: a hidden cell is *determined* when the unit vector of
-    that cell lies in the row space of the equations restricted to hidden
-    cells (see :func:`determined_cells`); the loop ends when none is. Every
-    pass hides at least one more cell, so it always ends.
+    any non-zero cell before any zero cell; among those, parts before totals
+    (cells that are the total of fewer lines first), then smaller values, so
+    a non-zero total is hidden before a zero part. The final check solves the
+    published equations jointly: a hidden cell is *determined* when the unit
+    vector of that cell lies in the row space of the equations restricted to
+    hidden cells (see :func:`determined_cells`); the loop ends when none is.
+    Every pass hides at least one more cell, so it always ends.
 
     References
     ----------
@@ -264,7 +274,7 @@ def suppress_small(
         first = df.loc[dup, keys].iloc[0].to_dict()
         raise ValueError(f"{int(dup.sum())} rows share their keys {keys}, e.g. {first}")
 
-    v = _as_int_array(df[value], value).to_numpy(dtype="float64", na_value=np.nan)
+    v = whole_counts(df[value], value).to_numpy(dtype="float64", na_value=np.nan)
     in_status = (
         df[status].astype("object").to_numpy()
         if status in df.columns
@@ -329,9 +339,19 @@ def determined_cells(
     -------
     pandas.Series of bool
         Indexed like ``df``; True for a hidden cell that is determined.
+
+    References
+    ----------
+    Cox LH (1980). Suppression methodology and statistical disclosure
+    control. *Journal of the American Statistical Association*
+    75(370):377-385 (complementary suppression; a suppression pattern is
+    safe only if no hidden cell follows from the published equations).
+
+    Hundepool A, Domingo-Ferrer J, Franconi L, et al. (2012). *Statistical
+    Disclosure Control*. Wiley, chapter 4 (auditing a suppressed table).
     """
     keys = _keys(df, value, status, keys)
-    v = _as_int_array(df[value], value).to_numpy(dtype="float64", na_value=np.nan)
+    v = whole_counts(df[value], value).to_numpy(dtype="float64", na_value=np.nan)
     hidden = np.isnan(v)
     lines = _lines(df, keys, dict(totals))
     det = _determined(lines, hidden, len(df)) if len(lines) else np.zeros(len(df), bool)
@@ -353,22 +373,6 @@ def _keys(df: pd.DataFrame, value: str, status: str, keys: Sequence[str] | None)
     if not keys:
         raise ValueError("the table needs at least one key column besides the value")
     return keys
-
-
-def _as_int_array(s: pd.Series, name: str) -> pd.Series:
-    """Counts as Int64; error on negatives, fractions and non-numbers."""
-    try:
-        f = pd.to_numeric(s, errors="raise").astype("Float64")
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"column {name!r} must hold numeric counts: {exc}") from exc
-    bad = f.notna() & ((f < 0) | (f != f.round()))
-    if bad.any():
-        i = bad.to_numpy(dtype=bool).nonzero()[0][0]
-        raise ValueError(
-            f"column {name!r} must hold non-negative whole counts; row {show(s.index[i])} "
-            f"has {s.iloc[i]!r}"
-        )
-    return f.astype("Int64")
 
 
 def _lines(df: pd.DataFrame, keys: list[str], totals: Mapping[str, str]) -> pd.DataFrame:
@@ -503,6 +507,11 @@ def _determined(lines: pd.DataFrame, hidden: NDArray[np.bool_], n: int) -> NDArr
     every vector of the null space of A is zero at j. Solved per connected
     component of the hidden-cell / equation graph, so each SVD stays small.
     """
+    # scipy is imported here, not at module level: the kit loaders import this module for
+    # STATUSES and should not pay for scipy's import time.
+    from scipy import linalg, sparse
+    from scipy.sparse import csgraph
+
     det = np.zeros(n, dtype=bool)
     sub = lines[hidden[lines["cell"].to_numpy()]]
     if sub.empty:

@@ -23,19 +23,23 @@ Column layouts and vocabularies are in :mod:`~overdose_trends.kits.schema`.
 
 from __future__ import annotations
 
-from overdose_trends.disclosure import suppress_small
-from overdose_trends.kits.averted import Prior, deaths_averted
-from overdose_trends.kits.counts import KitCounts, aggregate, read_counts
-from overdose_trends.kits.log import KitLog, ValidationReport, read_log
-from overdose_trends.kits.metrics import (
-    in_circulation,
-    kit_counts,
-    per_death,
-    per_population,
-    rebucket,
-    repeat_rate,
-    use_rate,
-)
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from overdose_trends.disclosure import suppress_small
+    from overdose_trends.kits.averted import Prior, deaths_averted
+    from overdose_trends.kits.counts import KitCounts, aggregate, read_counts
+    from overdose_trends.kits.log import KitLog, ValidationReport, read_log
+    from overdose_trends.kits.metrics import (
+        in_circulation,
+        kit_counts,
+        per_death,
+        per_population,
+        rebucket,
+        repeat_rate,
+        use_rate,
+    )
 
 __all__ = [
     "KitCounts",
@@ -55,3 +59,48 @@ __all__ = [
     "suppress_small",
     "use_rate",
 ]
+
+# The exports are imported on first use (module-level __getattr__, PEP 562), so that importing
+# one submodule, e.g. the loader, does not also import scipy for the deaths-averted model.
+#: Module of each name in __all__.
+_EXPORTS = {
+    "suppress_small": "overdose_trends.disclosure",
+    "Prior": "overdose_trends.kits.averted",
+    "deaths_averted": "overdose_trends.kits.averted",
+    "KitCounts": "overdose_trends.kits.counts",
+    "aggregate": "overdose_trends.kits.counts",
+    "read_counts": "overdose_trends.kits.counts",
+    "KitLog": "overdose_trends.kits.log",
+    "ValidationReport": "overdose_trends.kits.log",
+    "read_log": "overdose_trends.kits.log",
+    **dict.fromkeys(
+        (
+            "in_circulation",
+            "kit_counts",
+            "per_death",
+            "per_population",
+            "rebucket",
+            "repeat_rate",
+            "use_rate",
+        ),
+        "overdose_trends.kits.metrics",
+    ),
+}
+#: Public submodules, importable as attributes too (``overdose_trends.kits.metrics``).
+_SUBMODULES = ("averted", "counts", "identifiers", "log", "metrics", "schema")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+    elif name in _SUBMODULES:
+        value = importlib.import_module(f"{__name__}.{name}")
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value  # later look-ups skip __getattr__
+    return value
+
+
+def __dir__() -> list[str]:
+    """The public names (exports and submodules) and the module's dunder attributes."""
+    return sorted({*__all__, *_SUBMODULES, *(n for n in globals() if n.startswith("__"))})

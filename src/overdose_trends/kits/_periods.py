@@ -41,15 +41,23 @@ def period_index(months: np.ndarray, freq: str) -> np.ndarray:
     return (months - offset) // length
 
 
+def month_bounds(
+    start_month: np.ndarray, n_months: np.ndarray | int
+) -> tuple[np.ndarray, np.ndarray]:
+    """First and last day (datetime64[D]) of periods of ``n_months`` from absolute months."""
+    first = np.asarray(start_month, dtype=np.int64) - 1970 * 12
+    start = first.astype("datetime64[M]").astype("datetime64[D]")
+    end = (first + n_months).astype("datetime64[M]").astype("datetime64[D]") - np.timedelta64(
+        1, "D"
+    )
+    return start, end
+
+
 def period_bounds(index: np.ndarray, freq: str) -> tuple[np.ndarray, np.ndarray]:
     """First and last day (datetime64[ns]) of period numbers from :func:`period_index`."""
     length, first = FREQ_MONTHS[freq]
     offset = (first - 1) if first else 0
-    start_month = index * length + offset - 1970 * 12
-    start = start_month.astype("datetime64[M]").astype("datetime64[D]")
-    end = (start_month + length).astype("datetime64[M]").astype("datetime64[D]") - np.timedelta64(
-        1, "D"
-    )
+    start, end = month_bounds(index * length + offset, length)
     return start.astype("datetime64[ns]"), end.astype("datetime64[ns]")
 
 
@@ -140,7 +148,7 @@ def parse_period_labels(
         dates, _, why = parse_dates(col.uniques[idx], dayfirst=dayfirst, date_format=None)
         good = ~np.isnat(dates)
         f = freq or "month"
-        length, first_month = FREQ_MONTHS[f]
+        length = FREQ_MONTHS[f][0]
         am = abs_months(dates[good])
         aligned = starts_period(dates[good], f)
         gi = idx[good]

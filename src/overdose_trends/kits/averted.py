@@ -108,6 +108,7 @@ from scipy import optimize, stats
 
 from overdose_trends.constants import (
     COFFIN_SULLIVAN_KITS_PER_DEATH_AVERTED,
+    IMPLAUSIBLE_USE_RATE,
     P_FATAL_WITH,
     P_FATAL_WITHOUT,
 )
@@ -423,7 +424,8 @@ def deaths_averted(
     Warns
     -----
     UserWarning
-        When ``kits_used`` exceeds ``kits_issued`` or is more than half of it:
+        When ``kits_used`` exceeds ``kits_issued`` or is more than
+        :data:`~overdose_trends.constants.IMPLAUSIBLE_USE_RATE` (half) of it:
         same-scope use rates are 3-13%, so the two counts probably cover
         different services or areas.
 
@@ -435,11 +437,38 @@ def deaths_averted(
     the Monte Carlo draws (``numpy.quantile``, ``method="inverted_cdf"``).
     The relative width ``(upper - lower) / central`` falls as kits grow, to
     a floor set by the priors alone. Draws with ``p0 < p1`` (practically
-    impossible with the defaults) avert no deaths.
+    impossible with the defaults) avert no deaths. The module docstring sets
+    out the model and the sources of each default prior.
 
-    See the module docstring for the model, priors and references (Bird,
-    Parmar & Strang 2015; McDonald & Strang 2016; Irvine et al. 2018; Coffin &
-    Sullivan 2013; Casillas et al. 2024).
+    References
+    ----------
+    Bird SM, Parmar MKB, Strang J (2015). Take-home naloxone to prevent
+    fatalities from opiate-overdose: protocol for Scotland's public health
+    policy evaluation, and a new measure to assess impact. *Drugs: Education,
+    Prevention and Policy* 22(1):66-76. doi:10.3109/09687637.2014.981509
+    (``p0``: 9 deaths in 153 overdoses witnessed by trained bystanders).
+
+    McDonald R, Strang J (2016). Are take-home naloxone programmes effective?
+    Systematic review utilizing application of the Bradford Hill criteria.
+    *Addiction* 111(7):1177-1187. doi:10.1111/add.13326 (``p1``: 1 death in
+    123 overdoses treated with take-home naloxone).
+
+    Coffin PO, Sullivan SD (2013). Cost-effectiveness of distributing
+    naloxone to heroin users for lay overdose reversal. *Annals of Internal
+    Medicine* 158(1):1-9. doi:10.7326/0003-4819-158-1-201301010-00003
+    (``k``: 227 kits per death averted, 95% CI 71-716).
+
+    Irvine MA, Buxton JA, Otterstatter M, et al. (2018). Distribution of
+    take-home opioid antagonist kits during a synthetic opioid epidemic in
+    British Columbia, Canada: a modelling study. *Lancet Public Health*
+    3(5):e218-e225. doi:10.1016/S2468-2667(18)30044-6 (about 1 death averted
+    per 10 kits used; about 64 kits issued per death averted).
+
+    Casillas SM, Pickens CM, Tanz LJ, Vivolo-Kantor AM (2024). Estimating the
+    ratio of fatal to non-fatal overdoses involving all drugs, all opioids,
+    synthetic opioids, heroin or stimulants, USA, 2010-2020. *Injury
+    Prevention* 30:114-120. doi:10.1136/ip-2023-045091 (``p0``: roughly 1
+    fatal to 15 non-fatal overdoses).
 
     Examples
     --------
@@ -469,7 +498,7 @@ def deaths_averted(
             f"p_fatal_without (central {p0.central:g}) must exceed p_fatal_with "
             f"(central {p1.central:g}): naloxone cannot avert deaths otherwise"
         )
-    if k.central < 1 or (k.kind == "fixed" and k.params[0] < 1):
+    if k.central < 1:
         raise ValueError(f"kits_per_death_averted must be >= 1, got central {k.central:g}")
     if used is not None and issued is not None:
         if used > issued:
@@ -478,7 +507,7 @@ def deaths_averted(
                 "different services, areas or periods",
                 stacklevel=2,
             )
-        elif issued > 0 and used / issued > 0.5:
+        elif issued > 0 and used / issued > IMPLAUSIBLE_USE_RATE:
             warnings.warn(
                 f"kits_used is {used / issued:.0%} of kits_issued; same-scope use rates observed "
                 "in UK programmes are 3-13%, so check that both counts have the same scope",

@@ -70,6 +70,7 @@ from overdose_trends.kits._dates import (
 from overdose_trends.kits._periods import (
     FREQ_MONTHS,
     abs_months,
+    month_bounds,
     parse_period_labels,
     period_bounds,
     period_index,
@@ -242,7 +243,7 @@ def _count(
         keys = grouped.size().index.to_frame(index=False)
     else:
         gid = np.zeros(len(events), dtype=np.int64)
-        keys = pd.DataFrame(index=range(1 if len(events) else 0))
+        keys = pd.DataFrame(index=range(1))
     n_g = len(keys)
     measure = np.array([MEASURES.index(EVENT_MEASURES[e]) for e in EVENT_TYPES])[etype]
     cell = (gid * n_p + (period - lo)) * n_m
@@ -662,9 +663,7 @@ def _read_periods(
         good = s >= 0
         start = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
         end = start.copy()
-        sm = s[good] - 1970 * 12
-        start[good] = sm.astype("datetime64[M]").astype("datetime64[D]")
-        end[good] = (sm + ln[good]).astype("datetime64[M]").astype("datetime64[D]") - 1
+        start[good], end[good] = month_bounds(s[good], ln[good])
         return start, end
     scol = fields["period_start"]
     start = _day_cells(scol, "period_start", rows, issues, reject, dayfirst)
@@ -693,8 +692,7 @@ def _read_periods(
     )
     end = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
     good = ~np.isnat(start)
-    sm = start[good].astype("datetime64[M]")
-    end[good] = (sm + length).astype("datetime64[D]") - 1
+    end[good] = month_bounds(abs_months(start[good]), length)[1]
     off = np.flatnonzero(good)[~starts_period(start[good], f)]
     if len(off):
         issues.add(

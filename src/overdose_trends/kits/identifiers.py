@@ -99,6 +99,14 @@ def is_identifier_header(norm: str) -> bool:
         only when the words before it are not a place or organisation of
         :data:`~overdose_trends.kits.schema.NON_PERSONAL_NAMES`), or the header
         contains one of :data:`~overdose_trends.kits.schema.IDENTIFIER_PHRASES`.
+
+    References
+    ----------
+    Information Commissioner's Office, *Guide to the UK GDPR: What is
+    personal data?* (names, identification numbers, addresses, contact
+    details and free-text notes as identifiers). NHS Digital, *NHS Number*;
+    Public Health Scotland, *CHI Number* (the health-service identifiers
+    named in the word list).
     """
     if any(p in norm for p in IDENTIFIER_PHRASES):
         return True
@@ -127,19 +135,27 @@ def personal_data_kinds(text: pd.Series) -> np.ndarray:
         ``"an NHS or CHI number"``, ``"a UK phone number"``, ``"a UK
         postcode"``), or ``None``. Only texts that pass :func:`could_be_personal`
         are searched.
+
+    References
+    ----------
+    The patterns follow the published formats: NHS Digital, *NHS Number*
+    (ten digits, shown 3-3-4) and Public Health Scotland, *CHI Number* (ten
+    digits); Royal Mail, *Postcode Address File Programmers' Guide* (outward
+    code ``A9``, ``A99``, ``AA9``, ``AA99``, ``A9A`` or ``AA9A``, inward code
+    ``9AA``); Ofcom, *National Telephone Numbering Plan* (``0`` then 9 or 10
+    digits; ``+44`` replaces the leading ``0``).
     """
     text = pd.Series(text, dtype=object).reset_index(drop=True)
     kinds = np.full(len(text), None, dtype=object)
-    hit = could_be_personal(text.to_numpy(dtype=object))
-    if not hit.any():
+    at = np.flatnonzero(could_be_personal(text.to_numpy(dtype=object)))
+    if len(at):
+        at = at[text.iloc[at].str.contains(PERSONAL_DATA, regex=True).to_numpy(dtype=bool)]
+    if not len(at):
         return kinds
-    at = np.flatnonzero(hit)
+    # only the texts that match one of the patterns are searched for each pattern
     sub = text.iloc[at]
-    hit[at] = sub.str.contains(PERSONAL_DATA, regex=True).to_numpy(dtype=bool)
-    if not hit.any():
-        return kinds
     for kind, pattern in reversed(PERSONAL_DATA_PATTERNS):
-        kinds[hit & text.str.contains(pattern, regex=True).to_numpy(dtype=bool)] = kind
+        kinds[at[sub.str.contains(pattern, regex=True).to_numpy(dtype=bool)]] = kind
     return kinds
 
 
@@ -183,6 +199,13 @@ def could_be_personal(text: np.ndarray, chunk: int = 250_000, max_len: int = 48)
         match: strings shorter than 5 characters, and ASCII strings whose shape
         (see the module notes) does not match. Strings longer than ``max_len``
         or with non-ASCII characters are True (to be searched directly).
+
+    References
+    ----------
+    The shapes are those of the formats behind :data:`PERSONAL_DATA_PATTERNS`:
+    NHS Digital, *NHS Number*; Public Health Scotland, *CHI Number*; Royal
+    Mail, *Postcode Address File Programmers' Guide*; Ofcom, *National
+    Telephone Numbering Plan*.
     """
     n = len(text)
     out = np.zeros(n, dtype=bool)

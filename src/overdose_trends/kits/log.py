@@ -526,28 +526,28 @@ def _check_supply_start(
     """Warn about events before supply could start (England) or before ``programme_start``."""
     english_u = np.array([str(a).startswith("E") for a in areas[0]], dtype=bool)
     start = np.where(english_u[areas[1]], ENGLAND_START, np.datetime64("NaT", "D"))
+    # per row: does the row's service have its own programme_start?
+    own = np.zeros(len(dates), dtype=bool)
     if isinstance(programme_start, Mapping):
+        own_u = np.array([v in programme_start for v in services[0]], dtype=bool)
         day_u = np.array(
             [
-                as_day(programme_start[v]) if v in programme_start else np.datetime64("NaT")
-                for v in services[0]
+                as_day(programme_start[v]) if mine else np.datetime64("NaT")
+                for v, mine in zip(services[0], own_u, strict=True)
             ],
             dtype="datetime64[D]",
         )
+        own = own_u[services[1]]
         day = day_u[services[1]]
         start = np.where(np.isnat(day), start, day)
     elif programme_start is not None:
+        own[:] = True
         start = np.full(len(dates), as_day(programme_start))
     early = np.flatnonzero(~np.isnat(dates) & ~np.isnat(start) & (dates < start))
     if len(early):
         day_text = dates[early].astype(str).astype(object)
-        own = (
-            np.zeros(len(early), dtype=bool)
-            if programme_start is None
-            else _covers(programme_start, services, early)
-        )
         why = np.where(
-            own,
+            own[early],
             "before programme_start (" + start[early].astype(str).astype(object) + ")",
             BEFORE_ENGLAND_SUPPLY,
         )
@@ -559,16 +559,6 @@ def _check_supply_start(
             "event_date " + pd.Series(day_text) + " is " + pd.Series(why, dtype=object),
             day_text,
         )
-
-
-def _covers(
-    programme_start: Any, services: tuple[np.ndarray, np.ndarray], at: np.ndarray
-) -> np.ndarray:
-    """Which of the rows ``at`` have their own ``programme_start``."""
-    if isinstance(programme_start, Mapping):
-        mine = np.array([v in programme_start for v in services[0]], dtype=bool)
-        return mine[services[1][at]]
-    return np.ones(len(at), dtype=bool)
 
 
 def _parse_doses(

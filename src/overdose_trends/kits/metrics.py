@@ -43,6 +43,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from overdose_trends._frames import whole_counts
 from overdose_trends.constants import (
     BIRD_BENCHMARK,
     BIRD_MINIMUM,
@@ -110,15 +111,7 @@ def _check_counts(counts: pd.DataFrame) -> pd.DataFrame:
             f"unknown status value(s) {sorted(set(df.loc[bad_status, 'status'].astype(str)))}; "
             f"expected one of {COUNT_STATUSES}"
         )
-    try:
-        value = pd.to_numeric(df["value"], errors="raise").astype("Float64")
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"column 'value' must hold counts: {exc}") from exc
-    neg = value.notna() & ((value < 0) | (value != value.round()))
-    if neg.any():
-        row = df.index[neg.to_numpy(dtype=bool)][0]
-        raise ValueError(f"row {row!r}: value {df.loc[row, 'value']!r} is not a count")
-    df["value"] = value.astype("Int64")
+    df["value"] = whole_counts(df["value"], "value")
     usable = df["status"].isin(_USABLE)
     hole = usable & df["value"].isna()
     if hole.any():
@@ -166,11 +159,14 @@ def _wide(df: pd.DataFrame, measures: Sequence[str], missing: Missing) -> pd.Dat
     return out.sort_values(_CELL, kind="stable").reset_index(drop=True)
 
 
+#: Position of each status in COUNT_STATUSES, which runs from best to worst.
+_SEVERITY = {s: i for i, s in enumerate(COUNT_STATUSES)}
+
+
 def _combine_status(*statuses: pd.Series) -> pd.Series:
-    """Worst status of several cells: suppressed > not_reported > rounded > exact."""
-    order = {"exact": 0, "rounded": 1, "not_reported": 2, "suppressed": 3}
-    worst = np.max(np.column_stack([s.map(order).to_numpy() for s in statuses]), axis=1)
-    names = np.array(["exact", "rounded", "not_reported", "suppressed"], dtype=object)
+    """Worst status of several cells: the latest in :data:`COUNT_STATUSES` order."""
+    worst = np.max(np.column_stack([s.map(_SEVERITY).to_numpy() for s in statuses]), axis=1)
+    names = np.asarray(COUNT_STATUSES, dtype=object)
     return pd.Series(names[worst], index=statuses[0].index, dtype="str")
 
 
@@ -224,12 +220,22 @@ def rebucket(
     ValueError
         For rows spanning two calendar years, overlapping rows of one
         measure, or an invalid counts table.
+
+    References
+    ----------
+    Office for National Statistics. *Deaths related to drug poisoning by
+    local authority, England and Wales* (rolling three-calendar-year
+    registration periods, e.g. 2013-2015).
     """
     years = int(years)
     if years < 1:
         raise ValueError(f"years must be >= 1, got {years}")
     _check_missing(missing)
-    df = _check_counts(counts)
+    return _rebucket(_check_counts(counts), years, missing)
+
+
+def _rebucket(df: pd.DataFrame, years: int, missing: Missing) -> pd.DataFrame:
+    """:func:`rebucket` of a table already checked by :func:`_check_counts`."""
     start_year = df["period_start"].dt.year
     span = start_year != df["period_end"].dt.year
     if span.any():
@@ -349,6 +355,13 @@ def kit_counts(
     pandas.DataFrame
         As :func:`rebucket`: ``COUNT_COLUMNS`` plus ``n_parts``, ``coverage``
         and ``note``, for the selected measures only.
+
+    References
+    ----------
+    Public Health Scotland. *National Naloxone Programme Scotland* monitoring
+    reports (kits issued and returned used per period). Office for National
+    Statistics. *Deaths related to drug poisoning by local authority, England
+    and Wales* (the rolling three-calendar-year periods of ``"3year"``).
     """
     unknown = [m for m in measures if m not in MEASURES]
     if unknown:
@@ -367,10 +380,9 @@ def kit_counts(
         out = df.assign(n_parts=1, coverage=1.0, note="")
         out["note"] = out["note"].astype("str")
         return out.sort_values([*_CELL, "measure"], kind="stable").reset_index(drop=True)
-    if period == "year":
-        return rebucket(df, 1, missing=missing)
-    if period == "3year":
-        return rebucket(df, 3, missing=missing)
+    if period in ("year", "3year"):
+        _check_missing(missing)
+        return _rebucket(df, 1 if period == "year" else 3, missing)
     raise ValueError(f"period must be 'month', 'year' or '3year', got {period!r}")
 
 
@@ -423,6 +435,15 @@ def per_population(
         given: kits are a complete administrative count, not independent
         Poisson events (kits are issued in batches and repeatedly to the same
         people), so a Poisson interval would misstate the uncertainty.
+
+    References
+    ----------
+    Breslow NE, Day NE (1987). *Statistical Methods in Cancer Research,
+    Volume II: The Design and Analysis of Cohort Studies*. IARC Scientific
+    Publications No. 82, Lyon, chapter 2 (person-years denominators,
+    approximated from mid-period populations). Office for National
+    Statistics. *Population estimates for the UK, England, Wales, Scotland
+    and Northern Ireland* (mid-year, 30 June, populations).
     """
     if measure not in MEASURES:
         raise ValueError(f"unknown measure {measure!r}; expected one of {MEASURES}")
@@ -672,6 +693,20 @@ def use_rate(
     issued in the same period. That is an approximation: returns in a period
     include kits issued before it, and used kits are under-returned, so the
     interval describes sampling variation only, not these biases.
+
+    References
+    ----------
+    Wilson EB (1927). Probable inference, the law of succession, and
+    statistical inference. *Journal of the American Statistical Association*
+    22(158):209-212.
+
+    Newcombe RG (1998). Two-sided confidence intervals for the single
+    proportion: comparison of seven methods. *Statistics in Medicine*
+    17(8):857-872 (the Wilson score interval recommended over the Wald
+    interval for small counts and proportions near 0).
+
+    Public Health Scotland. *National Naloxone Programme Scotland* monitoring
+    reports (kits issued and kits used, the basis of the 3-13% range above).
     """
     out = _proportion(counts, "kits_returned_used", "kits_issued", conf, missing)
     high = (out["flag"] == "ok") & (out["proportion"] > implausible)
@@ -778,6 +813,17 @@ def in_circulation(
     * with a shelf life, terminal events are assumed to remove the oldest
       kits first, so ``in_date = min(in_circulation, kits issued in the last
       shelf_life_months)``.
+
+    References
+    ----------
+    Public Health Scotland. *National Naloxone Programme Scotland* monitoring
+    reports (kits issued; repeat supplies by reason: kit used, lost,
+    confiscated, expired). Needle Exchange Surveillance Initiative (NESI),
+    Scotland, 2013-14 sweep (Health Protection Scotland, Glasgow Caledonian
+    University, University of the West of Scotland): naloxone carried on the
+    day of interview vs supplied in the past year. Prenoxad Injection,
+    *Summary of Product Characteristics*, section 6.3 (shelf life),
+    electronic medicines compendium product 3054.
     """
     df = _check_counts(counts)
     measures = ["kits_issued", *TERMINAL_MEASURES]

@@ -18,6 +18,7 @@ from __future__ import annotations
 from types import MappingProxyType
 
 from overdose_trends.constants import ENGLAND_SUPPLY_START as _ENGLAND_SUPPLY_START
+from overdose_trends.disclosure import STATUSES as _STATUSES
 
 #: Kit event types. ``returned_used`` also covers a use reported without the kit.
 EVENT_TYPES = ("issued", "returned_used", "returned_unused", "lost", "expired")
@@ -82,8 +83,9 @@ EVENT_MEASURES = MappingProxyType(
         "expired": "kits_expired",
     }
 )
-#: Status of a value in the counts table.
-COUNT_STATUSES = ("exact", "rounded", "suppressed", "not_reported")
+#: Status of a value in the counts table, from best to worst: the statuses written by
+#: disclosure control (:data:`overdose_trends.disclosure.STATUSES`).
+COUNT_STATUSES = _STATUSES
 
 #: Columns of the tidy counts table (in order).
 #: area_code str; service str ("all" for a total over services); period_start and
