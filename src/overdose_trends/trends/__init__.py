@@ -1,0 +1,1 @@
+"""Trend models for death counts and rates (placeholder during development)."""
