@@ -23,8 +23,9 @@ Column layouts and vocabularies are in :mod:`~overdose_trends.kits.schema`.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from overdose_trends._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from overdose_trends.disclosure import suppress_small
@@ -90,17 +91,4 @@ _EXPORTS = {
 _SUBMODULES = ("averted", "counts", "identifiers", "log", "metrics", "schema")
 
 
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        value = getattr(importlib.import_module(_EXPORTS[name]), name)
-    elif name in _SUBMODULES:
-        value = importlib.import_module(f"{__name__}.{name}")
-    else:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    globals()[name] = value  # later look-ups skip __getattr__
-    return value
-
-
-def __dir__() -> list[str]:
-    """The public names (exports and submodules) and the module's dunder attributes."""
-    return sorted({*__all__, *_SUBMODULES, *(n for n in globals() if n.startswith("__"))})
+__getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS, _SUBMODULES)
