@@ -23,6 +23,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_ons_read.py
 	$(BIN)/python benchmarks/bench_rates.py
 	$(BIN)/python benchmarks/bench_kits.py
+	$(BIN)/python benchmarks/bench_joinpoint.py
 
 clean:
 	rm -rf $(VENV) reports build

@@ -109,6 +109,10 @@ def test_monthly_dates_and_gaps():
     assert np.diff(s.time).tolist() == [1.0] * 13
     with pytest.raises(ValueError, match=r"missing time point\(s\) 2015-04"):
         prepare(df.drop(index=3), time="month", count="deaths")
+    periods = df.assign(month=df.month.dt.to_period("M"))
+    assert np.array_equal(prepare(periods, time="month", count="deaths").time, s.time)
+    with pytest.raises(ValueError, match="use years or months"):
+        prepare(df.assign(month=df.month.dt.to_period("Q")), time="month", count="deaths")
     with pytest.raises(ValueError, match="first of the month"):
         prepare(df.assign(month=months + pd.Timedelta(days=3)), time="month", count="deaths")
 

@@ -91,7 +91,7 @@ def series_labels(groups: Groups) -> list[str]:
 def _time_values(data: pd.DataFrame, time: Hashable) -> tuple[NDArray[np.float64], str]:
     col = data[time]
     if isinstance(col.dtype, pd.PeriodDtype):
-        if col.dt.freqstr[0] != "M":
+        if col.array.freqstr != "M":
             raise ValueError(f"time column {time!r} holds {col.dtype} periods; use years or months")
         months = col.dt.year.to_numpy(dtype="float64") * 12 + col.dt.month.to_numpy("float64") - 1
         return months - 1970 * 12, "month"

@@ -1,0 +1,380 @@
+"""Interrupted time series (``overdose_trends.trends.interrupted``) against outside references.
+
+References used:
+
+* Closed form: without seasonal terms the Poisson segmented model
+  ``b0 + b1 (t - t0) + b2 post + b3 (t - t0) post`` has score equations that split into
+  two separate log-linear fits, one to the pre- and one to the post-intervention
+  points (the design is block-diagonal in the two segments). Each segment is solved
+  here from ``sum(y) = sum(mu)``, ``sum(t y) = sum(t mu)`` with ``scipy.optimize.brentq``
+  and its covariance is the inverse of the 2x2 information matrix written out.
+* Simulations with known level change, slope change, seasonality and counterfactual.
+* ONS "Deaths related to drug poisoning by local authority, England and Wales, 1993
+  to 2019", Table 1 (drug poisoning, persons), Southend-on-Sea (E06000033): 2015-2019
+  single-year deaths 13, 6, 13, 13, 16 (total 61).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import optimize
+
+from overdose_trends import datasets
+from overdose_trends.trends.interrupted import interrupted
+
+Z95 = 1.959963984540054
+
+
+def _segment(y, pop, t):
+    """Poisson fit of log(mu) = log(pop) + a + b t: (a, b), covariance, mu."""
+    y, pop, t = (np.asarray(v, dtype=float) for v in (y, pop, t))
+
+    def mu_of(b):
+        return pop * np.exp(b * t) * y.sum() / np.sum(pop * np.exp(b * t))
+
+    b = optimize.brentq(lambda b: np.sum(t * y) - np.sum(t * mu_of(b)), -3, 3, xtol=1e-14)
+    mu = mu_of(b)
+    a = np.log(mu[0] / pop[0]) - b * t[0]
+    info = np.array([[mu.sum(), np.sum(mu * t)], [np.sum(mu * t), np.sum(mu * t * t)]])
+    return np.array([a, b]), np.linalg.inv(info), mu
+
+
+def southend() -> pd.DataFrame:
+    """Southend single-year poisoning deaths 1997-2019 with all-ages population."""
+    deaths = datasets.la_deaths()
+    s = deaths[
+        (deaths["area_code"] == "E06000033")
+        & (deaths["measure"] == "poisoning")
+        & (deaths["sex"] == "persons")
+        & (deaths["period_start"] == deaths["period_end"])
+        & (deaths["period_start"] >= 1997)
+    ]
+    s = s.rename(columns={"period_start": "year"})[["area_code", "area_name", "year", "deaths"]]
+    bands = datasets.population_bands()
+    pop = (
+        bands[bands["area_code"] == "E06000033"].groupby("year", as_index=False)["population"].sum()
+    )
+    return s.merge(pop, on="year").sort_values("year").reset_index(drop=True)
+
+
+# --- closed form ----------------------------------------------------------------------------
+
+
+def test_poisson_segments_match_separate_closed_form_fits():
+    df = southend()
+    fit = interrupted(df, population="population", intervention=2015, family="poisson")
+    t = df["year"].to_numpy() - 2015.0
+    y, pop = df["deaths"].to_numpy(float), df["population"].to_numpy(float)
+    pre, post = t < 0, t >= 0
+    (a0, b0), v0, _ = _segment(y[pre], pop[pre], t[pre])
+    (a1, b1), v1, mu1 = _segment(y[post], pop[post], t[post])
+    e = fit.effects.iloc[0]
+    se_level = np.sqrt(v0[0, 0] + v1[0, 0])
+    assert e["level_ratio"] == pytest.approx(np.exp(a1 - a0), rel=1e-8)
+    assert e["level_lcl"] == pytest.approx(np.exp(a1 - a0 - Z95 * se_level), rel=1e-7)
+    assert e["pre_apc"] == pytest.approx(100 * (np.exp(b0) - 1), rel=1e-7)
+    assert e["pre_apc_ucl"] == pytest.approx(100 * (np.exp(b0 + Z95 * np.sqrt(v0[1, 1])) - 1))
+    assert e["post_apc"] == pytest.approx(100 * (np.exp(b1) - 1), rel=1e-7)
+    assert e["post_apc_lcl"] == pytest.approx(100 * (np.exp(b1 - Z95 * np.sqrt(v1[1, 1])) - 1))
+    se_change = np.sqrt(v0[1, 1] + v1[1, 1])
+    assert e["slope_change_ratio"] == pytest.approx(np.exp(b1 - b0), rel=1e-8)
+    assert e["slope_change_ucl"] == pytest.approx(np.exp(b1 - b0 + Z95 * se_change), rel=1e-7)
+    # counterfactual: the pre-intervention line projected, limits from its covariance
+    f = fit.fitted
+    design = np.column_stack([np.ones(5), t[post]])
+    cf = pop[post] * np.exp(design @ [a0, b0])
+    se_cf = np.sqrt(np.einsum("ij,jk,ik->i", design, v0, design))
+    assert f.loc[post, "counterfactual"].to_numpy() == pytest.approx(cf, rel=1e-7)
+    assert f.loc[post, "counterfactual_ucl"].to_numpy() == pytest.approx(
+        cf * np.exp(Z95 * se_cf), rel=1e-7
+    )
+    assert f.loc[post, "expected"].to_numpy() == pytest.approx(mu1, rel=1e-7)
+    assert f.loc[pre, "counterfactual"].to_numpy() == pytest.approx(
+        f.loc[pre, "expected"].to_numpy(), rel=1e-12
+    )
+    assert f["counterfactual_rate"].to_numpy() == pytest.approx(
+        f["counterfactual"].to_numpy() / pop * 1e5, rel=1e-12
+    )
+    a = fit.averted.iloc[0]
+    assert a["counterfactual"] == pytest.approx(cf.sum(), rel=1e-7)
+    assert a["averted"] == pytest.approx(cf.sum() - 61, rel=1e-7)
+
+
+# --- real data ------------------------------------------------------------------------------
+
+
+def test_southend_2015_facts():
+    fit = interrupted(
+        southend(), population="population", intervention=2015, by="area_code", family="poisson"
+    )
+    a = fit.averted.iloc[0]
+    # ONS Table 1: Southend 2015-2019 deaths 13 + 6 + 13 + 13 + 16 = 61
+    assert (a["area_code"], a["start"], a["end"], a["observed"]) == ("E06000033", 2015, 2019, 61)
+    f = fit.fitted
+    assert f.loc[f["post"], "observed"].tolist() == [13, 6, 13, 13, 16]
+    # Poisson score equation for the 'post' column: fitted post deaths add up to 61
+    assert f.loc[f["post"], "expected"].sum() == pytest.approx(61, rel=1e-8)
+    e = fit.effects.iloc[0]
+    assert (e["n_pre"], e["n_post"], e["intervention"]) == (18, 5, 2015)
+    assert a["counterfactual_lcl"] < a["counterfactual"] < a["counterfactual_ucl"]
+    assert a["averted_lcl"] == pytest.approx(a["counterfactual_lcl"] - 61)
+    auto = interrupted(southend(), population="population", by="area_code")
+    assert auto.effects.loc[0, "family"] in ("poisson", "negbin")
+    again = interrupted(southend(), population="population", by="area_code")
+    assert again.averted.equals(auto.averted)  # seeded
+
+
+# --- simulation -----------------------------------------------------------------------------
+
+LEVEL, CHANGE, PRE_APC = 0.8, 0.95, 3.0
+
+
+def _simulate_annual(n, seed, alpha=0.0):
+    rng = np.random.default_rng(seed)
+    year = np.arange(1997, 2020)
+    t = year - 2015.0
+    post = t >= 0
+    pop = 200_000 * 1.004 ** (year - 1997)
+    cf = pop * 20e-5 * (1 + PRE_APC / 100) ** t  # about 40-60 deaths a year
+    mu = np.tile(cf * np.where(post, LEVEL * CHANGE**t, 1.0), n)
+    y = rng.poisson(mu) if alpha == 0 else rng.negative_binomial(1 / alpha, 1 / (1 + alpha * mu))
+    df = pd.DataFrame(
+        {
+            "sim": np.repeat(np.arange(n), year.size),
+            "year": np.tile(year, n),
+            "deaths": y,
+            "population": np.tile(pop, n),
+        }
+    )
+    return df, cf[post].sum()
+
+
+def _covered(lo, hi, truth):
+    return ((lo <= truth) & (hi >= truth)).to_numpy().mean()
+
+
+def test_annual_effects_and_averted_recovered():
+    df, true_cf = _simulate_annual(400, seed=20150101)
+    fit = interrupted(df, population="population", by="sim", family="poisson", n_sim=4000)
+    e, a = fit.effects, fit.averted
+    # 400 series: binomial sd of a 95% coverage is 0.011; 0.92-0.98 is about +-2.7 sd
+    assert 0.92 <= _covered(e["level_lcl"], e["level_ucl"], LEVEL) <= 0.98
+    assert 0.92 <= _covered(e["slope_change_lcl"], e["slope_change_ucl"], CHANGE) <= 0.98
+    assert 0.92 <= _covered(e["pre_apc_lcl"], e["pre_apc_ucl"], PRE_APC) <= 0.98
+    post_apc = 100 * ((1 + PRE_APC / 100) * CHANGE - 1)
+    assert 0.92 <= _covered(e["post_apc_lcl"], e["post_apc_ucl"], post_apc) <= 0.98
+    # the deaths averted in each realised series: true counterfactual mean - observed
+    true_averted = true_cf - a["observed"].to_numpy(dtype=float)
+    assert 0.92 <= _covered(a["averted_lcl"], a["averted_ucl"], true_averted) <= 0.98
+    # estimates centred on the truth (sd of log level ratio is about 0.1 here)
+    assert abs(np.log(e["level_ratio"]).mean() - np.log(LEVEL)) < 0.02
+    assert abs(np.log(e["slope_change_ratio"]).mean() - np.log(CHANGE)) < 0.01
+
+
+def test_overdispersed_its_switches_to_negbin():
+    df, true_cf = _simulate_annual(200, seed=20150102, alpha=0.05)  # dispersion about 3
+    fit = interrupted(df, population="population", by="sim", n_sim=2000)
+    assert (fit.effects["family"] == "negbin").mean() > 0.8
+    pois = interrupted(df, population="population", by="sim", family="poisson", n_sim=2000)
+    level_nb = _covered(fit.effects["level_lcl"], fit.effects["level_ucl"], LEVEL)
+    level_pois = _covered(pois.effects["level_lcl"], pois.effects["level_ucl"], LEVEL)
+    assert level_pois < 0.85 < level_nb
+
+
+def _simulate_monthly(n, seed):
+    rng = np.random.default_rng(seed)
+    month = pd.date_range("2012-01-01", "2019-12-01", freq="MS")
+    t = np.arange(month.size) - 51.0  # months from April 2016
+    post = t >= 0
+    moy = month.month.to_numpy() - 1
+    season = 0.25 * np.sin(2 * np.pi * moy / 12) - 0.15 * np.cos(2 * np.pi * moy / 12)
+    cf = 30 * np.exp(np.log(1.02) / 12 * t + season)  # +2 %/year before
+    mu = cf * np.where(post, 0.85 * 0.9 ** (t / 12), 1.0)  # step 0.85, slope x0.9/year
+    df = pd.DataFrame(
+        {
+            "sim": np.repeat(np.arange(n), month.size),
+            "month": np.tile(month, n),
+            "deaths": rng.poisson(np.tile(mu, n)),
+        }
+    )
+    return df, cf[post].sum()
+
+
+def test_monthly_seasonality_recovered():
+    df, true_cf = _simulate_monthly(400, seed=20160401)
+    fit = interrupted(
+        df,
+        time="month",
+        intervention="2016-04",
+        by="sim",
+        family="poisson",
+        seasonality="fourier",
+        harmonics=1,
+        n_sim=2000,
+    )
+    e, a = fit.effects, fit.averted
+    assert (e["n_pre"].iloc[0], e["n_post"].iloc[0]) == (51, 45)
+    assert a["start"].iloc[0] == pd.Timestamp("2016-04-01")
+    params = pd.DataFrame([r.params for r in fit.results.values()])
+    bse = pd.DataFrame([r.bse for r in fit.results.values()])
+    for name, truth in (("sin1", 0.25), ("cos1", -0.15)):
+        assert abs(params[name].mean() - truth) < 3 * bse[name].mean() / np.sqrt(400)
+        assert (
+            0.92
+            <= _covered(params[name] - Z95 * bse[name], params[name] + Z95 * bse[name], truth)
+            <= 0.98
+        )
+    assert 0.92 <= _covered(e["level_lcl"], e["level_ucl"], 0.85) <= 0.98
+    assert 0.92 <= _covered(e["slope_change_lcl"], e["slope_change_ucl"], 0.9) <= 0.98
+    true_averted = true_cf - a["observed"].to_numpy(dtype=float)
+    assert 0.92 <= _covered(a["averted_lcl"], a["averted_ucl"], true_averted) <= 0.98
+
+
+def test_six_harmonics_span_the_month_indicators():
+    df, _ = _simulate_monthly(3, seed=7)
+    args = dict(time="month", intervention="2016-04", by="sim", family="poisson", n_sim=200)
+    months = interrupted(df, seasonality="month", **args)
+    fourier = interrupted(df, seasonality="fourier", harmonics=6, **args)
+    assert list(months.results[(0,)].params.index[4:]) == [f"month_{m:02d}" for m in range(2, 13)]
+    for key in months.results:
+        assert months.results[key].llf == pytest.approx(fourier.results[key].llf, rel=1e-10)
+    assert months.fitted["expected"].to_numpy() == pytest.approx(
+        fourier.fitted["expected"].to_numpy(), rel=1e-8
+    )
+
+
+# --- conventions ----------------------------------------------------------------------------
+
+
+def _annual(n_years=10):
+    years = np.arange(2010, 2010 + n_years)
+    return pd.DataFrame({"year": years, "deaths": 20 + (years % 3)})
+
+
+@pytest.mark.parametrize(
+    ("intervention", "first_post"),
+    [(2015, 2015), (2015.0, 2015), (2015.5, 2016), (pd.Timestamp("2015-07-01"), 2016)],
+)
+def test_annual_intervention_convention(intervention, first_post):
+    fit = interrupted(_annual(), intervention=intervention, family="poisson", n_sim=200)
+    f = fit.fitted
+    assert f.loc[f["post"], "time"].iloc[0] == first_post
+    assert fit.averted.loc[0, "start"] == first_post
+
+
+@pytest.mark.parametrize(
+    ("intervention", "first_post"),
+    [
+        ("2016-04", "2016-04-01"),
+        (pd.Period("2016-04", "M"), "2016-04-01"),
+        (2016.25, "2016-04-01"),
+        (pd.Timestamp("2016-04-15"), "2016-05-01"),
+    ],
+)
+def test_monthly_intervention_convention(intervention, first_post):
+    month = pd.date_range("2015-01-01", "2017-12-01", freq="MS")
+    df = pd.DataFrame({"month": month, "deaths": 10 + np.arange(month.size) % 4})
+    fit = interrupted(df, time="month", intervention=intervention, family="poisson", n_sim=200)
+    assert fit.averted.loc[0, "start"] == pd.Timestamp(first_post)
+
+
+# --- bad input ------------------------------------------------------------------------------
+
+
+def _two_series() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "area_code": ["E06000033"] * 8 + ["E07000148"] * 8,
+            "area_name": ["Southend-on-Sea"] * 8 + ["Norwich"] * 8,
+            "year": list(range(2012, 2020)) * 2,
+            # ONS 2019 edition, Table 1: Southend and Norwich 2012-2019
+            "deaths": [8, 16, 18, 13, 6, 13, 13, 16, 13, 12, 15, 15, 24, 25, 16, 21],
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            lambda d: d[d["year"] < 2016],
+            r"E06000033' \(Southend-on-Sea\): has 4 time point\(s\); at least 5",
+        ),
+        (
+            lambda d: d.assign(deaths=d["deaths"].where(d["area_code"] != "E07000148", 0)),
+            r"E07000148' \(Norwich\): column 'deaths' is zero at every time point",
+        ),
+        (lambda d: d.drop(index=10), r"E07000148' \(Norwich\): missing time point\(s\) 2014"),
+        (
+            lambda d: d.iloc[[1, 0, *range(2, 16)]],
+            r"E06000033' \(Southend-on-Sea\): time is not strictly increasing",
+        ),
+    ],
+)
+def test_bad_series_are_named(change, message):
+    with pytest.raises(ValueError, match=r"^interrupted: series area_code='" + message):
+        interrupted(change(_two_series()), by="area_code")
+
+
+def test_too_few_points_around_the_intervention():
+    df = _two_series()
+    with pytest.raises(
+        ValueError,
+        match=r"E06000033' \(Southend-on-Sea\): has 2 time point\(s\) before the intervention "
+        r"\(2014\); at least 3 are needed \(and 1 other series\)",
+    ):
+        interrupted(df, by="area_code", intervention=2014)
+    with pytest.raises(
+        ValueError, match=r"has 1 time point\(s\) from the intervention \(2019\) on"
+    ):
+        interrupted(df, by="area_code", intervention=2019)
+    month = pd.date_range("2015-01-01", periods=14, freq="MS")
+    monthly = pd.DataFrame({"month": month, "deaths": 10 + np.arange(14) % 3})
+    with pytest.raises(ValueError, match=r"14 time points cannot fit 15 parameters"):
+        interrupted(monthly, time="month", intervention="2015-07", seasonality="month")
+
+
+def test_bad_arguments():
+    df = _two_series()
+    with pytest.raises(ValueError, match="seasonality='fourier' needs monthly data"):
+        interrupted(df, by="area_code", seasonality="fourier")
+    with pytest.raises(ValueError, match="unknown seasonality 'weekly'"):
+        interrupted(df, by="area_code", seasonality="weekly")
+    with pytest.raises(ValueError, match="harmonics must be a whole number from 1 to 6"):
+        interrupted(df, by="area_code", seasonality="fourier", harmonics=7)
+    with pytest.raises(ValueError, match="unknown family"):
+        interrupted(df, by="area_code", family="gaussian")
+    with pytest.raises(ValueError, match="n_sim must be"):
+        interrupted(df, by="area_code", n_sim=10)
+    with pytest.raises(ValueError, match="neither a number"):
+        interrupted(df, by="area_code", intervention="soon")
+
+
+def test_segments_without_a_finite_estimate():
+    df = _two_series()
+    # ONS Table 1, Isles of Scilly (E06000053): no drug-poisoning deaths 2015-2019
+    zero_post = df.assign(deaths=df["deaths"].where(~df["year"].between(2015, 2019), 0))
+    with pytest.raises(
+        ValueError,
+        match=r"E06000033' \(Southend-on-Sea\): no deaths from the intervention \(2015\) on, so "
+        r"the level or slope change has no finite estimate \(and 1 other series\)",
+    ):
+        interrupted(zero_post, by="area_code")
+    only_first = df.assign(
+        deaths=df["deaths"].where(df["year"] != 2012, 0).where(df["year"] > 2011)
+    )
+    only_first.loc[only_first["year"].between(2013, 2014), "deaths"] = 0
+    with pytest.raises(ValueError, match=r"no deaths before the intervention"):
+        interrupted(only_first, by="area_code")
+    last_only = df.copy()
+    last_only.loc[last_only["year"].between(2012, 2013), "deaths"] = 0
+    with pytest.raises(ValueError, match=r"deaths only at year=2014 before the intervention"):
+        interrupted(last_only, by="area_code")
+    month = pd.date_range("2015-01-01", "2018-12-01", freq="MS")
+    y = 3 + np.arange(month.size) % 4
+    y[month.month == 2] = 0  # no deaths in any February
+    monthly = pd.DataFrame({"month": month, "deaths": y})
+    with pytest.raises(ValueError, match=r"too sparse for this model: month_02 has no finite"):
+        interrupted(monthly, time="month", intervention="2017-01", seasonality="month")
