@@ -79,8 +79,12 @@ def test_bad_series_are_named(change, message):
 
 def test_other_bad_series_are_counted():
     df = _table().assign(deaths=0)
-    with pytest.raises(ValueError, match=r"Southend-on-Sea\).*\(and 1 other series\)"):
+    with pytest.raises(ValueError, match=r"Southend-on-Sea\).*\(and 1 other series\)$"):
         prepare(df, time="year", count="deaths", by="area_code")
+    thurrock = df.head(5).assign(area_code="E06000034", area_name="Thurrock")
+    three = pd.concat([df, thurrock], ignore_index=True)
+    with pytest.raises(ValueError, match=r"\(and 2 other series\)$"):
+        prepare(three, time="year", count="deaths", by="area_code")
 
 
 def test_rate_limits_give_log_standard_error():

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from overdose_trends._frames import Groups, as_list, numeric, others, require_columns, show
+from overdose_trends._frames import Groups, as_list, numeric, require_columns, show
 from overdose_trends.intervals import z_value
 
 __all__ = ["SeriesSet", "prepare", "series_labels"]
@@ -123,7 +123,8 @@ def _fail(groups: Groups, bad_series: NDArray[np.bool_], what: Problem, func: st
     g = int(np.flatnonzero(bad_series)[0])
     label = series_labels(groups)[g]
     text = what(g) if callable(what) else what
-    n_other = others(int(bad_series.sum()), "series")
+    extra = int(bad_series.sum()) - 1
+    n_other = f" (and {extra} other series)" if extra else ""
     raise ValueError(f"{func}: {label}: {text}{n_other}")
 
 
