@@ -198,3 +198,24 @@ ESP2013_WEIGHTS_20 = (1000, 4000, *ESP2013_WEIGHTS[1:])
 
 assert sum(ESP2013_WEIGHTS) == 100_000
 assert sum(ESP2013_WEIGHTS_20) == 100_000
+
+
+# --- Trend models --------------------------------------------------------------------------
+
+#: NCI Joinpoint defaults (Joinpoint help: "Grid Search Method - Details" and the
+#: session options printed by Joinpoint 4.9): at least 2 observations before the
+#: first / after the last joinpoint and 2 between joinpoints (joinpoints not
+#: counted), 4499 permutations per test, overall significance level 0.05.
+NCI_MIN_OBS_END = 2
+NCI_MIN_OBS_BETWEEN = 2
+NCI_PERMUTATIONS = 4499
+NCI_ALPHA = 0.05
+#: Joinpoint adds 0.5 to zero counts when analysing counts or crude rates
+#: (Joinpoint help FAQ "Zeros in the Dependent Variable").
+NCI_ZERO_COUNT = 0.5
+#: Significance level of the one-sided Pearson chi-square test of a Poisson fit
+#: (``X^2`` on ``df_resid`` degrees of freedom) below which the trend models treat
+#: the counts as overdispersed. McCullagh & Nelder (1989), Generalized Linear
+#: Models, 2nd ed., section 4.4.3; Cameron & Trivedi (2013), Regression Analysis
+#: of Count Data, 2nd ed., section 5.
+OVERDISPERSION_LEVEL = 0.05

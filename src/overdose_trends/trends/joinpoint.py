@@ -60,6 +60,13 @@ from scipy import stats
 from tqdm.auto import tqdm
 
 from overdose_trends._frames import positive, show
+from overdose_trends.constants import (
+    NCI_ALPHA,
+    NCI_MIN_OBS_BETWEEN,
+    NCI_MIN_OBS_END,
+    NCI_PERMUTATIONS,
+    NCI_ZERO_COUNT,
+)
 from overdose_trends.intervals import z_value
 from overdose_trends.trends._apc import apc_from_slope
 from overdose_trends.trends._joinpoint_fit import FinalFit, aapc, final_fit
@@ -73,18 +80,6 @@ Method = Literal["permutation", "bic"]
 CiMethod = Literal["lerman", "continuous"]
 Variance = Literal["auto", "constant"]
 ZeroCounts = Literal["error", "add_half"]
-
-#: NCI Joinpoint defaults (Joinpoint help: "Grid Search Method - Details" and the
-#: session options printed by Joinpoint 4.9: minimum 2 observations before the
-#: first / after the last joinpoint and 2 between joinpoints, 4499 permutations,
-#: overall alpha 0.05).
-NCI_MIN_OBS_END = 2
-NCI_MIN_OBS_BETWEEN = 2
-NCI_PERMUTATIONS = 4499
-NCI_ALPHA = 0.05
-#: Joinpoint adds 0.5 to zero counts when analysing counts or crude rates
-#: (Joinpoint help FAQ "Zeros in the Dependent Variable").
-NCI_ZERO_COUNT = 0.5
 
 _PLACEHOLDER_SE = "__joinpoint_constant_se__"
 

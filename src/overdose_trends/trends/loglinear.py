@@ -44,21 +44,16 @@ from numpy.typing import NDArray
 from scipy import special, stats
 
 from overdose_trends._frames import frame, others, positive, show, tidy_number
-from overdose_trends.constants import PER_100K
+from overdose_trends.constants import OVERDISPERSION_LEVEL, PER_100K
 from overdose_trends.intervals import z_value
 from overdose_trends.trends._apc import apc_from_slope
 from overdose_trends.trends._series import SeriesSet, prepare, series_labels
 
-__all__ = ["FAMILIES", "OVERDISPERSION_LEVEL", "TrendFit", "fit_trend"]
+__all__ = ["FAMILIES", "TrendFit", "fit_trend"]
 
 Family = Literal["auto", "poisson", "negbin"]
 #: Accepted values of ``family``.
 FAMILIES = ("auto", "poisson", "negbin")
-#: Significance level of the one-sided Pearson chi-square test of the Poisson
-#: fit (``X^2`` on ``df_resid`` degrees of freedom) above which ``family="auto"``
-#: refits as negative binomial and ``family="poisson"`` gives advice.
-#: McCullagh & Nelder (1989), section 4.4.3; Cameron & Trivedi (2013), section 5.
-OVERDISPERSION_LEVEL = 0.05
 #: NB2 ``alpha`` below which the negative binomial fit is taken to be at the
 #: Poisson boundary (``alpha = 0``).
 _ALPHA_BOUNDARY = 1e-8
