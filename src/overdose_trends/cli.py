@@ -23,13 +23,25 @@ from overdose_trends.errors import DataFormatError
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from overdose_trends.datasets import la_deaths
-    from overdose_trends.ons import read_local_authority
-    from overdose_trends.report import build_report
+    import dataclasses
 
-    la = read_local_authority(args.workbook) if args.workbook else la_deaths()
-    for path in build_report(la, Path(args.out), progress=not args.quiet):
-        print(path)
+    from overdose_trends.report import ReportConfig, build_report, load_config
+    from overdose_trends.report_figures import REGISTRY
+
+    if args.list:
+        for spec in REGISTRY:
+            print(f"{spec.name:20} {spec.title}")
+        return 0
+    config_path = args.config
+    if config_path is None and Path("report.toml").is_file():
+        config_path = "report.toml"  # the documented default next to where it is run
+    config = load_config(config_path) if config_path else ReportConfig()
+    if args.workbook:
+        config = dataclasses.replace(config, workbook=Path(args.workbook))
+    result = build_report(
+        args.out, config, force=args.force, only=args.only, progress=not args.quiet
+    )
+    print(f"report: {result.summary()}")
     return 0
 
 
@@ -129,9 +141,21 @@ def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="overdose-trends", description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("report", help="build the report from data/ (or --workbook)")
+    p = sub.add_parser("report", help="build the report figures, tables and index pages")
+    p.add_argument(
+        "--config",
+        help="TOML configuration (default: ./report.toml if present, else the built-in defaults)",
+    )
     p.add_argument("--out", default="reports/", help="output folder (default: reports/)")
     p.add_argument("--workbook", help="ONS local-authority workbook to use instead of data/")
+    p.add_argument("--force", action="store_true", help="rebuild figures that are up to date")
+    p.add_argument(
+        "--only",
+        action="append",
+        metavar="NAME",
+        help="only this figure (repeatable; skipped if up to date unless --force)",
+    )
+    p.add_argument("--list", action="store_true", help="list the figures and exit")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_report)
 

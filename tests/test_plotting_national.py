@@ -1,0 +1,138 @@
+"""National rates by substance (overdose_trends.plotting.national)."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+
+from overdose_trends import datasets
+from overdose_trends.plotting import style, substances
+from tests.plotting_helpers import band_values_at, by_gid, figure_texts, flat, one
+
+NAN = np.nan
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+def _national() -> pd.DataFrame:
+    """Invented Table 4 style rows: three substances, 2015-2019, rates per million."""
+    values = {
+        "heroin_morphine": (
+            [500, 560, 600, 640, 700],
+            [10.0, 11.2, 12.0, 12.8, 14.0],
+            [9.1, 10.3, 11.0, 11.8, 13.0],
+            [10.9, 12.1, 13.0, 13.8, 15.0],
+            ["ok"] * 5,
+        ),
+        "cocaine": (
+            [300, 330, 420, 550, 600],
+            [5.5, 6.1, 7.7, 10.0, 11.0],
+            [4.9, 5.4, 7.0, 9.2, 10.1],
+            [6.1, 6.8, 8.4, 10.8, 11.9],
+            ["ok"] * 5,
+        ),
+        "fentanyl": (
+            [8, 12, 7, 15, 30],
+            [NAN, 0.2, NAN, 0.3, 0.5],
+            [NAN, 0.1, NAN, 0.2, 0.4],
+            [NAN, 0.4, NAN, 0.5, 0.7],
+            ["not_calculated", "unreliable", "not_calculated", "unreliable", "ok"],
+        ),
+    }
+    rows = []
+    for sub, (deaths, rate, lcl, ucl, status) in values.items():
+        for i, year in enumerate(range(2015, 2020)):
+            rows.append(
+                {
+                    "table": "asmr",
+                    "area_code": "K04000001",
+                    "area_name": "England and Wales",
+                    "measure": "poisoning",
+                    "substance": sub,
+                    "sex": "persons",
+                    "period_start": year,
+                    "period_end": year,
+                    "deaths": deaths[i],
+                    "rate": rate[i],
+                    "lcl": lcl[i],
+                    "ucl": ucl[i],
+                    "rate_per": 1_000_000,
+                    "rate_status": status[i],
+                }
+            )
+    df = pd.DataFrame(rows)
+    # rows of another table and sex that must be ignored
+    other = df.assign(table="deaths_by_sex", rate=99.0)
+    males = df.assign(sex="males", rate=50.0)
+    return pd.concat([df, other, males], ignore_index=True)
+
+
+def test_substances_lines_bands_and_markers():
+    ax = substances(_national(), ("heroin_morphine", "cocaine", "fentanyl"))
+    heroin = one(ax, "rate-heroin_morphine")
+    assert heroin.get_xdata().tolist() == [2015, 2016, 2017, 2018, 2019]
+    assert heroin.get_ydata().tolist() == [10.0, 11.2, 12.0, 12.8, 14.0]
+    assert band_values_at(one(ax, "ci-cocaine"), 2018).tolist() == [9.2, 10.8]
+    fentanyl = one(ax, "rate-fentanyl")
+    np.testing.assert_array_equal(fentanyl.get_ydata(), [NAN, 0.2, NAN, 0.3, 0.5])
+    assert one(ax, "not_calculated-fentanyl").get_xydata()[:, 0].tolist() == [2015, 2017]
+    assert one(ax, "unreliable-fentanyl").get_xydata()[:, 0].tolist() == [2016, 2018]
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == ["Heroin and morphine", "Cocaine", "Fentanyl"]
+    assert ax.get_ylim()[0] == 0
+
+
+def test_substances_annotation():
+    ax = substances(_national(), ["cocaine"])
+    texts = figure_texts(ax.figure)
+    assert flat(texts["title"]) == (
+        "Deaths related to drug poisoning by substance mentioned, England and Wales"
+    )
+    assert texts["units"] == "Deaths per million, age-standardised (2013 ESP)"
+    footer = flat(texts["footer"])
+    assert footer.startswith("Source: ONS, Deaths related to drug poisoning in England and Wales")
+    assert "mentioned on the death certificate" in footer
+    assert style.NOTE_UNRELIABLE not in footer  # cocaine rates are all reliable
+    ax = substances(_national(), ["heroin_morphine"], sex="males", years=(2016, 2018))
+    assert one(ax, "rate-heroin_morphine").get_ydata().tolist() == [50.0, 50.0, 50.0]
+    assert "males" in figure_texts(ax.figure)["title"]
+
+
+def test_substances_errors():
+    data = _national()
+    with pytest.raises(ValueError, match=r"\['methadone'\] not in the data; it has"):
+        substances(data)  # default list includes methadone
+    with pytest.raises(ValueError, match="no rows for area_code='W92000004'"):
+        substances(data, ["cocaine"], area_code="W92000004")
+    with pytest.raises(ValueError, match="single-year rows"):
+        substances(data.assign(period_end=data["period_start"] + 2), ["cocaine"])
+    with pytest.raises(ValueError, match="differ in"):
+        substances(pd.concat([data, data.iloc[:1].assign(edition=2020)]), ["heroin_morphine"])
+    with pytest.raises(ValueError, match="at least one"):
+        substances(data, [])
+
+
+def test_substances_real_national_tables():
+    national = datasets.national_deaths()
+    ax = substances(national, ("heroin_morphine", "methadone", "cocaine"))
+    asmr = national.query(
+        "table == 'asmr' and area_code == 'K04000001' and measure == 'poisoning' "
+        "and sex == 'persons'"
+    )
+    for sub in ("heroin_morphine", "methadone", "cocaine"):
+        line = one(ax, f"rate-{sub}")
+        rows = asmr[asmr["substance"] == sub].sort_values("period_start")
+        assert line.get_xdata().tolist() == list(range(1993, 2022))
+        drawn = rows["rate_status"].isin(["ok", "unreliable"]).to_numpy()
+        np.testing.assert_array_equal(line.get_ydata()[drawn], rows["rate"].to_numpy()[drawn])
+    # ONS 2021 registrations, Table 4: cocaine 2021, 14.6 (13.6-15.6) deaths per million
+    cocaine = one(ax, "rate-cocaine")
+    assert cocaine.get_ydata()[-1] == 14.6
+    assert band_values_at(one(ax, "ci-cocaine"), 2021).tolist() == [13.6, 15.6]
+    assert by_gid(ax, "rate-fentanyl") == []

@@ -1,0 +1,320 @@
+"""The report's figure registry, the full default report and its up-to-date skipping.
+
+The full report (every registered figure, from the shipped data) is built once
+per test session by the ``full_report`` fixture; tests that change it work on a
+copy. Skipping logic is also tested on a small registry of trivial figures so
+that rebuilding stays cheap.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+
+from overdose_trends.report import ReportConfig, SummaryOptions, build_report, figure_hash
+from overdose_trends.report_figures import (
+    REGISTRY,
+    FigureSpec,
+    FunnelOptions,
+    Options,
+    Registry,
+    ReportData,
+    as_count,
+    option,
+)
+
+PIL = pytest.importorskip("PIL.Image")
+
+FIGURES = REGISTRY.names()
+
+
+_BUILT: dict[str, tuple[Path, object]] = {}
+
+
+@pytest.fixture(scope="session")
+def full_report(tmp_path_factory):
+    """The default report built once per session: (output folder, ReportResult).
+
+    Memoised in the module so that test modules importing this fixture share the build.
+    """
+    if "report" not in _BUILT:
+        out = tmp_path_factory.mktemp("report") / "rep"
+        _BUILT["report"] = (out, build_report(out, progress=False))
+    return _BUILT["report"]
+
+
+@pytest.fixture
+def report_copy(full_report, tmp_path):
+    """A private copy of the full report's folder, safe to change."""
+    out = tmp_path / "rep"
+    shutil.copytree(full_report[0], out)
+    return out
+
+
+# --- the registry --------------------------------------------------------------------------------
+
+
+def test_registry_has_the_story_figures():
+    assert FIGURES[:7] == [
+        "rate_trend",
+        "period_comparison",
+        "funnel",
+        "ranking",
+        "substances",
+        "kits",
+        "deaths_averted",
+    ]
+    for spec in REGISTRY:
+        assert spec.title and spec.caption
+    for name in FIGURES[:7]:
+        assert REGISTRY[name].sections[0] == name  # every story figure has its own options
+    assert REGISTRY["kits"].data_inputs == ("kit_log", "la_deaths")
+    assert REGISTRY["deaths_averted"].data_inputs == ()
+    with pytest.raises(KeyError, match="no figure named 'nope'.*rate_trend"):
+        REGISTRY["nope"]
+
+
+def test_registry_rejects_bad_entries():
+    reg = Registry()
+    reg.figure("one", inputs=(), title="t", caption="c")(lambda d, c: Figure())
+    with pytest.raises(ValueError, match="already used"):
+        reg.figure("one", inputs=(), title="t", caption="c")(lambda d, c: Figure())
+    with pytest.raises(ValueError, match="identifier"):
+        reg.figure("two words", inputs=(), title="t", caption="c")(lambda d, c: Figure())
+    with pytest.raises(ValueError, match="unknown input 'la_death'"):
+        reg.figure("three", inputs=("la_death",), title="t", caption="c")(lambda d, c: Figure())
+
+
+def test_options_are_parsed_and_checked():
+    opts = FunnelOptions(period="2013-15", highlight="")
+    assert opts.period == (2013, 2015) and opts.highlight == ""
+    assert FunnelOptions(period=[2016, 2018]) == FunnelOptions()
+    with pytest.raises(ValueError, match="period: .*ends before it starts"):
+        FunnelOptions(period=[2018, 2016])
+    with pytest.raises(ValueError, match="benchmark: expected a GSS area code.*'England'"):
+        FunnelOptions(benchmark="England")
+    with pytest.raises(ValueError, match="area_level: expected one of .*'districts'"):
+        FunnelOptions(area_level="districts")
+
+
+# --- the full default report ---------------------------------------------------------------------
+
+
+def test_default_report_builds_every_figure(full_report):
+    out, result = full_report
+    assert result.built == FIGURES and result.skipped == []
+    for name in FIGURES:
+        png, svg, pdf = (out / "figures" / f"{name}.{ext}" for ext in ("png", "svg", "pdf"))
+        with PIL.open(png) as img:
+            dpi = img.info["dpi"]
+            width, height = img.size
+        # 300 dpi is stored as 11811 pixels per metre, which PIL reports as 299.9994
+        assert dpi == pytest.approx((300, 300), abs=0.01), name
+        assert width >= 7 * 300 and height >= 3.5 * 300, name
+        assert svg.read_text(encoding="utf-8").lstrip().startswith("<?xml"), name
+        assert pdf.read_bytes().startswith(b"%PDF"), name
+    assert result.summary().startswith(f"built {len(FIGURES)}, skipped 0")
+
+
+def test_index_pages_link_every_figure(full_report):
+    out, _ = full_report
+    md = (out / "index.md").read_text(encoding="utf-8")
+    page = (out / "index.html").read_text(encoding="utf-8")
+    for spec in REGISTRY:
+        assert f"](figures/{spec.name}.png)" in md
+        assert f"[SVG](figures/{spec.name}.svg)" in md and f"[PDF](figures/{spec.name}.pdf)" in md
+        assert f'<img src="figures/{spec.name}.png"' in page
+        assert f'<a href="figures/{spec.name}.pdf">PDF</a>' in page
+    # the summary table is on both pages (ONS 2019 edition, Table 3, Southend 2013-15)
+    assert "| Southend-on-Sea | E06000033 | 2013-15 | 47 | 8.8 (6.5-11.7) | ok |" in md
+    assert "<td>Southend-on-Sea</td><td>E06000033</td><td>2013-15</td><td>47</td>" in page
+    assert page.startswith("<!DOCTYPE html>") and "http" not in page.split("<body>")[0]
+
+
+def test_summary_csv_has_rates_and_verdicts(full_report):
+    out, _ = full_report
+    summary = pd.read_csv(out / "summary.csv")
+    south = summary[summary.area_code == "E06000033"]
+    # ONS 2019 edition, Table 3 (drug poisoning, persons)
+    assert south.period.tolist() == ["2013-15", "2016-18"]
+    assert south.deaths.tolist() == [47, 32] and south.rate.tolist() == [8.8, 5.8]
+    # Hand calculation (z-test on the log ratio, SE from the published 95% limits):
+    # se_b = ln(11.7/6.5)/3.92 = 0.14995, se_a = ln(8.3/4.0)/3.92 = 0.18621,
+    # z = ln(5.8/8.8)/sqrt(se_b^2 + se_a^2) = -0.41690/0.23908 = -1.7438, p = 0.0812
+    assert south.p_value.iloc[0] == pytest.approx(0.0812, abs=5e-4)
+    assert set(south.verdict) == {"no significant change (p = 0.081)"}
+    assert set(south.comparison) == {"2016-18 vs 2013-15"}
+    norwich = summary[summary.area_code == "E07000148"].iloc[0]
+    # Norwich 10.0 (7.1-13.7) -> 21.0 (16.6-26.3): intervals do not overlap
+    assert norwich.ons_verdict == "significant increase"
+    assert norwich.rate_ratio == pytest.approx(2.1)
+    assert (
+        summary.area_code.tolist()
+        == ["E06000033"] * 2 + ["E07000148"] * 2 + ["E10000020"] * 2 + ["E92000001"] * 2
+    )
+    assert (out / "consistency.csv").stat().st_size > 0
+
+
+def test_manifest_records_hashes(full_report):
+    out, _ = full_report
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["format"] == 1 and set(manifest["figures"]) == set(FIGURES)
+    entry = manifest["figures"]["kits"]
+    assert set(entry["data"]) == {"kit_log", "la_deaths"} and entry["config"] == ["kits"]
+    assert entry["outputs"] == ["figures/kits.png", "figures/kits.svg", "figures/kits.pdf"]
+    config = ReportConfig().with_defaults()
+    assert entry["hash"] == figure_hash(REGISTRY["kits"], config, ReportData(config))
+
+
+def test_second_run_skips_everything(report_copy):
+    before = {p: p.stat().st_mtime_ns for p in (report_copy / "figures").iterdir()}
+    result = build_report(report_copy, progress=False)
+    assert result.built == [] and result.skipped == FIGURES
+    assert result.summary().startswith(f"built 0, skipped {len(FIGURES)}")
+    assert {p: p.stat().st_mtime_ns for p in (report_copy / "figures").iterdir()} == before
+
+
+def test_changed_section_rebuilds_only_its_figure(report_copy):
+    config = ReportConfig()
+    figures = dict(config.figures)
+    figures["funnel"] = dataclasses.replace(figures["funnel"], highlight="E07000145")
+    result = build_report(report_copy, dataclasses.replace(config, figures=figures), progress=False)
+    assert result.built == ["funnel"]
+    assert result.skipped == [n for n in FIGURES if n != "funnel"]
+
+
+def test_force_and_only(report_copy):
+    result = build_report(report_copy, force=True, only="deaths_averted", progress=False)
+    assert result.built == ["deaths_averted"] and result.skipped == []
+    (report_copy / "figures" / "ranking.svg").unlink()
+    result = build_report(report_copy, only=["ranking", "funnel"], progress=False)
+    assert result.built == ["ranking"] and result.skipped == ["funnel"]
+    with pytest.raises(ValueError, match="no figure named 'rankin'.*did you mean 'ranking'"):
+        build_report(report_copy, only="rankin", progress=False)
+
+
+def test_figures_carry_titles_sources_and_notes(full_report):
+    config = ReportConfig().with_defaults()
+    data = ReportData(config)
+
+    def texts(name):
+        fig = REGISTRY[name].builder(data, config)
+        return " ".join(t.get_text() for t in fig.findobj(lambda a: hasattr(a, "get_text")))
+
+    rate = texts("rate_trend")
+    assert "Southend-on-Sea" in rate and "England" in rate and "2001-03" in rate
+    assert "Source: ONS" in rate and "age-standardised (2013 ESP)" in rate
+    assert "Norwich" in texts("funnel") and "Norwich" in texts("ranking")
+    kits = texts("kits")
+    assert "SYNTHETIC" in kits.upper() and "Norfolk" in kits
+    averted = texts("deaths_averted")
+    assert "65%" in averted  # the warning that 2,600 of 4,000 is not a same-scope use rate
+    assert "cocaine" in texts("substances").lower()
+
+
+def test_bad_options_name_the_section(tmp_path):
+    config = ReportConfig()
+    figures = dict(config.figures)
+    figures["rate_trend"] = dataclasses.replace(figures["rate_trend"], areas=("E06099999",))
+    config = dataclasses.replace(config, figures=figures)
+    with pytest.raises(ValueError, match=r"figure 'rate_trend': \[rate_trend\] areas: .*E06099999"):
+        build_report(tmp_path, config, only="rate_trend", progress=False)
+
+
+# --- skipping, on a registry of trivial figures ------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class _Opts(Options):
+    n: int = option(3, as_count, "points")
+
+
+def _trivial(title: str):
+    def build(data: ReportData, config: ReportConfig) -> Figure:
+        fig = Figure(figsize=(2, 1.5))
+        fig.add_subplot().plot(range(4))
+        fig.suptitle(title)
+        return fig
+
+    return build
+
+
+@pytest.fixture
+def small():
+    reg = Registry()
+    reg.add(FigureSpec("a", _trivial("a"), ("kit_log",), "Kits <b>&", "Caption <i>"))
+    reg.add(FigureSpec("b", _trivial("b"), ("la_deaths",), "Deaths", "Caption b"))
+    reg.add(FigureSpec("c", _trivial("c"), (), "Options", "Caption c", options=_Opts))
+    return reg
+
+
+@pytest.fixture
+def kit_log(tmp_path):
+    from overdose_trends.datasets import SYNTHETIC_KIT_LOG_FILE, data_dir
+
+    path = tmp_path / "kits.csv"
+    shutil.copy(data_dir() / SYNTHETIC_KIT_LOG_FILE, path)
+    return path
+
+
+def test_skipping_follows_data_files_config_and_outputs(small, kit_log, tmp_path):
+    out = tmp_path / "out"
+    config = ReportConfig(kit_log=kit_log)
+    first = build_report(out, config, progress=False, registry=small)
+    assert first.built == ["a", "b", "c"]
+    assert build_report(out, config, progress=False, registry=small).skipped == ["a", "b", "c"]
+    # new bytes in the kit log: only the figure that reads it
+    with kit_log.open("a", encoding="utf-8") as fh:
+        fh.write("2019-12-31,issued,SOS-999999,Southend-on-Sea (synthetic),E06000033,"
+                 "person_at_risk,first,injectable,5\n")  # fmt: skip
+    assert build_report(out, config, progress=False, registry=small).built == ["a"]
+    # its own section changed: only "c"
+    changed = dataclasses.replace(config, figures={"c": _Opts(n=4)})
+    assert build_report(out, changed, progress=False, registry=small).built == ["c"]
+    # an output file missing
+    (out / "figures" / "b.pdf").unlink()
+    assert build_report(out, changed, progress=False, registry=small).built == ["b"]
+    # --force
+    assert build_report(out, changed, force=True, progress=False, registry=small).built == [
+        "a",
+        "b",
+        "c",
+    ]
+    # a damaged manifest rebuilds rather than failing
+    (out / "manifest.json").write_text("{not json", encoding="utf-8")
+    assert build_report(out, changed, progress=False, registry=small).built == ["a", "b", "c"]
+
+
+def test_pages_escape_text(small, tmp_path):
+    out = tmp_path / "out"
+    build_report(out, progress=False, registry=small, only="a")
+    page = (out / "index.html").read_text(encoding="utf-8")
+    assert "Kits &lt;b&gt;&amp;" in page and "Caption &lt;i&gt;" in page
+    assert "<b>&" not in page
+    md = (out / "index.md").read_text(encoding="utf-8")
+    assert r"Kits \<b\>&" in md and "![Kits" in md
+    # figures not built yet are listed, not linked
+    assert "Not built yet: run `overdose-trends report --only b`." in md
+    assert 'src="figures/b.png"' not in page
+
+
+def test_workbook_changes_the_la_figures_only(small, tmp_path):
+    from tests.test_ons import _old_workbook
+
+    wb = _old_workbook(tmp_path)
+    out = tmp_path / "out"
+    summary = SummaryOptions(areas=("E06000033", "E07000148"))  # in the small workbook too
+    build_report(out, ReportConfig(summary=summary), progress=False, registry=small)
+    config = ReportConfig(workbook=Path(wb), summary=summary)
+    data = ReportData(config)
+    assert data.path("la_deaths") == Path(wb)
+    result = build_report(out, config, progress=False, registry=small)
+    assert result.built == ["b"] and result.skipped == ["a", "c"]
+    summary_csv = pd.read_csv(out / "summary.csv")
+    assert summary_csv.area_code.unique().tolist() == ["E06000033", "E07000148"]
