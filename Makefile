@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: report test lint bench clean
+.PHONY: report readme-figures test lint bench clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -14,6 +14,10 @@ $(STAMP): pyproject.toml
 
 report: $(STAMP)
 	$(BIN)/overdose-trends report --out reports/
+
+readme-figures: report
+	cp reports/figures/period_comparison.png reports/figures/funnel.png \
+	   reports/figures/joinpoint_national.png docs/figures/
 
 test: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks scripts

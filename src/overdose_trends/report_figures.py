@@ -973,6 +973,143 @@ def deaths_averted(data: ReportData, config: ReportConfig) -> Figure:
     return fig
 
 
+@dataclass(frozen=True)
+class JoinpointOptions(Options):
+    """``[joinpoint_national]``: joinpoint regression of a national age-standardised rate."""
+
+    area_code: str = option(
+        ENGLAND_AND_WALES, as_area_code, "national series (K04000001 = England and Wales)"
+    )
+    measure: str = option("poisoning", as_measure, "poisoning or misuse")
+    sex: str = option("persons", as_sex, "persons, males or females")
+    substance: str = option(
+        "all", as_text, "substance code of the ONS Table 4 rates ('all' = any drug)"
+    )
+    max_joinpoints: int = option(3, as_count, "largest number of joinpoints")
+    aapc_from: int = option(2012, as_year, "start of the extra AAPC range (to the last year)")
+    seed: int = option(0, as_count, "seed of the permutation tests (reproducible figures)")
+
+
+@REGISTRY.figure(
+    "joinpoint_national",
+    inputs=("national_deaths",),
+    options=JoinpointOptions,
+    title="Where the national trend changed (joinpoint regression)",
+    caption=(
+        "Age-standardised death rates per million with 95% confidence intervals (points and bars) "
+        "and the log-linear joinpoint model (coloured segments). Joinpoints (dotted lines) are "
+        "chosen by the permutation tests of Kim et al. (2000); each segment's annual percent "
+        "change (APC) and the average annual percent change (AAPC) are given with 95% "
+        "confidence intervals, * where significantly different from zero."
+    ),
+)
+def joinpoint_national(data: ReportData, config: ReportConfig) -> Figure:
+    from overdose_trends.plotting.trends import joinpoint_fit
+    from overdose_trends.trends import joinpoint
+
+    opts: JoinpointOptions = config.section("joinpoint_national")
+    nat = data.national
+    sel = nat[
+        (nat["table"] == "asmr")
+        & (nat["area_code"] == opts.area_code)
+        & (nat["measure"] == opts.measure)
+        & (nat["sex"] == opts.sex)
+        & (nat["substance"] == opts.substance)
+        & (nat["period_start"] == nat["period_end"])
+    ]
+    if sel.empty:
+        raise ValueError(
+            f"[joinpoint_national] no ASMR rows for area {opts.area_code}, {opts.measure}, "
+            f"{opts.sex}, substance {opts.substance!r}"
+        )
+    sel = sel.assign(year=sel["period_start"]).sort_values("year")
+    fit = joinpoint(
+        sel, rate="rate", lcl="lcl", ucl="ucl", max_joinpoints=opts.max_joinpoints, seed=opts.seed
+    )
+    last = int(sel["year"].max())
+    fig, ax = _figure(8, 6)
+    place = display_name(str(sel["area_name"].iloc[0]))
+    joinpoint_fit(
+        fit,
+        data=sel,
+        aapc_ranges=[(opts.aapc_from, last)] if opts.aapc_from < last else [],
+        ax=ax,
+        annotate=True,
+        source=_national_source(data),
+        title=f"Deaths related to drug {opts.measure} ({opts.sex}), {place}: joinpoint regression",
+    )
+    return fig
+
+
+@dataclass(frozen=True)
+class ItsOptions(Options):
+    """``[its_southend]``: interrupted time series of one area's yearly deaths."""
+
+    area_code: str = option(SOUTHEND, as_area_code, "local authority (E06000033 = Southend-on-Sea)")
+    first: int = option(
+        2001, as_year, "first year (population estimates lack ages 85+ before 2001)"
+    )
+    last: int = option(2019, as_year, "last year")
+    intervention: int = option(2015, as_year, "first year of the post-intervention period")
+    label: str = option(
+        "Take-home naloxone: wider supply from 2015", as_text, "legend text of the intervention"
+    )
+    measure: str = option("poisoning", as_measure, "poisoning or misuse")
+    sex: str = option("persons", as_sex, "persons only: the populations are for persons")
+
+
+@REGISTRY.figure(
+    "its_southend",
+    inputs=("la_deaths", "population"),
+    options=ItsOptions,
+    title="Before and after 2015: interrupted time series",
+    caption=(
+        "Deaths registered each year, the fitted segmented regression before and after the "
+        "intervention (population as offset) and the counterfactual, the earlier trend "
+        "continued, with its 95% confidence band. The box gives the step, the change of slope "
+        "and the deaths averted (counterfactual minus observed) with 95% intervals; an interval "
+        "including zero is no evidence of an effect."
+    ),
+)
+def its_southend(data: ReportData, config: ReportConfig) -> Figure:
+    from overdose_trends.plotting.trends import interrupted_fit
+    from overdose_trends.trends import interrupted
+
+    opts: ItsOptions = config.section("its_southend")
+    if opts.sex != "persons":
+        raise ValueError("[its_southend] sex: the shipped populations are for persons only")
+    la, pop = data.la, data.population
+    deaths = la[
+        (la["area_code"] == opts.area_code)
+        & (la["measure"] == opts.measure)
+        & (la["sex"] == opts.sex)
+        & (la["period_start"] == la["period_end"])
+        & la["period_start"].between(opts.first, opts.last)
+    ]
+    bands = pop[(pop["area_code"] == opts.area_code) & pop["year"].between(opts.first, opts.last)]
+    if bands["population"].isna().any():
+        years = sorted(bands.loc[bands["population"].isna(), "year"].unique())
+        raise ValueError(f"[its_southend] population lacks age bands in {years}; set first later")
+    population = bands.groupby("year", as_index=False)["population"].sum()
+    series = (
+        deaths.assign(year=deaths["period_start"])[["year", "deaths"]]
+        .merge(population, on="year", validate="one_to_one")
+        .sort_values("year")
+    )
+    fit = interrupted(series, population="population", intervention=opts.intervention)
+    fig, ax = _figure(8, 6)
+    place = display_name(str(deaths["area_name"].iloc[0]))
+    interrupted_fit(
+        fit,
+        intervention_label=opts.label,
+        ax=ax,
+        annotate=True,
+        source=[_la_source(data), "ONS mid-year population estimates (Nomis)"],
+        title=f"Deaths related to drug {opts.measure}, {place}, {opts.first}-{opts.last}",
+    )
+    return fig
+
+
 def default_options() -> Mapping[str, Options]:
     """Default options of every registered figure that has options."""
     return {name: cls() for name, cls in REGISTRY.options().items()}

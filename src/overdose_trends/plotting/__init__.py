@@ -12,7 +12,10 @@
 * :mod:`~overdose_trends.plotting.national` -- :func:`substances` (national
   rates by substance mentioned);
 * :mod:`~overdose_trends.plotting.kits` -- :func:`kits_vs_deaths` and
-  :func:`deaths_averted` (estimates beside the naive claim).
+  :func:`deaths_averted` (estimates beside the naive claim);
+* :mod:`~overdose_trends.plotting.trends` -- :func:`joinpoint_fit` (segments
+  and their APCs), :func:`interrupted_fit` (observed against the
+  counterfactual) and :func:`trend_fit` (a log-linear trend with its band).
 
 Every helper takes the package's tidy tables, accepts ``ax=`` (draws into it;
 otherwise makes a new figure in the house style and annotates it) and returns
@@ -46,6 +49,7 @@ if TYPE_CHECKING:
         house_style,
         save,
     )
+    from overdose_trends.plotting.trends import interrupted_fit, joinpoint_fit, trend_fit
 
 __all__ = [
     "NOTE_NOT_CALCULATED",
@@ -62,12 +66,15 @@ __all__ = [
     "deaths_averted",
     "funnel_plot",
     "house_style",
+    "interrupted_fit",
+    "joinpoint_fit",
     "kits_vs_deaths",
     "period_comparison",
     "ranking",
     "rate_trend",
     "save",
     "substances",
+    "trend_fit",
 ]
 
 #: Module of each name in __all__.
@@ -97,12 +104,11 @@ _EXPORTS = {
     "substances": "overdose_trends.plotting.national",
     "deaths_averted": "overdose_trends.plotting.kits",
     "kits_vs_deaths": "overdose_trends.plotting.kits",
-    # Trend figures (added with plotting/trends.py; also add them to __all__,
-    # TYPE_CHECKING imports and _SUBMODULES):
-    # "joinpoint_fit": "overdose_trends.plotting.trends",
-    # "interrupted_fit": "overdose_trends.plotting.trends",
+    "interrupted_fit": "overdose_trends.plotting.trends",
+    "joinpoint_fit": "overdose_trends.plotting.trends",
+    "trend_fit": "overdose_trends.plotting.trends",
 }
 #: Public submodules, importable as attributes too (``overdose_trends.plotting.style``).
-_SUBMODULES = ("benchmark", "kits", "national", "rates", "style")
+_SUBMODULES = ("benchmark", "kits", "national", "rates", "style", "trends")
 
 __getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS, _SUBMODULES)

@@ -320,7 +320,9 @@ def _source_text(source: str | Sequence[str]) -> str:
     parts = [p.strip() for p in parts if p and p.strip()]
     if not parts:
         raise ValueError("annotate: source must name the data source, e.g. SOURCE_ONS_LA")
-    text = "; ".join(p.removeprefix("Source:").strip() for p in parts)
+    parts = [p.removeprefix("Source:").strip() for p in parts]
+    # "... Licence v3.0; ONS mid-year estimates": no full stop before a semicolon
+    text = "; ".join([*(p.rstrip(".") for p in parts[:-1]), parts[-1]])
     return "Source: " + text
 
 
