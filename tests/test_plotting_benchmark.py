@@ -125,6 +125,23 @@ def test_funnel_label_options():
     assert ax.get_xscale() == "log"
 
 
+def test_no_point_at_a_rate_from_fewer_than_10_deaths():
+    # A table that carries a rate for Lowmoor's 8 deaths anyway (e.g. computed by hand): the
+    # funnel and the ranking must not draw it (ONS: no rate from fewer than 10 deaths).
+    data = _funnel_data()
+    low = data["area_name"] == "Lowmoor"
+    data.loc[low, ["rate", "lcl", "ucl"]] = [5.0, 2.2, 9.9]
+    data.loc[low, "funnel_population"] = 53_333.3
+    ax = funnel_plot(data)
+    drawn = np.vstack([c.get_offsets() for c in ax.collections if c.get_gid() != "highlight"])
+    assert not np.any(np.isclose(drawn[:, 0], 53_333.3))
+    assert "1 area(s) with fewer than 10 deaths" in flat(figure_texts(ax.figure)["footer"])
+    ranked = data.assign(rank=data["rate"].rank(ascending=False, method="min"), n_ranked=12)
+    ax = ranking(ranked, orientation="vertical")
+    assert len(one(ax, "ci").get_segments()) == 11
+    assert "1 area(s) without a rate (not calculated)" in flat(figure_texts(ax.figure)["footer"])
+
+
 def test_funnel_errors():
     data = _funnel_data()
     with pytest.raises(ValueError, match="funnel_significance"):

@@ -127,6 +127,7 @@ def test_kits_vs_deaths_notes_and_options():
     ax = kits_vs_deaths(_counts(), _deaths(), service="Site A", years=(2016, 2019))
     texts = figure_texts(ax.figure)
     assert texts["title"] == "Take-home naloxone kits and deaths per year, Seatown"
+    assert texts["units"].startswith("Kits per calendar year (bars, left axis); deaths")
     footer = flat(texts["footer"])
     assert "supp.: suppressed (small number)." in footer
     assert "n/r" not in footer  # 2015 is outside the years shown
@@ -135,6 +136,28 @@ def test_kits_vs_deaths_notes_and_options():
     ax = kits_vs_deaths(_counts(), _deaths(), synthetic=True)
     footer = flat(figure_texts(ax.figure)["footer"])
     assert style.NOTE_SYNTHETIC_KITS in footer and "synthetic take-home naloxone" in footer
+
+
+def test_kits_vs_deaths_part_years_are_hatched_and_noted():
+    # kit_counts(..., missing="zero") layout: 2015 counted from October (92 of 365 days)
+    counts = _counts()
+    first = counts["period_start"].dt.year == 2015
+    counts.loc[first, "value"] = [30, 2] * 2
+    counts.loc[first, "status"] = "exact"
+    counts["coverage"] = np.where(first, 92 / 365, 1.0)
+    ax = kits_vs_deaths(counts, _deaths(), area_code=AREA)
+    issued = by_gid(ax, "bars-kits_issued")
+    assert [b.get_height() for b in issued] == [30, 120, 200, 260, 340]
+    assert [b.get_hatch() for b in issued] == ["////", None, None, None, None]
+    assert by_gid(ax, "bars-kits_returned_used")[0].get_hatch() == "////"
+    swatches = _twin(ax).get_legend().legend_handles[:2]
+    assert [h.get_hatch() for h in swatches] == [None, None]  # the legend shows whole-year bars
+    footer = flat(figure_texts(ax.figure)["footer"])
+    assert "Hatched bars: part years" in footer and "(2015: 25% of the year's days)" in footer
+    # whole years only: no hatching, no note
+    ax = kits_vs_deaths(counts, _deaths(), area_code=AREA, years=(2016, 2019))
+    assert {b.get_hatch() for b in by_gid(ax, "bars-kits_issued")} == {None}
+    assert "Hatched" not in flat(figure_texts(ax.figure)["footer"])
 
 
 def test_kits_vs_deaths_errors():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -20,53 +22,40 @@ def _close_figures():
     plt.close("all")
 
 
+#: Invented Table 4 style rows: deaths, rate per million, 95% limits and ONS status.
+_TABLE4 = """\
+substance,year,deaths,rate,lcl,ucl,rate_status
+heroin_morphine,2015,500,10.0,9.1,10.9,ok
+heroin_morphine,2016,560,11.2,10.3,12.1,ok
+heroin_morphine,2017,600,12.0,11.0,13.0,ok
+heroin_morphine,2018,640,12.8,11.8,13.8,ok
+heroin_morphine,2019,700,14.0,13.0,15.0,ok
+cocaine,2015,300,5.5,4.9,6.1,ok
+cocaine,2016,330,6.1,5.4,6.8,ok
+cocaine,2017,420,7.7,7.0,8.4,ok
+cocaine,2018,550,10.0,9.2,10.8,ok
+cocaine,2019,600,11.0,10.1,11.9,ok
+fentanyl,2015,8,,,,not_calculated
+fentanyl,2016,12,0.2,0.1,0.4,unreliable
+fentanyl,2017,7,,,,not_calculated
+fentanyl,2018,15,0.3,0.2,0.5,unreliable
+fentanyl,2019,30,0.5,0.4,0.7,ok
+"""
+
+
 def _national() -> pd.DataFrame:
-    """Invented Table 4 style rows: three substances, 2015-2019, rates per million."""
-    values = {
-        "heroin_morphine": (
-            [500, 560, 600, 640, 700],
-            [10.0, 11.2, 12.0, 12.8, 14.0],
-            [9.1, 10.3, 11.0, 11.8, 13.0],
-            [10.9, 12.1, 13.0, 13.8, 15.0],
-            ["ok"] * 5,
-        ),
-        "cocaine": (
-            [300, 330, 420, 550, 600],
-            [5.5, 6.1, 7.7, 10.0, 11.0],
-            [4.9, 5.4, 7.0, 9.2, 10.1],
-            [6.1, 6.8, 8.4, 10.8, 11.9],
-            ["ok"] * 5,
-        ),
-        "fentanyl": (
-            [8, 12, 7, 15, 30],
-            [NAN, 0.2, NAN, 0.3, 0.5],
-            [NAN, 0.1, NAN, 0.2, 0.4],
-            [NAN, 0.4, NAN, 0.5, 0.7],
-            ["not_calculated", "unreliable", "not_calculated", "unreliable", "ok"],
-        ),
-    }
-    rows = []
-    for sub, (deaths, rate, lcl, ucl, status) in values.items():
-        for i, year in enumerate(range(2015, 2020)):
-            rows.append(
-                {
-                    "table": "asmr",
-                    "area_code": "K04000001",
-                    "area_name": "England and Wales",
-                    "measure": "poisoning",
-                    "substance": sub,
-                    "sex": "persons",
-                    "period_start": year,
-                    "period_end": year,
-                    "deaths": deaths[i],
-                    "rate": rate[i],
-                    "lcl": lcl[i],
-                    "ucl": ucl[i],
-                    "rate_per": 1_000_000,
-                    "rate_status": status[i],
-                }
-            )
-    df = pd.DataFrame(rows)
+    """Three substances, 2015-2019, in the layout of datasets.national_deaths()."""
+    table = pd.read_csv(io.StringIO(_TABLE4))
+    df = table.drop(columns="year").assign(
+        table="asmr",
+        area_code="K04000001",
+        area_name="England and Wales",
+        measure="poisoning",
+        sex="persons",
+        period_start=table["year"],
+        period_end=table["year"],
+        rate_per=1_000_000,
+    )
     # rows of another table and sex that must be ignored
     other = df.assign(table="deaths_by_sex", rate=99.0)
     males = df.assign(sex="males", rate=50.0)

@@ -301,15 +301,27 @@ def test_importing_plotting_does_not_import_matplotlib():
 
 def test_finish_titles_the_axes_when_not_annotating():
     fig, ax = plt.subplots()
-    style.finish(
-        ax, created=True, annotate_figure=False, title="T", units="U", source="S", notes=()
-    )
+    assert style.annotating(None, None) and not style.annotating(ax, None)
+    assert style.annotating(ax, True) and not style.annotating(None, False)
+    style.finish(ax, annotated=False, title="T", units="U", source="S", notes=())
     assert ax.get_title() == "T" and figure_texts(fig) == {}
-    style.finish(
-        ax, created=False, annotate_figure=None, title="T2", units="U", source="S", notes=()
-    )
-    assert ax.get_title() == "T2" and figure_texts(fig) == {}
-    style.finish(
-        ax, created=True, annotate_figure=None, title="T3", units="U", source="S", notes=()
-    )
+    style.finish(ax, annotated=True, title="T3", units="U", source="S", notes=())
     assert figure_texts(fig)["title"] == "T3"
+
+
+def test_legend_above_an_annotated_figure_inside_otherwise():
+    fig, ax = plt.subplots()
+    for name in "abc":
+        ax.plot([0, 1], [0, 1], label=name)
+    above = style.legend(ax, True, ncols=3, inside={"fontsize": 5})
+    fig.draw_without_rendering()
+    box, frame = above.get_window_extent(), ax.get_window_extent()
+    assert box.y0 >= frame.y1  # above the Axes, not over the data
+    ys = {round(t.get_window_extent().y0, 3) for t in above.get_texts()}
+    assert len(ys) == 1  # three columns: one row
+    assert above.get_texts()[0].get_fontsize() != 5  # `inside` settings not used above
+    inside = style.legend(ax, False, loc="upper left", inside={"fontsize": 5})
+    fig.draw_without_rendering()
+    box = inside.get_window_extent()
+    assert frame.x0 <= box.x0 and box.y1 <= frame.y1
+    assert inside.get_texts()[0].get_fontsize() == 5

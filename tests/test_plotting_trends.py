@@ -260,12 +260,32 @@ def test_joinpoint_without_data_has_plain_points_and_scale_defaults():
     assert fit.scale == "count"
     assert figure_texts(ax.figure)["units"] == "Deaths per year"
     assert "Observed count" in _legend_texts(ax)
-    # counts with a population: crude rate per 100,000
+    # counts with a population: crude rate per 100,000; without data= the deaths behind
+    # each rate are unknown to the figure, which says so
     counts["population"] = 1_000_000
     fit = joinpoint(counts, count="deaths", population="population", method="bic")
-    ax = joinpoint_fit(fit)
+    with pytest.warns(UserWarning, match="without the small-number rules; pass data="):
+        ax = joinpoint_fit(fit)
     assert figure_texts(ax.figure)["units"] == "Deaths per 100,000, crude rate"
     np.testing.assert_allclose(one(ax, "observed").get_ydata(), np.asarray(counts["deaths"]) / 10)
+
+
+def test_joinpoint_crude_rates_follow_the_small_number_rules():
+    # 4 to 30 deaths a year in 100,000 people: crude rates from fewer than 10 deaths are not
+    # drawn as values (ONS rule), those from 10-19 deaths are hollow
+    deaths = [4, 6, 8, 9, 11, 12, 14, 15, 17, 19, 21, 24, 26, 28, 30]
+    counts = pd.DataFrame({"year": YEARS, "deaths": deaths, "population": 100_000})
+    counts["lcl"], counts["ucl"] = counts["deaths"] * 0.5, counts["deaths"] * 1.5
+    fit = joinpoint(counts, count="deaths", population="population", method="bic")
+    ax = joinpoint_fit(fit, data=counts)
+    observed = one(ax, "observed").get_ydata()
+    assert np.isnan(observed[:4]).all()  # 4, 6, 8 and 9 deaths
+    np.testing.assert_allclose(observed[4:], deaths[4:])  # per 100,000 of 100,000 people
+    assert one(ax, "not_calculated-observed").get_xdata().tolist() == YEARS[:4]
+    assert one(ax, "unreliable-observed").get_xdata().tolist() == YEARS[4:10]  # 11-19 deaths
+    assert one(ax, "observed-ci").get_segments()[0][0][0] == YEARS[4]  # no bar without a rate
+    footer = flat(figure_texts(ax.figure)["footer"])
+    assert style.NOTE_NOT_CALCULATED in footer and style.NOTE_UNRELIABLE in footer
 
 
 def test_joinpoint_no_joinpoint_one_segment():
@@ -432,6 +452,34 @@ def test_interrupted_rate_scale():
         [last["counterfactual_rate_lcl"], last["counterfactual_rate_ucl"]],
     )
     assert figure_texts(ax.figure)["units"] == "Deaths per 100,000, crude rate"
+
+
+def test_interrupted_rate_scale_small_numbers():
+    # a small area: 5-25 deaths a year in 50,000 people
+    data = pd.DataFrame(
+        {
+            "year": list(range(2005, 2020)),
+            "deaths": [8, 12, 9, 14, 16, 15, 18, 20, 19, 22, 25, 21, 5, 17, 23],
+            "population": 50_000,
+        }
+    )
+    fit = interrupted(data, population="population", intervention=2015, family="poisson")
+    ax = interrupted_fit(fit, scale="rate")
+    observed = one(ax, "observed").get_ydata()
+    # 8, 9 and 5 deaths: no crude rate drawn (fewer than 10 deaths); 20 deaths = 40 per 100,000
+    assert np.isnan(observed[[0, 2, 12]]).all()
+    assert observed[7] == pytest.approx(40.0)
+    assert one(ax, "not_calculated-observed").get_xdata().tolist() == [2005, 2007, 2017]
+    assert one(ax, "unreliable-observed").get_xdata().tolist() == [
+        2006, 2008, 2009, 2010, 2011, 2013, 2018,
+    ]  # fmt: skip
+    footer = flat(figure_texts(ax.figure)["footer"])
+    assert style.NOTE_NOT_CALCULATED in footer and style.NOTE_UNRELIABLE in footer
+    # counts are counts: every year drawn, no small-number markers
+    ax = interrupted_fit(fit)
+    np.testing.assert_array_equal(one(ax, "observed").get_ydata(), data["deaths"])
+    assert by_gid(ax, "not_calculated-observed") == []
+    assert style.NOTE_NOT_CALCULATED not in flat(figure_texts(ax.figure)["footer"])
 
 
 def test_interrupted_errors():

@@ -86,6 +86,10 @@ def test_comparison_table(la):
 
 
 def test_repository_report_toml_is_the_defaults():
+    # the documented file is the generated one, comments and all (regenerate with
+    # `python -c "from overdose_trends.report import default_toml; print(default_toml(), end='')"
+    # > report.toml` after changing an option)
+    assert (ROOT / "report.toml").read_text(encoding="utf-8") == default_toml()
     config = load_config(ROOT / "report.toml")
     assert config == ReportConfig()
     assert config.source == ROOT / "report.toml"

@@ -164,9 +164,12 @@ def test_summary_csv_has_rates_and_verdicts(full_report):
 def test_manifest_records_hashes(full_report):
     out, _ = full_report
     manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["format"] == 1 and set(manifest["figures"]) == set(FIGURES)
+    assert manifest["format"] == 2 and set(manifest["figures"]) == set(FIGURES)
     entry = manifest["figures"]["kits"]
     assert set(entry["data"]) == {"kit_log", "la_deaths"} and entry["config"] == ["kits"]
+    kit_log = entry["data"]["kit_log"]
+    assert kit_log["file"] == "synthetic_naloxone_kits_southend_norfolk.csv"
+    assert kit_log["shipped"] is True and len(kit_log["sha256"]) == 64
     assert entry["outputs"] == ["figures/kits.png", "figures/kits.svg", "figures/kits.pdf"]
     config = ReportConfig().with_defaults()
     assert entry["hash"] == figure_hash(REGISTRY["kits"], config, ReportData(config))
@@ -199,6 +202,56 @@ def test_force_and_only(report_copy):
         build_report(report_copy, only="rankin", progress=False)
 
 
+class _Recording(ReportData):
+    """ReportData that records which data inputs a builder reads."""
+
+    _INPUT_OF = {
+        "la": "la_deaths",
+        "national": "national_deaths",
+        "kit_log": "kit_log",
+        "kit_counts": "kit_log",
+        "synthetic_kits": "kit_log",
+        "population": "population",
+    }
+
+    def __init__(self, config):
+        super().__init__(config)
+        self.read: set[str] = set()
+
+    def __getattribute__(self, name):
+        if name in type(self)._INPUT_OF:
+            object.__getattribute__(self, "read").add(type(self)._INPUT_OF[name])
+        return super().__getattribute__(name)
+
+    def path(self, name):
+        self.read.add(name)
+        return super().path(name)
+
+
+class _RecordingConfig:
+    """A ReportConfig stand-in that records the sections a builder reads."""
+
+    def __init__(self, config):
+        self.config = config
+        self.sections: set[str] = set()
+
+    def section(self, name):
+        self.sections.add(name)
+        return self.config.section(name)
+
+
+def test_builders_read_only_the_inputs_they_declare():
+    # The up-to-date hash covers exactly spec.data_inputs and spec.sections: a builder that read
+    # anything else could be skipped although its figure would change.
+    config = ReportConfig().with_defaults()
+    for spec in REGISTRY:
+        data, recording = _Recording(config), _RecordingConfig(config)
+        spec.builder(data, recording)
+        assert data.read == set(spec.data_inputs), spec.name
+        assert recording.sections <= set(spec.sections), spec.name
+    assert set(REGISTRY["its_southend"].data_inputs) == {"la_deaths", "population"}
+
+
 def test_figures_carry_titles_sources_and_notes(full_report):
     config = ReportConfig().with_defaults()
     data = ReportData(config)
@@ -213,18 +266,50 @@ def test_figures_carry_titles_sources_and_notes(full_report):
     assert "Norwich" in texts("funnel") and "Norwich" in texts("ranking")
     kits = texts("kits")
     assert "SYNTHETIC" in kits.upper() and "Norfolk" in kits
+    # the shipped log starts on 1 October 2015: 2015 is shown, hatched and explained
+    assert "2015 covers October-December only" in kits and "Hatched bars: part years" in kits
     averted = texts("deaths_averted")
     assert "65%" in averted  # the warning that 2,600 of 4,000 is not a same-scope use rate
     assert "cocaine" in texts("substances").lower()
 
 
-def test_bad_options_name_the_section(tmp_path):
+def _with(name, **changes):
     config = ReportConfig()
     figures = dict(config.figures)
-    figures["rate_trend"] = dataclasses.replace(figures["rate_trend"], areas=("E06099999",))
-    config = dataclasses.replace(config, figures=figures)
+    figures[name] = dataclasses.replace(figures[name], **changes)
+    return dataclasses.replace(config, figures=figures)
+
+
+def test_bad_options_name_the_section(tmp_path):
+    config = _with("rate_trend", areas=("E06099999",))
     with pytest.raises(ValueError, match=r"figure 'rate_trend': \[rate_trend\] areas: .*E06099999"):
         build_report(tmp_path, config, only="rate_trend", progress=False)
+
+
+@pytest.mark.parametrize(
+    ("name", "changes", "message"),
+    [
+        ("its_southend", {"area_code": "E06099999"}, r"\[its_southend\] area_code: .*E06099999"),
+        ("its_southend", {"intervention": 2001}, r"\[its_southend\] intervention 2001 must be"),
+        ("its_southend", {"first": 2020}, r"\[its_southend\] last 2019 is before first 2020"),
+        ("kits", {"first_year": 2020}, r"\[kits\] last_year 2019 is before first_year 2020"),
+        ("kits", {"service": "nope"}, r"\[kits\] no kit counts for area E10000020, service"),
+        ("substances", {"substances": ("tea",)}, r"\[substances\] substances: tea not in"),
+        ("funnel", {"highlight": "E06000033"}, r"\[funnel\] highlight: .*E06000033"),
+    ],
+)
+def test_builders_name_the_section_and_key(name, changes, message):
+    config = _with(name, **changes).with_defaults()
+    with pytest.raises(ValueError, match=message):
+        REGISTRY[name].builder(ReportData(config), config)
+
+
+def test_kits_left_out_years_are_stated():
+    config = _with("kits", first_year=2016).with_defaults()
+    fig = REGISTRY["kits"].builder(ReportData(config), config)
+    text = " ".join(t.get_text() for t in fig.texts).replace("\n", " ")
+    # Norfolk's synthetic log: 108 kits issued in October-December 2015
+    assert "Kits outside 2016-2019 not shown: 108 issued in 2015." in text
 
 
 # --- skipping, on a registry of trivial figures ------------------------------------------------
@@ -261,6 +346,23 @@ def kit_log(tmp_path):
     path = tmp_path / "kits.csv"
     shutil.copy(data_dir() / SYNTHETIC_KIT_LOG_FILE, path)
     return path
+
+
+def test_same_bytes_under_another_name_rebuilds(small, kit_log, tmp_path):
+    # A copy of the shipped kit log is no longer labelled synthetic, and a renamed workbook
+    # changes the source line: the hash covers the file name and origin, not only the bytes.
+    out = tmp_path / "out"
+    assert build_report(out, ReportConfig(), progress=False, registry=small).built == [
+        "a",
+        "b",
+        "c",
+    ]
+    result = build_report(out, ReportConfig(kit_log=kit_log), progress=False, registry=small)
+    assert result.built == ["a"] and result.skipped == ["b", "c"]
+    renamed = kit_log.with_name("renamed.csv")
+    kit_log.rename(renamed)
+    result = build_report(out, ReportConfig(kit_log=renamed), progress=False, registry=small)
+    assert result.built == ["a"]
 
 
 def test_skipping_follows_data_files_config_and_outputs(small, kit_log, tmp_path):

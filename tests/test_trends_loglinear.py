@@ -15,6 +15,8 @@ References used (numbers transcribed as literals):
   at that alpha (code independent of ours).
 * ONS "Deaths related to drug poisoning by local authority, England and Wales, 1993
   to 2019", Table 1 (drug poisoning, persons), Southend-on-Sea (E06000033).
+
+The closed form and the Southend data are in ``tests/trends_helpers.py``.
 """
 
 from __future__ import annotations
@@ -25,25 +27,21 @@ import pytest
 import statsmodels.api as sm
 from scipy import optimize, special, stats
 
-from overdose_trends import datasets
 from overdose_trends.trends.loglinear import fit_counts, fit_trend
-
-Z95 = 1.959963984540054
+from tests.trends_helpers import (
+    SOUTHEND_DEATHS,
+    Z95,
+    follow_hint,
+    poisson_line,
+    southend,
+    southend_norwich,
+)
 
 
 def _poisson_line(y, pop, t):
-    """Poisson MLE of log(mu) = log(pop) + a + b t by the score equations (brentq in b)."""
-    y, pop, t = (np.asarray(v, dtype=float) for v in (y, pop, t))
-
-    def mu_of(b):
-        a = np.log(y.sum() / np.sum(pop * np.exp(b * t)))  # sum(y) = sum(mu)
-        return pop * np.exp(a + b * t)
-
-    b = optimize.brentq(lambda b: np.sum(t * y) - np.sum(t * mu_of(b)), -3, 3, xtol=1e-14)
-    mu = mu_of(b)
-    tbar = np.sum(mu * t) / mu.sum()
-    se = 1 / np.sqrt(np.sum(mu * (t - tbar) ** 2))
-    return b, se, mu
+    """Slope, its standard error and the fitted means of the closed-form Poisson line."""
+    (_, b), cov, mu = poisson_line(y, pop, t)
+    return b, np.sqrt(cov[1, 1]), mu
 
 
 # --- closed forms -------------------------------------------------------------------------
@@ -272,28 +270,6 @@ def test_overdispersed_data_switch_to_negbin_and_keep_coverage():
 
 # --- real data -----------------------------------------------------------------------------
 
-# ONS 2019 edition, Table 1, drug poisoning, persons, Southend-on-Sea (E06000033), 1997-2019
-SOUTHEND_DEATHS = [9, 11, 8, 12, 25, 14, 10, 16, 8, 11, 16, 12, 8, 19, 17, 8, 16, 18, 13, 6, 13]
-SOUTHEND_DEATHS += [13, 16]
-
-
-def southend() -> pd.DataFrame:
-    """Southend single-year poisoning deaths 1997-2019 with all-ages population."""
-    deaths = datasets.la_deaths()
-    s = deaths[
-        (deaths["area_code"] == "E06000033")
-        & (deaths["measure"] == "poisoning")
-        & (deaths["sex"] == "persons")
-        & (deaths["period_start"] == deaths["period_end"])
-        & (deaths["period_start"] >= 1997)
-    ]
-    s = s.rename(columns={"period_start": "year"})[["area_code", "area_name", "year", "deaths"]]
-    bands = datasets.population_bands()
-    pop = (
-        bands[bands["area_code"] == "E06000033"].groupby("year", as_index=False)["population"].sum()
-    )
-    return s.merge(pop, on="year").sort_values("year").reset_index(drop=True)
-
 
 def test_southend_facts():
     df = southend()
@@ -304,57 +280,55 @@ def test_southend_facts():
     # Poisson score equation for the intercept: fitted deaths add up to the observed total
     assert fit.fitted["expected"].sum() == pytest.approx(sum(SOUTHEND_DEATHS), rel=1e-8)
     assert list(fit.results) == [("E06000033",)]
+    # the overdispersion rule: Pearson X^2 of the closed-form Poisson line on 21 df
+    y = np.array(SOUTHEND_DEATHS, dtype=float)
+    _, _, mu = poisson_line(y, df["population"], df["year"] - 2008.0)
+    x2 = np.sum((y - mu) ** 2 / mu)
+    assert s["dispersion"] == pytest.approx(x2 / 21, rel=1e-7)
+    assert s["dispersion_p"] == pytest.approx(stats.chi2.sf(x2, 21), rel=1e-6)
     auto = fit_trend(df, population="population", by="area_code").summary.iloc[0]
-    assert auto["family"] in ("poisson", "negbin")
+    overdispersed = stats.chi2.sf(x2, 21) < 0.05
+    assert auto["family"] == ("negbin" if overdispersed else "poisson")
+    assert auto["advice"].startswith("overdispersed") == overdispersed
     assert auto["apc_lcl"] < auto["apc"] < auto["apc_ucl"]
 
 
 # --- bad input ----------------------------------------------------------------------------
 
 
-def _two_series() -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "area_code": ["E06000033"] * 5 + ["E07000148"] * 5,
-            "area_name": ["Southend-on-Sea"] * 5 + ["Norwich"] * 5,
-            "year": list(range(2015, 2020)) * 2,
-            # ONS 2019 edition, Table 1: Southend and Norwich 2015-2019
-            "deaths": [13, 6, 13, 13, 16, 15, 24, 25, 16, 21],
-        }
-    )
-
-
-@pytest.mark.parametrize(
-    ("change", "message"),
-    [
-        (
-            lambda d: d[d["year"] < 2017],
-            r"E06000033' \(Southend-on-Sea\): has 2 time point\(s\); at least 3",
-        ),
-        (
-            lambda d: d.assign(deaths=d["deaths"].where(d["area_code"] != "E07000148", 0)),
-            r"E07000148' \(Norwich\): column 'deaths' is zero at every time point",
-        ),
-        (
-            lambda d: d.drop(index=7),
-            r"E07000148' \(Norwich\): missing time point\(s\) 2017",
-        ),
-        (
-            lambda d: d.iloc[[1, 0, 2, 3, 4, 5, 6, 7, 8, 9]],
-            r"E06000033' \(Southend-on-Sea\): time is not strictly increasing",
-        ),
-    ],
-)
-def test_bad_series_are_named(change, message):
-    with pytest.raises(ValueError, match=r"^fit_trend: series area_code='" + message):
-        fit_trend(change(_two_series()), by="area_code")
-
-
 def test_bad_arguments():
     with pytest.raises(ValueError, match="unknown family 'quasi'"):
-        fit_trend(_two_series(), by="area_code", family="quasi")
+        fit_trend(southend_norwich(2015), by="area_code", family="quasi")
     with pytest.raises(ValueError, match="conf must be a proportion"):
-        fit_trend(_two_series(), by="area_code", conf=95)
+        fit_trend(southend_norwich(2015), by="area_code", conf=95)
+
+
+def test_series_in_a_batch_get_the_results_they_get_alone():
+    # three series of different lengths, rows interleaved by year: each series' summary,
+    # fitted values and statsmodels results are those of fitting it alone
+    south = southend()[["area_code", "year", "deaths", "population"]]
+    two = southend_norwich(2015).assign(population=150_000)[
+        ["area_code", "year", "deaths", "population"]
+    ]
+    norwich = two[two["area_code"] == "E07000148"]
+    deaths = [3, 9, 4, 12, 5, 15, 6, 18, 7, 21, 8, 24]  # overdispersed: NB2 under "auto"
+    odd = pd.DataFrame(
+        {"area_code": "X", "year": range(2001, 2013), "deaths": deaths, "population": 50_000}
+    )
+    batch = pd.concat([south, norwich, odd]).sort_values("year", kind="stable")
+    fit = fit_trend(batch, population="population", by="area_code")
+    # series in order of first appearance
+    assert fit.summary["area_code"].tolist() == ["E06000033", "X", "E07000148"]
+    assert fit.summary["n_points"].tolist() == [23, 12, 5]
+    assert fit.summary["family"].iloc[1] == "negbin"
+    for code, alone in (("E06000033", south), ("E07000148", norwich), ("X", odd)):
+        one = fit_trend(alone, population="population", by="area_code")
+        for name in ("summary", "fitted"):
+            got = getattr(fit, name)
+            got = got[got["area_code"] == code].reset_index(drop=True)
+            pd.testing.assert_frame_equal(got, getattr(one, name), check_exact=False, rtol=1e-9)
+        assert list(one.results) == [(code,)]
+        assert np.allclose(fit.results[(code,)].params, one.results[(code,)].params, rtol=1e-9)
 
 
 def test_deaths_only_at_one_end_have_no_finite_trend():
@@ -365,3 +339,19 @@ def test_deaths_only_at_one_end_have_no_finite_trend():
     # one death inside the series: finite (the weighted mean time is interior)
     inside = fit_trend(df.assign(deaths=[0, 2, 0, 0]), family="poisson").summary.iloc[0]
     assert np.isfinite(inside["apc"])
+    # in a batch the message names the series and how to leave it out
+    batch = pd.concat(
+        [southend_norwich(2015), df.assign(area_code="E06000053", area_name="Isles of Scilly")]
+    )
+    kept = follow_hint(
+        fit_trend,
+        batch,
+        "fit_trend: series area_code='E06000053' (Isles of Scilly): all deaths are at one end "
+        "of the series (year=2018), so the trend has no finite estimate. To fit the other "
+        "series, leave it out, e.g. data[~data['area_code'].isin(['E06000053'])]",
+        by="area_code",
+    )
+    assert fit_trend(kept, by="area_code").summary["area_code"].tolist() == [
+        "E06000033",
+        "E07000148",
+    ]

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pandas as pd
 import pytest
 
+from overdose_trends.trends import fit_trend, interrupted, joinpoint
 from overdose_trends.trends._series import prepare
+from tests.trends_helpers import follow_hint, southend_norwich
 
 
 def _table() -> pd.DataFrame:
@@ -126,3 +131,81 @@ def test_count_xor_rate_required():
         prepare(_table(), time="year")
     with pytest.raises(ValueError, match="lacks column"):
         prepare(_table(), time="year", count="deaths", by="region")
+
+
+def test_message_says_how_to_leave_the_bad_series_out():
+    df = _table()
+    thurrock = df.head(5).assign(area_code="E06000034", area_name="Thurrock")
+    three = pd.concat([df, thurrock], ignore_index=True)
+    three.loc[three["area_code"] != "E06000033", "deaths"] = 0
+    kept = follow_hint(
+        prepare,
+        three,
+        "fit_trend: series area_code='E07000148' (Norwich): column 'deaths' is zero at every "
+        "time point; no trend can be fitted (and 1 other series). To fit the other series, "
+        "leave them out, e.g. data[~data['area_code'].isin(['E07000148', 'E06000034'])]",
+        time="year",
+        count="deaths",
+        by="area_code",
+        func="fit_trend",
+    )
+    assert prepare(kept, time="year", count="deaths", by="area_code").n_series == 1
+    # several by columns: the key values to leave out
+    with pytest.raises(ValueError, match=r"leave out the rows of area_code='E07000148', sex='m'; "):
+        prepare(three.assign(sex="m"), time="year", count="deaths", by=["area_code", "sex"])
+    # without by (or when every series is bad) there is nothing else to fit: no hint
+    with pytest.raises(ValueError, match=r"no trend can be fitted$"):
+        prepare(three[three["area_code"] == "E07000148"], time="year", count="deaths")
+
+
+@pytest.mark.parametrize(
+    ("model", "kwargs", "fewest"),
+    [
+        (fit_trend, {}, 3),
+        (interrupted, {"n_sim": 200}, 5),
+        (joinpoint, {"count": "deaths", "method": "bic"}, 3),
+    ],
+)
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            lambda d: d[(d["area_code"] != "E06000033") | (d["year"] >= 2018)],
+            r"E06000033' \(Southend-on-Sea\): has 2 time point\(s\); at least {fewest}",
+        ),
+        (
+            lambda d: d.assign(deaths=d["deaths"].where(d["area_code"] != "E07000148", 0)),
+            r"E07000148' \(Norwich\): column 'deaths' is zero at every time point",
+        ),
+        (
+            lambda d: d[(d["area_code"] != "E07000148") | (d["year"] != 2014)],
+            r"E07000148' \(Norwich\): missing time point\(s\) 2014",
+        ),
+        (
+            lambda d: d.iloc[[1, 0, *range(2, len(d))]],
+            r"E06000033' \(Southend-on-Sea\): time is not strictly increasing",
+        ),
+    ],
+)
+def test_every_model_names_the_bad_series(model, kwargs, fewest, change, message):
+    name = model.__name__
+    pattern = rf"^{name}: series area_code='" + message.format(fewest=fewest)
+    with pytest.raises(ValueError, match=pattern):
+        model(change(southend_norwich()), by="area_code", **kwargs)
+
+
+def test_package_names_are_the_functions_whatever_was_imported_first():
+    # importing a submodule first used to leave the module, not the function, bound
+    # to ``overdose_trends.trends.joinpoint`` (and ``.interrupted``)
+    code = (
+        "import sys, types; import overdose_trends.trends as t; "
+        "assert 'statsmodels' not in sys.modules, 'imported too early'; "
+        "import overdose_trends.trends.joinpoint, overdose_trends.trends.interrupted; "
+        "from overdose_trends.trends import fit_trend, interrupted, joinpoint; "
+        "funcs = (fit_trend, interrupted, joinpoint); "
+        "assert all(isinstance(f, types.FunctionType) for f in funcs); "
+        "assert t.joinpoint is joinpoint and t.interrupted is interrupted; "
+        "from overdose_trends.trends.joinpoint import JoinpointFit; "
+        "assert JoinpointFit.__module__ == 'overdose_trends.trends.joinpoint'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -10,9 +10,10 @@
 * ``consistency.csv`` -- :func:`overdose_trends.ons.check_consistency` findings;
 * ``index.md`` and ``index.html`` -- a small self-contained page with the
   figures, captions and the summary table;
-* ``manifest.json`` -- per figure, a SHA-256 hash over its input files' bytes,
-  its config sections, the package version and the package's code. A figure
-  whose hash is unchanged and whose files all exist is skipped.
+* ``manifest.json`` -- per figure, a SHA-256 hash over its input files (bytes,
+  name, shipped or not), its config sections, the package version and code,
+  and the versions of the libraries that draw and fit it. A figure whose hash
+  is unchanged and whose files all exist is skipped.
 
 What the report covers is a :class:`ReportConfig`, read from TOML by
 :func:`load_config`; the defaults (also written out, with comments, in the
@@ -56,12 +57,14 @@ from overdose_trends.report_figures import (
     Registry,
     ReportData,
     as_area_codes,
-    as_measure,
     as_periods,
-    as_sex,
     default_options,
     display_name,
+    measure_option,
     option,
+    period_text,
+    select_rows,
+    sex_option,
 )
 
 __all__ = [
@@ -90,7 +93,9 @@ FIGURE_FORMATS = ("png", "svg", "pdf")
 PATH_KEYS = ("workbook", "national_workbook", "kit_log")
 MANIFEST = "manifest.json"
 #: Version of the manifest layout; a different one rebuilds everything.
-MANIFEST_FORMAT = 1
+MANIFEST_FORMAT = 2
+#: Libraries whose versions a figure's hash covers (drawing and model fitting).
+LIBRARIES = ("matplotlib", "numpy", "pandas", "scipy", "statsmodels")
 
 SOURCE_LA = (
     "Office for National Statistics, Deaths related to drug poisoning by local authority, "
@@ -128,8 +133,8 @@ class SummaryOptions(Options):
     periods: tuple[tuple[int, int], ...] = option(
         DEFAULT_PERIODS, as_periods, "registration periods; the first and last are compared"
     )
-    measure: str = option("poisoning", as_measure, "poisoning or misuse")
-    sex: str = option("persons", as_sex, "persons, males or females")
+    measure: str = measure_option()
+    sex: str = sex_option()
 
 
 @dataclass(frozen=True)
@@ -344,10 +349,6 @@ def _summary_options(config: ReportConfig | SummaryOptions) -> SummaryOptions:
     return config.summary if isinstance(config, ReportConfig) else config
 
 
-def _period_label(start: int, end: int) -> str:
-    return f"{start}-{str(end)[-2:]}" if start != end else str(start)
-
-
 def summary_table(la: pd.DataFrame, config: ReportConfig | SummaryOptions) -> pd.DataFrame:
     """Published deaths and age-standardised rates for the configured areas and periods.
 
@@ -379,17 +380,13 @@ def summary_table(la: pd.DataFrame, config: ReportConfig | SummaryOptions) -> pd
     opts = _summary_options(config)
     frames = []
     for start, end in opts.periods:
-        sel = la[
-            la["area_code"].isin(opts.areas)
-            & (la["period_start"] == start)
-            & (la["period_end"] == end)
-            & (la["measure"] == opts.measure)
-            & (la["sex"] == opts.sex)
-        ].copy()
+        sel = select_rows(
+            la, areas=opts.areas, measure=opts.measure, sex=opts.sex, periods=[(start, end)]
+        ).copy()
         missing = set(opts.areas) - set(sel["area_code"])
         if missing:
             raise KeyError(f"no {opts.measure} rows for {sorted(missing)} in {start}-{end}")
-        sel["period"] = _period_label(start, end)
+        sel["period"] = period_text((start, end))
         frames.append(sel)
     out = pd.concat(frames)
     out["_order"] = out["area_code"].map({c: i for i, c in enumerate(opts.areas)})
@@ -431,15 +428,11 @@ def comparison_table(la: pd.DataFrame, config: ReportConfig | SummaryOptions) ->
     if len(opts.periods) < 2:
         return pd.DataFrame(columns=["area_code", *COMPARISON_COLUMNS])
     before, after = opts.periods[0], opts.periods[-1]
-    sel = la[
-        la["area_code"].isin(opts.areas)
-        & (la["measure"] == opts.measure)
-        & (la["sex"] == opts.sex)
-        & la["period_start"].isin([before[0], after[0]])
-        & la["period_end"].isin([before[1], after[1]])
-    ]
+    sel = select_rows(
+        la, areas=opts.areas, measure=opts.measure, sex=opts.sex, periods=[before, after]
+    )
     out = periods(sel, before=before, after=after)
-    out.insert(0, "comparison", f"{_period_label(*after)} vs {_period_label(*before)}")
+    out.insert(0, "comparison", f"{period_text(after)} vs {period_text(before)}")
     order = {c: i for i, c in enumerate(opts.areas)}
     out = out.sort_values("area_code", key=lambda s: s.map(order), kind="stable")
     return out.reset_index(drop=True)
@@ -496,18 +489,48 @@ def _jsonable(options: Any) -> Any:
     return json.loads(json.dumps(dataclasses.asdict(options), default=str))
 
 
+@lru_cache(maxsize=1)
+def library_versions() -> dict[str, str]:
+    """Installed versions of :data:`LIBRARIES` (``""`` for one not installed)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for name in LIBRARIES:
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = ""
+    return out
+
+
 def figure_inputs(
     spec: FigureSpec, config: ReportConfig, data: ReportData, cache: dict[Path, str] | None = None
 ) -> dict[str, Any]:
-    """What a figure's hash covers: package version and code, data file hashes, config sections."""
+    """What a figure's hash covers.
+
+    The package version and a fingerprint of its code, the versions of the
+    drawing and modelling libraries (:data:`LIBRARIES`), per data input its
+    file's SHA-256, file name and whether it is the shipped file (figures name
+    a downloaded file in their source line and label the shipped kit log as
+    synthetic), and the figure's config sections.
+    """
     from overdose_trends import __version__
 
     cache = {} if cache is None else cache
+    files = {name: data.path(name) for name in spec.data_inputs}
     return {
         "figure": spec.name,
         "package_version": __version__,
         "code": code_fingerprint(),
-        "data": {name: _file_sha256(data.path(name), cache) for name in spec.data_inputs},
+        "libraries": library_versions(),
+        "data": {
+            name: {
+                "sha256": _file_sha256(path, cache),
+                "file": path.name,
+                "shipped": data.is_shipped(name),
+            }
+            for name, path in files.items()
+        },
         "config": {name: _jsonable(config.section(name)) for name in spec.sections},
     }
 
@@ -629,10 +652,11 @@ def build_report(
     Notes
     -----
     A figure is up to date when ``manifest.json`` records the same
-    :func:`figure_hash` for it and all of its files exist. The hash covers the
-    bytes of the data files it lists, its config sections, the package
-    version and a fingerprint of the package's source, so editing the code
-    rebuilds too. Tables and pages are always rewritten (they take well under
+    :func:`figure_hash` for it and all of its files exist. The hash covers
+    the data files it lists (bytes, name and whether shipped), its config
+    sections, the package version, a fingerprint of the package's source
+    and the library versions (:func:`figure_inputs`), so editing the code or
+    upgrading matplotlib rebuilds too. Tables and pages are always rewritten (they take well under
     a second).
 
     References

@@ -15,6 +15,8 @@ options class)::
     @dataclass(frozen=True)
     class JoinpointOptions(Options):
         area_code: str = option("K04000001", as_area_code, "series to fit")
+        measure: str = measure_option()
+        sex: str = sex_option()
 
     @REGISTRY.figure(
         "joinpoint_national",
@@ -25,7 +27,10 @@ options class)::
     )
     def joinpoint_national(data: ReportData, config: ReportConfig) -> Figure:
         opts = config.section("joinpoint_national")
-        ...
+        sel = select_rows(data.national, table="asmr", areas=opts.area_code,
+                          measure=opts.measure, sex=opts.sex, length=0)
+        fit = ...
+        return _draw(joinpoint_fit, fit, size=(8, 6), data=sel, title=...)
 
 Registration order is page order. Options are frozen dataclasses deriving
 from :class:`Options` whose fields are declared with :func:`option` (default,
@@ -35,10 +40,13 @@ the class is built in Python. Once registered, the figure is built, hashed,
 listed by ``--list``, accepted by ``--only`` and ``[name]`` in TOML, linked
 from the index pages, and covered by ``tests/test_report_figures.py`` (files,
 300 dpi); ``overdose_trends.report.default_toml()`` writes its section for
-``report.toml``. Builders draw on a ``matplotlib.figure.Figure`` that is not
-registered with pyplot (:func:`_figure`), pass ``ax=`` and ``annotate=True``
-to the :mod:`overdose_trends.plotting` helper, and raise ``ValueError``
-naming ``[section] key`` for data the options do not match.
+``report.toml``. Builders select rows with :func:`select_rows`, draw with
+``_draw(helper, ...)`` (a ``matplotlib.figure.Figure`` not registered with
+pyplot, passed as ``ax=`` with ``annotate=True`` to the
+:mod:`overdose_trends.plotting` helper, so every figure has its title, units,
+source line and notes), and raise ``ValueError`` naming ``[section] key``
+for data the options do not match. ``tests/test_report_figures.py`` checks
+that each builder reads exactly the data inputs it declares.
 
 References
 ----------
@@ -52,7 +60,7 @@ from __future__ import annotations
 
 import dataclasses
 import warnings
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -72,6 +80,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DATA_INPUTS",
     "REGISTRY",
+    "AreasVsBenchmarkOptions",
     "AvertedOptions",
     "FigureSpec",
     "FunnelOptions",
@@ -98,8 +107,12 @@ __all__ = [
     "as_year",
     "default_options",
     "display_name",
+    "measure_option",
     "one_of",
     "option",
+    "period_text",
+    "select_rows",
+    "sex_option",
 ]
 
 #: Data inputs a figure may depend on: name -> what it is. Their files are hashed.
@@ -264,8 +277,8 @@ class ReportData:
     def __init__(self, config: ReportConfig) -> None:
         self.config = config
 
-    def path(self, name: str) -> Path:
-        """The file behind data input ``name`` (a key of :data:`DATA_INPUTS`)."""
+    def _files(self, name: str) -> tuple[Path | None, Path]:
+        """(configured file or None, shipped file) of data input ``name``."""
         from overdose_trends import datasets as ds
 
         own = {
@@ -277,12 +290,21 @@ class ReportData:
         if name not in own:
             raise KeyError(f"unknown data input {name!r}; expected one of {sorted(own)}")
         given, shipped = own[name]
-        return Path(given) if given is not None else ds.data_dir() / shipped
+        return (None if given is None else Path(given)), ds.data_dir() / shipped
+
+    def path(self, name: str) -> Path:
+        """The file behind data input ``name`` (a key of :data:`DATA_INPUTS`)."""
+        given, shipped = self._files(name)
+        return shipped if given is None else given
+
+    def is_shipped(self, name: str) -> bool:
+        """True when data input ``name`` is the extract shipped in ``data/`` (not a config path)."""
+        return self._files(name)[0] is None
 
     @property
     def synthetic_kits(self) -> bool:
         """True when the kit log is the shipped SYNTHETIC one."""
-        return self.config.kit_log is None
+        return self.is_shipped("kit_log")
 
     @cached_property
     def la(self) -> pd.DataFrame:
@@ -466,17 +488,78 @@ def _figure(width: float = 8.0, height: float = 5.0) -> tuple[Figure, Axes]:
     return fig, fig.add_subplot()
 
 
-def _label(p: tuple[int, int]) -> str:
-    return f"{p[0]}-{str(p[1])[-2:]}" if p[0] != p[1] else str(p[0])
+def _draw(plot: Callable[..., Any], *args: Any, size: tuple[float, float], **kwargs: Any) -> Figure:
+    """A new Figure of ``size`` inches with ``plot(*args, ax=..., annotate=True, **kwargs)`` on it.
+
+    ``plot`` is an :mod:`overdose_trends.plotting` helper: it draws into the
+    Axes and adds the figure's title, units, source line and notes.
+    """
+    fig, ax = _figure(*size)
+    plot(*args, ax=ax, annotate=True, **kwargs)
+    return fig
 
 
-def _select(la: pd.DataFrame, measure: str, sex: str, p: tuple[int, int]) -> pd.DataFrame:
-    return la[
-        (la["measure"] == measure)
-        & (la["sex"] == sex)
-        & (la["period_start"] == p[0])
-        & (la["period_end"] == p[1])
-    ]
+def period_text(period: tuple[int, int]) -> str:
+    """``(2013, 2015)`` -> ``"2013-15"`` (ONS style), ``(2016, 2016)`` -> ``"2016"``."""
+    first, last = period
+    return f"{first}-{str(last)[-2:]}" if first != last else str(first)
+
+
+def select_rows(
+    frame: pd.DataFrame,
+    /,
+    *,
+    areas: str | Iterable[str] | None = None,
+    measure: str | None = None,
+    sex: str | None = None,
+    periods: Iterable[tuple[int, int]] | None = None,
+    length: int | None = None,
+    first: int | None = None,
+    last: int | None = None,
+    **equal: Any,
+) -> pd.DataFrame:
+    """Rows of an ONS table matching every filter given (None: no filter).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        :func:`overdose_trends.datasets.la_deaths` or ``national_deaths`` layout.
+    areas : str or iterable of str
+        Area code(s).
+    measure, sex : str
+        ``"poisoning"`` / ``"misuse"``; ``"persons"`` / ``"males"`` / ``"females"``.
+    periods : iterable of (int, int)
+        Registration periods ``(period_start, period_end)``, matched exactly.
+    length : int
+        ``period_end - period_start``: 0 for single years, 2 for ONS three-year periods.
+    first, last : int
+        Rows with ``period_start >= first`` and ``period_end <= last``.
+    **equal
+        Other columns and the value they must equal, e.g. ``table="asmr"`` (the
+        national tables' ``table`` column).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The matching rows, in table order (index kept).
+    """
+    keep = pd.Series(True, index=frame.index)
+    if areas is not None:
+        keep &= frame["area_code"].isin([areas] if isinstance(areas, str) else list(areas))
+    for column, value in {"measure": measure, "sex": sex, **equal}.items():
+        if value is not None:
+            keep &= frame[column] == value
+    start, end = frame["period_start"], frame["period_end"]
+    if periods is not None:
+        wanted = pd.MultiIndex.from_tuples(list(periods))
+        keep &= pd.MultiIndex.from_arrays([start, end]).isin(wanted)
+    if length is not None:
+        keep &= end - start == length
+    if first is not None:
+        keep &= start >= first
+    if last is not None:
+        keep &= end <= last
+    return frame.loc[keep.to_numpy(dtype=bool)]
 
 
 def _require(section: str, key: str, codes: tuple[str, ...], present: pd.Series) -> None:
@@ -485,9 +568,22 @@ def _require(section: str, key: str, codes: tuple[str, ...], present: pd.Series)
         raise ValueError(f"[{section}] {key}: no data for area code(s) {', '.join(missing)}")
 
 
+def _in_order(section: str, opts: Options, first: str, last: str) -> None:
+    """Raise unless option ``first`` is at most option ``last`` (years)."""
+    if getattr(opts, last) < getattr(opts, first):
+        raise ValueError(
+            f"[{section}] {last} {getattr(opts, last)} is before {first} {getattr(opts, first)}"
+        )
+
+
 def _names(la: pd.DataFrame, codes: tuple[str, ...]) -> list[str]:
     lookup = la.drop_duplicates("area_code").set_index("area_code")["area_name"]
     return [display_name(str(lookup.get(c, c))) for c in codes]
+
+
+def _subject(opts: Options) -> str:
+    """``"Deaths related to drug poisoning (persons)"`` from the options' measure and sex."""
+    return f"Deaths related to drug {opts.measure} ({opts.sex})"  # type: ignore[attr-defined]
 
 
 def display_name(name: str) -> str:
@@ -515,6 +611,16 @@ def _national_source(data: ReportData) -> str:
     )
 
 
+def measure_option() -> Any:
+    """The ``measure`` field of an options class (default ``"poisoning"``)."""
+    return option("poisoning", as_measure, "poisoning or misuse")
+
+
+def sex_option(help: str = "persons, males or females") -> Any:
+    """The ``sex`` field of an options class (default ``"persons"``)."""
+    return option("persons", as_sex, help)
+
+
 # --- the figures --------------------------------------------------------------------------------
 
 
@@ -529,8 +635,8 @@ class RateTrendOptions(Options):
     )
     first: tuple[int, int] = option((2001, 2003), as_period, "first three-year period")
     last: tuple[int, int] = option((2017, 2019), as_period, "last three-year period")
-    measure: str = option("poisoning", as_measure, "poisoning or misuse")
-    sex: str = option("persons", as_sex, "persons, males or females")
+    measure: str = measure_option()
+    sex: str = sex_option()
 
 
 @REGISTRY.figure(
@@ -550,29 +656,24 @@ def rate_trend(data: ReportData, config: ReportConfig) -> Figure:
     from overdose_trends.plotting.rates import rate_trend as plot
 
     opts: RateTrendOptions = config.section("rate_trend")
-    la = data.la
     length = opts.first[1] - opts.first[0]
     if opts.last[1] - opts.last[0] != length or opts.last[0] < opts.first[0]:
         raise ValueError(
-            f"[rate_trend] first {_label(opts.first)} and last {_label(opts.last)} must be "
-            "periods of the same length, first before last"
+            f"[rate_trend] first {period_text(opts.first)} and last {period_text(opts.last)} "
+            "must be periods of the same length, first before last"
         )
-    sel = la[
-        (la["measure"] == opts.measure)
-        & (la["sex"] == opts.sex)
-        & la["area_code"].isin(opts.areas)
-        & (la["period_end"] - la["period_start"] == length)
-        & (la["period_start"] >= opts.first[0])
-        & (la["period_end"] <= opts.last[1])
-    ]
+    sel = select_rows(
+        data.la, areas=opts.areas, measure=opts.measure, sex=opts.sex, length=length,
+        first=opts.first[0], last=opts.last[1],
+    )  # fmt: skip
     _require("rate_trend", "areas", opts.areas, sel["area_code"])
-    fig, ax = _figure(8, 5)
     title = (
-        f"Deaths related to drug {opts.measure} ({opts.sex}), "
-        f"{', '.join(_names(la, opts.areas))}, {_label(opts.first)} to {_label(opts.last)}"
+        f"{_subject(opts)}, {', '.join(_names(data.la, opts.areas))}, "
+        f"{period_text(opts.first)} to {period_text(opts.last)}"
     )
-    plot(sel, areas=list(opts.areas), ax=ax, title=title, source=_la_source(data), annotate=True)
-    return fig
+    return _draw(
+        plot, sel, size=(8, 5), areas=list(opts.areas), title=title, source=_la_source(data)
+    )
 
 
 @dataclass(frozen=True)
@@ -584,8 +685,8 @@ class PeriodComparisonOptions(Options):
     )
     before: tuple[int, int] = option((2013, 2015), as_period, "period before")
     after: tuple[int, int] = option((2016, 2018), as_period, "period after")
-    measure: str = option("poisoning", as_measure, "poisoning or misuse")
-    sex: str = option("persons", as_sex, "persons, males or females")
+    measure: str = measure_option()
+    sex: str = sex_option()
     conf: float = option(0.95, as_level, "confidence level of the limits and the test")
 
 
@@ -606,74 +707,59 @@ def period_comparison(data: ReportData, config: ReportConfig) -> Figure:
     from overdose_trends.plotting.rates import period_comparison as plot
 
     opts: PeriodComparisonOptions = config.section("period_comparison")
-    la = data.la
-    sel = la[
-        (la["measure"] == opts.measure)
-        & (la["sex"] == opts.sex)
-        & la["area_code"].isin(opts.areas)
-        & la["period_start"].isin([opts.before[0], opts.after[0]])
-        & la["period_end"].isin([opts.before[1], opts.after[1]])
-    ]
+    sel = select_rows(
+        data.la, areas=opts.areas, measure=opts.measure, sex=opts.sex,
+        periods=(opts.before, opts.after),
+    )  # fmt: skip
     _require("period_comparison", "areas", opts.areas, sel["area_code"])
     comparison = compare_periods(sel, before=opts.before, after=opts.after, conf=opts.conf)
     order = {c: i for i, c in enumerate(opts.areas)}
     comparison = comparison.sort_values("area_code", key=lambda s: s.map(order), kind="stable")
     comparison["area_name"] = comparison["area_name"].map(display_name)
-    fig, ax = _figure(8, 2.2 + 0.8 * len(opts.areas))
-    title = (
-        f"Deaths related to drug {opts.measure} ({opts.sex}): {_label(opts.before)} vs "
-        f"{_label(opts.after)}"
-    )
-    plot(
-        comparison.reset_index(drop=True),
-        ax=ax,
-        title=title,
-        source=_la_source(data),
-        annotate=True,
-    )
-    return fig
+    title = f"{_subject(opts)}: {period_text(opts.before)} vs {period_text(opts.after)}"
+    return _draw(
+        plot, comparison.reset_index(drop=True), size=(8, 2.2 + 0.8 * len(opts.areas)),
+        title=title, source=_la_source(data),
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
-class FunnelOptions(Options):
-    """``[funnel]``: areas of one level against a benchmark, with control limits."""
+class AreasVsBenchmarkOptions(Options):
+    """Areas of one level in one period against a benchmark area (funnel and ranking)."""
 
     area_level: str = option("district", as_area_level, "level of the areas compared")
     code_prefix: str = option("E", as_text, "keep area codes starting with this (E = England)")
     period: tuple[int, int] = option((2016, 2018), as_period, "registration period")
     benchmark: str = option(ENGLAND, as_area_code, "area whose rate is the benchmark")
-    highlight: str = option(NORWICH, as_optional_area_code, "area to label ('' for none)")
-    measure: str = option("poisoning", as_measure, "poisoning or misuse")
-    sex: str = option("persons", as_sex, "persons, males or females")
+    highlight: str = option(NORWICH, as_optional_area_code, "area to highlight ('' for none)")
+    measure: str = measure_option()
+    sex: str = sex_option()
 
 
 @dataclass(frozen=True)
-class RankingOptions(Options):
-    """``[ranking]``: areas of one level ranked by rate (caterpillar chart)."""
+class FunnelOptions(AreasVsBenchmarkOptions):
+    """``[funnel]``: areas of one level against a benchmark, with control limits."""
 
-    area_level: str = option("district", as_area_level, "level of the areas ranked")
-    code_prefix: str = option("E", as_text, "keep area codes starting with this (E = England)")
-    period: tuple[int, int] = option((2016, 2018), as_period, "registration period")
-    benchmark: str = option(ENGLAND, as_area_code, "area whose rate is drawn as the benchmark")
-    highlight: str = option(NORWICH, as_optional_area_code, "area to highlight ('' for none)")
-    measure: str = option("poisoning", as_measure, "poisoning or misuse")
-    sex: str = option("persons", as_sex, "persons, males or females")
+
+@dataclass(frozen=True)
+class RankingOptions(AreasVsBenchmarkOptions):
+    """``[ranking]``: areas of one level ranked by rate (caterpillar chart)."""
 
 
 def _areas_vs_benchmark(
-    la: pd.DataFrame, opts: FunnelOptions | RankingOptions, section: str
+    la: pd.DataFrame, opts: AreasVsBenchmarkOptions, section: str
 ) -> tuple[pd.DataFrame, str]:
     """Areas of ``opts.area_level`` compared with ``opts.benchmark``, and the benchmark's name."""
     from overdose_trends.compare import vs_benchmark
 
-    sel = _select(la, opts.measure, opts.sex, opts.period)
+    sel = select_rows(la, measure=opts.measure, sex=opts.sex, periods=(opts.period,))
     areas = sel[
         (sel["area_level"] == opts.area_level) & sel["area_code"].str.startswith(opts.code_prefix)
     ]
     if areas.empty:
         raise ValueError(
             f"[{section}] no {opts.area_level} areas with codes starting {opts.code_prefix!r} "
-            f"in {_label(opts.period)}"
+            f"in {period_text(opts.period)}"
         )
     _require(section, "benchmark", (opts.benchmark,), sel["area_code"])
     if opts.highlight:
@@ -685,7 +771,7 @@ def _areas_vs_benchmark(
     return out, display_name(str(bench["area_name"].iloc[0]))
 
 
-def _level_name(opts: FunnelOptions | RankingOptions) -> str:
+def _level_name(opts: AreasVsBenchmarkOptions) -> str:
     """``"district"`` -> ``"districts (England)"``."""
     country = {"E": " (England)", "W": " (Wales)"}.get(opts.code_prefix, "")
     return opts.area_level.replace("_", " ") + "s" + country
@@ -708,22 +794,15 @@ def funnel(data: ReportData, config: ReportConfig) -> Figure:
 
     opts: FunnelOptions = config.section("funnel")
     compared, bench_name = _areas_vs_benchmark(data.la, opts, "funnel")
-    fig, ax = _figure(8, 5.5)
     title = (
-        f"Deaths related to drug {opts.measure} ({opts.sex}), {_level_name(opts)} compared "
-        f"with {bench_name}, {_label(opts.period)}"
+        f"{_subject(opts)}, {_level_name(opts)} compared with {bench_name}, "
+        f"{period_text(opts.period)}"
     )
-    funnel_plot(
-        compared,
-        ax=ax,
-        highlight=opts.highlight or None,
-        years=opts.period[1] - opts.period[0] + 1,
-        benchmark_name=bench_name,
-        title=title,
+    return _draw(
+        funnel_plot, compared, size=(8, 5.5), highlight=opts.highlight or None,
+        years=opts.period[1] - opts.period[0] + 1, benchmark_name=bench_name, title=title,
         source=_la_source(data),
-        annotate=True,
-    )
-    return fig
+    )  # fmt: skip
 
 
 @REGISTRY.figure(
@@ -746,21 +825,11 @@ def ranking(data: ReportData, config: ReportConfig) -> Figure:
     compared, bench_name = _areas_vs_benchmark(data.la, opts, "ranking")
     ranked = rank_areas(compared)
     n = int(ranked["rank"].notna().sum())
-    fig, ax = _figure(8, 6)
-    title = (
-        f"Deaths related to drug {opts.measure} ({opts.sex}): {n} {_level_name(opts)} ranked, "
-        f"{_label(opts.period)}"
-    )
-    plot(
-        ranked,
-        highlight=opts.highlight or None,
-        benchmark_name=bench_name,
-        ax=ax,
-        title=title,
-        source=_la_source(data),
-        annotate=True,
-    )
-    return fig
+    title = f"{_subject(opts)}: {n} {_level_name(opts)} ranked, {period_text(opts.period)}"
+    return _draw(
+        plot, ranked, size=(8, 6), highlight=opts.highlight or None, benchmark_name=bench_name,
+        title=title, source=_la_source(data),
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -775,8 +844,8 @@ class SubstancesOptions(Options):
     area_code: str = option(ENGLAND_AND_WALES, as_area_code, "K04000001 = England and Wales")
     first_year: int = option(1993, as_year, "first registration year")
     last_year: int = option(2021, as_year, "last registration year")
-    measure: str = option("poisoning", as_measure, "poisoning or misuse")
-    sex: str = option("persons", as_sex, "persons, males or females")
+    measure: str = measure_option()
+    sex: str = sex_option()
 
 
 @REGISTRY.figure(
@@ -795,10 +864,8 @@ def substances(data: ReportData, config: ReportConfig) -> Figure:
     from overdose_trends.plotting.national import substances as plot
 
     opts: SubstancesOptions = config.section("substances")
-    if opts.last_year < opts.first_year:
-        raise ValueError(f"[substances] last_year {opts.last_year} is before first_year")
-    nat = data.national
-    asmr = nat[nat["table"] == "asmr"]
+    _in_order("substances", opts, "first_year", "last_year")
+    asmr = select_rows(data.national, table="asmr")
     unknown = [s for s in opts.substances if s not in set(asmr["substance"])]
     if unknown:
         raise ValueError(
@@ -807,24 +874,12 @@ def substances(data: ReportData, config: ReportConfig) -> Figure:
         )
     _require("substances", "area_code", (opts.area_code,), asmr["area_code"])
     place = display_name(str(asmr.loc[asmr["area_code"] == opts.area_code, "area_name"].iloc[0]))
-    fig, ax = _figure(8, 5)
-    title = (
-        f"Deaths related to drug {opts.measure} ({opts.sex}) by substance mentioned, {place}, "
-        f"{opts.first_year}-{opts.last_year}"
-    )
-    plot(
-        nat,
-        substances=opts.substances,
-        area_code=opts.area_code,
-        measure=opts.measure,
-        sex=opts.sex,
-        years=(opts.first_year, opts.last_year),
-        ax=ax,
-        title=title,
-        source=_national_source(data),
-        annotate=True,
-    )
-    return fig
+    title = f"{_subject(opts)} by substance mentioned, {place}, {opts.first_year}-{opts.last_year}"
+    return _draw(
+        plot, data.national, size=(8, 5), substances=opts.substances, area_code=opts.area_code,
+        measure=opts.measure, sex=opts.sex, years=(opts.first_year, opts.last_year),
+        title=title, source=_national_source(data),
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -834,7 +889,9 @@ class KitsOptions(Options):
     area_code: str = option(NORFOLK, as_area_code, "area of the kit service(s) and the deaths")
     service: str = option("all", as_text, "service name in the kit log, or 'all' for the total")
     first_year: int = option(
-        2016, as_year, "first calendar year of kits (the services began in October 2015)"
+        2015,
+        as_year,
+        "first calendar year of kits (the shipped log starts in October 2015: a part year)",
     )
     last_year: int = option(2019, as_year, "last calendar year")
     context_years: int = option(5, as_count, "years of deaths shown before the first kit year")
@@ -843,16 +900,38 @@ class KitsOptions(Options):
     )
 
 
+def _kit_year_notes(monthly: pd.DataFrame, yearly: pd.DataFrame, opts: KitsOptions) -> list[str]:
+    """Notes on kit years the figure leaves out or shows only in part (nothing dropped silently)."""
+    notes = []
+    year = yearly["period_start"].dt.year
+    shown = year.between(opts.first_year, opts.last_year)
+    if not shown.all():
+        issued = yearly.loc[~shown & (yearly["measure"] == "kits_issued"), "value"]
+        years = sorted(set(year[~shown]))
+        notes.append(
+            f"Kits outside {opts.first_year}-{opts.last_year} not shown: "
+            f"{int(issued.sum()):,} issued in {', '.join(map(str, years))}."
+        )
+    start, end = monthly["period_start"].min(), monthly["period_end"].max()
+    if start.month != 1 and opts.first_year <= start.year <= opts.last_year:
+        notes.append(
+            f"{start.year} covers {start:%B}-December only: the kit log starts in {start:%B %Y}."
+        )
+    if end.month != 12 and opts.first_year <= end.year <= opts.last_year:
+        notes.append(f"{end.year} covers January-{end:%B} only: the kit log ends in {end:%B %Y}.")
+    return notes
+
+
 @REGISTRY.figure(
     "kits",
     inputs=("kit_log", "la_deaths"),
     options=KitsOptions,
     title="Naloxone kits and deaths",
     caption=(
-        "Take-home naloxone kits issued and returned used per calendar year (bars) and deaths "
-        "registered per year (line). The shipped kit log is SYNTHETIC (simulated), so the kit "
-        "numbers illustrate the method and are not a service's figures; the deaths are ONS "
-        "figures."
+        "Take-home naloxone kits issued and returned used per calendar year (bars; hatched for "
+        "a part year) and deaths registered per year (line). The shipped kit log is SYNTHETIC "
+        "(simulated), so the kit numbers illustrate the method and are not a service's "
+        "figures; the deaths are ONS figures."
     ),
 )
 def kits(data: ReportData, config: ReportConfig) -> Figure:
@@ -862,8 +941,7 @@ def kits(data: ReportData, config: ReportConfig) -> Figure:
     from overdose_trends.plotting.style import SOURCE_SYNTHETIC_KITS
 
     opts: KitsOptions = config.section("kits")
-    if opts.last_year < opts.first_year:
-        raise ValueError(f"[kits] last_year {opts.last_year} is before first_year")
+    _in_order("kits", opts, "first_year", "last_year")
     counts = data.kit_counts
     mine = counts[(counts["area_code"] == opts.area_code) & (counts["service"] == opts.service)]
     if mine.empty:
@@ -873,41 +951,27 @@ def kits(data: ReportData, config: ReportConfig) -> Figure:
             f"the log has {have}"
         )
     yearly = kit_counts(mine, "year", missing="zero")
+    notes = _kit_year_notes(mine, yearly, opts)
     yearly = yearly[
-        (yearly["period_start"].dt.year >= opts.first_year)
-        & (yearly["period_end"].dt.year <= opts.last_year)
+        yearly["period_start"].dt.year.between(opts.first_year, opts.last_year)
     ].reset_index(drop=True)
-    la = data.la
-    deaths = la[
-        (la["area_code"] == opts.area_code)
-        & (la["sex"] == "persons")
-        & (la["period_start"] == la["period_end"])
-        & (la["period_end"] <= opts.last_year)
-    ]
+    deaths = select_rows(
+        data.la, areas=opts.area_code, sex="persons", length=0, last=opts.last_year
+    )
     _require("kits", "area_code", (opts.area_code,), deaths["area_code"])
     synthetic = data.synthetic_kits
-    place = _names(la, (opts.area_code,))[0]
-    fig, ax = _figure(8, 5)
+    place = _names(data.la, (opts.area_code,))[0]
     title = (
         f"Take-home naloxone kits{' (SYNTHETIC data)' if synthetic else ''} and deaths related "
         f"to drug {opts.deaths_measure}, {place}"
     )
     kit_source = SOURCE_SYNTHETIC_KITS if synthetic else f"kit log {data.path('kit_log').name}"
-    kits_vs_deaths(
-        yearly,
-        deaths,
-        area_code=opts.area_code,
-        service=opts.service,
-        measure=opts.deaths_measure,
-        sex="persons",
-        context_years=opts.context_years,
-        synthetic=synthetic,
-        ax=ax,
-        title=title,
-        source=[kit_source, _la_source(data)],
-        annotate=True,
-    )
-    return fig
+    return _draw(
+        kits_vs_deaths, yearly, deaths, size=(8, 5), area_code=opts.area_code,
+        service=opts.service, measure=opts.deaths_measure, sex="persons",
+        context_years=opts.context_years, synthetic=synthetic, title=title,
+        source=[kit_source, _la_source(data)], notes=notes,
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -961,16 +1025,10 @@ def deaths_averted(data: ReportData, config: ReportConfig) -> Figure:
             conf=opts.conf,
         )
     notes = [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
-    fig, ax = _figure(8, 4.5)
-    plot(
-        estimates,
-        ax=ax,
-        title=f"Deaths averted by take-home naloxone: {opts.label}",
-        source=[opts.source, SOURCE_DEATHS_AVERTED_MODEL],
-        notes=notes,
-        annotate=True,
-    )
-    return fig
+    return _draw(
+        plot, estimates, size=(8, 4.5), title=f"Deaths averted by take-home naloxone: {opts.label}",
+        source=[opts.source, SOURCE_DEATHS_AVERTED_MODEL], notes=notes,
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -980,8 +1038,8 @@ class JoinpointOptions(Options):
     area_code: str = option(
         ENGLAND_AND_WALES, as_area_code, "national series (K04000001 = England and Wales)"
     )
-    measure: str = option("poisoning", as_measure, "poisoning or misuse")
-    sex: str = option("persons", as_sex, "persons, males or females")
+    measure: str = measure_option()
+    sex: str = sex_option()
     substance: str = option(
         "all", as_text, "substance code of the ONS Table 4 rates ('all' = any drug)"
     )
@@ -1004,19 +1062,15 @@ class JoinpointOptions(Options):
     ),
 )
 def joinpoint_national(data: ReportData, config: ReportConfig) -> Figure:
+    """:func:`overdose_trends.trends.joinpoint` of ``[joinpoint_national]``'s ONS Table 4 rates."""
     from overdose_trends.plotting.trends import joinpoint_fit
     from overdose_trends.trends import joinpoint
 
     opts: JoinpointOptions = config.section("joinpoint_national")
-    nat = data.national
-    sel = nat[
-        (nat["table"] == "asmr")
-        & (nat["area_code"] == opts.area_code)
-        & (nat["measure"] == opts.measure)
-        & (nat["sex"] == opts.sex)
-        & (nat["substance"] == opts.substance)
-        & (nat["period_start"] == nat["period_end"])
-    ]
+    sel = select_rows(
+        data.national, table="asmr", areas=opts.area_code, measure=opts.measure, sex=opts.sex,
+        substance=opts.substance, length=0,
+    )  # fmt: skip
     if sel.empty:
         raise ValueError(
             f"[joinpoint_national] no ASMR rows for area {opts.area_code}, {opts.measure}, "
@@ -1027,18 +1081,13 @@ def joinpoint_national(data: ReportData, config: ReportConfig) -> Figure:
         sel, rate="rate", lcl="lcl", ucl="ucl", max_joinpoints=opts.max_joinpoints, seed=opts.seed
     )
     last = int(sel["year"].max())
-    fig, ax = _figure(8, 6)
     place = display_name(str(sel["area_name"].iloc[0]))
-    joinpoint_fit(
-        fit,
-        data=sel,
+    return _draw(
+        joinpoint_fit, fit, size=(8, 6), data=sel,
         aapc_ranges=[(opts.aapc_from, last)] if opts.aapc_from < last else [],
-        ax=ax,
-        annotate=True,
         source=_national_source(data),
         title=f"Deaths related to drug {opts.measure} ({opts.sex}), {place}: joinpoint regression",
-    )
-    return fig
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -1054,8 +1103,8 @@ class ItsOptions(Options):
     label: str = option(
         "Take-home naloxone: wider supply from 2015", as_text, "legend text of the intervention"
     )
-    measure: str = option("poisoning", as_measure, "poisoning or misuse")
-    sex: str = option("persons", as_sex, "persons only: the populations are for persons")
+    measure: str = measure_option()
+    sex: str = sex_option("persons only: the populations are for persons")
 
 
 @REGISTRY.figure(
@@ -1072,42 +1121,48 @@ class ItsOptions(Options):
     ),
 )
 def its_southend(data: ReportData, config: ReportConfig) -> Figure:
+    """:func:`overdose_trends.trends.interrupted` of ``[its_southend]``'s yearly deaths."""
     from overdose_trends.plotting.trends import interrupted_fit
     from overdose_trends.trends import interrupted
 
-    opts: ItsOptions = config.section("its_southend")
+    section = "its_southend"
+    opts: ItsOptions = config.section(section)
     if opts.sex != "persons":
-        raise ValueError("[its_southend] sex: the shipped populations are for persons only")
-    la, pop = data.la, data.population
-    deaths = la[
-        (la["area_code"] == opts.area_code)
-        & (la["measure"] == opts.measure)
-        & (la["sex"] == opts.sex)
-        & (la["period_start"] == la["period_end"])
-        & la["period_start"].between(opts.first, opts.last)
-    ]
+        raise ValueError(f"[{section}] sex: the shipped populations are for persons only")
+    _in_order(section, opts, "first", "last")
+    if not opts.first < opts.intervention <= opts.last:
+        raise ValueError(
+            f"[{section}] intervention {opts.intervention} must be after first ({opts.first}) "
+            f"and not after last ({opts.last})"
+        )
+    deaths = select_rows(
+        data.la, areas=opts.area_code, measure=opts.measure, sex=opts.sex, length=0,
+        first=opts.first, last=opts.last,
+    )  # fmt: skip
+    _require(section, "area_code", (opts.area_code,), deaths["area_code"])
+    pop = data.population
     bands = pop[(pop["area_code"] == opts.area_code) & pop["year"].between(opts.first, opts.last)]
     if bands["population"].isna().any():
         years = sorted(bands.loc[bands["population"].isna(), "year"].unique())
-        raise ValueError(f"[its_southend] population lacks age bands in {years}; set first later")
+        raise ValueError(f"[{section}] population lacks age bands in {years}; set first later")
     population = bands.groupby("year", as_index=False)["population"].sum()
-    series = (
-        deaths.assign(year=deaths["period_start"])[["year", "deaths"]]
-        .merge(population, on="year", validate="one_to_one")
-        .sort_values("year")
+    series = deaths.assign(year=deaths["period_start"])[["year", "deaths"]].merge(
+        population, on="year", how="left", validate="one_to_one"
     )
-    fit = interrupted(series, population="population", intervention=opts.intervention)
-    fig, ax = _figure(8, 6)
+    if series["population"].isna().any():
+        years = sorted(series.loc[series["population"].isna(), "year"].tolist())
+        raise ValueError(
+            f"[{section}] area_code: no population estimates for {opts.area_code} in {years}"
+        )
+    fit = interrupted(
+        series.sort_values("year"), population="population", intervention=opts.intervention
+    )
     place = display_name(str(deaths["area_name"].iloc[0]))
-    interrupted_fit(
-        fit,
-        intervention_label=opts.label,
-        ax=ax,
-        annotate=True,
+    return _draw(
+        interrupted_fit, fit, size=(8, 6), intervention_label=opts.label,
         source=[_la_source(data), "ONS mid-year population estimates (Nomis)"],
         title=f"Deaths related to drug {opts.measure}, {place}, {opts.first}-{opts.last}",
-    )
-    return fig
+    )  # fmt: skip
 
 
 def default_options() -> Mapping[str, Options]:

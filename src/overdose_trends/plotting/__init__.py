@@ -77,37 +77,22 @@ __all__ = [
     "trend_fit",
 ]
 
-#: Module of each name in __all__.
-_EXPORTS = {
-    **dict.fromkeys(
-        (
-            "NOTE_NOT_CALCULATED",
-            "NOTE_SYNTHETIC_KITS",
-            "NOTE_UNRELIABLE",
-            "PALETTE",
-            "SOURCE_ONS_LA",
-            "SOURCE_ONS_NATIONAL",
-            "SOURCE_SYNTHETIC_KITS",
-            "STYLE",
-            "UNITS_ASMR_MILLION",
-            "UNITS_ASR_100K",
-            "annotate",
-            "house_style",
-            "save",
-        ),
-        "overdose_trends.plotting.style",
-    ),
-    "period_comparison": "overdose_trends.plotting.rates",
-    "rate_trend": "overdose_trends.plotting.rates",
-    "funnel_plot": "overdose_trends.plotting.benchmark",
-    "ranking": "overdose_trends.plotting.benchmark",
-    "substances": "overdose_trends.plotting.national",
-    "deaths_averted": "overdose_trends.plotting.kits",
-    "kits_vs_deaths": "overdose_trends.plotting.kits",
-    "interrupted_fit": "overdose_trends.plotting.trends",
-    "joinpoint_fit": "overdose_trends.plotting.trends",
-    "trend_fit": "overdose_trends.plotting.trends",
+#: Submodule of each figure helper; the other names of __all__ come from ``style``.
+_HELPERS = {
+    "period_comparison": "rates",
+    "rate_trend": "rates",
+    "funnel_plot": "benchmark",
+    "ranking": "benchmark",
+    "substances": "national",
+    "deaths_averted": "kits",
+    "kits_vs_deaths": "kits",
+    "interrupted_fit": "trends",
+    "joinpoint_fit": "trends",
+    "trend_fit": "trends",
 }
+#: Module of each name in __all__.
+_EXPORTS = {n: f"overdose_trends.plotting.{_HELPERS.get(n, 'style')}" for n in __all__}
+
 #: Public submodules, importable as attributes too (``overdose_trends.plotting.style``).
 _SUBMODULES = ("benchmark", "kits", "national", "rates", "style", "trends")
 

@@ -39,7 +39,7 @@ from overdose_trends.plotting.rates import (
     axis_label,
     deaths_column,
     measure_title,
-    statuses,
+    table_status,
     unique_value,
 )
 
@@ -222,23 +222,17 @@ def funnel_plot(
     per = float(unique_value(data, "rate_per", PER_100K))
     population = numeric(data, "funnel_population")
     rate = numeric(data, "rate")
-    ok = np.isfinite(population) & np.isfinite(rate)
+    status = table_status(data, required=False)
+    # never a point at a rate ONS would not calculate (fewer than 10 deaths)
+    ok = np.isfinite(population) & np.isfinite(rate) & np.isin(status, ["ok", "unreliable"])
     if not ok.any():
         raise ValueError(f"{func}: no area has a funnel_population and a rate to plot")
     years = _funnel_years(data, ok, per, years)
     names = _names(data)
     significance = data["funnel_significance"].astype("object").to_numpy()
-    count = deaths_column(data, "deaths")
-    status_col = "rate_status" if "rate_status" in data.columns else None
-    status = (
-        statuses(data, "rate", count, status_col)
-        if count or status_col
-        else np.full(len(data), "ok", dtype=object)
-    )
     highlighted = _match(data, highlight, func)
     units = units or style.units_for(per)
-    annotated = ax is None if annotate is None else annotate
-    created = ax is None
+    annotated = style.annotating(ax, annotate)
 
     lo_pop, hi_pop = float(population[ok].min()), float(population[ok].max())
     grid = np.geomspace(lo_pop * 0.75, hi_pop * 1.1, 400)
@@ -327,7 +321,7 @@ def funnel_plot(
         if title is None:
             title = f"{measure_title(data)}: areas against the benchmark{_period_suffix(data)}"
         style.finish(
-            ax, created=created, annotate_figure=annotated, title=title, units=units,
+            ax, annotated=annotated, title=title, units=units,
             source=source or style.SOURCE_ONS_LA, notes=[*auto_notes, *notes],
         )  # fmt: skip
         # label last, once limits and layout are final, so labels are placed where they end up
@@ -422,7 +416,12 @@ def ranking(
             "measure and sex)"
         )
     rank = numeric(data, "rank")
-    ranked = np.isfinite(rank) & np.isfinite(numeric(data, "rate"))
+    status_all = table_status(data, required=False)
+    ranked = (
+        np.isfinite(rank)
+        & np.isfinite(numeric(data, "rate"))
+        & np.isin(status_all, ["ok", "unreliable"])
+    )
     if not ranked.any():
         raise ValueError(f"{func}: no area has a rank and a rate")
     highlighted_all = _match(data, highlight, func)
@@ -434,13 +433,7 @@ def ranking(
     highlighted = highlighted_all[ranked][order]
     rate, lo, hi = numeric(df, "rate"), numeric(df, "lcl"), numeric(df, "ucl")
     n = len(df)
-    count = deaths_column(df, "deaths")
-    status_col = "rate_status" if "rate_status" in df.columns else None
-    status = (
-        statuses(df, "rate", count, status_col)
-        if count or status_col
-        else np.full(n, "ok", dtype=object)
-    )
+    status = status_all[ranked][order]
     if benchmark is None:
         b = unique_value(df, "benchmark")
         benchmark = None if b is None else float(b)
@@ -453,8 +446,7 @@ def ranking(
     horizontal = orientation == "horizontal" or (orientation == "auto" and n <= 40)
     per = float(unique_value(df, "rate_per", PER_100K))
     units = units or style.units_for(per)
-    annotated = ax is None if annotate is None else annotate
-    created = ax is None
+    annotated = style.annotating(ax, annotate)
     figsize = (style.FIGSIZE[0], max(style.FIGSIZE[1], 2.2 + 0.22 * n)) if horizontal else None
     pos = np.arange(1, n + 1, dtype=np.float64)
     n_ranked = int(unique_value(df, "n_ranked", n))
@@ -543,7 +535,7 @@ def ranking(
         if title is None:
             title = f"{measure_title(df)}: areas ranked by rate{_period_suffix(df)}"
         style.finish(
-            ax, created=created, annotate_figure=annotated, title=title, units=units,
+            ax, annotated=annotated, title=title, units=units,
             source=source or style.SOURCE_ONS_LA, notes=[*auto_notes, *notes],
         )  # fmt: skip
         if highlighted.any() and not horizontal:

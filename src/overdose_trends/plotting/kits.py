@@ -28,12 +28,13 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 
 from overdose_trends._frames import numeric, require_columns
 from overdose_trends.plotting import style
 from overdose_trends.plotting.rates import one_row_per, unique_value
 
-__all__ = ["ESTIMATOR_LABELS", "deaths_averted", "kits_vs_deaths"]
+__all__ = ["ESTIMATOR_LABELS", "UNITS_KITS_DEATHS", "deaths_averted", "kits_vs_deaths"]
 
 #: Row labels of the estimators of :func:`overdose_trends.kits.deaths_averted`.
 ESTIMATOR_LABELS = {
@@ -54,12 +55,20 @@ _KIT_STYLE = {
     "kits_returned_used": (style.PALETTE["blue"], "Kits returned used"),
 }
 _DEATHS_LABEL = {"poisoning": "Drug-poisoning deaths", "misuse": "Drug-misuse deaths"}
+#: Units line of :func:`kits_vs_deaths`.
+UNITS_KITS_DEATHS = (
+    "Kits per calendar year (bars, left axis); deaths registered per year (line, right axis)"
+)
 
 
 def _is_synthetic(counts: pd.DataFrame, synthetic: bool | None) -> bool:
     if synthetic is not None:
         return bool(synthetic)
     return bool(counts["service"].astype(str).str.contains("synthetic", case=False).any())
+
+
+def _kit_source(synthetic: bool) -> str:
+    return style.SOURCE_SYNTHETIC_KITS if synthetic else "take-home naloxone kit counts"
 
 
 def _yearly_kits(
@@ -147,6 +156,7 @@ def kits_vs_deaths(
     synthetic: bool | None = None,
     ax: Axes | None = None,
     title: str | None = None,
+    units: str | None = None,
     source: str | Sequence[str] | None = None,
     notes: Sequence[str] = (),
     annotate: bool | None = None,
@@ -161,7 +171,9 @@ def kits_vs_deaths(
         :data:`overdose_trends.kits.schema.COUNT_COLUMNS`; measures
         ``kits_issued`` and ``kits_returned_used`` are drawn). A value that is
         ``<NA>`` (suppressed, or not reported for the whole year) gets no bar
-        but an "n/r" or "supp." mark.
+        but an "n/r" or "supp." mark. With a ``coverage`` column (share of
+        the year with records), bars of part years (coverage below 1, e.g. a
+        service that began in October) are hatched and explained in a note.
     deaths : pandas.DataFrame
         Deaths registered per year: :func:`overdose_trends.datasets.la_deaths`
         rows (single years, ``period_start == period_end``, are used; rows are
@@ -188,12 +200,15 @@ def kits_vs_deaths(
         a new figure in the house style.
     title, source, notes, annotate :
         As in :func:`overdose_trends.plotting.rates.rate_trend`.
+    units : str, optional
+        Units line; default :data:`UNITS_KITS_DEATHS`.
 
     Returns
     -------
     matplotlib.axes.Axes
         The kits Axes (left axis, from 0). Bars are rectangles with ``gid``
-        ``"bars-kits_issued"`` / ``"bars-kits_returned_used"``, marks of missing
+        ``"bars-kits_issued"`` / ``"bars-kits_returned_used"`` (hatched for
+        part years), marks of missing
         counts texts ``"not-reported"``; the deaths line
         (``gid`` ``"deaths"``) is on the twin Axes
         (``ax.get_shared_x_axes().get_siblings(ax)``), also from 0, which also
@@ -226,12 +241,13 @@ def kits_vs_deaths(
     death_year = numeric(dead, "period_start")
     first = max(first, int(min(death_year.min(), kit_years.min())))
     grid = np.arange(first, last + 1)
-    annotated = ax is None if annotate is None else annotate
-    created = ax is None
+    annotated = style.annotating(ax, annotate)
     place = style.nice_name(dead["area_name"].iloc[0]) if "area_name" in dead.columns else area_code
 
     with style.figure_axes(ax) as ax:
         missing_marks: dict[str, int] = {}
+        part_years: dict[int, float] = {}
+        by_measure = dict.fromkeys(_KIT_MEASURES, False)  # any bar drawn
         for j, m in enumerate(_KIT_MEASURES):
             rows = kits.loc[(kits["measure"] == m) & kits["year"].between(first, last)]
             if len(rows) == 0:
@@ -240,10 +256,19 @@ def kits_vs_deaths(
             x = rows["year"].to_numpy(dtype=np.float64) + (j - 0.5) * 0.4
             value = numeric(rows, "value")
             known = np.isfinite(value)
-            ax.bar(
+            bars = ax.bar(
                 x[known], value[known], width=0.4, color=color, label=label, zorder=2,
                 gid=f"bars-{m}",
             )  # fmt: skip
+            by_measure[m] = bool(known.any())
+            if "coverage" in rows.columns:
+                coverage = numeric(rows, "coverage")[known]
+                year = rows["year"].to_numpy()[known]
+                for bar, share, y in zip(bars, coverage, year, strict=True):
+                    if share < 1 - 1e-9:
+                        bar.set_hatch("////")
+                        bar.set_edgecolor("white")
+                        part_years[int(y)] = float(share)
             for xi, st in zip(
                 x[~known], rows["status"].astype(str).to_numpy()[~known], strict=True
             ):
@@ -278,15 +303,18 @@ def kits_vs_deaths(
         twin.set_ylim(bottom=0, top=max(1.0, float(np.nanmax(full)) * 1.15))
         twin.set_ylabel("Deaths registered per year")
         ax.set_ylim(top=max(1.0, ax.get_ylim()[1] * 1.1))
-        handles = [*ax.get_legend_handles_labels()[0], *twin.get_legend_handles_labels()[0]]
+        # plain swatches for the kits: the bars' own handle copies the first bar, maybe hatched
+        handles = [
+            Patch(facecolor=_KIT_STYLE[m][0], label=_KIT_STYLE[m][1])
+            for m in _KIT_MEASURES
+            if by_measure[m]
+        ]
+        handles += twin.get_legend_handles_labels()[0]
         # on the twin Axes, which is drawn last, so the deaths line never crosses the legend
-        if annotated:
-            twin.legend(
-                handles=handles, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncols=3,
-                borderaxespad=0.3,
-            )  # fmt: skip
-        else:
-            twin.legend(handles=handles, loc="upper left", frameon=True, edgecolor="none")
+        style.legend(
+            twin, annotated, handles=handles, ncols=3, loc="upper left",
+            inside={"frameon": True, "edgecolor": "none"},
+        )  # fmt: skip
 
         auto_notes = []
         if synthetic:
@@ -297,15 +325,21 @@ def kits_vs_deaths(
             )
         if "supp." in missing_marks:
             auto_notes.append("supp.: suppressed (small number).")
+        if part_years:
+            shares = ", ".join(f"{y}: {share:.0%}" for y, share in sorted(part_years.items()))
+            auto_notes.append(
+                f"Hatched bars: part years, kits recorded for only part of the year ({shares} of "
+                "the year's days)."
+            )
         auto_notes.append(
             "Deaths are registrations in the calendar year; kits and deaths have separate axes."
         )
         if title is None:
             title = f"Take-home naloxone kits and deaths per year, {place}"
-        kit_source = style.SOURCE_SYNTHETIC_KITS if synthetic else "take-home naloxone kit counts"
         style.finish(
-            ax, created=created, annotate_figure=annotated, title=title, units=None,
-            source=source or [kit_source, style.SOURCE_ONS_LA], notes=[*auto_notes, *notes],
+            ax, annotated=annotated, title=title, units=units or UNITS_KITS_DEATHS,
+            source=source or [_kit_source(synthetic), style.SOURCE_ONS_LA],
+            notes=[*auto_notes, *notes],
         )  # fmt: skip
     return ax
 
@@ -382,8 +416,7 @@ def deaths_averted(
             text += f"\n({k:,.0f} {_KITS_WORD.get(e, 'kits')})"
         labels.append(text)
     conf = float(unique_value(estimates, "conf", 0.95))
-    annotated = ax is None if annotate is None else annotate
-    created = ax is None
+    annotated = style.annotating(ax, annotate)
     figsize = (style.FIGSIZE[0], 3.4 + 0.8 * n)
 
     with style.figure_axes(ax, figsize=figsize) as ax:
@@ -453,13 +486,7 @@ def deaths_averted(
             Line2D([], [], ls="none", marker="D", mfc="white", mec=style.PALETTE["vermillion"],
                    mew=2, label="Naive claim (not an estimate)"),
         ]  # fmt: skip
-        if annotated:
-            ax.legend(
-                handles=handles, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncols=2,
-                borderaxespad=0.3,
-            )  # fmt: skip
-        else:
-            ax.legend(handles=handles, loc="best")
+        style.legend(ax, annotated, handles=handles)
         auto_notes = [
             f"Intervals: {100 * conf:g}% uncertainty intervals (parameter priors and chance).",
             "Use-based: kits used x (P(fatal without naloxone) - P(fatal with)); "
@@ -470,11 +497,10 @@ def deaths_averted(
             auto_notes.insert(0, style.NOTE_SYNTHETIC_KITS)
         if title is None:
             title = "Deaths averted by take-home naloxone, and the naive claim"
-        kit_source = style.SOURCE_SYNTHETIC_KITS if synthetic else "take-home naloxone kit counts"
         style.finish(
-            ax, created=created, annotate_figure=annotated, title=title,
+            ax, annotated=annotated, title=title,
             units="Deaths averted (central estimate and uncertainty interval)",
-            source=source or [kit_source, SOURCE_DEATHS_AVERTED_MODEL],
+            source=source or [_kit_source(synthetic), SOURCE_DEATHS_AVERTED_MODEL],
             notes=[*auto_notes, *notes],
         )  # fmt: skip
     return ax

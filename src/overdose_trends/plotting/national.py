@@ -26,11 +26,11 @@ from overdose_trends.constants import ONS_LIMITS_CONF, PER_MILLION
 from overdose_trends.plotting import style
 from overdose_trends.plotting.rates import (
     axis_label,
-    deaths_column,
     draw_rate_series,
+    grid_series,
     measure_title,
     one_row_per,
-    statuses,
+    table_status,
     unique_value,
 )
 
@@ -168,33 +168,24 @@ def substances(
     start, end = numeric(df, "period_start"), numeric(df, "period_end")
     if np.any(start != end):
         raise ValueError(f"{func}: expects single-year rows (period_start == period_end)")
-    count = deaths_column(df, "deaths")
-    status = statuses(df, "rate", count, "rate_status" if "rate_status" in df.columns else None)
+    status = table_status(df)
     grid = np.arange(start.min(), start.max() + 1)
     slot = (start - grid[0]).astype(int)
     rate_per = float(unique_value(df, "rate_per", PER_MILLION))
     units = units or style.units_for(rate_per)
     conf = float(unique_value(df, "conf", ONS_LIMITS_CONF))
-    annotated = ax is None if annotate is None else annotate
-    created = ax is None
+    annotated = style.annotating(ax, annotate)
     codes = df["substance"].astype(str).to_numpy()
 
     with style.figure_axes(ax) as ax:
         shown_status: list[str] = []
         for i, code in enumerate(wanted):
-            mine = codes == code
-            cols = {}
-            for name in ("rate", "lcl", "ucl"):
-                values = np.full(grid.size, np.nan)
-                values[slot[mine]] = numeric(df, name)[mine]
-                cols[name] = values
-            st = np.full(grid.size, "missing", dtype=object)
-            st[slot[mine]] = status[mine]
+            rate, lcl, ucl, st, shown = grid_series(df, codes == code, slot, grid.size, status)
             draw_rate_series(
-                ax, grid, cols["rate"], cols["lcl"], cols["ucl"], st,
+                ax, grid, rate, lcl, ucl, st,
                 color=style.SERIES_COLORS[i], key=code, label=_substance_name(code),
             )  # fmt: skip
-            shown_status.extend(st[slot[mine].min() : slot[mine].max() + 1].tolist())
+            shown_status.extend(shown)
         ax.set_xlim(grid[0] - 0.5, grid[-1] + 0.5)
         ax.set_xlabel("Year of registration")
         ax.set_ylabel(axis_label(units, full=not annotated))
@@ -208,7 +199,7 @@ def substances(
             place = style.nice_name(unique_value(df, "area_name", area_code))
             title = f"{measure_title(df)} by substance mentioned, {place}"
         style.finish(
-            ax, created=created, annotate_figure=annotated, title=title, units=units,
+            ax, annotated=annotated, title=title, units=units,
             source=source or style.SOURCE_ONS_NATIONAL, notes=[*auto_notes, *notes],
         )  # fmt: skip
     return ax

@@ -13,9 +13,9 @@
     :mod:`~overdose_trends.plotting.national` and available to other modules).
 
 The small table helpers below (:func:`one_row_per`, :func:`unique_value`,
-:func:`deaths_column`, :func:`statuses`, :func:`axis_label`,
-:func:`default_source`, :func:`measure_title`) are shared by the other
-plotting modules.
+:func:`deaths_column`, :func:`statuses`, :func:`table_status`,
+:func:`grid_series`, :func:`axis_label`, :func:`default_source`,
+:func:`measure_title`) are shared by the other plotting modules.
 
 References
 ----------
@@ -47,15 +47,10 @@ __all__ = ["draw_rate_series", "period_comparison", "rate_trend"]
 
 #: Columns :func:`rate_trend` needs.
 TREND_COLUMNS = ("area_code", "period_start", "period_end", "rate", "lcl", "ucl")
+#: The two sides of a comparison (column suffixes of :func:`overdose_trends.compare.periods`).
+SIDES = ("before", "after")
 #: Columns :func:`period_comparison` needs (besides the verdict column).
-COMPARISON_COLUMNS = (
-    "rate_before",
-    "lcl_before",
-    "ucl_before",
-    "rate_after",
-    "lcl_after",
-    "ucl_after",
-)
+COMPARISON_COLUMNS = tuple(f"{v}_{side}" for side in SIDES for v in ("rate", "lcl", "ucl"))
 _VERDICT_COLORS = {
     "significant increase": style.PALETTE["vermillion"],
     "significant decrease": style.PALETTE["blue"],
@@ -113,6 +108,22 @@ def statuses(data: pd.DataFrame, rate: str, deaths: str | None, status: str | No
     )
 
 
+def table_status(
+    data: pd.DataFrame, rate: str = "rate", deaths: str = "deaths", *, required: bool = True
+) -> np.ndarray:
+    """:func:`statuses` from the table's own deaths (or ``count``) and ``rate_status`` columns.
+
+    Without either column the rates count as ``"ok"`` when ``required`` is
+    False; otherwise :func:`~overdose_trends.plotting.style.point_status`
+    raises (the small-number rules need one of them).
+    """
+    count = deaths_column(data, deaths)
+    status = "rate_status" if "rate_status" in data.columns else None
+    if count is None and status is None and not required:
+        return np.full(len(data), "ok", dtype=object)
+    return statuses(data, rate, count, status)
+
+
 def axis_label(units: str, full: bool) -> str:
     """Short axis label from a units line (``"Deaths per 100,000"``), or the whole line wrapped."""
     if full:
@@ -135,7 +146,26 @@ def measure_title(data: pd.DataFrame) -> str:
     return title
 
 
-# --- building block ---------------------------------------------------------------------------
+# --- building blocks --------------------------------------------------------------------------
+
+
+def grid_series(
+    data: pd.DataFrame, rows: np.ndarray, slot: np.ndarray, size: int, status: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[str]]:
+    """One series' ``rate``, ``lcl``, ``ucl`` and status on a regular grid of ``size`` steps.
+
+    ``rows`` (boolean mask of ``data``) are placed at their grid index
+    ``slot``; steps without a row get NaN and status ``"missing"``. The last
+    item lists the statuses from the series' first to its last row (the
+    markers and gaps it shows), for :func:`~overdose_trends.plotting.style.status_notes`.
+    """
+    rate, lcl, ucl = (np.full(size, np.nan) for _ in range(3))
+    for values, name in ((rate, "rate"), (lcl, "lcl"), (ucl, "ucl")):
+        values[slot[rows]] = numeric(data, name)[rows]
+    st = np.full(size, "missing", dtype=object)
+    st[slot[rows]] = status[rows]
+    shown = st[slot[rows].min() : slot[rows].max() + 1].tolist()
+    return rate, lcl, ucl, st, shown
 
 
 def draw_rate_series(
@@ -340,8 +370,7 @@ def rate_trend(
             f"{func}: the rows mix periods of {years} years (ONS single-year rows have counts "
             "but no rates); select one length, e.g. data.query('period_end - period_start == 2')"
         )
-    count = deaths_column(df, deaths)
-    status = statuses(df, "rate", count, "rate_status" if "rate_status" in df.columns else None)
+    status = table_status(df, "rate", deaths)
     x = (start + end) / 2.0
     half = lengths[0] / 2.0
     grid_x = np.unique(x)
@@ -352,8 +381,7 @@ def rate_trend(
     rate_per = unique_value(df, "rate_per", PER_100K)
     units = units or style.units_for(float(rate_per))
     conf = float(unique_value(df, "conf", ONS_LIMITS_CONF))
-    annotated = ax is None if annotate is None else annotate
-    created = ax is None
+    annotated = style.annotating(ax, annotate)
     area_codes = df["area_code"].astype(str).to_numpy()
     names = {}
     for code in codes:
@@ -364,29 +392,18 @@ def rate_trend(
         handles = []
         shown_status = []
         for i, code in enumerate(codes):
-            mine = area_codes == code
-            cols = {}
-            for name in ("rate", "lcl", "ucl"):
-                values = np.full(grid.size, np.nan)
-                values[slot[mine]] = numeric(df, name)[mine]
-                cols[name] = values
-            st = np.full(grid.size, "missing", dtype=object)
-            st[slot[mine]] = status[mine]
+            rate, lcl, ucl, st, shown = grid_series(df, area_codes == code, slot, grid.size, status)
             # not-calculated markers of different areas side by side, not on top of each other
             dodge = (i - (len(codes) - 1) / 2.0) * 0.12 * step if len(codes) > 1 else 0.0
             color = style.SERIES_COLORS[i]
             draw_rate_series(
-                ax, grid, cols["rate"], cols["lcl"], cols["ucl"],
-                np.where(st == "not_calculated", "missing", st),
+                ax, grid, rate, lcl, ucl, np.where(st == "not_calculated", "missing", st),
                 color=color, key=code, label=names[code],
             )  # fmt: skip
             nc = st == "not_calculated"
             if nc.any():
-                style.draw_points(
-                    ax, grid[nc] + dodge, cols["rate"][nc], st[nc], color=color, key=code
-                )
-            first, last = slot[mine].min(), slot[mine].max()
-            shown_status.extend(st[first : last + 1].tolist())
+                style.draw_points(ax, grid[nc] + dodge, rate[nc], st[nc], color=color, key=code)
+            shown_status.extend(shown)
             handles.append(Line2D([], [], color=color, marker="o", label=names[code]))
 
         labels = [style.period_label(g - half, g + half) for g in grid]
@@ -398,13 +415,7 @@ def rate_trend(
         if from_zero:
             ax.set_ylim(bottom=0)
         if len(codes) > 1:
-            if annotated:
-                ax.legend(
-                    handles=handles, loc="lower left", bbox_to_anchor=(0.0, 1.0),
-                    ncols=min(len(codes), 3), borderaxespad=0.3,
-                )  # fmt: skip
-            else:
-                ax.legend(handles=handles, loc="best")
+            style.legend(ax, annotated, handles=handles, ncols=min(len(codes), 3))
         auto_notes = [style.interval_note(conf), *style.status_notes(shown_status)]
         if "missing" in shown_status:
             auto_notes.append("Gaps: no rate published for the period.")
@@ -414,7 +425,7 @@ def rate_trend(
                 ", ".join(shown) if len(shown) <= 3 else f"{len(shown)} areas"
             )
         style.finish(
-            ax, created=created, annotate_figure=annotated, title=title, units=units,
+            ax, annotated=annotated, title=title, units=units,
             source=source or default_source(df), notes=[*auto_notes, *notes],
         )  # fmt: skip
     return ax
@@ -528,8 +539,7 @@ def period_comparison(
     units = units or style.units_for(
         float(rate_per), standardised=meta.get("kind", "rates") == "rates"
     )
-    annotated = ax is None if annotate is None else annotate
-    created = ax is None
+    annotated = style.annotating(ax, annotate)
     colors = (style.PALETTE["blue"], style.PALETTE["vermillion"])
     y = np.arange(n, dtype=np.float64)
     figsize = (style.FIGSIZE[0], 2.6 + 0.5 * n)
@@ -539,7 +549,7 @@ def period_comparison(
         handles = []
         top = 0.0
         for side, offset, color, label in zip(
-            ("before", "after"), (-0.14, 0.14), colors, period_labels, strict=True
+            SIDES, (-0.14, 0.14), colors, period_labels, strict=True
         ):
             deaths = f"deaths_{side}" if f"deaths_{side}" in comparison.columns else None
             status_col = f"status_{side}" if f"status_{side}" in comparison.columns else None
@@ -578,13 +588,7 @@ def period_comparison(
         ax.yaxis.grid(False)
         ax.tick_params(axis="y", length=0, pad=9)  # room for the "x" markers at 0
         ax.set_xlabel(axis_label(units, full=not annotated))
-        if annotated:
-            ax.legend(
-                handles=handles, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncols=2,
-                borderaxespad=0.3,
-            )  # fmt: skip
-        else:
-            ax.legend(handles=handles, loc="best")
+        style.legend(ax, annotated, handles=handles)
         if title is None:
             title = f"Death rates in {period_labels[0]} and {period_labels[1]}"
             if n == 1:
@@ -595,7 +599,7 @@ def period_comparison(
             *style.status_notes(shown_status),
         ]
         style.finish(
-            ax, created=created, annotate_figure=annotated, title=title, units=units,
+            ax, annotated=annotated, title=title, units=units,
             source=source or style.SOURCE_ONS_LA, notes=[*auto_notes, *notes],
         )  # fmt: skip
     return ax

@@ -15,8 +15,9 @@ Building blocks for new plotting modules (e.g. the trend figures):
   caller's, or a new one in the house style (the style stays active while the
   caller draws, so every artist, tick and label is styled);
 * :func:`annotate` -- title, units, source and notes around the whole figure;
-* :func:`finish` -- the common ending of a helper: figure-level annotation for
-  a figure the helper made, an Axes title otherwise;
+* :func:`annotating`, :func:`finish` -- the common ending of a helper:
+  figure-level annotation for a figure the helper made, an Axes title otherwise;
+* :func:`legend` -- the legend above the Axes of an annotated figure, inside otherwise;
 * :data:`PALETTE`, :data:`SERIES_COLORS`, :data:`NEUTRAL` -- colours;
   :data:`NOTE_UNRELIABLE`, :data:`NOTE_NOT_CALCULATED`,
   :data:`NOTE_SYNTHETIC_KITS` and :func:`interval_note` -- the standard notes;
@@ -38,10 +39,11 @@ below 10 deaths, unreliable from 10 to 19 deaths).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
@@ -51,6 +53,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure, SubFigure
 from matplotlib.font_manager import FontProperties
 from matplotlib.layout_engine import ConstrainedLayoutEngine, TightLayoutEngine
+from matplotlib.legend import Legend
 from matplotlib.lines import Line2D
 from matplotlib.text import Annotation
 from matplotlib.textpath import TextToPath
@@ -83,12 +86,14 @@ __all__ = [
     "UNITS_ASMR_MILLION",
     "UNITS_ASR_100K",
     "annotate",
+    "annotating",
     "draw_points",
     "figure_axes",
     "finish",
     "house_style",
     "interval_note",
     "label_points",
+    "legend",
     "nice_name",
     "period_label",
     "point_status",
@@ -416,27 +421,60 @@ def annotate(
     return fig
 
 
+def annotating(ax: Axes | None, annotate: bool | None) -> bool:
+    """Whether a plotting helper annotates the whole figure.
+
+    ``annotate`` when given; by default only when the helper makes the figure
+    itself (``ax`` is None): a caller's Axes may be one panel of a larger figure.
+    """
+    return ax is None if annotate is None else bool(annotate)
+
+
 def finish(
     ax: Axes,
     *,
-    created: bool,
-    annotate_figure: bool | None,
+    annotated: bool,
     title: str,
     units: str | None,
     source: str | Sequence[str],
     notes: Sequence[str],
 ) -> Axes:
-    """Common ending of a plotting helper.
+    """Common ending of a plotting helper: the figure's header and footer, or an Axes title.
 
-    With ``annotate_figure`` True (default: when the helper made the figure,
-    ``created``), :func:`annotate` the figure; otherwise put ``title`` on the
+    With ``annotated`` True (see :func:`annotating`), :func:`annotate` the
+    figure (title, units, source and notes); otherwise put ``title`` on the
     Axes and leave the figure's header and footer to the caller.
     """
-    if created if annotate_figure is None else annotate_figure:
+    if annotated:
         annotate(ax, title=title, units=units, source=source, notes=notes)
     else:
         ax.set_title(title)
     return ax
+
+
+def legend(
+    ax: Axes,
+    annotated: bool,
+    *,
+    ncols: int = 2,
+    loc: str = "best",
+    above: Mapping[str, Any] | None = None,
+    inside: Mapping[str, Any] | None = None,
+    **kwargs: Any,
+) -> Legend:
+    """The legend of a plotting helper.
+
+    On an annotated figure the legend is a row of ``ncols`` columns just above
+    the Axes, under the title and units (it never covers data); otherwise it
+    goes inside the Axes at ``loc``. ``kwargs`` go to both placements,
+    ``above`` / ``inside`` to one only (e.g. a smaller font inside).
+    """
+    if annotated:
+        return ax.legend(
+            loc="lower left", bbox_to_anchor=(0.0, 1.0), ncols=ncols,
+            **{"borderaxespad": 0.3, **kwargs, **(above or {})},
+        )  # fmt: skip
+    return ax.legend(loc=loc, **{**kwargs, **(inside or {})})
 
 
 def save(

@@ -40,9 +40,11 @@ Analysis Software* (graphs of observed and modelled rates with segment APCs;
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Hashable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
+import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
@@ -52,9 +54,15 @@ from matplotlib.ticker import MaxNLocator
 from numpy.typing import NDArray
 
 from overdose_trends._frames import numeric, require_columns, show
-from overdose_trends.constants import ONS_LIMITS_CONF
+from overdose_trends.constants import MIN_DEATHS_FOR_RATE, ONS_LIMITS_CONF
 from overdose_trends.plotting import style
-from overdose_trends.plotting.rates import axis_label, default_source, unique_value
+from overdose_trends.plotting.rates import (
+    axis_label,
+    deaths_column,
+    default_source,
+    table_status,
+    unique_value,
+)
 
 if TYPE_CHECKING:
     from overdose_trends.trends.interrupted import InterruptedFit
@@ -285,6 +293,44 @@ def _per_time(unit: str) -> str:
     return "month" if unit == "month" else "year"
 
 
+def _scale_units(scale: str, unit: str, per: float) -> str:
+    """Units line of a model's values: deaths per year (month), or crude rates per ``per``."""
+    if scale == "count":
+        return f"Deaths per {_per_time(unit)}"
+    return style.units_for(per, standardised=False)
+
+
+def _draw_observed(
+    ax: Axes,
+    x: NDArray[Any],
+    value: NDArray[np.float64],
+    status: NDArray[Any],
+    *,
+    ms: float,
+    zorder: float,
+) -> Line2D:
+    """Observed points (``gid`` ``"observed"``) by the small-number rules of ``status``.
+
+    Rates from fewer than 10 deaths are not drawn as values: they leave a gap
+    in ``"observed"`` and get an "x" on the axis floor; rates from 10-19
+    deaths get a hollow marker over their point
+    (:func:`~overdose_trends.plotting.style.draw_points`).
+    """
+    shown = np.isin(status, ["ok", "unreliable"])
+    (points,) = ax.plot(
+        x, np.where(shown, value, np.nan), ls="none", marker="o", ms=ms, color=OBSERVED_COLOR,
+        zorder=zorder, gid="observed",
+    )  # fmt: skip
+    flagged = np.isin(status, ["unreliable", "not_calculated"])
+    if flagged.any():
+        pos = mdates.date2num(x) if np.issubdtype(x.dtype, np.datetime64) else x
+        style.draw_points(
+            ax, pos[flagged], value[flagged], status[flagged], color=OBSERVED_COLOR,
+            key="observed", size=ms, zorder=zorder + 0.5,
+        )  # fmt: skip
+    return points
+
+
 # --- joinpoint --------------------------------------------------------------------------------
 
 
@@ -297,8 +343,8 @@ def _observed_limits(
     lcl: Hashable,
     ucl: Hashable,
     func: str,
-) -> tuple[NDArray[np.float64], NDArray[np.float64], pd.DataFrame]:
-    """The ``lcl``/``ucl`` of ``data`` at each fitted time of the series ``key``."""
+) -> pd.DataFrame:
+    """The rows of ``data`` at each fitted time of the series ``key``, with ``lcl`` and ``ucl``."""
     require_columns(data, [time, lcl, ucl, *key], func)
     rows = _rows(data, key)
     where = f" for series {_series_label(key)}" if key else ""
@@ -317,15 +363,13 @@ def _observed_limits(
             f"{func}: data has no row{where} at {time}={show(missing)}; pass the table the "
             "fit was made from"
         )
-    return numeric(rows, lcl)[pos], numeric(rows, ucl)[pos], rows
+    return rows.iloc[pos]
 
 
 def _joinpoint_units(fit: JoinpointFit, data: pd.DataFrame | None, unit: str) -> str:
-    if fit.scale == "count":
-        return f"Deaths per {_per_time(unit)}"
     per = getattr(fit, "per", np.nan)
-    if per is not None and np.isfinite(per):
-        return style.units_for(per, standardised=False)
+    if fit.scale == "count" or (per is not None and np.isfinite(per)):
+        return _scale_units(fit.scale, unit, per)
     rate_per = unique_value(data, "rate_per") if data is not None else None
     if rate_per is not None:
         return style.units_for(float(rate_per))
@@ -389,9 +433,7 @@ def joinpoint_fit(
     log_scale : bool, default False
         Logarithmic value axis: log-linear segments are then straight lines.
     annotate : bool, optional
-        Add the figure title, units, source and notes
-        (:func:`~overdose_trends.plotting.style.annotate`); default: only when
-        the helper made the figure. Otherwise the title goes on the Axes.
+        As in :func:`overdose_trends.plotting.rates.rate_trend`.
 
     Returns
     -------
@@ -445,8 +487,21 @@ def joinpoint_fit(
 
     lo = hi = None
     rows = None
+    status = np.full(len(observed), "ok", dtype=object)
+    counted = False  # deaths or statuses known for the small-number rules
     if data is not None:
-        lo, hi, rows = _observed_limits(data, key, times, time=time, lcl=lcl, ucl=ucl, func=func)
+        rows = _observed_limits(data, key, times, time=time, lcl=lcl, ucl=ucl, func=func)
+        lo, hi = numeric(rows, lcl), numeric(rows, ucl)
+        counted = deaths_column(rows, "deaths") is not None or "rate_status" in rows.columns
+        if fit.scale == "rate" and counted:
+            status = table_status(rows.assign(_observed=observed), "_observed")
+    if fit.scale == "rate" and np.isfinite(getattr(fit, "per", np.nan)) and not counted:
+        warnings.warn(
+            f"{func}: crude rates are drawn without the small-number rules; pass data= (with "
+            f"the deaths) to mark rates from fewer than {MIN_DEATHS_FOR_RATE} deaths",
+            UserWarning,
+            stacklevel=2,
+        )
     units = units or _joinpoint_units(fit, rows, unit)
     if source is None:
         if rows is not None:
@@ -455,8 +510,7 @@ def joinpoint_fit(
             source = style.SOURCE_ONS_NATIONAL
         else:
             source = style.SOURCE_ONS_LA
-    annotated = ax is None if annotate is None else annotate
-    created = ax is None
+    annotated = style.annotating(ax, annotate)
     conf = float(fit.conf)
     limits_conf = float(unique_value(rows, "conf", ONS_LIMITS_CONF)) if rows is not None else 0.0
     whole = fit.aapc()
@@ -470,6 +524,7 @@ def joinpoint_fit(
         labels = [f"Observed {what}"]
         if lo is not None and hi is not None:
             ok = np.isfinite(observed) & np.isfinite(lo) & np.isfinite(hi)
+            ok &= np.isin(status, ["ok", "unreliable"])
             ax.vlines(
                 x[ok], lo[ok], hi[ok], color=style.NEUTRAL, linewidth=1.2, zorder=2,
                 gid="observed-ci",
@@ -477,10 +532,7 @@ def joinpoint_fit(
             bar = Line2D([], [], ls="none", marker="|", ms=11, mew=1.2, color=style.NEUTRAL)
             handles[0] = (bar, point)
             labels[0] += f" ({_pct_text(limits_conf)} CI)"
-        ax.plot(
-            x, observed, ls="none", marker="o", ms=4.5, color=OBSERVED_COLOR, zorder=3,
-            gid="observed",
-        )  # fmt: skip
+        _draw_observed(ax, x, observed, status, ms=4.5, zorder=3)
         t_obs = times
         for i, seg in enumerate(segments.itertuples(index=False)):
             in_seg = ((t_obs >= seg.start) & (t_obs <= seg.end)).to_numpy(dtype=bool)
@@ -512,14 +564,10 @@ def joinpoint_fit(
             ax.set_yscale("log")
         elif from_zero:
             ax.set_ylim(bottom=0)
-        legend_kw: dict[str, Any] = {
-            "handles": handles, "labels": labels, "title": legend_title,
-            "alignment": "left",
-        }  # fmt: skip
-        if annotated:
-            ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncols=2, **legend_kw)
-        else:
-            ax.legend(loc="best", fontsize=8, title_fontsize=8, **legend_kw)
+        style.legend(
+            ax, annotated, handles=handles, labels=labels, title=legend_title, alignment="left",
+            above={"borderaxespad": None}, inside={"fontsize": 8, "title_fontsize": 8},
+        )  # fmt: skip
 
         k = int(model["n_joinpoints"])
         method = str(model["selection"])
@@ -543,6 +591,7 @@ def joinpoint_fit(
         ]
         if lo is not None:
             auto_notes.insert(0, style.interval_note(limits_conf, "Bars on the points"))
+        auto_notes += style.status_notes(status)
         if title is None:
             place = None
             if rows is not None and "area_name" in rows.columns:
@@ -551,7 +600,7 @@ def joinpoint_fit(
                 place = _series_label(key)
             title = "Joinpoint regression" + (f": {place}" if place else "")
         style.finish(
-            ax, created=created, annotate_figure=annotated, title=title, units=units,
+            ax, annotated=annotated, title=title, units=units,
             source=source, notes=[*auto_notes, *notes],
         )  # fmt: skip
     return ax
@@ -592,9 +641,47 @@ def _scale_columns(fitted: pd.DataFrame, scale: str, func: str) -> dict[str, str
             "ucl": "rate_ucl"}  # fmt: skip
 
 
+def _fitted_series(
+    fit: InterruptedFit | TrendFit, table: pd.DataFrame, series: Any, scale: str, func: str
+) -> tuple[dict[Hashable, Any], pd.Series, pd.DataFrame, dict[str, NDArray[np.float64]]]:
+    """The series to draw of a model fit: key, row of ``table``, fitted rows and their values.
+
+    ``table`` is the fit's one-row-per-series table (``effects`` or
+    ``summary``). The values are the observed, fitted and interval columns
+    on ``scale`` (:func:`_scale_columns`), plus ``"deaths"`` (the observed
+    counts, for the small-number rules) and ``"status"`` of each observed
+    value (:func:`~overdose_trends.plotting.style.point_status` for rates,
+    all ``"ok"`` for counts).
+    """
+    key = _pick_series(table, _key_columns(table, "family"), series, func)
+    fitted = _rows(fit.fitted, key).reset_index(drop=True)
+    cols = _scale_columns(fitted, scale, func)
+    if "counterfactual" in fitted.columns:  # interrupted time series
+        cols["cf"] = "counterfactual" if scale == "count" else "counterfactual_rate"
+    values: dict[str, Any] = {
+        k: fitted[c].to_numpy(dtype=np.float64, na_value=np.nan) for k, c in cols.items()
+    }
+    deaths = fitted["observed"].to_numpy(dtype=np.float64, na_value=np.nan)
+    values["status"] = (
+        style.point_status(values["observed"], deaths)
+        if scale == "rate"
+        else np.full(len(deaths), "ok", dtype=object)
+    )
+    return key, _rows(table, key).iloc[0], fitted, values
+
+
 def _time_unit_of(times: pd.Series) -> str:
     x = _x(times)
     return "month" if np.issubdtype(x.dtype, np.datetime64) else "year"
+
+
+def _model_notes(row: pd.Series, status: NDArray[Any]) -> list[str]:
+    """Small-number notes of the observed points and the model's overdispersion advice."""
+    notes = style.status_notes(status)
+    advice = str(row.get("advice", "") or "")
+    if advice:
+        notes.append(f"Model check: {advice}.")
+    return notes
 
 
 def _headroom(ax: Axes, top_value: float, share: float) -> None:
@@ -690,35 +777,22 @@ def interrupted_fit(
     func = "interrupted_fit"
     if box_loc not in _BOX_PLACES:
         raise ValueError(f"{func}: box_loc must be one of {list(_BOX_PLACES)}, got {box_loc!r}")
-    keys = _key_columns(fit.effects, "family")
-    key = _pick_series(fit.effects, keys, series, func)
-    effects = _rows(fit.effects, key).iloc[0]
+    key, effects, fitted, get = _fitted_series(fit, fit.effects, series, scale, func)
     averted = _rows(fit.averted, key).iloc[0]
-    fitted = _rows(fit.fitted, key).reset_index(drop=True)
-    cols = _scale_columns(fitted, scale, func)
-    cols["cf"] = "counterfactual" if scale == "count" else "counterfactual_rate"
     times = fitted["time"]
     unit = _time_unit_of(times)
     x = _x(times)
     post = fitted["post"].to_numpy(dtype=bool)
     pre = ~post
-    get = {k: fitted[c].to_numpy(dtype=np.float64, na_value=np.nan) for k, c in cols.items()}
-    cf_cols = [f"{cols['cf']}_lcl", f"{cols['cf']}_ucl"]
-    cf_lo, cf_hi = (fitted[c].to_numpy(dtype=np.float64) for c in cf_cols)
+    cf = "counterfactual" if scale == "count" else "counterfactual_rate"
+    cf_lo, cf_hi = (fitted[f"{cf}_{b}"].to_numpy(dtype=np.float64) for b in ("lcl", "ucl"))
     conf = float(fit.conf)
     t0 = effects["intervention"]
     t0_text = _time_label(t0, unit)
     first_post = int(np.flatnonzero(post)[0])
     last_pre = first_post - 1
-    per_time = _per_time(unit)
-    if units is None:
-        units = (
-            f"Deaths per {per_time}"
-            if scale == "count"
-            else style.units_for(fit.per, standardised=False)
-        )
-    annotated = ax is None if annotate is None else annotate
-    created = ax is None
+    units = units or _scale_units(scale, unit, fit.per)
+    annotated = style.annotating(ax, annotate)
     family = _FAMILY_NAMES.get(str(effects["family"]), str(effects["family"]))
     pre_text = "APC " + _change(
         effects["pre_apc"], effects["pre_apc_lcl"], effects["pre_apc_ucl"], np.nan, conf
@@ -742,10 +816,7 @@ def interrupted_fit(
         (post_line,) = ax.plot(
             x[post], get["fitted"][post], color=AFTER_COLOR, lw=2.2, zorder=4, gid="fitted-post"
         )
-        (points,) = ax.plot(
-            x, get["observed"], ls="none", marker="o", ms=5, color=OBSERVED_COLOR, zorder=5,
-            gid="observed",
-        )  # fmt: skip
+        points = _draw_observed(ax, x, get["observed"], get["status"], ms=5, zorder=5)
         boundary = _midpoint(x[last_pre], x[first_post])
         (line,) = ax.plot(
             [boundary, boundary], [0, 1], transform=ax.get_xaxis_transform(), color="#4D4D4D",
@@ -796,13 +867,10 @@ def interrupted_fit(
         if box_loc.startswith("upper"):
             shown = np.concatenate([get["observed"], get["fitted"], cf_hi[post]])
             _headroom(ax, float(np.nanmax(shown)) * 1.04, 0.30)
-        if annotated:
-            ax.legend(
-                handles=handles, labels=labels, loc="lower left", bbox_to_anchor=(0.0, 1.0),
-                ncols=2, borderaxespad=0.3, fontsize=8.5,
-            )  # fmt: skip
-        else:
-            ax.legend(handles=handles, labels=labels, loc="best", fontsize=8)
+        style.legend(
+            ax, annotated, handles=handles, labels=labels, above={"fontsize": 8.5},
+            inside={"fontsize": 8},
+        )  # fmt: skip
 
         auto_notes = [
             f"Model: segmented {family} regression of the deaths"
@@ -821,13 +889,11 @@ def interrupted_fit(
             "(negative: more deaths than the continued trend); interval from simulated "
             "coefficients, reflecting the counterfactual's uncertainty only.",
         ]
-        advice = str(effects.get("advice", "") or "")
-        if advice:
-            auto_notes.append(f"Model check: {advice}.")
+        auto_notes += _model_notes(effects, get["status"])
         if title is None:
             title = "Interrupted time series" + (f": {_series_label(key)}" if key else "")
         style.finish(
-            ax, created=created, annotate_figure=annotated, title=title, units=units,
+            ax, annotated=annotated, title=title, units=units,
             source=source or style.SOURCE_ONS_LA, notes=[*auto_notes, *notes],
         )  # fmt: skip
     return ax
@@ -881,23 +947,12 @@ def trend_fit(
     (1989) *Generalized Linear Models* (log-linear Poisson models with offsets).
     """
     func = "trend_fit"
-    keys = _key_columns(fit.summary, "family")
-    key = _pick_series(fit.summary, keys, series, func)
-    summary = _rows(fit.summary, key).iloc[0]
-    fitted = _rows(fit.fitted, key).reset_index(drop=True)
-    cols = _scale_columns(fitted, scale, func)
+    key, summary, fitted, get = _fitted_series(fit, fit.summary, series, scale, func)
     unit = _time_unit_of(fitted["time"])
     x = _x(fitted["time"])
-    get = {k: fitted[c].to_numpy(dtype=np.float64, na_value=np.nan) for k, c in cols.items()}
     conf = float(fit.conf)
-    if units is None:
-        units = (
-            f"Deaths per {_per_time(unit)}"
-            if scale == "count"
-            else style.units_for(fit.per, standardised=False)
-        )
-    annotated = ax is None if annotate is None else annotate
-    created = ax is None
+    units = units or _scale_units(scale, unit, fit.per)
+    annotated = style.annotating(ax, annotate)
     family = _FAMILY_NAMES.get(str(summary["family"]), str(summary["family"]))
 
     with style.figure_axes(ax) as ax:
@@ -909,10 +964,7 @@ def trend_fit(
             summary["apc"], summary["apc_lcl"], summary["apc_ucl"], summary["p_value"], conf
         )
         (line,) = ax.plot(x, get["fitted"], color=BEFORE_COLOR, lw=2.2, zorder=3, gid="fitted")
-        (points,) = ax.plot(
-            x, get["observed"], ls="none", marker="o", ms=5, color=OBSERVED_COLOR, zorder=4,
-            gid="observed",
-        )  # fmt: skip
+        points = _draw_observed(ax, x, get["observed"], get["status"], ms=5, zorder=4)
         _time_axis(ax, x, unit)
         ax.set_xlabel("Year" if unit == "year" else "Month")
         ax.set_ylabel(axis_label(units, full=not annotated))
@@ -929,13 +981,11 @@ def trend_fit(
             + f"; band: {_pct_text(conf)} confidence interval of the fitted mean.",
             _star_note(conf, aapc=False),
         ]
-        advice = str(summary.get("advice", "") or "")
-        if advice:
-            auto_notes.append(f"Model check: {advice}.")
+        auto_notes += _model_notes(summary, get["status"])
         if title is None:
             title = "Log-linear trend" + (f": {_series_label(key)}" if key else "")
         style.finish(
-            ax, created=created, annotate_figure=annotated, title=title, units=units,
+            ax, annotated=annotated, title=title, units=units,
             source=source or style.SOURCE_ONS_LA, notes=[*auto_notes, *notes],
         )  # fmt: skip
     return ax

@@ -13,11 +13,19 @@
 
 Every model checks its input series first (too short, gaps, times out of order,
 all-zero or invalid counts) and names the offending series in the error.
+
+The functions :func:`interrupted` and :func:`joinpoint` share their names with
+the submodules that define them. The package attribute is always the function
+(``from overdose_trends.trends import joinpoint`` gives the function, whatever
+was imported before); reach the modules as ``sys.modules[...]`` or import names
+from them (``from overdose_trends.trends.joinpoint import JoinpointFit``).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import sys
+import types
+from typing import TYPE_CHECKING, Any
 
 from overdose_trends._lazy import lazy_exports
 
@@ -40,3 +48,25 @@ _EXPORTS = {
 _SUBMODULES = ("interrupted", "joinpoint", "loglinear")
 
 __getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS, _SUBMODULES)
+
+
+class _Package(types.ModuleType):
+    """This package, keeping a function bound where its submodule has the same name.
+
+    Loading a submodule makes the import system set it as an attribute of its
+    package (``trends.joinpoint = <module>``), which would hide the lazily
+    exported function of the same name once the submodule had been imported
+    by anything else first. The function is bound instead.
+    """
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if (
+            isinstance(value, types.ModuleType)
+            and _EXPORTS.get(name) == value.__name__
+            and hasattr(value, name)
+        ):
+            value = getattr(value, name)
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

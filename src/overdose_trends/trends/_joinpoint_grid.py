@@ -2,8 +2,8 @@
 
 Private to :mod:`overdose_trends.trends.joinpoint`. The grid search of NCI's
 Joinpoint program puts joinpoints only on observed time points, so for a
-series of ``n`` equally spaced points every candidate model is a set of
-positions ``j1 < j2 < ... < jk``. :func:`candidate_grid` lists them once per
+series of ``n`` points every candidate model is a set of positions
+``j1 < j2 < ... < jk``. :func:`candidate_grid` lists them once per
 ``(n, k_max, min_end, min_between)`` (cached) as a tree: each ``k``-set extends
 a ``(k-1)``-set by one later joinpoint.
 
@@ -61,7 +61,7 @@ class Grid:
     Attributes
     ----------
     n : int
-        Number of (equally spaced) time points.
+        Number of time points.
     min_end, min_between : int
         Fewest observations between a joinpoint and either end of the series,
         and between two joinpoints, not counting the joinpoints themselves.
@@ -124,6 +124,10 @@ class Basis:
     weights : ndarray of float64
         Regression weight of each point (inverse variance of ``log(y)``);
         the fits minimise ``sum(w * (y - fit)^2)``.
+    times : ndarray of float64, optional
+        Time of each point (increasing); the design columns are ``1``, ``t``
+        and the hinges ``(t - t_j)+``. Default ``0, 1, ..., n - 1`` (equally
+        spaced points; any equally spaced times give the same fits).
 
     Notes
     -----
@@ -131,11 +135,18 @@ class Basis:
     (the weighted space), shape ``(B, n)`` for ``B`` response vectors.
     """
 
-    def __init__(self, grid: Grid, weights: NDArray[np.float64]) -> None:
+    def __init__(
+        self,
+        grid: Grid,
+        weights: NDArray[np.float64],
+        times: NDArray[np.float64] | None = None,
+    ) -> None:
         n = grid.n
         self.grid = grid
         sw = np.sqrt(np.asarray(weights, dtype=np.float64))
-        x = (np.arange(n, dtype=np.float64) - (n - 1) / 2.0) / n
+        t = np.arange(n, dtype=np.float64) if times is None else np.asarray(times, np.float64)
+        # centred and scaled to about [-1/2, 1/2] for conditioning; fits are unchanged
+        x = (t - t.mean()) / max(float(t[-1] - t[0]), np.finfo(float).tiny)
         self.q0, _ = np.linalg.qr(sw[:, None] * np.column_stack([np.ones(n), x]))
         hinge = sw[:, None] * np.maximum(x[:, None] - x[None, :], 0.0)
         self.directions: list[NDArray[np.float64]] = []

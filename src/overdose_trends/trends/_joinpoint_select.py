@@ -31,12 +31,9 @@ it for tests that do not reject).
 
 References
 ----------
-Kim HJ, Fay MP, Feuer EJ, Midthune DN (2000). Permutation tests for joinpoint
-regression with applications to cancer rates. *Statistics in Medicine*
-19(3):335-351 (correction 2001;20:655).
-
-Kim HJ, Yu B, Feuer EJ (2009). Selecting the number of change-points in
-segmented line regression. *Statistica Sinica* 19(2):597-609.
+Kim et al. (2000) *Statistics in Medicine* 19:335-351 and Kim, Yu & Feuer
+(2009) *Statistica Sinica* 19:597-609 (cited in full in
+:mod:`overdose_trends.trends.joinpoint`).
 
 Besag J, Clifford P (1991). Sequential Monte Carlo p-values. *Biometrika*
 78(2):301-304.
@@ -145,6 +142,7 @@ def select_series(
     y: NDArray[np.float64],
     weights: NDArray[np.float64],
     *,
+    times: NDArray[np.float64],
     k_min: int,
     k_max: int,
     min_end: int,
@@ -160,10 +158,12 @@ def select_series(
     Parameters
     ----------
     y : ndarray of float64
-        ``log`` of the rates (or counts), one per equally spaced time point.
+        ``log`` of the rates (or counts), one per time point.
     weights : ndarray of float64
         Weight of each point (inverse variance of ``y``; ones for constant
         variance).
+    times : ndarray of float64
+        The time points (increasing), in years or months.
     k_min, k_max : int
         Fewest and most joinpoints considered (``k_max`` already feasible for
         ``len(y)`` points).
@@ -189,7 +189,7 @@ def select_series(
     """
     n = y.size
     grid = candidate_grid(n, k_max, min_end, min_between)
-    basis = Basis(grid, weights)
+    basis = Basis(grid, weights, times)
     yw = np.sqrt(weights) * y
     sse, rows = basis.best_rows(yw, k_max)
     sets = [()] + [tuple(int(j) for j in grid.tuples[k - 1][rows[k]]) for k in range(1, k_max + 1)]

@@ -13,6 +13,7 @@ log scale is recovered from the limits).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 
@@ -23,7 +24,15 @@ from numpy.typing import NDArray
 from overdose_trends._frames import Groups, as_list, numeric, require_columns, show
 from overdose_trends.intervals import z_value
 
-__all__ = ["SeriesSet", "prepare", "series_labels"]
+__all__ = [
+    "SeriesSet",
+    "exclusion_hint",
+    "fail_series",
+    "prepare",
+    "series_key",
+    "series_labels",
+    "series_seeds",
+]
 
 
 @dataclass(frozen=True)
@@ -117,15 +126,73 @@ def _time_values(data: pd.DataFrame, time: Hashable) -> tuple[NDArray[np.float64
 
 Problem = str | Callable[[int], str]
 
+#: Most series named in an exclusion hint.
+_HINT_MAX = 12
 
-def _fail(groups: Groups, bad_series: NDArray[np.bool_], what: Problem, func: str) -> None:
-    """Raise for the first bad series, naming it and counting the others."""
+
+def series_key(groups: Groups, g: int) -> tuple[Hashable, ...]:
+    """The ``by`` values of series ``g`` as plain Python scalars; ``()`` without ``by``."""
+    if not groups.keys:
+        return ()
+    values = groups.key_rows.iloc[g].tolist()
+    return tuple(v.item() if isinstance(v, np.generic) else v for v in values)
+
+
+def exclusion_hint(groups: Groups, bad_series: NDArray[np.bool_]) -> str:
+    """How to leave the ``bad_series`` out of ``data`` and fit the others.
+
+    One ``by`` column gives pandas code, e.g.
+    ``data[~data['area_code'].isin(['E06000053'])]``; several give the key
+    values to drop. ``""`` without ``by`` or when every series is bad.
+    """
+    if not groups.keys or bad_series.all():
+        return ""
+    bad = np.flatnonzero(bad_series)
+    keys = [series_key(groups, int(g)) for g in bad[:_HINT_MAX]]
+    more = f" (the first {_HINT_MAX} of {bad.size} shown)" if bad.size > _HINT_MAX else ""
+    it = "it" if bad.size == 1 else "them"
+    if len(groups.keys) == 1:
+        values = ", ".join(show(k[0]) for k in keys)
+        code = f"data[~data[{groups.keys[0]!r}].isin([{values}])]"
+        return f". To fit the other series, leave {it} out, e.g. {code}{more}"
+    shown = "; ".join(
+        ", ".join(f"{c}={show(v)}" for c, v in zip(groups.keys, k, strict=True)) for k in keys
+    )
+    return f". To fit the other series, leave out the rows of {shown}{more}"
+
+
+def fail_series(groups: Groups, bad_series: NDArray[np.bool_], what: Problem, func: str) -> None:
+    """Raise ValueError for the first bad series, naming it and counting the others.
+
+    The message is ``"{func}: {series}: {what} (and N other series)"`` followed
+    by :func:`exclusion_hint` for all of them. ``what`` is a text or a function
+    of the series number ``g``.
+    """
     g = int(np.flatnonzero(bad_series)[0])
     label = series_labels(groups)[g]
     text = what(g) if callable(what) else what
     extra = int(bad_series.sum()) - 1
     n_other = f" (and {extra} other series)" if extra else ""
-    raise ValueError(f"{func}: {label}: {text}{n_other}")
+    raise ValueError(f"{func}: {label}: {text}{n_other}{exclusion_hint(groups, bad_series)}")
+
+
+def series_seeds(
+    seed: int | np.random.SeedSequence | None, groups: Groups
+) -> list[np.random.SeedSequence]:
+    """One random stream per series, keyed by its ``by`` values.
+
+    The stream of a series depends only on ``seed`` and the series' key, not
+    on its position or on the other series: a series fitted alone or in any
+    batch draws the same numbers. Keys are hashed with BLAKE2b (stable across
+    runs and platforms, unlike :func:`hash`).
+    """
+    root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+    out = []
+    for g in range(groups.n):
+        digest = hashlib.blake2b(repr(series_key(groups, g)).encode(), digest_size=8).digest()
+        words = np.frombuffer(digest, dtype="<u4").tolist()
+        out.append(np.random.SeedSequence(root.entropy, spawn_key=(*root.spawn_key, *words)))
+    return out
 
 
 def prepare(
@@ -182,7 +249,9 @@ def prepare(
         the series' regular step of 1 year or 1 month, naming the missing
         times); missing, negative or fractional counts; all-zero counts;
         missing or non-positive populations, rates or standard errors, and
-        limits that do not bracket the rate. Also for missing columns and
+        limits that do not bracket the rate; the first bad series is named,
+        the others counted, and with ``by`` the message ends with how to leave
+        them all out (:func:`exclusion_hint`). Also for missing columns and
         for giving both or neither of ``count`` and ``rate``.
     """
     if (count is None) == (rate is None):
@@ -209,7 +278,7 @@ def prepare(
         raise ValueError(f"{func}: {exc}") from None
 
     def fail(bad: NDArray[np.bool_], what: Problem) -> None:
-        _fail(groups, bad, what, func)
+        fail_series(groups, bad, what, func)
 
     short = n_points < min_points
     if short.any():

@@ -44,16 +44,24 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from overdose_trends._frames import frame, others, positive, show, tidy_number
+from overdose_trends._frames import frame, positive, show, tidy_number
 from overdose_trends.constants import PER_100K
 from overdose_trends.intervals import z_value
 from overdose_trends.trends._apc import apc_from_slope
-from overdose_trends.trends._series import prepare, series_labels
+from overdose_trends.trends._args import check_choice, check_whole
+from overdose_trends.trends._series import (
+    exclusion_hint,
+    fail_series,
+    prepare,
+    series_key,
+    series_labels,
+    series_seeds,
+)
 from overdose_trends.trends.loglinear import (
     Family,
     check_family,
     fit_counts,
-    key_tuple,
+    fitted_table,
     link_limits,
     one_sided,
     wald,
@@ -185,7 +193,7 @@ def interrupted(
     conf: float = 0.95,
     per: float = PER_100K,
     n_sim: int = 10_000,
-    seed: int | None = 0,
+    seed: int | np.random.SeedSequence | None = 0,
 ) -> InterruptedFit:
     """Segmented (interrupted time series) regression with a counterfactual and deaths averted.
 
@@ -229,10 +237,11 @@ def interrupted(
         Rate multiplier.
     n_sim : int, default 10,000
         Draws of the coefficients for the deaths-averted interval.
-    seed : int or None, default 0
-        Seed of the simulation (each series gets its own stream spawned from
-        it, so a series' interval does not depend on the other series); None
-        for fresh randomness.
+    seed : int, SeedSequence or None, default 0
+        Seed of the simulation. Each series draws from its own stream, derived
+        from the seed and the series' ``by`` values, so its interval is the
+        same whether it is fitted alone or with any other series (e.g. after
+        leaving a bad series out). None for fresh randomness.
 
     Returns
     -------
@@ -255,7 +264,11 @@ def interrupted(
         seasonality), a negative binomial fit that fails. Also for
         ``seasonality`` with annual data or an unknown value, bad
         ``harmonics``, ``family``, ``conf``, ``per`` or ``n_sim``, and an
-        intervention that is not a time.
+        intervention that is not a time. One bad series stops the whole
+        batch: with ``by`` the message names every bad series and ends with
+        pandas code to leave them out of ``data`` (e.g.
+        ``data[~data['area_code'].isin(['E06000053'])]`` for the Isles of
+        Scilly, with no drug-poisoning deaths 2015-2019).
 
     Notes
     -----
@@ -293,18 +306,10 @@ def interrupted(
     check_family(family, func)
     z = z_value(conf)
     per = positive("per", per, "100000")
-    if isinstance(n_sim, bool) or not isinstance(n_sim, numbers.Integral) or n_sim < 100:
-        raise ValueError(f"{func}: n_sim must be a whole number of at least 100, got {n_sim!r}")
-    if seasonality is not None and seasonality not in SEASONALITY:
-        raise ValueError(
-            f"{func}: unknown seasonality {seasonality!r}; use None, 'fourier' or 'month'"
-        )
-    if seasonality == "fourier" and (
-        isinstance(harmonics, bool)
-        or not isinstance(harmonics, numbers.Integral)
-        or not 1 <= harmonics <= 6
-    ):
-        raise ValueError(f"{func}: harmonics must be a whole number from 1 to 6, got {harmonics!r}")
+    n_sim = check_whole(func, "n_sim", n_sim, 100)
+    check_choice(func, "seasonality", seasonality, (None, *SEASONALITY))
+    if seasonality == "fourier":
+        harmonics = check_whole(func, "harmonics", harmonics, 1, 6)
     sset = prepare(
         data,
         time=time,
@@ -347,45 +352,50 @@ def interrupted(
     lengths = sset.lengths()
     n_post = np.add.reduceat(post_all.astype(np.int64), sset.starts[:-1])
     n_pre = lengths - n_post
-    for bad, text, need in (
-        (n_pre < _MIN_PRE, "before", _MIN_PRE),
-        (n_post < _MIN_POST, "from", _MIN_POST),
-    ):
-        if bad.any():
-            g = int(np.flatnonzero(bad)[0])
-            have = n_pre[g] if text == "before" else n_post[g]
-            raise ValueError(
-                f"{func}: {labels[g]}: has {have} time point(s) {text} the intervention "
-                f"({intervention!r}){' on' if text == 'from' else ''}; at least {need} are "
-                f"needed{others(int(bad.sum()), 'series')}"
+    when = {
+        "before": f"before the intervention ({intervention!r})",
+        "from": f"from the intervention ({intervention!r}) on",
+    }
+    for have, side, need in ((n_pre, "before", _MIN_PRE), (n_post, "from", _MIN_POST)):
+        if (have < need).any():
+            fail_series(
+                sset.groups,
+                have < need,
+                lambda g, have=have, side=side, need=need: (
+                    f"has {have[g]} time point(s) {when[side]}; at least {need} are needed"
+                ),
+                func,
             )
     # each segment needs deaths away from its ends, or its level/slope is infinite
     seg_starts = np.sort(np.r_[sset.starts, sset.starts[:-1] + n_pre])
     one = one_sided(y_all, seg_starts).reshape(-1, 2)
-    for j, text in ((0, "before"), (1, "from")):
+    for j, side in ((0, "before"), (1, "from")):
         if one[:, j].any():
-            g = int(np.flatnonzero(one[:, j])[0])
-            rows = np.arange(seg_starts[2 * g + j], seg_starts[2 * g + j + 1])
-            deaths = y_all[rows]
-            what = (
-                "no deaths"
-                if deaths.sum() == 0
-                else f"deaths only at {time}={show(times[rows[np.argmax(deaths > 0)]])}"
-            )
-            raise ValueError(
-                f"{func}: {labels[g]}: {what} {text} the intervention ({intervention!r})"
-                f"{' on' if j else ''}, so the level or slope change has no finite estimate"
-                f"{others(int(one[:, j].sum()), 'series')}"
-            )
+
+            def no_deaths(g: int, j: int = j, side: str = side) -> str:
+                rows = np.arange(seg_starts[2 * g + j], seg_starts[2 * g + j + 1])
+                deaths = y_all[rows]
+                what = (
+                    "no deaths"
+                    if deaths.sum() == 0
+                    else f"deaths only at {time}={show(times[rows[np.argmax(deaths > 0)]])}"
+                )
+                return f"{what} {when[side]}, so the level or slope change has no finite estimate"
+
+            fail_series(sset.groups, one[:, j], no_deaths, func)
     too_few = lengths <= k
     if too_few.any():
-        g = int(np.flatnonzero(too_few)[0])
-        raise ValueError(
-            f"{func}: {labels[g]}: {lengths[g]} time points cannot fit {k} parameters "
-            f"({', '.join(names)}) with any residual degrees of freedom"
+        fail_series(
+            sset.groups,
+            too_few,
+            lambda g: (
+                f"{lengths[g]} time points cannot fit {k} parameters ({', '.join(names)}) with "
+                "any residual degrees of freedom"
+            ),
+            func,
         )
 
-    seeds = np.random.SeedSequence(seed).spawn(sset.n_series)
+    seeds = series_seeds(seed, sset.groups)
     q = [(1.0 - conf) / 2.0, (1.0 + conf) / 2.0]
     b = np.empty((sset.n_series, k))
     cov = np.empty((sset.n_series, k, k))
@@ -399,14 +409,17 @@ def interrupted(
     for g in range(sset.n_series):
         rows = sset.rows(g)
         X, X_cf, off = X_all[rows], X_cf_all[rows], offset_all[rows]
-        fit = fit_counts(y_all[rows], pd.DataFrame(X, columns=names), off, family, labels[g], func)
-        results[key_tuple(sset, g)] = fit.result
+        hint = exclusion_hint(sset.groups, np.arange(sset.n_series) == g)
+        fit = fit_counts(
+            y_all[rows], pd.DataFrame(X, columns=names), off, family, labels[g], func, hint
+        )
+        results[series_key(sset.groups, g)] = fit.result
         b[g], cov[g] = fit.params, fit.cov
         expected[rows], exp_lo[rows], exp_hi[rows] = link_limits(X, off, fit.params, fit.cov, z)
         cf[rows], cf_lo[rows], cf_hi[rows] = link_limits(X_cf, off, fit.params, fit.cov, z)
         after = post_all[rows]
         draws = np.random.default_rng(seeds[g]).multivariate_normal(
-            fit.params, fit.cov, size=int(n_sim), method="eigh"
+            fit.params, fit.cov, size=n_sim, method="eigh"
         )
         totals = np.exp(off[after][:, None] + X_cf[after] @ draws.T).sum(axis=0)
         sim[g] = np.quantile(totals, q)
@@ -454,30 +467,9 @@ def interrupted(
         },
     )
 
-    pop = sset.population if sset.population is not None else np.full(n_rows, np.nan)
-    scale = per / pop
-    fitted = frame(
-        keys.iloc[sset.groups.gid].reset_index(drop=True),
-        {
-            "time": times,
-            "post": post_all,
-            "observed": tidy_number(y_all),
-            "population": pop,
-            "expected": expected,
-            "expected_lcl": exp_lo,
-            "expected_ucl": exp_hi,
-            "counterfactual": cf,
-            "counterfactual_lcl": cf_lo,
-            "counterfactual_ucl": cf_hi,
-            "observed_rate": y_all * scale,
-            "rate": expected * scale,
-            "rate_lcl": exp_lo * scale,
-            "rate_ucl": exp_hi * scale,
-            "counterfactual_rate": cf * scale,
-            "counterfactual_rate_lcl": cf_lo * scale,
-            "counterfactual_rate_ucl": cf_hi * scale,
-        },
-    )
+    counts = {"expected": expected, "expected_lcl": exp_lo, "expected_ucl": exp_hi}
+    counts |= {"counterfactual": cf, "counterfactual_lcl": cf_lo, "counterfactual_ucl": cf_hi}
+    fitted = fitted_table(sset, times, per, counts, after_time={"post": post_all})
 
     gid = sset.groups.gid
     observed_post = np.bincount(

@@ -69,10 +69,18 @@ from overdose_trends.constants import (
 )
 from overdose_trends.intervals import z_value
 from overdose_trends.trends._apc import apc_from_slope
+from overdose_trends.trends._args import check_choice, check_whole
 from overdose_trends.trends._joinpoint_fit import FinalFit, aapc, final_fit
 from overdose_trends.trends._joinpoint_grid import max_feasible_joinpoints
 from overdose_trends.trends._joinpoint_select import SeriesSelection, select_many, select_series
-from overdose_trends.trends._series import SeriesSet, prepare, series_labels
+from overdose_trends.trends._series import (
+    SeriesSet,
+    fail_series,
+    prepare,
+    series_key,
+    series_labels,
+    series_seeds,
+)
 
 __all__ = ["JoinpointFit", "joinpoint"]
 
@@ -242,17 +250,6 @@ def _time_number(value: Any, unit: str, name: str) -> float:
         raise ValueError(f"aapc: {name}={value!r} is not a number (year)") from exc
 
 
-def _check_choice(name: str, value: str, allowed: Sequence[str]) -> None:
-    if value not in allowed:
-        raise ValueError(f"joinpoint: {name} must be one of {list(allowed)}, got {value!r}")
-
-
-def _check_int(name: str, value: int, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
-        raise ValueError(f"joinpoint: {name} must be a whole number >= {low}, got {value!r}")
-    return int(value)
-
-
 def _responses(
     ss: SeriesSet,
     *,
@@ -271,17 +268,18 @@ def _responses(
             gid = ss.groups.gid
             bad = np.zeros(ss.n_series, dtype=bool)
             bad[np.unique(gid[zero])] = True
-            g = int(np.flatnonzero(bad)[0])
-            i = int(np.flatnonzero(zero & (gid == g))[0])
             data = ss.groups.data
-            n_other = int(bad.sum()) - 1
-            more = f" (and {n_other} other series)" if n_other else ""
-            raise ValueError(
-                f"joinpoint: {series_labels(ss.groups)[g]}: column {count!r} is 0 at {time}="
-                f"{show(data[time].iloc[i])} (row index {show(data.index[i])}); a log-linear "
-                f"model cannot take log(0){more}. Pass zero_counts='add_half' to add 0.5 to "
-                "zero counts as NCI's Joinpoint does, or aggregate adjacent years"
-            )
+
+            def has_zero(g: int) -> str:
+                i = int(np.flatnonzero(zero & (gid == g))[0])
+                return (
+                    f"column {count!r} is 0 at {time}={show(data[time].iloc[i])} (row index "
+                    f"{show(data.index[i])}); a log-linear model cannot take log(0): pass "
+                    "zero_counts='add_half' to add 0.5 to zero counts as NCI's Joinpoint does, "
+                    "or aggregate adjacent years"
+                )
+
+            fail_series(ss.groups, bad, has_zero, "joinpoint")
         c_adj = np.where(zero, NCI_ZERO_COUNT, c)
         value = c_adj * per / ss.population if ss.population is not None else c_adj
         weights = c_adj.copy() if variance == "auto" else np.ones_like(c_adj)
@@ -461,8 +459,10 @@ def joinpoint(
         the joinpoints, residual variance ``SSE / (n - p)``, t with ``n - p``
         degrees of freedom, ``p = 2k + 2``.
     seed : int, SeedSequence or None
-        Seed of the permutations (each series gets its own stream, so results
-        do not depend on ``n_jobs``). None: fresh randomness.
+        Seed of the permutations. Each series draws from its own stream,
+        derived from the seed and the series' ``by`` values, so its results do
+        not depend on ``n_jobs`` nor on which other series are fitted with it.
+        None: fresh randomness.
     n_jobs : int, default 1
         Worker processes for the model search (``concurrent.futures`` with
         the "spawn" start method; each worker uses one BLAS thread, which
@@ -484,7 +484,9 @@ def joinpoint(
         ``min_joinpoints`` - at least 3 -, missing or repeated years,
         non-monotone time, negative, fractional or all-zero counts, zero
         counts with ``zero_counts="error"``, non-positive rates, standard
-        errors or limits), and for invalid arguments.
+        errors or limits), and for invalid arguments. One bad series stops the
+        whole batch: with ``by`` the message names every bad series and ends
+        with pandas code to leave them out of ``data``.
 
     Notes
     -----
@@ -519,30 +521,31 @@ def joinpoint(
     "Estimated Regression Coefficients (Beta)", "Average Annual Percent
     Change (AAPC) and Confidence Interval"), https://surveillance.cancer.gov/joinpoint/.
     """
-    _check_choice("model", model, ("loglinear",))
-    _check_choice("variance", variance, ("auto", "constant"))
-    _check_choice("zero_counts", zero_counts, ("error", "add_half"))
-    _check_choice("method", method, ("permutation", "bic"))
-    _check_choice("ci_method", ci_method, ("lerman", "continuous"))
-    k_max = _check_int("max_joinpoints", max_joinpoints, 0)
-    k_min = _check_int("min_joinpoints", min_joinpoints, 0)
+    func = "joinpoint"
+    check_choice(func, "model", model, ("loglinear",))
+    check_choice(func, "variance", variance, ("auto", "constant"))
+    check_choice(func, "zero_counts", zero_counts, ("error", "add_half"))
+    check_choice(func, "method", method, ("permutation", "bic"))
+    check_choice(func, "ci_method", ci_method, ("lerman", "continuous"))
+    k_max = check_whole(func, "max_joinpoints", max_joinpoints, 0)
+    k_min = check_whole(func, "min_joinpoints", min_joinpoints, 0)
     if k_min > k_max:
         raise ValueError(
-            f"joinpoint: min_joinpoints ({k_min}) must not exceed max_joinpoints ({k_max})"
+            f"{func}: min_joinpoints ({k_min}) must not exceed max_joinpoints ({k_max})"
         )
-    min_end = _check_int("min_obs_end", min_obs_end, 1)
-    min_between = _check_int("min_obs_between", min_obs_between, 0)
-    n_perm = _check_int("n_permutations", n_permutations, 1)
-    n_jobs = _check_int("n_jobs", n_jobs, 1)
+    min_end = check_whole(func, "min_obs_end", min_obs_end, 1)
+    min_between = check_whole(func, "min_obs_between", min_obs_between, 0)
+    n_perm = check_whole(func, "n_permutations", n_permutations, 1)
+    n_jobs = check_whole(func, "n_jobs", n_jobs, 1)
     z_value(conf)
     if not 0.0 < float(alpha) < 1.0:
-        raise ValueError(f"joinpoint: alpha must be between 0 and 1, got {alpha!r}")
+        raise ValueError(f"{func}: alpha must be between 0 and 1, got {alpha!r}")
     per = positive("per", per, "100000")
     if method == "permutation" and k_max > k_min:
         smallest = float(alpha) / (k_max - k_min)
         if 1.0 / (n_perm + 1) >= smallest:
             raise ValueError(
-                f"joinpoint: n_permutations={n_perm} is too few to reject at level "
+                f"{func}: n_permutations={n_perm} is too few to reject at level "
                 f"{smallest:g}; use at least {math.ceil(1 / smallest)}"
             )
 
@@ -564,7 +567,7 @@ def joinpoint(
         conf=limits_conf,
         by=by,
         min_points=min_points,
-        func="joinpoint",
+        func=func,
     )
     observed, y, w, variance_label = _responses(
         ss, time=time, count=count, per=per, variance=variance, zero_counts=zero_counts
@@ -574,12 +577,12 @@ def joinpoint(
         min(k_max, max_feasible_joinpoints(int(n), min_end, min_between), (int(n) - 3) // 2)
         for n in lengths
     ]
-    root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
-    seeds = root.spawn(ss.n_series)
+    seeds = series_seeds(seed, ss.groups)
     jobs = [
         {
             "y": y[ss.rows(g)],
             "weights": w[ss.rows(g)],
+            "times": ss.time[ss.rows(g)],
             "k_min": k_min,
             "k_max": effective[g],
             "min_end": min_end,
@@ -661,8 +664,7 @@ def _assemble(
         positions = choice.sets[choice.chosen]
         fit = final_fit(t, y[rows], w[rows], positions, ci_method)
         fits.append(fit)
-        key = tuple(keys.iloc[g].tolist()) if len(keys.columns) else ()
-        results[key] = fit.results
+        results[series_key(ss.groups, g)] = fit.results
         fitted_log[rows] = fit.log_fitted
         segment_of[rows] = 1 + np.searchsorted(fit.bounds[1:-1], t, side="left")
         jp_times = _as_python(times.iloc[[start + p for p in positions]])

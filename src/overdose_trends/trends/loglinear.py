@@ -43,11 +43,19 @@ import statsmodels.api as sm
 from numpy.typing import NDArray
 from scipy import special, stats
 
-from overdose_trends._frames import frame, others, positive, show, tidy_number
+from overdose_trends._frames import frame, positive, show, tidy_number
 from overdose_trends.constants import OVERDISPERSION_LEVEL, PER_100K
 from overdose_trends.intervals import z_value
 from overdose_trends.trends._apc import apc_from_slope
-from overdose_trends.trends._series import SeriesSet, prepare, series_labels
+from overdose_trends.trends._args import check_choice
+from overdose_trends.trends._series import (
+    SeriesSet,
+    exclusion_hint,
+    fail_series,
+    prepare,
+    series_key,
+    series_labels,
+)
 
 __all__ = ["FAMILIES", "TrendFit", "fit_trend"]
 
@@ -120,8 +128,7 @@ class CountFit:
 
 def check_family(family: str, func: str) -> None:
     """Raise ValueError unless ``family`` is one of :data:`FAMILIES`."""
-    if family not in FAMILIES:
-        raise ValueError(f"{func}: unknown family {family!r}; use one of {list(FAMILIES)}")
+    check_choice(func, "family", family, FAMILIES)
 
 
 def _nb2_deviance(y: NDArray[np.float64], mu: NDArray[np.float64], alpha: float) -> float:
@@ -174,6 +181,7 @@ def fit_counts(
     family: str,
     label: str,
     func: str,
+    hint: str = "",
 ) -> CountFit:
     """Fit one log-linear count model, choosing the family by the overdispersion rule.
 
@@ -189,6 +197,9 @@ def fit_counts(
         See :func:`fit_trend`.
     label, func : str
         Series label and calling function, for messages.
+    hint : str
+        Appended to error messages (how to leave the series out of a batch;
+        see :func:`~overdose_trends.trends._series.exclusion_hint`).
 
     Returns
     -------
@@ -211,7 +222,7 @@ def fit_counts(
         raise ValueError(
             f"{func}: {label}: the counts are too sparse for this model: {', '.join(sparse)} "
             "has no finite maximum-likelihood estimate (e.g. a month of the year or a "
-            "segment with no deaths); use fewer seasonal terms or pool the data"
+            f"segment with no deaths); use fewer seasonal terms or pool the data{hint}"
         )
     df_resid = len(y) - k
     mu_p = np.asarray(pois.fittedvalues, dtype=np.float64)
@@ -258,7 +269,8 @@ def fit_counts(
         nb = _negbin(y, X, offset, np.r_[np.asarray(pois.params), alpha0])
         if nb is None:
             raise ValueError(
-                f"{func}: {label}: the negative binomial fit did not converge; try family='poisson'"
+                f"{func}: {label}: the negative binomial fit did not converge; try "
+                f"family='poisson'{hint}"
             )
     # at the boundary (alpha -> 0, no gain in log-likelihood) the NB2 model is Poisson's
     alpha = float(nb.params.iloc[-1]) if nb is not None else 0.0
@@ -343,9 +355,35 @@ def one_sided(y: NDArray[np.float64], starts: NDArray[np.int64]) -> NDArray[np.b
     return (n_positive == 0) | ((n_positive == 1) & at_end)
 
 
-def key_tuple(sset: SeriesSet, g: int) -> tuple[Hashable, ...]:
-    """The by-values of series ``g`` as a tuple (``()`` without ``by``)."""
-    return tuple(sset.groups.key_rows.iloc[g]) if sset.groups.keys else ()
+def fitted_table(
+    sset: SeriesSet,
+    times: NDArray[Any],
+    per: float,
+    counts: dict[str, NDArray[np.float64]],
+    after_time: dict[str, NDArray[Any]] | None = None,
+) -> pd.DataFrame:
+    """The ``fitted`` table of a count model: one row per series and time point.
+
+    Columns: the ``by`` keys, ``time``, the ``after_time`` columns,
+    ``observed`` (counts), ``population`` (NaN without one), the expected
+    ``counts`` columns, then ``observed_rate`` and each count column as a rate,
+    times ``per / population`` (NaN without a population): ``expected`` gives
+    ``rate``, ``expected_lcl`` gives ``rate_lcl``, ``counterfactual_ucl``
+    gives ``counterfactual_rate_ucl``.
+    """
+    y = sset.count
+    assert y is not None
+    pop = sset.population if sset.population is not None else np.full(y.size, np.nan)
+    scale = per / pop
+    columns: dict[str, object] = {"time": times, **(after_time or {})}
+    columns |= {"observed": tidy_number(y), "population": pop, **counts}
+    columns["observed_rate"] = y * scale
+    for name, values in counts.items():
+        base, _, limit = name.partition("_")
+        rate = ("rate" if base == "expected" else f"{base}_rate") + (f"_{limit}" if limit else "")
+        columns[rate] = values * scale
+    keys = sset.groups.key_rows.iloc[sset.groups.gid].reset_index(drop=True)
+    return frame(keys, columns)
 
 
 # --- fit_trend ----------------------------------------------------------------------------
@@ -452,7 +490,9 @@ def fit_trend(
         all deaths at the first or the last time point (the slope's
         maximum-likelihood estimate is then infinite), and a negative binomial
         fit that fails to converge; also for an unknown ``family`` or a bad
-        ``conf`` / ``per``.
+        ``conf`` / ``per``. One bad series stops the whole batch: with ``by``
+        the message names every bad series and ends with pandas code to leave
+        them out of ``data`` (e.g. ``data[~data['area_code'].isin([...])]``).
 
     Notes
     -----
@@ -502,12 +542,15 @@ def fit_trend(
     times = sset.groups.data[time].to_numpy()
     degenerate = one_sided(y_all, sset.starts)
     if degenerate.any():
-        g = int(np.flatnonzero(degenerate)[0])
-        at = times[sset.starts[g] + int(np.argmax(y_all[sset.rows(g)] > 0))]
-        raise ValueError(
-            f"{func}: {labels[g]}: all deaths are at one end of the series ({time}={show(at)}), "
-            f"so the trend has no finite estimate{others(int(degenerate.sum()), 'series')}"
-        )
+
+        def one_end(g: int) -> str:
+            at = times[sset.starts[g] + int(np.argmax(y_all[sset.rows(g)] > 0))]
+            return (
+                f"all deaths are at one end of the series ({time}={show(at)}), so the trend "
+                "has no finite estimate"
+            )
+
+        fail_series(sset.groups, degenerate, one_end, func)
 
     n = sset.n_series
     cols: dict[str, list[Any]] = {
@@ -534,13 +577,20 @@ def fit_trend(
         y = y_all[rows]
         tc = sset.time[rows] - sset.time[rows].mean()
         X = np.column_stack([np.ones_like(tc), tc])
+        one = np.arange(n) == g
         fit = fit_counts(
-            y, pd.DataFrame(X, columns=["const", "time"]), offset_all[rows], family, labels[g], func
+            y,
+            pd.DataFrame(X, columns=["const", "time"]),
+            offset_all[rows],
+            family,
+            labels[g],
+            func,
+            exclusion_hint(sset.groups, one),
         )
         expected[rows], lo[rows], hi[rows] = link_limits(
             X, offset_all[rows], fit.params, fit.cov, z
         )
-        results[key_tuple(sset, g)] = fit.result
+        results[series_key(sset.groups, g)] = fit.result
         for name, value in (
             ("family", fit.family),
             ("slope", fit.params[1]),
@@ -582,21 +632,6 @@ def fit_trend(
             "advice": pd.array(cols["advice"], dtype="str"),
         },
     )
-    pop = sset.population if sset.population is not None else np.full(len(y_all), np.nan)
-    scale = per / pop
-    fitted = frame(
-        sset.groups.key_rows.iloc[sset.groups.gid].reset_index(drop=True),
-        {
-            "time": times,
-            "observed": tidy_number(y_all),
-            "population": pop,
-            "expected": expected,
-            "expected_lcl": lo,
-            "expected_ucl": hi,
-            "observed_rate": y_all * scale,
-            "rate": expected * scale,
-            "rate_lcl": lo * scale,
-            "rate_ucl": hi * scale,
-        },
-    )
+    counts = {"expected": expected, "expected_lcl": lo, "expected_ucl": hi}
+    fitted = fitted_table(sset, times, per, counts)
     return TrendFit(summary, fitted, results, float(conf), per)
