@@ -603,6 +603,22 @@ def test_short_series_shrink_the_maximum() -> None:
     assert fit.models.set_index("n")["max_joinpoints"].to_dict() == {7: 1, 10: 2, 25: 3}
 
 
+def test_min_segment_sets_both_spacing_limits() -> None:
+    # 10 years: 2 joinpoints need 2*2 + 1*2 + 2 = 8 points with NCI's spacing of 2, but
+    # 2*3 + 1*3 + 2 = 11 with a minimum segment of 3 points, so only 1 joinpoint fits.
+    years = np.arange(2000, 2010)
+    table = pd.DataFrame(
+        {"year": years, "deaths": [300, 320, 310, 340, 360, 330, 300, 290, 280, 260]}
+    )
+    short = joinpoint(table, count="deaths", method="bic", min_segment=3)
+    both = joinpoint(table, count="deaths", method="bic", min_obs_end=3, min_obs_between=3)
+    assert short.models["max_joinpoints"].tolist() == [1]
+    assert joinpoint(table, count="deaths", method="bic").models["max_joinpoints"].tolist() == [2]
+    pd.testing.assert_frame_equal(short.segments, both.segments)
+    with pytest.raises(ValueError, match="min_segment or min_obs_end/min_obs_between"):
+        joinpoint(table, count="deaths", min_segment=3, min_obs_end=4)
+
+
 # ---------------------------------------------------------------------------
 # Bad input: the error names the series.
 # ---------------------------------------------------------------------------

@@ -371,6 +371,7 @@ def joinpoint(
     min_joinpoints: int = 0,
     min_obs_end: int = NCI_MIN_OBS_END,
     min_obs_between: int = NCI_MIN_OBS_BETWEEN,
+    min_segment: int | None = None,
     method: Method = "permutation",
     alpha: float = NCI_ALPHA,
     n_permutations: int = NCI_PERMUTATIONS,
@@ -432,6 +433,10 @@ def joinpoint(
         Fewest observations between a joinpoint and either end of the series
         and between two joinpoints, not counting points on joinpoints (NCI
         Joinpoint 4.5+ grid-search defaults).
+    min_segment : int, optional
+        Shortcut that sets both ``min_obs_end`` and ``min_obs_between``: the
+        fewest observations in every segment, not counting the joinpoints
+        that bound it. Give it or the two separate limits, not both.
     method : {"permutation", "bic"}, default "permutation"
         ``"permutation"``: sequential permutation tests (Kim et al. 2000):
         ``H0: ka`` vs ``H1: kb`` from ``ka = min``, ``kb = max``, raising
@@ -533,6 +538,10 @@ def joinpoint(
         raise ValueError(
             f"{func}: min_joinpoints ({k_min}) must not exceed max_joinpoints ({k_max})"
         )
+    if min_segment is not None:
+        if (min_obs_end, min_obs_between) != (NCI_MIN_OBS_END, NCI_MIN_OBS_BETWEEN):
+            raise ValueError(f"{func}: give min_segment or min_obs_end/min_obs_between, not both")
+        min_obs_end = min_obs_between = check_whole(func, "min_segment", min_segment, 1)
     min_end = check_whole(func, "min_obs_end", min_obs_end, 1)
     min_between = check_whole(func, "min_obs_between", min_obs_between, 0)
     n_perm = check_whole(func, "n_permutations", n_permutations, 1)
