@@ -1,4 +1,4 @@
-"""Time overdose_trends.trends.joinpoint on 400 local-authority-like series.
+"""Time overdose_trends.stats.trends.joinpoint on 400 local-authority-like series.
 
 Builds 400 seeded synthetic annual series of deaths and population, 20 to 30
 years long (mixed lengths), with 0 to 3 true joinpoints, and fits them with the
@@ -20,7 +20,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from overdose_trends.trends.joinpoint import joinpoint
+from overdose_trends.stats.trends.joinpoint import fit_joinpoint
 
 N_SERIES = 400
 
@@ -66,7 +66,7 @@ def main() -> None:
         f"n_jobs={args.n_jobs}, early_stop={not args.no_early_stop}"
     )
     start = time.perf_counter()
-    fit = joinpoint(
+    fit = fit_joinpoint(
         data,
         count="deaths",
         population="population",

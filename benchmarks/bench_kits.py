@@ -1,6 +1,6 @@
 """Benchmark: read and validate a 1,000,000-event kit log from CSV, then aggregate it.
 
-Target: under 3 s for ``read_log`` + ``aggregate`` and under 1 GB peak memory.
+Target: under 3 s for ``read_kit_log`` + ``aggregate_kits`` and under 1 GB peak memory.
 
 The log is made by ``scripts/make_synthetic_kits.py`` (``make_large``) and
 written to a temporary CSV; the timed part runs in a fresh child process so
@@ -37,19 +37,19 @@ def _generator():
 
 
 def run(path: Path) -> None:
-    """Timed part (child process): read_log on the CSV, then monthly aggregate."""
-    from overdose_trends.kits.counts import aggregate
-    from overdose_trends.kits.log import read_log
+    """Timed part (child process): read_kit_log on the CSV, then monthly aggregate."""
+    from overdose_trends.io.kit_counts import aggregate_kits
+    from overdose_trends.io.kit_log import read_kit_log
 
     t0 = time.perf_counter()
-    log = read_log(path, as_of="2020-01-01")
+    log = read_kit_log(path, as_of="2020-01-01")
     t1 = time.perf_counter()
-    counts = aggregate(log.events, "month", total=True)
+    counts = aggregate_kits(log.events, "month", total=True)
     t2 = time.perf_counter()
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     r = log.report
     print(
-        f"read_log:  {t1 - t0:6.2f} s  ({r.n_input:,} rows, {r.n_loaded:,} loaded, "
+        f"read_kit_log:  {t1 - t0:6.2f} s  ({r.n_input:,} rows, {r.n_loaded:,} loaded, "
         f"{len(r.issues):,} issues)"
     )
     print(f"aggregate: {t2 - t1:6.2f} s  ({len(counts):,} count rows)")

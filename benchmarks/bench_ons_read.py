@@ -1,6 +1,6 @@
 """Benchmark: read the whole ONS local-authority workbook (all tables).
 
-Compares :func:`overdose_trends.ons.read_local_authority` (python-calamine,
+Compares :func:`overdose_trends.io.ons_local.read_local_authority` (python-calamine,
 tidy output) with plain ``pandas.read_excel(sheet_name=None)`` using pandas'
 default engine (xlrd for .xls), which only returns raw grids. Each candidate
 runs in a fresh process so that peak memory (max RSS) is its own.
@@ -31,7 +31,7 @@ def _run(kind: str, path: str, queue) -> None:
 
     import pandas as pd
 
-    from overdose_trends.ons import read_local_authority
+    from overdose_trends.io.ons_local import read_local_authority
 
     warnings.simplefilter("ignore")
     t0 = time.perf_counter()

@@ -1,4 +1,4 @@
-"""Time overdose_trends.rates on a national-scale synthetic table.
+"""Time overdose_trends.stats.rates on a national-scale synthetic table.
 
 Builds 400 areas x 20 years x 2 sexes x 19 ESP 2013 age bands (304,000 rows) of
 seeded random deaths and populations, then times :func:`dsr` (by area, year and
@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from overdose_trends.constants import ESP2013_BANDS
-from overdose_trends.rates import crude_rate, dsr, pool_periods
+from overdose_trends.stats.rates import crude_rate, dsr, pool_periods
 
 N_AREAS, N_YEARS, SEXES = 400, 20, ("males", "females")
 REPEATS = 5

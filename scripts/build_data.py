@@ -14,8 +14,9 @@ import argparse
 import warnings
 from pathlib import Path
 
-from overdose_trends.ons import read_local_authority, read_national
-from overdose_trends.population import read_mid_year_estimates, to_esp_bands
+from overdose_trends.io.ons_local import read_local_authority
+from overdose_trends.io.ons_national import read_national
+from overdose_trends.io.population import read_mid_year_estimates, to_esp_bands
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -49,7 +49,7 @@ if str(ROOT / "src") not in sys.path:
     sys.path.insert(0, str(ROOT / "src"))  # runs from a checkout without installing
 
 from overdose_trends.constants import ENGLAND_SUPPLY_START  # noqa: E402
-from overdose_trends.kits.schema import (  # noqa: E402
+from overdose_trends.schema import (  # noqa: E402
     DEFAULT_DOSES,
     EVENT_COLUMNS,
     RECIPIENT_TYPES,
@@ -225,17 +225,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed")
     parser.add_argument("--out", type=Path, default=ROOT / "data", help="output folder")
     args = parser.parse_args(argv)
-    from overdose_trends.kits.counts import aggregate
-    from overdose_trends.kits.log import read_log
+    from overdose_trends.io.kit_counts import aggregate_kits
+    from overdose_trends.io.kit_log import read_kit_log
 
     args.out.mkdir(parents=True, exist_ok=True)
     events = make_sample(args.seed)
     log_path = write_csv(events, args.out / LOG_FILE)
-    log = read_log(log_path)
+    log = read_kit_log(log_path)
     log.report.raise_if_errors()
     if len(log.report.issues):
         raise SystemExit(f"the sample should load without issues:\n{log.report}")
-    monthly = aggregate(log.events, "month", total=True)
+    monthly = aggregate_kits(log.events, "month", total=True)
     monthly["period_start"] = monthly["period_start"].dt.strftime("%Y-%m-%d")
     monthly["period_end"] = monthly["period_end"].dt.strftime("%Y-%m-%d")
     monthly.to_csv(args.out / MONTHLY_FILE, index=False, lineterminator="\n", encoding="utf-8")

@@ -3,7 +3,7 @@
 Image comparison
 ----------------
 :func:`check_image` saves a figure as PNG at 100 dpi with
-:func:`overdose_trends.plotting.style.save` and compares it with
+:func:`overdose_trends.plots.style.save_figure` and compares it with
 ``tests/baseline/<name>.png`` using ``matplotlib.testing.compare.compare_images``
 (root-mean-square difference of pixel values, tolerance ``tol`` on the 0-255 scale).
 The baselines are drawn from small literal data frames written in the tests, never
@@ -32,7 +32,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.testing.compare import compare_images  # noqa: E402
 
-from overdose_trends.plotting.style import save  # noqa: E402
+from overdose_trends.plots.style import save_figure  # noqa: E402
 
 BASELINE = Path(__file__).resolve().parent / "baseline"
 UPDATE_VARIABLE = "OVERDOSE_TRENDS_UPDATE_BASELINES"
@@ -42,7 +42,7 @@ IMAGE_DPI = 100
 
 def check_image(fig: plt.Figure, name: str, tmp_path: Path, tol: float = 3.0) -> None:
     """Compare ``fig`` with ``tests/baseline/<name>.png`` (or write it when updating)."""
-    (actual,) = save(fig, tmp_path / name, formats=("png",), dpi=IMAGE_DPI)
+    (actual,) = save_figure(fig, tmp_path / name, formats=("png",), dpi=IMAGE_DPI)
     expected = BASELINE / f"{name}.png"
     if os.environ.get(UPDATE_VARIABLE) == "1":
         BASELINE.mkdir(parents=True, exist_ok=True)

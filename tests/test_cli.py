@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from overdose_trends.cli import _period, main
-from overdose_trends.datasets import synthetic_kit_counts, synthetic_kit_log
+from overdose_trends.io.datasets import synthetic_kit_counts, synthetic_kit_log
 
 
 def test_period_argument() -> None:

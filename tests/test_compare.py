@@ -1,4 +1,4 @@
-"""Tests for overdose_trends.compare against published and hand-computed values.
+"""Tests for overdose_trends.stats.compare against published and hand-computed values.
 
 Sources, transcribed as literals so the tests run without ../shared:
 
@@ -27,8 +27,15 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from overdose_trends import compare, datasets
-from overdose_trends.compare import COLUMNS, TESTS, exact_rate_ratio, log_rate_ratio, periods
+from overdose_trends import datasets
+from overdose_trends.stats import compare
+from overdose_trends.stats.compare import (
+    COLUMNS,
+    TESTS,
+    compare_periods,
+    exact_rate_ratio,
+    log_rate_ratio,
+)
 
 Z95 = 1.959963984540054  # standard normal 97.5% quantile
 Z998 = 3.090232306167813  # standard normal 99.9% quantile
@@ -83,7 +90,8 @@ def ons_frame(rows=ONS_ROWS) -> pd.DataFrame:
 
 @pytest.fixture
 def ons_result() -> pd.DataFrame:
-    return periods(ons_frame(), before=(2013, 2015), after=(2016, 2018)).set_index("area_code")
+    out = compare_periods(ons_frame(), before=(2013, 2015), after=(2016, 2018))
+    return out.set_index("area_code")
 
 
 def test_output_columns(ons_result):
@@ -165,7 +173,7 @@ def test_unreliable_and_not_calculated(ons_result):
 
 
 def test_conf_998_rescales_limits_and_changes_verdict():
-    out = periods(ons_frame(ONS_ROWS[:6]), conf=0.998).set_index("area_code")
+    out = compare_periods(ons_frame(ONS_ROWS[:6]), conf=0.998).set_index("area_code")
     k = Z998 / Z95
     nor = out.loc["E10000020"]
     # published 95% limits widened on the log scale, each side separately
@@ -188,7 +196,7 @@ def test_conf_998_rescales_limits_and_changes_verdict():
 def test_shipped_extract_all_areas():
     la = datasets.la_deaths().query("measure == 'poisoning' and sex == 'persons'")
     with pytest.warns(UserWarning, match="K04000001"):  # England and Wales: Table 1 only
-        out = periods(la, before=(2013, 2015), after=(2016, 2018))
+        out = compare_periods(la, before=(2013, 2015), after=(2016, 2018))
     assert out["area_code"].is_unique
     assert len(out) == la["area_code"].nunique()
     out = out.set_index("area_code")
@@ -229,8 +237,8 @@ def test_mixed_measures_rejected_or_split():
     with pytest.raises(
         ValueError, match=r"E06000033.*6 rows for period 2013-2015.*'measure'.*'sex'"
     ):
-        periods(la)
-    out = periods(la, by=["area_code", "measure", "sex"])
+        compare_periods(la)
+    out = compare_periods(la, by=["area_code", "measure", "sex"])
     assert len(out) == 2 * 2 * 3
     row = out.query("area_code == 'E07000148' and measure == 'misuse' and sex == 'persons'")
     # Table 6 (misuse, persons) Norwich: 2013-15 29, 7.2 (4.8-10.3); 2016-18 52, 13.6 (10.1-17.9)
@@ -333,7 +341,7 @@ def southend_counts() -> pd.DataFrame:
 
 
 def test_counts_single_years_pooled_and_tested_exactly():
-    out = periods(southend_counts()).iloc[0]
+    out = compare_periods(southend_counts()).iloc[0]
     # Table 1 single years add up to Table 3's 3-year totals: 16+18+13 = 47, 6+13+13 = 32.
     assert (out["deaths_before"], out["deaths_after"]) == (47, 32)
     n1, n2 = 176_236 + 178_367 + 179_234, 180_606 + 181_808 + 182_463  # 533,837 and 544,877
@@ -359,7 +367,7 @@ def test_counts_zero_deaths_exact_test_and_not_assessed_by_ons():
             "population": [50_000, 50_000, 90_000, 90_000, 10_000, 10_000],
         }
     )
-    out = periods(df).set_index("area_code")
+    out = compare_periods(df).set_index("area_code")
     a = out.loc["A"]
     assert a["rate_ratio"] == np.inf and a["ratio_ucl"] == np.inf
     assert a["p_value"] == pytest.approx(0.015625)  # 2 * 0.5**7, see test_exact_zero_deaths
@@ -381,7 +389,7 @@ def test_counts_zero_deaths_exact_test_and_not_assessed_by_ons():
 
 
 def test_counts_conf_998():
-    out = periods(southend_counts(), conf=0.998).iloc[0]
+    out = compare_periods(southend_counts(), conf=0.998).iloc[0]
     n1, n2 = 533_837, 544_877
     pi_lo = stats.beta.ppf(0.001, 32, 48)  # Clopper-Pearson 99.8% for 32 of 79
     pi_hi = stats.beta.ppf(0.999, 33, 47)
@@ -397,7 +405,7 @@ def test_counts_missing_year_names_group_and_years():
     with pytest.raises(
         ValueError, match=r"E06000033.*Southend-on-Sea.*year\(s\) \[2017\].*2016-2018"
     ):
-        periods(df)
+        compare_periods(df)
 
 
 def test_counts_period_row_used_when_present():
@@ -416,7 +424,7 @@ def test_counts_period_row_used_when_present():
     single = single.assign(period_start=single["year"], period_end=single["year"]).drop(
         columns="year"
     )
-    out = periods(pd.concat([single, period_rows], ignore_index=True))
+    out = compare_periods(pd.concat([single, period_rows], ignore_index=True))
     assert out["p_value"].iloc[0] == pytest.approx(out["p_value"].iloc[1], rel=1e-14)
     assert list(out["deaths_before"]) == [47, 47]
 
@@ -425,19 +433,19 @@ def test_counts_duplicate_year_rejected():
     df = southend_counts()
     df = pd.concat([df, df.iloc[[1]].assign(sex="males")], ignore_index=True)
     with pytest.raises(ValueError, match=r"2 rows for year 2014.*'sex'"):
-        periods(df)
+        compare_periods(df)
 
 
 def test_kind_override_uses_counts_when_rates_present():
     df = southend_counts()
     df["rate"] = df["deaths"] / df["population"] * 1e5
     with pytest.raises(ValueError, match="no row of the data is for the before period"):
-        periods(df)  # auto -> rates, and rates cannot be pooled over years
-    out = periods(df, kind="counts")
+        compare_periods(df)  # auto -> rates, and rates cannot be pooled over years
+    out = compare_periods(df, kind="counts")
     assert out["test"].iloc[0] == "exact_conditional_binomial"
 
 
-# --- rates from overdose_trends.rates.dsr (kind "rates" with a conf column) ----------------------
+# --- rates from overdose_trends.stats.rates.dsr (kind "rates" with a conf column) -------
 
 
 def test_dsr_output_uses_its_conf_column():
@@ -458,14 +466,14 @@ def test_dsr_output_uses_its_conf_column():
             "rate_status": ["ok", "ok"],
         }
     )
-    out = periods(df).iloc[0]  # conf 0.95 requested
+    out = compare_periods(df).iloc[0]  # conf 0.95 requested
     p, se = log_ratio_p(8.0, 6.0, 10.5, 11.0, 8.6, 13.9, z=Z998)
     assert out["p_value"] == pytest.approx(p, rel=1e-12)
     assert out["ratio_ucl"] == pytest.approx(11 / 8 * math.exp(Z95 * se), rel=1e-12)
     k = Z95 / Z998  # output limits narrowed to 95%
     assert out["lcl_before"] == pytest.approx(8.0 * (6.0 / 8.0) ** k)
     assert (out["deaths_before"], out["population_after"]) == (120, 1_520_000)
-    same = periods(df, conf=0.998).iloc[0]
+    same = compare_periods(df, conf=0.998).iloc[0]
     assert (same["lcl_before"], same["ucl_after"]) == (6.0, 13.9)  # given limits unchanged
 
 
@@ -479,7 +487,7 @@ def test_rates_without_limits_use_deaths():
             "rate": [10.0, 12.0],
         }
     )
-    out = periods(df, before=2015, after=2018, by=None).iloc[0]
+    out = compare_periods(df, before=2015, after=2018, by=None).iloc[0]
     assert out["test"] == "log_ratio_z_deaths"
     se = math.sqrt(1 / 100 + 1 / 144)
     assert out["p_value"] == pytest.approx(math.erfc(math.log(1.2) / se / math.sqrt(2)))
@@ -497,35 +505,27 @@ def test_rates_without_limits_use_deaths():
 def test_bad_arguments():
     df = ons_frame()
     with pytest.raises(ValueError, match="overlap"):
-        periods(df, before=(2013, 2015), after=(2015, 2017))
+        compare_periods(df, before=(2013, 2015), after=(2015, 2017))
     with pytest.raises(ValueError, match="first <= last"):
-        periods(df, before=(2015, 2013))
+        compare_periods(df, before=(2015, 2013))
     with pytest.raises(ValueError, match="unknown kind"):
-        periods(df, kind="dsr")
+        compare_periods(df, kind="dsr")
     with pytest.raises(ValueError, match="did you mean 0.95"):
-        periods(df, conf=95)
+        compare_periods(df, conf=95)
     with pytest.raises(ValueError, match=r"by column\(s\) \['region'\]"):
-        periods(df, by="region")
+        compare_periods(df, by="region")
     with pytest.raises(ValueError, match="cannot tell what the data hold"):
-        periods(df.drop(columns=["rate"]))
+        compare_periods(df.drop(columns=["rate"]))
     with pytest.raises(ValueError, match="no row of the data is for the after period 2017-2019"):
-        periods(df, after=(2017, 2019))
+        compare_periods(df, after=(2017, 2019))
     mixed = df.copy()
     mixed.loc[mixed["period_start"] == 2016, "rate_per"] = 1_000_000
     with pytest.raises(ValueError, match="per 100000 before and per 1e\\+06 after"):
-        periods(mixed)
+        compare_periods(mixed)
     fractional = df.astype({"period_start": float})
     fractional.loc[fractional.index[0], "period_start"] = 2013.5
     with pytest.raises(ValueError, match=r"column 'period_start': 2013.5 \(row index 0\) is not"):
-        periods(fractional)
-
-
-def test_funnel_functions_reexported():
-    from overdose_trends import funnel
-
-    assert compare.funnel_limits is funnel.funnel_limits
-    assert compare.vs_benchmark is funnel.vs_benchmark
-    assert compare.rank_areas is funnel.rank_areas
+        compare_periods(fractional)
 
 
 def test_counts_missing_values_not_assessed_never_partial():
@@ -533,7 +533,7 @@ def test_counts_missing_values_not_assessed_never_partial():
     df = southend_counts()
     df["deaths"] = df["deaths"].astype("Int64")
     df.loc[df["year"] == 2014, "deaths"] = pd.NA
-    out = periods(df).iloc[0]
+    out = compare_periods(df).iloc[0]
     assert pd.isna(out["deaths_before"]) and out["deaths_after"] == 32
     assert out["verdict"] == "not assessed: deaths before missing"
     assert out["ons_verdict"] == "not assessed"

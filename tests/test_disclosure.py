@@ -1,4 +1,4 @@
-"""Tests of overdose_trends.disclosure.
+"""Tests of overdose_trends.stats.disclosure.
 
 Expected patterns are worked out by hand in the comments. Protection is checked
 with attackers written here independently of the module: (1) "peeling", i.e.
@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 from scipy.optimize import linprog
 
-from overdose_trends.disclosure import add_margins, determined_cells, suppress_small
+from overdose_trends.stats.disclosure import add_margins, determined_cells, suppress_small
 
 # --- independent attackers ----------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""Tests for overdose_trends.fetch against a local HTTP server on 127.0.0.1.
+"""Tests for overdose_trends.io.fetch against a local HTTP server on 127.0.0.1.
 
 The server runs in a thread on a free port; each path is given a script of
 responses (status, body, delay) and every request is recorded, so tests can
@@ -16,8 +16,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from overdose_trends import fetch as fetch_mod
-from overdose_trends.fetch import (
+from overdose_trends.io import fetch as fetch_mod
+from overdose_trends.io.fetch import (
     ENV_CACHE,
     ENV_OFFLINE,
     ONS_SOURCES,

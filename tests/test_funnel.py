@@ -1,4 +1,5 @@
-"""Tests for overdose_trends.funnel against PHEindicatormethods test data, ONS figures and hand
+"""Tests for overdose_trends.stats.funnel against PHEindicatormethods test data, ONS figures,
+and hand
 calculations.
 
 PHE reference values are transcribed from the PHEindicatormethods test data (files
@@ -16,7 +17,7 @@ import pandas as pd
 import pytest
 
 from overdose_trends import datasets
-from overdose_trends.funnel import FUNNEL_LABELS, funnel_limits, rank_areas, vs_benchmark
+from overdose_trends.stats.funnel import FUNNEL_LABELS, funnel_limits, rank_areas, vs_benchmark
 
 # --- PHEindicatormethods funnel test data -------------------------------------------------
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from overdose_trends.intervals import (
+from overdose_trends.stats.intervals import (
     byar_limits,
     dobson_limits,
     exact_poisson_limits,

@@ -1,4 +1,4 @@
-"""Tests of overdose_trends.kits.averted.deaths_averted.
+"""Tests of overdose_trends.stats.averted.deaths_averted.
 
 Reference numbers (research note naloxone-kits.md, section 3.3, worked example,
 Norfolk news figures taken at face value): use-based 2,600 x (0.10 - 0.008) =
@@ -21,7 +21,7 @@ from overdose_trends.constants import (
     COFFIN_SULLIVAN_KITS_PER_DEATH_AVERTED,
     IRVINE_BC_KITS_PER_DEATH_AVERTED,
 )
-from overdose_trends.kits.averted import Prior, deaths_averted
+from overdose_trends.stats.averted import Prior, deaths_averted
 
 FIXED = dict(p_fatal_without=0.10, p_fatal_with=0.008, kits_per_death_averted=227)
 

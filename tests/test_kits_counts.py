@@ -1,4 +1,4 @@
-"""Tests for overdose_trends.kits.counts: aggregate() and read_counts().
+"""Tests for overdose_trends.io.kit_counts: aggregate_kits() and read_kit_counts().
 
 The event log below is small enough to count by hand; the expected counts
 are written out per service, period and measure.
@@ -13,9 +13,9 @@ import pandas as pd
 import pytest
 
 from overdose_trends.errors import DataFormatError
-from overdose_trends.kits.counts import aggregate, read_counts
-from overdose_trends.kits.log import read_log
-from overdose_trends.kits.schema import COUNT_COLUMNS, MEASURES
+from overdose_trends.io.kit_counts import aggregate_kits, read_kit_counts
+from overdose_trends.io.kit_log import read_kit_log
+from overdose_trends.schema import COUNT_COLUMNS, MEASURES
 from tests.workbooks import write_workbook
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,7 +46,7 @@ SHORT = {
 
 @pytest.fixture
 def events() -> pd.DataFrame:
-    log = read_log(pd.DataFrame(LOG, columns=HEADER), as_of=AS_OF)
+    log = read_kit_log(pd.DataFrame(LOG, columns=HEADER), as_of=AS_OF)
     assert log.report.ok
     return log.events
 
@@ -65,7 +65,7 @@ def as_dict(counts: pd.DataFrame) -> dict:
 
 
 def test_monthly_counts_by_hand(events):
-    counts = aggregate(events, "month")
+    counts = aggregate_kits(events, "month")
     assert list(counts.columns) == list(COUNT_COLUMNS)
     assert (counts["status"] == "exact").all()
     assert str(counts["value"].dtype) == "Int64"
@@ -87,7 +87,7 @@ def test_monthly_counts_by_hand(events):
 
 
 def test_quarterly_and_financial_year(events):
-    quarters = aggregate(events, "quarter")
+    quarters = aggregate_kits(events, "quarter")
     assert as_dict(quarters) == expected(
         [
             ("A", "2017-01-01", {"iss": 3, "first": 2, "rep": 1, "used": 1, "lost": 1}),
@@ -98,7 +98,7 @@ def test_quarterly_and_financial_year(events):
         ]
     )
     assert quarters["period_end"].max() == pd.Timestamp("2017-06-30")
-    years = aggregate(events, "financial_year")  # 31 March and 1 April fall in different years
+    years = aggregate_kits(events, "financial_year")  # 31 March and 1 April fall in different years
     assert as_dict(years) == expected(
         [
             ("A", "2016-04-01", {"iss": 3, "first": 2, "rep": 1, "used": 1, "lost": 1}),
@@ -111,13 +111,13 @@ def test_quarterly_and_financial_year(events):
     assert years.loc[years["period_start"] == "2016-04-01", "period_end"].iloc[0] == pd.Timestamp(
         "2017-03-31"
     )
-    calendar = aggregate(events, "year")
+    calendar = aggregate_kits(events, "year")
     assert calendar["period_start"].unique().tolist() == [pd.Timestamp("2017-01-01")]
     assert calendar["period_end"].unique().tolist() == [pd.Timestamp("2017-12-31")]
 
 
 def test_service_totals(events):
-    counts = aggregate(events, "month", total=True)
+    counts = aggregate_kits(events, "month", total=True)
     totals = counts[(counts["service"] == "all") & (counts["area_code"] == "E06000033")]
     assert as_dict(totals) == expected(
         [
@@ -135,7 +135,7 @@ def test_service_totals(events):
 
 
 def test_by_area_only_and_other_breakdowns(events):
-    by_area = aggregate(events, "quarter", by=("area_code",))
+    by_area = aggregate_kits(events, "quarter", by=("area_code",))
     assert set(by_area["service"]) == {"all"}
     issued = by_area[by_area["measure"] == "kits_issued"].set_index(["area_code", "period_start"])
     assert issued["value"].to_dict() == {
@@ -144,7 +144,7 @@ def test_by_area_only_and_other_breakdowns(events):
         ("E10000020", pd.Timestamp("2017-01-01")): 1,
         ("E10000020", pd.Timestamp("2017-04-01")): 0,
     }
-    by_supply = aggregate(events, "year", by=("area_code", "supply_type"))
+    by_supply = aggregate_kits(events, "year", by=("area_code", "supply_type"))
     assert list(by_supply.columns) == ["area_code", "service", "supply_type", *COUNT_COLUMNS[2:]]
     got = by_supply[by_supply["measure"] == "kits_issued"]
     got = got[got["area_code"] == "E06000033"].set_index("supply_type")["value"]
@@ -163,7 +163,7 @@ def test_by_area_only_and_other_breakdowns(events):
 
 
 def test_start_and_end_widen_the_zero_filled_range(events):
-    counts = aggregate(
+    counts = aggregate_kits(
         events[events["service"] == "C"], "month", start="2017-01-15", end="2017-06-30"
     )
     months = counts["period_start"].drop_duplicates().dt.strftime("%Y-%m").tolist()
@@ -173,29 +173,29 @@ def test_start_and_end_widen_the_zero_filled_range(events):
 
 def test_aggregate_rejects_bad_input(events):
     with pytest.raises(ValueError, match="freq"):
-        aggregate(events, "week")
+        aggregate_kits(events, "week")
     with pytest.raises(ValueError, match="by must be"):
-        aggregate(events, by=("kit_id",))
+        aggregate_kits(events, by=("kit_id",))
     with pytest.raises(ValueError, match="needs 'service'"):
-        aggregate(events, by=("area_code",), total=True)
+        aggregate_kits(events, by=("area_code",), total=True)
     with pytest.raises(ValueError, match="lack column"):
-        aggregate(events.drop(columns="supply_type"))
+        aggregate_kits(events.drop(columns="supply_type"))
     bad = events.copy()
     bad.loc[0, "event_type"] = "confiscated"
     with pytest.raises(ValueError, match="position 0 has event_type 'confiscated'"):
-        aggregate(bad)
+        aggregate_kits(bad)
     undated = events.copy()
     undated.loc[2, "event_date"] = pd.NaT
     with pytest.raises(ValueError, match="position 2 has no event_date"):
-        aggregate(undated)
+        aggregate_kits(undated)
 
 
 def test_empty_log_gives_empty_counts(events):
-    counts = aggregate(events.iloc[:0])
+    counts = aggregate_kits(events.iloc[:0])
     assert counts.empty and list(counts.columns) == list(COUNT_COLUMNS)
 
 
-# --- read_counts ------------------------------------------------------------------------
+# --- read_kit_counts ------------------------------------------------------------------------
 
 
 def write(tmp_path: Path, header: list, rows: list[list], fmt: str = "csv") -> Path:
@@ -224,7 +224,7 @@ def test_suppressed_markers_are_kept_not_zero(tmp_path, fmt):
         ["E06000033", "A", "2016-11", "kits_issued", "1,234"],
         ["E06000033", "A", "2016-12", "kits_issued", 0],
     ]
-    got = read_counts(write(tmp_path, LONG, rows, fmt), as_of=AS_OF)
+    got = read_kit_counts(write(tmp_path, LONG, rows, fmt), as_of=AS_OF)
     r = got.report
     assert (r.n_input, r.n_loaded, r.n_rejected) == (10, 10, 0)
     c = got.counts
@@ -250,7 +250,7 @@ def test_csv_rows_are_records_after_a_multiline_comment(tmp_path):
     ]
     path = write(tmp_path, [*LONG, "comments"], rows)
     assert path.read_text(encoding="utf-8").count("\n") == 7  # 7 lines, 4 records
-    r = read_counts(path, as_of=AS_OF).report
+    r = read_kit_counts(path, as_of=AS_OF).report
     assert (r.n_input, r.n_loaded, r.n_rejected) == (3, 2, 1)
     assert r.errors["row"].tolist() == [3]
     assert r.errors["message"].iloc[0] == "row 3: value '-3' is negative"
@@ -269,7 +269,7 @@ def test_bad_counts_rejected_with_row(tmp_path, fmt):
         ["E0600003", "A", "2016-08", "kits_issued", 4],
         ["E06000033", "A", "2016-03", "kits_issued", 13],  # same key as row 2
     ]
-    got = read_counts(write(tmp_path, LONG, rows, fmt), as_of=AS_OF)
+    got = read_kit_counts(write(tmp_path, LONG, rows, fmt), as_of=AS_OF)
     r = got.report
     assert (r.n_input, r.n_loaded, r.n_rejected) == (7, 1, 6)
     msg = r.errors.set_index("row")["message"]
@@ -307,7 +307,8 @@ def test_bad_counts_rejected_with_row(tmp_path, fmt):
     ],
 )
 def test_period_labels(tmp_path, label, start, end):
-    got = read_counts(write(tmp_path, LONG, [["E06000033", "A", label, "issued", 5]]), as_of=AS_OF)
+    path = write(tmp_path, LONG, [["E06000033", "A", label, "issued", 5]])
+    got = read_kit_counts(path, as_of=AS_OF)
     assert got.report.ok, got.report.summary()
     row = got.counts.iloc[0]
     assert (row["period_start"], row["period_end"]) == (pd.Timestamp(start), pd.Timestamp(end))
@@ -326,7 +327,7 @@ def test_period_labels(tmp_path, label, start, end):
     ],
 )
 def test_bad_period_labels(tmp_path, label, fragment):
-    got = read_counts(
+    got = read_kit_counts(
         write(tmp_path, LONG, [["E06000033", "A", label, "kits_issued", 5]]), as_of=AS_OF
     )
     assert got.report.n_rejected == 1
@@ -340,7 +341,7 @@ def test_dates_as_quarters_with_freq(tmp_path):
         ["E06000033", "A", "2016-04-01", "kits_issued", 5],
         ["E06000033", "A", "2016-05-01", "kits_issued", 5],
     ]
-    got = read_counts(write(tmp_path, LONG, rows), freq="quarter", as_of=AS_OF)
+    got = read_kit_counts(write(tmp_path, LONG, rows), freq="quarter", as_of=AS_OF)
     assert got.counts["period_end"].iloc[0] == pd.Timestamp("2016-06-30")
     assert "not the first day of a quarter" in got.report.errors["message"].iloc[0]
     assert any("read as the quarter starting" in n for n in got.report.notes)
@@ -352,7 +353,7 @@ def test_future_and_early_periods(tmp_path):
         ["E06000033", "A", "2015-09", "kits_issued", 5],
         ["S12000049", "A", "2015-09", "kits_issued", 5],
     ]
-    r = read_counts(write(tmp_path, LONG, rows), as_of=AS_OF).report
+    r = read_kit_counts(write(tmp_path, LONG, rows), as_of=AS_OF).report
     assert r.errors[["row", "rule"]].values.tolist() == [[2, "future_date"]]
     assert r.warnings[["row", "rule"]].values.tolist() == [[3, "before_supply_start"]]
 
@@ -367,7 +368,7 @@ def test_wide_layout_with_mapping_and_status_and_totals(tmp_path):
         ["E06000033", "B", "2017-02", 6, "*", "exact"],  # marker contradicts status
     ]
     mapping = {"Area": "area_code", "Month": "period", "Used": "kits_returned_used"}
-    got = read_counts(write(tmp_path, header, rows), mapping, as_of=AS_OF)
+    got = read_kit_counts(write(tmp_path, header, rows), mapping, as_of=AS_OF)
     r = got.report
     assert (r.n_input, r.n_loaded, r.n_rejected) == (5, 4, 1)
     assert r.errors[["row", "rule"]].values.tolist() == [[6, "status_conflict"]]
@@ -391,7 +392,7 @@ def test_period_start_without_end_uses_freq(tmp_path):
         ["E06000033", "2016-04-01", "kits_issued", 60],
         ["E06000033", "2016-05-01", "kits_issued", 60],
     ]
-    got = read_counts(write(tmp_path, header, rows), freq="quarter", as_of=AS_OF)
+    got = read_kit_counts(write(tmp_path, header, rows), freq="quarter", as_of=AS_OF)
     assert got.counts["period_end"].tolist() == [pd.Timestamp("2016-06-30")]
     assert got.report.errors["message"].tolist() == [
         "row 3: period_start 2016-05-01 is not the first day of a quarter"
@@ -404,7 +405,7 @@ def test_period_start_and_end_columns(tmp_path):
         ["E06000033", "01/04/2016", "31/03/2017", "kits_issued", 250],
         ["E06000033", "01/04/2017", "31/03/2017", "kits_issued", 250],
     ]
-    got = read_counts(write(tmp_path, header, rows), as_of=AS_OF)
+    got = read_kit_counts(write(tmp_path, header, rows), as_of=AS_OF)
     assert got.counts["period_end"].iloc[0] == pd.Timestamp("2017-03-31")
     assert got.counts["service"].iloc[0] == "all"
     assert "is before period_start" in got.report.errors["message"].iloc[0]
@@ -413,18 +414,20 @@ def test_period_start_and_end_columns(tmp_path):
 
 def test_layout_errors(tmp_path):
     with pytest.raises(DataFormatError, match="no period"):
-        read_counts(write(tmp_path, ["area_code", "measure", "value"], [["E06000033", "x", 1]]))
+        read_kit_counts(write(tmp_path, ["area_code", "measure", "value"], [["E06000033", "x", 1]]))
     with pytest.raises(DataFormatError, match="both long"):
-        read_counts(write(tmp_path, [*LONG, "kits_lost"], [["E06000033", "A", "2016", "x", 1, 1]]))
-    with pytest.raises(DataFormatError, match="read_log"):
-        read_counts(write(tmp_path, ["event_date", "area_code", "service"], [["x", "y", "z"]]))
+        read_kit_counts(
+            write(tmp_path, [*LONG, "kits_lost"], [["E06000033", "A", "2016", "x", 1, 1]])
+        )
+    with pytest.raises(DataFormatError, match="read_kit_log"):
+        read_kit_counts(write(tmp_path, ["event_date", "area_code", "service"], [["x", "y", "z"]]))
 
 
 def test_shipped_monthly_counts_match_the_shipped_log():
-    log = read_log(ROOT / "data" / "synthetic_naloxone_kits_southend_norfolk.csv")
-    published = read_counts(ROOT / "data" / "synthetic_naloxone_kits_monthly.csv")
+    log = read_kit_log(ROOT / "data" / "synthetic_naloxone_kits_southend_norfolk.csv")
+    published = read_kit_counts(ROOT / "data" / "synthetic_naloxone_kits_monthly.csv")
     assert published.report.issues.empty, published.report.summary()
-    rebuilt = aggregate(log.events, "month", total=True)
+    rebuilt = aggregate_kits(log.events, "month", total=True)
     pd.testing.assert_frame_equal(published.counts, rebuilt)
     # documented: Norfolk (E10000020) issued 3,981 kits, 383 returned used (9.6%)
     norfolk = rebuilt[(rebuilt["area_code"] == "E10000020") & (rebuilt["service"] == "all")]

@@ -1,4 +1,4 @@
-"""Tests for overdose_trends.kits.identifiers: identifier headers and personal data in cells.
+"""Tests for overdose_trends.io._identifiers: identifier headers and personal data in cells.
 
 Expected results are written out by hand from the published formats: NHS
 numbers are ten digits shown 3-3-4 (943 476 5919 is an example number from
@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from overdose_trends.kits.identifiers import (
+from overdose_trends.io._identifiers import (
     PERSONAL_DATA,
     could_be_personal,
     is_identifier_header,

@@ -1,4 +1,4 @@
-"""Tests for overdose_trends.kits.log (read_log and its validation report).
+"""Tests for overdose_trends.io.kit_log (read_kit_log and its validation report).
 
 Every fixture is written in the test (CSV, .xlsx and .xls) so that the tests
 run without ../shared. Expected numbers are counted by hand from the rows
@@ -17,8 +17,8 @@ import pandas as pd
 import pytest
 
 from overdose_trends.errors import DataFormatError
-from overdose_trends.kits.log import ISSUE_COLUMNS, KitLog, read_log
-from overdose_trends.kits.schema import EVENT_COLUMNS
+from overdose_trends.io.kit_log import ISSUE_COLUMNS, KitLog, read_kit_log
+from overdose_trends.schema import EVENT_COLUMNS
 from tests.workbooks import write_workbook
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -65,7 +65,7 @@ def write(tmp_path: Path, rows: list[list], fmt: str = "csv", header=HEADER, nam
 
 def load(tmp_path: Path, rows: list[list], fmt: str = "csv", **kw) -> KitLog:
     kw.setdefault("as_of", AS_OF)
-    return read_log(write(tmp_path, rows, fmt), **kw)
+    return read_kit_log(write(tmp_path, rows, fmt), **kw)
 
 
 def issues_of(log: KitLog, rule: str) -> pd.DataFrame:
@@ -344,7 +344,7 @@ def test_before_supply_start(tmp_path, fmt):
 def test_duplicate_event_id(tmp_path, fmt):
     header = ["event_id", *HEADER]
     rows = [["E1", *GOOD[0]], ["E2", *GOOD[1]], ["E1", *GOOD[2]]]
-    log = read_log(write(tmp_path, rows, fmt, header=header), as_of=AS_OF)
+    log = read_kit_log(write(tmp_path, rows, fmt, header=header), as_of=AS_OF)
     assert_accounting(log, 3, 2)
     assert_one(log, "duplicate_event_id", 4, "error", "event_id 'E1' was given to an earlier row")
     assert log.events["event_id"].tolist() == ["E1", "E2"]
@@ -399,7 +399,7 @@ def test_identifier_columns_dropped_and_never_echoed(tmp_path, fmt):
     ]
     rows = [[*r, *PII_VALUES, "STARS Southend"] for r in GOOD]
     rows[2][-2] = ""  # one empty notes cell
-    log = read_log(write(tmp_path, rows, fmt, header=header), as_of=AS_OF)
+    log = read_kit_log(write(tmp_path, rows, fmt, header=header), as_of=AS_OF)
     assert_accounting(log, 3, 3)
     r = log.report
     assert r.dropped_columns == {
@@ -488,7 +488,7 @@ def test_mapping_and_header_normalisation(tmp_path):
         "Recipient": "recipient_type",
         "Key worker": None,
     }
-    log = read_log(path, mapping, as_of=AS_OF)
+    log = read_kit_log(path, mapping, as_of=AS_OF)
     assert_accounting(log, 6, 6)
     assert log.report.unknown_columns == ()  # mapped to None: ignored on purpose
     ev = log.events
@@ -547,14 +547,14 @@ def test_value_mapping_extends_synonyms(tmp_path):
 def test_mapping_errors(tmp_path):
     path = write(tmp_path, GOOD)
     with pytest.raises(DataFormatError, match=r"mapping names column\(s\) \['kit_no'\]"):
-        read_log(path, {"Kit no": "kit_id"})
+        read_kit_log(path, {"Kit no": "kit_id"})
     with pytest.raises(ValueError, match="not a field"):
-        read_log(path, {"kit_id": "kit_number"})
+        read_kit_log(path, {"kit_id": "kit_number"})
     with pytest.raises(DataFormatError, match="both give 'kit_id'"):
-        read_log(path, {"service": "kit_id"})
+        read_kit_log(path, {"service": "kit_id"})
     header = ["Date", *HEADER[1:]]
     with pytest.raises(DataFormatError, match=r"required column\(s\) \['event_date'\].*mapping="):
-        read_log(write(tmp_path, GOOD, header=header))
+        read_kit_log(write(tmp_path, GOOD, header=header))
 
 
 def test_counts_table_is_refused_with_pointer(tmp_path):
@@ -563,8 +563,8 @@ def test_counts_table_is_refused_with_pointer(tmp_path):
         [["E06000033", "2016-03", "kits_issued", 4]],
         header=["area_code", "period", "measure", "value"],
     )
-    with pytest.raises(DataFormatError, match="read_counts"):
-        read_log(path)
+    with pytest.raises(DataFormatError, match="read_kit_counts"):
+        read_kit_log(path)
 
 
 @pytest.mark.parametrize(
@@ -618,7 +618,7 @@ def test_rows_numbered_as_in_a_spreadsheet(tmp_path):
         "2016-13-01,issued,K3,STARS,E06000033,,,,",
     ]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    log = read_log(path, header_row=3, as_of=AS_OF)
+    log = read_kit_log(path, header_row=3, as_of=AS_OF)
     assert_accounting(log, 3, 2)
     assert log.events["source_row"].tolist() == [4, 6]
     assert_one(log, "invalid_date", 7, "error")
@@ -646,7 +646,7 @@ def test_csv_rows_are_records_after_multiline_cells(tmp_path):
     )
     path = tmp_path / "multiline.csv"
     path.write_bytes(text.encode("utf-8"))
-    log = read_log(path, header_row=2, as_of=AS_OF)
+    log = read_kit_log(path, header_row=2, as_of=AS_OF)
     assert_accounting(log, 4, 2)
     assert log.events["source_row"].tolist() == [3, 4]
     assert log.events["service"].tolist() == ["STARS", "STARS\r\nOutreach"]
@@ -667,13 +667,13 @@ def test_csv_parse_errors_name_the_record(tmp_path):
     extra = "2016-03-16,issued,K3,STARS,E06000033,x,extra\n"
     path.write_text(header + first + second + extra, encoding="utf-8")
     with pytest.raises(DataFormatError, match="more cells than the header") as exc:
-        read_log(path, as_of=AS_OF)
+        read_kit_log(path, as_of=AS_OF)
     assert exc.value.row == 4
     # a quote opened in record 3 (line 5) and never closed
     unclosed = '2016-03-15,issued,K2,STARS,E06000033,"open\n2016-03-16,issued\n'
     path.write_text(header + first + unclosed, encoding="utf-8")
     with pytest.raises(DataFormatError, match="never closed") as exc:
-        read_log(path, as_of=AS_OF)
+        read_kit_log(path, as_of=AS_OF)
     assert exc.value.row == 3
 
 
@@ -682,40 +682,40 @@ def test_sheet_choice(tmp_path):
         tmp_path / "book.xlsx",
         {"Notes": [["About this file"]], "Log": [HEADER, *GOOD]},
     )
-    log = read_log(path, as_of=AS_OF)  # the only sheet with the required columns
+    log = read_kit_log(path, as_of=AS_OF)  # the only sheet with the required columns
     assert log.report.sheet == "Log" and len(log.events) == 3
     both = write_workbook(tmp_path / "two.xlsx", {"A": [HEADER, *GOOD], "B": [HEADER, *GOOD]})
     with pytest.raises(DataFormatError, match="pass sheet="):
-        read_log(both)
-    assert len(read_log(both, sheet="B", as_of=AS_OF).events) == 3
+        read_kit_log(both)
+    assert len(read_kit_log(both, sheet="B", as_of=AS_OF).events) == 3
 
 
 def test_sheet_given_for_csv_is_an_error(tmp_path):
     with pytest.raises(ValueError, match="CSV"):
-        read_log(write(tmp_path, GOOD), sheet="Log")
+        read_kit_log(write(tmp_path, GOOD), sheet="Log")
 
 
 def test_unreadable_inputs(tmp_path):
     empty = tmp_path / "empty.csv"
     empty.write_bytes(b"")
     with pytest.raises(DataFormatError, match="empty"):
-        read_log(empty)
+        read_kit_log(empty)
     ragged = tmp_path / "ragged.csv"
     ragged.write_text(",".join(HEADER) + "\n" + ",".join(map(str, GOOD[0])) + ",extra\n")
     with pytest.raises(DataFormatError, match="row 2"):
-        read_log(ragged)
+        read_kit_log(ragged)
     latin = tmp_path / "latin.csv"
     latin.write_bytes(
         (",".join(HEADER) + "\n2016-03-14,issued,K1,Caf\xe9,E06000033,,,,\n").encode("cp1252")
     )
     with pytest.raises(DataFormatError, match="encoding="):
-        read_log(latin)
-    assert read_log(latin, encoding="cp1252", as_of=AS_OF).events["service"].iloc[0] == "Café"
+        read_kit_log(latin)
+    assert read_kit_log(latin, encoding="cp1252", as_of=AS_OF).events["service"].iloc[0] == "Café"
 
 
 def test_dataframe_input(tmp_path):
     frame = pd.DataFrame(GOOD, columns=HEADER)
-    log = read_log(frame, as_of=AS_OF)
+    log = read_kit_log(frame, as_of=AS_OF)
     assert_accounting(log, 3, 3)
     assert log.report.file == "<DataFrame>"
     assert log.events["source_row"].tolist() == [2, 3, 4]
@@ -725,7 +725,7 @@ def test_log_without_kit_ids(tmp_path):
     header = [h for h in HEADER if h != "kit_id"]
     rows = [[v for h, v in zip(HEADER, r, strict=True) if h != "kit_id"] for r in GOOD]
     rows.append(["2016-01-01", "returned_used", "STARS", "E06000033", "", "", "", ""])
-    log = read_log(write(tmp_path, rows, header=header), as_of=AS_OF)
+    log = read_kit_log(write(tmp_path, rows, header=header), as_of=AS_OF)
     assert_accounting(log, 4, 4)  # a return "before" any issue cannot be detected
     assert log.events["kit_id"].isna().all()
     assert any("No kit_id column" in n for n in log.report.notes)
@@ -741,7 +741,7 @@ def test_blank_kit_ids_are_counted_not_checked(tmp_path):
 
 def test_missing_optional_columns_are_noted(tmp_path):
     header = HEADER[:5]
-    log = read_log(write(tmp_path, [r[:5] for r in GOOD], header=header), as_of=AS_OF)
+    log = read_kit_log(write(tmp_path, [r[:5] for r in GOOD], header=header), as_of=AS_OF)
     ev = log.events
     assert ev["recipient_type"].tolist()[0] == "unknown" and pd.isna(ev["recipient_type"][1])
     assert (ev["product"] == "unknown").all()
@@ -756,7 +756,7 @@ SAMPLE = ROOT / "data" / "synthetic_naloxone_kits_southend_norfolk.csv"
 
 
 def test_shipped_sample_loads_clean_with_documented_totals():
-    log = read_log(SAMPLE)
+    log = read_kit_log(SAMPLE)
     assert log.report.issues.empty, log.report.summary()
     assert_accounting(log, 5961, 5961)
     ev = log.events

@@ -1,4 +1,4 @@
-"""Tests of overdose_trends.kits.metrics on small hand-made counts tables.
+"""Tests of overdose_trends.stats.kit_metrics on small hand-made counts tables.
 
 Every expected number is worked out by hand in the comments. Wilson limits are
 checked against Newcombe (1998), Statistics in Medicine 17:857-872, Table II,
@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from overdose_trends.kits import metrics as km
-from overdose_trends.kits.schema import COUNT_COLUMNS
+from overdose_trends.schema import COUNT_COLUMNS
+from overdose_trends.stats import kit_metrics as km
 
 AREA = "E06000033"  # Southend-on-Sea
 

@@ -1,4 +1,4 @@
-"""Tests for overdose_trends.ons.read_local_authority and check_consistency.
+"""Tests for overdose_trends.io.ons_local.read_local_authority and check_consistency.
 
 Fixture workbooks are written by the tests in both ONS layouts; their numbers
 are typed from the real 2019 edition (ONS, "Deaths related to drug poisoning by
@@ -15,8 +15,8 @@ import pandas as pd
 import pytest
 
 from overdose_trends import DataFormatError
-from overdose_trends.ons import COLUMNS, check_consistency, read_local_authority
-from overdose_trends.workbook import parse_period
+from overdose_trends.io._workbook import parse_period
+from overdose_trends.io.ons_local import COLUMNS, check_consistency, read_local_authority
 from tests.workbooks import write_workbook
 
 EN = "\u2013"  # en dash, as in ONS period labels "2013–15"

@@ -1,4 +1,4 @@
-"""Tests for overdose_trends.ons_national.read_national.
+"""Tests for overdose_trends.io.ons_national.read_national.
 
 Fixture workbooks are written by the tests themselves (old ``.xls`` layout and
 the accessible ``.xlsx`` layout); tests on the real ONS editions in
@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from overdose_trends.errors import DataFormatError
-from overdose_trends.ons_national import COLUMNS, read_national
+from overdose_trends.io.ons_national import COLUMNS, read_national
 from tests.workbooks import write_workbook
 
 # --- fixture workbooks -----------------------------------------------------------

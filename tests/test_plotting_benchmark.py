@@ -1,4 +1,4 @@
-"""Funnel plot and ranking chart (overdose_trends.plotting.benchmark)."""
+"""Funnel plot and ranking chart (overdose_trends.plots.benchmark)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 from matplotlib.colors import to_hex
 
-from overdose_trends import datasets
-from overdose_trends.compare import rank_areas, vs_benchmark
-from overdose_trends.plotting import funnel_plot, ranking, style
+from overdose_trends import datasets, plot_funnel, plot_ranking
+from overdose_trends.plots import style
+from overdose_trends.stats.funnel import rank_areas, vs_benchmark
 from tests.plotting_helpers import by_gid, check_image, figure_texts, flat, one
 
 NAN = np.nan
@@ -60,11 +60,11 @@ def _offsets(ax, gid):
 
 
 def test_funnel_limits_drawn_from_funnel_limits():
-    ax = funnel_plot(_funnel_data(), benchmark_name="England")
+    ax = plot_funnel(_funnel_data(), benchmark_name="England")
     upper95 = one(ax, "limit-95-upper")
     lower95 = one(ax, "limit-95-lower")
     x = upper95.get_xdata()
-    # Values from overdose_trends.funnel.funnel_limits' documented example (benchmark 6.7 per
+    # Values from overdose_trends.stats.funnel.funnel_limits' documented example (benchmark 6.7 per
     # 100,000, three years): a district of 100,000 people has 95% limits 3.78 and 9.94.
     assert np.interp(100_000, x, upper95.get_ydata()) == pytest.approx(9.94, abs=0.01)
     assert np.interp(100_000, x, lower95.get_ydata()) == pytest.approx(3.78, abs=0.01)
@@ -79,7 +79,7 @@ def test_funnel_limits_drawn_from_funnel_limits():
 
 def test_funnel_points_by_significance():
     data = _funnel_data()
-    ax = funnel_plot(data)
+    ax = plot_funnel(data)
     plotted = data[data["funnel_population"].notna()]
     for label in plotted["funnel_significance"].unique():
         rows = plotted[plotted["funnel_significance"] == label]
@@ -98,7 +98,7 @@ def test_funnel_points_by_significance():
 
 def test_funnel_labels_outliers_and_highlight_and_notes():
     data = _funnel_data()
-    ax = funnel_plot(data, highlight="E07000904")  # Westbury, within the limits
+    ax = plot_funnel(data, highlight="E07000904")  # Westbury, within the limits
     outliers = data.loc[
         data["funnel_significance"].isin(["High (0.001)", "Low (0.001)"]), "area_name"
     ].tolist()
@@ -115,12 +115,12 @@ def test_funnel_labels_outliers_and_highlight_and_notes():
 def test_funnel_label_options():
     data = _funnel_data()
     n_out = int(data["funnel_significance"].isin(["High (0.001)", "Low (0.001)"]).sum())
-    ax = funnel_plot(data, max_labels=1)
+    ax = plot_funnel(data, max_labels=1)
     assert len(by_gid(ax, "label")) == 1
     assert f"{n_out - 1} further area(s) outside" in flat(figure_texts(ax.figure)["footer"])
-    ax = funnel_plot(data, label="none")
+    ax = plot_funnel(data, label="none")
     assert by_gid(ax, "label") == []
-    ax = funnel_plot(data, label=["Riverton"], log_x=True)
+    ax = plot_funnel(data, label=["Riverton"], log_x=True)
     assert [t.get_text() for t in by_gid(ax, "label")] == ["Riverton"]
     assert ax.get_xscale() == "log"
 
@@ -132,12 +132,12 @@ def test_no_point_at_a_rate_from_fewer_than_10_deaths():
     low = data["area_name"] == "Lowmoor"
     data.loc[low, ["rate", "lcl", "ucl"]] = [5.0, 2.2, 9.9]
     data.loc[low, "funnel_population"] = 53_333.3
-    ax = funnel_plot(data)
+    ax = plot_funnel(data)
     drawn = np.vstack([c.get_offsets() for c in ax.collections if c.get_gid() != "highlight"])
     assert not np.any(np.isclose(drawn[:, 0], 53_333.3))
     assert "1 area(s) with fewer than 10 deaths" in flat(figure_texts(ax.figure)["footer"])
     ranked = data.assign(rank=data["rate"].rank(ascending=False, method="min"), n_ranked=12)
-    ax = ranking(ranked, orientation="vertical")
+    ax = plot_ranking(ranked, orientation="vertical")
     assert len(one(ax, "ci").get_segments()) == 11
     assert "1 area(s) without a rate (not calculated)" in flat(figure_texts(ax.figure)["footer"])
 
@@ -145,15 +145,15 @@ def test_no_point_at_a_rate_from_fewer_than_10_deaths():
 def test_funnel_errors():
     data = _funnel_data()
     with pytest.raises(ValueError, match="funnel_significance"):
-        funnel_plot(data.drop(columns="funnel_significance"))
+        plot_funnel(data.drop(columns="funnel_significance"))
     with pytest.raises(ValueError, match="2 benchmark values"):
-        funnel_plot(pd.concat([data, data.assign(benchmark=5.0)]))
+        plot_funnel(pd.concat([data, data.assign(benchmark=5.0)]))
     with pytest.raises(ValueError, match="not years=1"):
-        funnel_plot(data, years=1)
+        plot_funnel(data, years=1)
     with pytest.raises(ValueError, match="'Nowhere' is not in the data"):
-        funnel_plot(data, highlight="Nowhere")
+        plot_funnel(data, highlight="Nowhere")
     with pytest.raises(ValueError, match="no rows"):
-        funnel_plot(data.iloc[:0])
+        plot_funnel(data.iloc[:0])
 
 
 def test_funnel_real_districts_with_norwich():
@@ -162,7 +162,7 @@ def test_funnel_real_districts_with_norwich():
         "and period_end == 2018 and area_level == 'district'"
     )
     data = vs_benchmark(la, ENGLAND_2016_18, years=3)
-    ax = funnel_plot(data, highlight="E07000148", benchmark_name="England")
+    ax = plot_funnel(data, highlight="E07000148", benchmark_name="England")
     labels = [t.get_text() for t in by_gid(ax, "label")]
     assert labels[0] == "Norwich" and by_gid(ax, "label")[0].get_fontweight() == "bold"
     n_out = int(
@@ -184,7 +184,7 @@ def _ranked() -> pd.DataFrame:
 
 def test_ranking_vertical_sorted_with_intervals():
     data = _ranked()
-    ax = ranking(data, highlight="Northtown", orientation="vertical", benchmark_name="England")
+    ax = plot_ranking(data, highlight="Northtown", orientation="vertical", benchmark_name="England")
     ranked = data[data["rank"].notna()].sort_values("rank")
     n = len(ranked)
     segments = one(ax, "ci").get_segments()
@@ -207,7 +207,7 @@ def test_ranking_vertical_sorted_with_intervals():
 
 def test_ranking_colours_follow_comparison_with_benchmark():
     data = _ranked()
-    ax = ranking(data, orientation="vertical")
+    ax = plot_ranking(data, orientation="vertical")
     ranked = data[data["rank"].notna()]
     for key in ("higher", "similar", "lower"):
         rates = sorted(ranked.loc[ranked["compared"] == key, "rate"])
@@ -216,14 +216,14 @@ def test_ranking_colours_follow_comparison_with_benchmark():
             assert got == rates
     # without a benchmark or comparison every area is one colour and no line is drawn
     plain = data.drop(columns=["benchmark", "compared"])
-    ax = ranking(plain, orientation="vertical")
+    ax = plot_ranking(plain, orientation="vertical")
     assert len(one(ax, "points-all").get_offsets()) == 11
     assert by_gid(ax, "benchmark") == []
 
 
 def test_ranking_horizontal_names_and_highlight():
     data = _ranked()
-    ax = ranking(data, highlight="E07000907")  # Highcliff; 11 areas -> horizontal
+    ax = plot_ranking(data, highlight="E07000907")  # Highcliff; 11 areas -> horizontal
     ranked = data[data["rank"].notna()].sort_values("rank")
     ticks = ax.get_yticklabels()
     names = [t.get_text() for t in ticks]
@@ -237,13 +237,13 @@ def test_ranking_horizontal_names_and_highlight():
 def test_ranking_errors():
     data = _ranked()
     with pytest.raises(ValueError, match="appears more than once"):
-        ranking(pd.concat([data, data]))
+        plot_ranking(pd.concat([data, data]))
     with pytest.raises(ValueError, match="orientation"):
-        ranking(data, orientation="diagonal")
+        plot_ranking(data, orientation="diagonal")
     with pytest.raises(ValueError, match=r"\['rank'\]"):
-        ranking(data.drop(columns="rank"))
+        plot_ranking(data.drop(columns="rank"))
     with pytest.raises(ValueError, match="no area has a rank"):
-        ranking(data.assign(rank=pd.array([pd.NA] * len(data), dtype="Int64")))
+        plot_ranking(data.assign(rank=pd.array([pd.NA] * len(data), dtype="Int64")))
 
 
 def test_ranking_real_norwich_among_districts():
@@ -252,7 +252,7 @@ def test_ranking_real_norwich_among_districts():
         "and period_end == 2018 and area_level == 'district'"
     )
     data = rank_areas(vs_benchmark(la, ENGLAND_2016_18, years=3))
-    ax = ranking(data, highlight="E07000148", benchmark_name="England")
+    ax = plot_ranking(data, highlight="E07000148", benchmark_name="England")
     # ONS 2019 edition, Table 3: Norwich 2016-18 21.0 (16.6-26.3) per 100,000, the highest of
     # the 160 districts with a rate
     assert one(ax, "label").get_text() == "Norwich: rank 1 of 160\n21.0 (16.6-26.3)"
@@ -263,5 +263,5 @@ def test_ranking_real_norwich_among_districts():
 
 
 def test_funnel_image(tmp_path):
-    ax = funnel_plot(_funnel_data(), highlight="Westbury", benchmark_name="England")
+    ax = plot_funnel(_funnel_data(), highlight="Westbury", benchmark_name="England")
     check_image(ax.figure, "funnel", tmp_path)

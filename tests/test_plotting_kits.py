@@ -1,4 +1,4 @@
-"""Kit figures: kits against deaths, and deaths averted (overdose_trends.plotting.kits)."""
+"""Kit figures: kits against deaths, and deaths averted (overdose_trends.plots.kits)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from overdose_trends import datasets
-from overdose_trends.kits import deaths_averted as estimate_deaths_averted
-from overdose_trends.kits import kit_counts
-from overdose_trends.plotting import deaths_averted, kits_vs_deaths, style
+from overdose_trends import datasets, kit_counts, plot_deaths_averted, plot_kits_vs_deaths
+from overdose_trends import deaths_averted as estimate_deaths_averted
+from overdose_trends.plots import style
 from tests.plotting_helpers import by_gid, check_image, figure_texts, flat, one
 
 NAN = np.nan
@@ -82,7 +81,7 @@ def _twin(ax):
 
 
 def _estimates() -> pd.DataFrame:
-    # central values of the documented example of overdose_trends.kits.deaths_averted (2,600
+    # central values of the documented example of overdose_trends.deaths_averted (2,600
     # kits returned used, 4,000 issued); the interval ends are invented for the figure test
     return pd.DataFrame(
         {
@@ -97,11 +96,11 @@ def _estimates() -> pd.DataFrame:
     )
 
 
-# --- kits_vs_deaths -----------------------------------------------------------------------------
+# --- plot_kits_vs_deaths -------------------------------------------------------------------
 
 
 def test_kits_vs_deaths_bars_and_line():
-    ax = kits_vs_deaths(_counts(), _deaths(), area_code=AREA)
+    ax = plot_kits_vs_deaths(_counts(), _deaths(), area_code=AREA)
     issued = by_gid(ax, "bars-kits_issued")
     assert [b.get_height() for b in issued] == [120, 200, 260, 340]
     assert [b.get_x() + b.get_width() / 2 for b in issued] == pytest.approx(
@@ -124,7 +123,7 @@ def test_kits_vs_deaths_bars_and_line():
 
 
 def test_kits_vs_deaths_notes_and_options():
-    ax = kits_vs_deaths(_counts(), _deaths(), service="Site A", years=(2016, 2019))
+    ax = plot_kits_vs_deaths(_counts(), _deaths(), service="Site A", years=(2016, 2019))
     texts = figure_texts(ax.figure)
     assert texts["title"] == "Take-home naloxone kits and deaths per year, Seatown"
     assert texts["units"].startswith("Kits per calendar year (bars, left axis); deaths")
@@ -133,7 +132,7 @@ def test_kits_vs_deaths_notes_and_options():
     assert "n/r" not in footer  # 2015 is outside the years shown
     assert style.NOTE_SYNTHETIC_KITS not in footer
     assert one(_twin(ax), "deaths").get_ydata().tolist() == DEATHS[6:]
-    ax = kits_vs_deaths(_counts(), _deaths(), synthetic=True)
+    ax = plot_kits_vs_deaths(_counts(), _deaths(), synthetic=True)
     footer = flat(figure_texts(ax.figure)["footer"])
     assert style.NOTE_SYNTHETIC_KITS in footer and "synthetic take-home naloxone" in footer
 
@@ -145,7 +144,7 @@ def test_kits_vs_deaths_part_years_are_hatched_and_noted():
     counts.loc[first, "value"] = [30, 2] * 2
     counts.loc[first, "status"] = "exact"
     counts["coverage"] = np.where(first, 92 / 365, 1.0)
-    ax = kits_vs_deaths(counts, _deaths(), area_code=AREA)
+    ax = plot_kits_vs_deaths(counts, _deaths(), area_code=AREA)
     issued = by_gid(ax, "bars-kits_issued")
     assert [b.get_height() for b in issued] == [30, 120, 200, 260, 340]
     assert [b.get_hatch() for b in issued] == ["////", None, None, None, None]
@@ -155,7 +154,7 @@ def test_kits_vs_deaths_part_years_are_hatched_and_noted():
     footer = flat(figure_texts(ax.figure)["footer"])
     assert "Hatched bars: part years" in footer and "(2015: 25% of the year's days)" in footer
     # whole years only: no hatching, no note
-    ax = kits_vs_deaths(counts, _deaths(), area_code=AREA, years=(2016, 2019))
+    ax = plot_kits_vs_deaths(counts, _deaths(), area_code=AREA, years=(2016, 2019))
     assert {b.get_hatch() for b in by_gid(ax, "bars-kits_issued")} == {None}
     assert "Hatched" not in flat(figure_texts(ax.figure)["footer"])
 
@@ -164,22 +163,22 @@ def test_kits_vs_deaths_errors():
     counts = _counts()
     monthly = counts.assign(period_end=counts["period_start"] + pd.offsets.MonthEnd(0))
     with pytest.raises(ValueError, match=r"kit_counts\(counts, period='year'\)"):
-        kits_vs_deaths(monthly, _deaths())
+        plot_kits_vs_deaths(monthly, _deaths())
     two = pd.concat([counts, counts.assign(area_code="E06000098")])
     with pytest.raises(ValueError, match="pass area_code="):
-        kits_vs_deaths(two, _deaths())
+        plot_kits_vs_deaths(two, _deaths())
     with pytest.raises(ValueError, match="service 'Site B' not in kit_counts"):
-        kits_vs_deaths(counts, _deaths(), service="Site B")
+        plot_kits_vs_deaths(counts, _deaths(), service="Site B")
     with pytest.raises(ValueError, match="no single-year rows for area 'E06000099'"):
-        kits_vs_deaths(counts, _deaths(), sex="females")
+        plot_kits_vs_deaths(counts, _deaths(), sex="females")
     with pytest.raises(ValueError, match=r"rows for year=2016, measure='kits_issued'"):
-        kits_vs_deaths(pd.concat([counts, counts.iloc[2:3]]), _deaths())
+        plot_kits_vs_deaths(pd.concat([counts, counts.iloc[2:3]]), _deaths())
 
 
 def test_kits_vs_deaths_real_synthetic_norfolk():
     yearly = kit_counts(datasets.synthetic_kit_counts(), period="year")
     la = datasets.la_deaths()
-    ax = kits_vs_deaths(yearly, la, area_code="E10000020")
+    ax = plot_kits_vs_deaths(yearly, la, area_code="E10000020")
     norfolk = yearly.query("area_code == 'E10000020' and service == 'all'")
     issued = norfolk.query("measure == 'kits_issued' and status == 'exact'")["value"].tolist()
     assert [b.get_height() for b in by_gid(ax, "bars-kits_issued")] == issued
@@ -196,7 +195,7 @@ def test_kits_vs_deaths_real_synthetic_norfolk():
 
 
 def test_deaths_averted_points_intervals_and_naive_claim():
-    ax = deaths_averted(_estimates())
+    ax = plot_deaths_averted(_estimates())
     intervals = one(ax, "intervals")
     assert [s.tolist() for s in intervals.get_segments()] == [
         [[120.0, 1.0], [380.0, 1.0]],
@@ -218,7 +217,7 @@ def test_deaths_averted_missing_row_notes_and_log_scale():
     est = _estimates()
     est.loc[2, ["central", "lower", "upper"]] = NAN
     est.loc[2, "assumptions"] = "kits_issued not given"
-    ax = deaths_averted(est, synthetic=True, log_x=True)
+    ax = plot_deaths_averted(est, synthetic=True, log_x=True)
     assert by_gid(ax, "value")[-1].get_text() == "not estimated: kits_issued not given"
     assert ax.get_xscale() == "log"
     footer = flat(figure_texts(ax.figure)["footer"])
@@ -229,14 +228,14 @@ def test_deaths_averted_missing_row_notes_and_log_scale():
 
 def test_deaths_averted_errors():
     with pytest.raises(ValueError, match=r"\['upper'\]"):
-        deaths_averted(_estimates().drop(columns="upper"))
+        plot_deaths_averted(_estimates().drop(columns="upper"))
     with pytest.raises(ValueError, match="no rows"):
-        deaths_averted(_estimates().iloc[:0])
+        plot_deaths_averted(_estimates().iloc[:0])
 
 
 def test_deaths_averted_real_model_output():
     est = estimate_deaths_averted(380, 3873, seed=1)
-    ax = deaths_averted(est, synthetic=True)
+    ax = plot_deaths_averted(est, synthetic=True)
     rows = est.set_index("estimator")
     got = one(ax, "estimates").get_xydata()[:, 0].tolist()
     assert got == [rows.loc["use_based", "central"], rows.loc["distribution_based", "central"]]
@@ -252,5 +251,5 @@ def test_deaths_averted_real_model_output():
 
 
 def test_deaths_averted_image(tmp_path):
-    ax = deaths_averted(_estimates(), synthetic=True)
+    ax = plot_deaths_averted(_estimates(), synthetic=True)
     check_image(ax.figure, "deaths_averted", tmp_path)

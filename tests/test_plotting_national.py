@@ -1,4 +1,4 @@
-"""National rates by substance (overdose_trends.plotting.national)."""
+"""National rates by substance (overdose_trends.plots.national)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from overdose_trends import datasets
-from overdose_trends.plotting import style, substances
+from overdose_trends import datasets, plot_substances
+from overdose_trends.plots import style
 from tests.plotting_helpers import band_values_at, by_gid, figure_texts, flat, one
 
 NAN = np.nan
@@ -63,7 +63,7 @@ def _national() -> pd.DataFrame:
 
 
 def test_substances_lines_bands_and_markers():
-    ax = substances(_national(), ("heroin_morphine", "cocaine", "fentanyl"))
+    ax = plot_substances(_national(), ("heroin_morphine", "cocaine", "fentanyl"))
     heroin = one(ax, "rate-heroin_morphine")
     assert heroin.get_xdata().tolist() == [2015, 2016, 2017, 2018, 2019]
     assert heroin.get_ydata().tolist() == [10.0, 11.2, 12.0, 12.8, 14.0]
@@ -78,7 +78,7 @@ def test_substances_lines_bands_and_markers():
 
 
 def test_substances_annotation():
-    ax = substances(_national(), ["cocaine"])
+    ax = plot_substances(_national(), ["cocaine"])
     texts = figure_texts(ax.figure)
     assert flat(texts["title"]) == (
         "Deaths related to drug poisoning by substance mentioned, England and Wales"
@@ -88,7 +88,7 @@ def test_substances_annotation():
     assert footer.startswith("Source: ONS, Deaths related to drug poisoning in England and Wales")
     assert "mentioned on the death certificate" in footer
     assert style.NOTE_UNRELIABLE not in footer  # cocaine rates are all reliable
-    ax = substances(_national(), ["heroin_morphine"], sex="males", years=(2016, 2018))
+    ax = plot_substances(_national(), ["heroin_morphine"], sex="males", years=(2016, 2018))
     assert one(ax, "rate-heroin_morphine").get_ydata().tolist() == [50.0, 50.0, 50.0]
     assert "males" in figure_texts(ax.figure)["title"]
 
@@ -96,20 +96,20 @@ def test_substances_annotation():
 def test_substances_errors():
     data = _national()
     with pytest.raises(ValueError, match=r"\['methadone'\] not in the data; it has"):
-        substances(data)  # default list includes methadone
+        plot_substances(data)  # default list includes methadone
     with pytest.raises(ValueError, match="no rows for area_code='W92000004'"):
-        substances(data, ["cocaine"], area_code="W92000004")
+        plot_substances(data, ["cocaine"], area_code="W92000004")
     with pytest.raises(ValueError, match="single-year rows"):
-        substances(data.assign(period_end=data["period_start"] + 2), ["cocaine"])
+        plot_substances(data.assign(period_end=data["period_start"] + 2), ["cocaine"])
     with pytest.raises(ValueError, match="differ in"):
-        substances(pd.concat([data, data.iloc[:1].assign(edition=2020)]), ["heroin_morphine"])
+        plot_substances(pd.concat([data, data.iloc[:1].assign(edition=2020)]), ["heroin_morphine"])
     with pytest.raises(ValueError, match="at least one"):
-        substances(data, [])
+        plot_substances(data, [])
 
 
 def test_substances_real_national_tables():
     national = datasets.national_deaths()
-    ax = substances(national, ("heroin_morphine", "methadone", "cocaine"))
+    ax = plot_substances(national, ("heroin_morphine", "methadone", "cocaine"))
     asmr = national.query(
         "table == 'asmr' and area_code == 'K04000001' and measure == 'poisoning' "
         "and sex == 'persons'"

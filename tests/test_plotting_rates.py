@@ -1,4 +1,4 @@
-"""Rate trend and period comparison figures (overdose_trends.plotting.rates).
+"""Rate trend and period comparison figures (overdose_trends.plots.rates).
 
 The figures are checked by inspecting their artists (the plotted values are the
 input rates; intervals span lcl to ucl; small-number markers) and, for one
@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from overdose_trends import datasets
-from overdose_trends.compare import periods
-from overdose_trends.plotting import period_comparison, rate_trend, style
+from overdose_trends import datasets, plot_period_comparison, plot_rate_trend
+from overdose_trends.plots import style
+from overdose_trends.stats.compare import compare_periods
 from tests.plotting_helpers import band_values_at, by_gid, check_image, figure_texts, flat, one
 
 NAN = np.nan
@@ -103,7 +103,7 @@ def _comparison() -> pd.DataFrame:
 
 def test_rate_trend_plots_the_input_rates_and_limits():
     data = _trend_data()
-    ax = rate_trend(data)
+    ax = plot_rate_trend(data)
     line = one(ax, "rate-E06000001")
     assert line.get_xdata().tolist() == [2011, 2012, 2013, 2014, 2015, 2016, 2017]
     np.testing.assert_array_equal(line.get_ydata(), [8.0, 7.1, 3.0, NAN, 5.1, 6.0, 9.0])
@@ -119,7 +119,7 @@ def test_rate_trend_plots_the_input_rates_and_limits():
 
 
 def test_rate_trend_small_numbers_and_gaps():
-    ax = rate_trend(_trend_data())
+    ax = plot_rate_trend(_trend_data())
     # Alpha 2013-15 (8 deaths): an "x" on the axis floor, never a rate (dodged left of 2014)
     nc = one(ax, "not_calculated-E06000001")
     assert nc.get_xydata().tolist() == [[2014 - 0.06, 0.0]]
@@ -140,13 +140,13 @@ def test_rate_trend_never_draws_a_rate_from_fewer_than_10_deaths():
     data = _trend_data().query("area_code == 'E06000001'").copy()
     # an inconsistent input: a rate and status "ok" from 8 deaths
     data.loc[data["deaths"] == 8, ["rate", "lcl", "ucl", "rate_status"]] = [4.0, 2.0, 6.0, "ok"]
-    ax = rate_trend(data)
+    ax = plot_rate_trend(data)
     assert np.isnan(one(ax, "rate-E06000001").get_ydata()[3])
     assert one(ax, "not_calculated-E06000001").get_xydata().tolist() == [[2014.0, 0.0]]
 
 
 def test_rate_trend_axes_labels_and_annotation():
-    ax = rate_trend(_trend_data())
+    ax = plot_rate_trend(_trend_data())
     labels = [t.get_text() for t in ax.get_xticklabels()]
     assert labels == ["2010-12", "2011-13", "2012-14", "2013-15", "2014-16", "2015-17", "2016-18"]
     assert ax.get_ylim()[0] == 0
@@ -162,13 +162,13 @@ def test_rate_trend_axes_labels_and_annotation():
 
 def test_rate_trend_into_given_axes():
     fig, axes = plt.subplots(1, 2)
-    ax = rate_trend(_trend_data(), "E06000002", ax=axes[1], title="Beta", from_zero=False)
+    ax = plot_rate_trend(_trend_data(), "E06000002", ax=axes[1], title="Beta", from_zero=False)
     assert ax is axes[1]
     assert ax.get_title() == "Beta"
     assert figure_texts(fig) == {}  # the caller's figure is not annotated
     assert by_gid(ax, "rate-E06000001") == []
     assert ax.get_ylabel() == "Deaths per 100,000,\nage-standardised (2013 ESP)"
-    ax2 = rate_trend(_trend_data(), ["Alpha"], ax=axes[0], annotate=True)
+    ax2 = plot_rate_trend(_trend_data(), ["Alpha"], ax=axes[0], annotate=True)
     assert figure_texts(fig)["title"] == "Deaths related to drug poisoning: Alpha"
     assert len(by_gid(ax2, "rate-E06000001")) == 1
 
@@ -188,26 +188,26 @@ def test_rate_trend_into_given_axes():
 )
 def test_rate_trend_errors(change, match):
     with pytest.raises(ValueError, match=match):
-        rate_trend(change(_trend_data()))
+        plot_rate_trend(change(_trend_data()))
 
 
 def test_rate_trend_area_errors():
     with pytest.raises(ValueError, match=r"area\(s\) \['E09999999'\] not in the data"):
-        rate_trend(_trend_data(), ["E06000001", "E09999999"])
+        plot_rate_trend(_trend_data(), ["E06000001", "E09999999"])
     many = pd.concat(
         [_trend_data().assign(area_code=f"E0600010{i}") for i in range(8)], ignore_index=True
     )
     with pytest.raises(ValueError, match="more than the 7 series colours"):
-        rate_trend(many)
+        plot_rate_trend(many)
     with pytest.raises(ValueError, match="areas is empty"):
-        rate_trend(_trend_data(), [])
+        plot_rate_trend(_trend_data(), [])
 
 
 def test_rate_trend_real_southend_and_england():
     la = datasets.la_deaths().query(
         "measure == 'poisoning' and sex == 'persons' and period_end - period_start == 2"
     )
-    ax = rate_trend(la, ["E06000033", "E92000001"])
+    ax = plot_rate_trend(la, ["E06000033", "E92000001"])
     line = one(ax, "rate-E06000033")
     x = line.get_xdata()
     y = dict(zip(x, line.get_ydata(), strict=True))
@@ -226,7 +226,7 @@ def test_rate_trend_real_southend_and_england():
 
 
 def test_period_comparison_plots_rates_intervals_and_verdicts():
-    ax = period_comparison(_comparison())
+    ax = plot_period_comparison(_comparison())
     before = one(ax, "ci-before")
     segments = [seg.tolist() for seg in before.get_segments()]
     assert segments == [[[6.5, -0.14], [11.7, -0.14]], [[1.7, 0.86], [5.1, 0.86]]]
@@ -251,7 +251,7 @@ def test_period_comparison_plots_rates_intervals_and_verdicts():
 
 
 def test_period_comparison_labels_and_notes():
-    ax = period_comparison(_comparison())
+    ax = plot_period_comparison(_comparison())
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["2013-15", "2016-18"]
     texts = figure_texts(ax.figure)
     assert texts["title"] == "Death rates in 2013-15 and 2016-18"
@@ -261,20 +261,20 @@ def test_period_comparison_labels_and_notes():
     assert style.NOTE_UNRELIABLE in footer and style.NOTE_NOT_CALCULATED in footer
     plain = _comparison()
     plain.attrs = {}
-    ax = period_comparison(plain.iloc[:1], labels=("Then", "Now"))
+    ax = plot_period_comparison(plain.iloc[:1], labels=("Then", "Now"))
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["Then", "Now"]
     assert figure_texts(ax.figure)["title"] == "Death rates in Then and Now: Alpha"
-    ax = period_comparison(plain.iloc[:1])
+    ax = plot_period_comparison(plain.iloc[:1])
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["Before", "After"]
 
 
 def test_period_comparison_errors():
     with pytest.raises(ValueError, match=r"\['ons_verdict'\]"):
-        period_comparison(_comparison(), verdict="ons_verdict")
+        plot_period_comparison(_comparison(), verdict="ons_verdict")
     with pytest.raises(ValueError, match="no rows"):
-        period_comparison(_comparison().iloc[:0])
+        plot_period_comparison(_comparison().iloc[:0])
     with pytest.raises(ValueError, match="two texts"):
-        period_comparison(_comparison(), labels=("a",))
+        plot_period_comparison(_comparison(), labels=("a",))
 
 
 def test_period_comparison_real_southend_norwich():
@@ -283,8 +283,8 @@ def test_period_comparison_real_southend_norwich():
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        comparison = periods(la)
-    ax = period_comparison(comparison)
+        comparison = compare_periods(la)
+    ax = plot_period_comparison(comparison)
     # ONS 2019 edition, Table 3: Southend 2013-15 8.8 (6.5-11.7); Norwich 2016-18 21.0 (16.6-26.3)
     assert one(ax, "ci-before").get_segments()[0][:, 0].tolist() == [6.5, 11.7]
     assert one(ax, "ci-after").get_segments()[1][:, 0].tolist() == [16.6, 26.3]
@@ -297,10 +297,10 @@ def test_period_comparison_real_southend_norwich():
 
 
 def test_rate_trend_image(tmp_path):
-    ax = rate_trend(_trend_data())
+    ax = plot_rate_trend(_trend_data())
     check_image(ax.figure, "rate_trend", tmp_path)
 
 
 def test_period_comparison_image(tmp_path):
-    ax = period_comparison(_comparison())
+    ax = plot_period_comparison(_comparison())
     check_image(ax.figure, "period_comparison", tmp_path)

@@ -1,10 +1,8 @@
-"""House style, annotation, markers and reproducible saving (overdose_trends.plotting.style)."""
+"""House style, annotation, markers and reproducible saving (overdose_trends.plots.style)."""
 
 from __future__ import annotations
 
 import hashlib
-import subprocess
-import sys
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
@@ -14,8 +12,7 @@ from matplotlib.colors import to_hex, to_rgb
 from matplotlib.text import Text
 from PIL import Image
 
-import overdose_trends.plotting as plotting
-from overdose_trends.plotting import style
+from overdose_trends.plots import style
 from tests.plotting_helpers import figure_texts, flat
 
 
@@ -166,7 +163,7 @@ def _digests(paths):
 
 def test_save_writes_png_svg_pdf_at_300_dpi(tmp_path):
     fig = _simple_figure()
-    paths = style.save(fig, tmp_path / "out" / "figure.v1")
+    paths = style.save_figure(fig, tmp_path / "out" / "figure.v1")
     assert [p.name for p in paths] == ["figure.v1.png", "figure.v1.svg", "figure.v1.pdf"]
     with Image.open(paths[0]) as img:
         # 7.5 x 5 inches at 300 dpi
@@ -179,19 +176,19 @@ def test_save_writes_png_svg_pdf_at_300_dpi(tmp_path):
 
 
 def test_save_is_byte_reproducible(tmp_path):
-    first = _digests(style.save(_simple_figure(), tmp_path / "a" / "f"))
+    first = _digests(style.save_figure(_simple_figure(), tmp_path / "a" / "f"))
     fig = _simple_figure()
-    second = _digests(style.save(fig, tmp_path / "b" / "f"))
-    again = _digests(style.save(fig, tmp_path / "c" / "f"))  # same figure saved twice
+    second = _digests(style.save_figure(fig, tmp_path / "b" / "f"))
+    again = _digests(style.save_figure(fig, tmp_path / "c" / "f"))  # same figure saved twice
     assert first == second == again
 
 
 def test_save_rejects_unknown_formats(tmp_path):
     fig = _simple_figure()
     with pytest.raises(ValueError, match="unsupported format"):
-        style.save(fig, tmp_path / "f", formats=("png", "jpg"))
+        style.save_figure(fig, tmp_path / "f", formats=("png", "jpg"))
     with pytest.raises(ValueError, match="at least one"):
-        style.save(fig, tmp_path / "f", formats=())
+        style.save_figure(fig, tmp_path / "f", formats=())
 
 
 # --- small-number rules ------------------------------------------------------------------
@@ -281,22 +278,6 @@ def test_label_points_avoids_overlaps():
     for i in range(len(boxes)):
         for j in range(i + 1, len(boxes)):
             assert not boxes[i].overlaps(boxes[j]), (labels[i].get_text(), labels[j].get_text())
-
-
-def test_package_exports_are_lazy_and_complete():
-    for name in plotting.__all__:
-        assert getattr(plotting, name) is not None
-    assert plotting.UNITS_ASR_100K == "Deaths per 100,000, age-standardised (2013 ESP)"
-    assert "style" in dir(plotting)
-
-
-def test_importing_plotting_does_not_import_matplotlib():
-    code = (
-        "import sys, overdose_trends.plotting as p; "
-        "assert 'matplotlib' not in sys.modules, 'imported too early'; "
-        "p.PALETTE; assert 'matplotlib' in sys.modules"
-    )
-    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_finish_titles_the_axes_when_not_annotating():

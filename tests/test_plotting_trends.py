@@ -1,4 +1,4 @@
-"""Trend figures (overdose_trends.plotting.trends): joinpoint, interrupted time series, trend.
+"""Trend figures (overdose_trends.plots.trends): joinpoint, interrupted time series, trend.
 
 The figures are checked by inspecting their artists against the fit objects they
 draw (fitted values, segment APCs, counterfactual limits, intervention position)
@@ -17,15 +17,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from overdose_trends.plotting import style
-from overdose_trends.plotting.trends import (
+from overdose_trends import fit_interrupted, fit_joinpoint, fit_trend
+from overdose_trends.plots import style
+from overdose_trends.plots.trends import (
     apc_label,
-    interrupted_fit,
-    joinpoint_fit,
     percent,
-    trend_fit,
+    plot_interrupted,
+    plot_joinpoint,
+    plot_trend,
 )
-from overdose_trends.trends import fit_trend, interrupted, joinpoint
 from tests.plotting_helpers import band_values_at, by_gid, check_image, figure_texts, flat, one
 
 MINUS = "\u2212"
@@ -108,11 +108,13 @@ def _alpha() -> pd.DataFrame:
 
 
 def _jp_alpha():
-    return joinpoint(_alpha(), rate="rate", lcl="lcl", ucl="ucl", method="bic", max_joinpoints=2)
+    return fit_joinpoint(
+        _alpha(), rate="rate", lcl="lcl", ucl="ucl", method="bic", max_joinpoints=2
+    )
 
 
 def _jp_both():
-    return joinpoint(
+    return fit_joinpoint(
         _rates(), rate="rate", lcl="lcl", ucl="ucl", by="area_code", method="bic", max_joinpoints=2
     )
 
@@ -129,7 +131,7 @@ def _its_data() -> pd.DataFrame:
 
 
 def _its(**kw):
-    return interrupted(
+    return fit_interrupted(
         _its_data(), population="population", intervention=2015, family="poisson", **kw
     )
 
@@ -154,13 +156,13 @@ def test_percent_and_apc_label_formatting():
     assert not apc_label(1.0, 0.1, 2.0, 0.04, 0.99).endswith("*")
 
 
-# --- joinpoint_fit: content ---------------------------------------------------------------
+# --- plot_joinpoint: content ---------------------------------------------------------------
 
 
 def test_joinpoint_segments_follow_the_fitted_values():
     fit = _jp_both()
     for code, n_joinpoints in (("E06000001", 1), ("E06000002", 2)):
-        ax = joinpoint_fit(fit, code)
+        ax = plot_joinpoint(fit, code)
         segments = fit.segments.query("area_code == @code")
         fitted = fit.fitted.query("area_code == @code")
         lines = [a for a in ax.get_lines() if str(a.get_gid()).startswith("segment-")]
@@ -179,9 +181,9 @@ def test_joinpoint_lines_at_the_joinpoints_built_into_the_data():
     fit = _jp_both()
     # the invented series change slope at 2006 (Alpha) and 2004, 2009 (Beta)
     assert [
-        line.get_xdata()[0] for line in by_gid(joinpoint_fit(fit, "E06000001"), "joinpoint")
+        line.get_xdata()[0] for line in by_gid(plot_joinpoint(fit, "E06000001"), "joinpoint")
     ] == [2006]
-    ax = joinpoint_fit(fit, {"area_code": "E06000002"})
+    ax = plot_joinpoint(fit, {"area_code": "E06000002"})
     assert sorted(line.get_xdata()[0] for line in by_gid(ax, "joinpoint")) == [2004, 2009]
     for line in by_gid(ax, "joinpoint"):
         assert line.get_linestyle() == ":"
@@ -189,7 +191,7 @@ def test_joinpoint_lines_at_the_joinpoints_built_into_the_data():
 
 def test_joinpoint_apc_texts_match_the_segments_and_the_known_slopes():
     fit = _jp_both()
-    ax = joinpoint_fit(fit, "E06000002")
+    ax = plot_joinpoint(fit, "E06000002")
     texts = _legend_texts(ax)
     segs = fit.segments.query("area_code == 'E06000002'")
     for seg in segs.itertuples():
@@ -209,7 +211,7 @@ def test_joinpoint_apc_texts_match_the_segments_and_the_known_slopes():
 
 def test_joinpoint_aapc_in_the_legend_title():
     fit = _jp_alpha()
-    ax = joinpoint_fit(fit, aapc_ranges=[(2006, 2014)])
+    ax = plot_joinpoint(fit, aapc_ranges=[(2006, 2014)])
     title = ax.get_legend().get_title().get_text().split("\n")
     whole = fit.aapc().iloc[0]
     assert title[0] == (
@@ -230,7 +232,7 @@ def test_joinpoint_aapc_in_the_legend_title():
 
 def test_joinpoint_bars_are_the_input_limits():
     data = _alpha()
-    ax = joinpoint_fit(_jp_alpha(), data=data)
+    ax = plot_joinpoint(_jp_alpha(), data=data)
     bars = one(ax, "observed-ci")
     segments = [seg.tolist() for seg in bars.get_segments()]
     assert segments[0] == [[2000.0, 18.9], [2000.0, 22.1]]
@@ -247,7 +249,7 @@ def test_joinpoint_bars_are_the_input_limits():
 
 
 def test_joinpoint_without_data_has_plain_points_and_scale_defaults():
-    ax = joinpoint_fit(_jp_alpha())
+    ax = plot_joinpoint(_jp_alpha())
     assert by_gid(ax, "observed-ci") == []
     assert "Observed rate" in _legend_texts(ax)
     texts = figure_texts(ax.figure)
@@ -255,17 +257,17 @@ def test_joinpoint_without_data_has_plain_points_and_scale_defaults():
     assert style.SOURCE_ONS_NATIONAL in flat(texts["footer"])  # rate input: ONS national
     # counts without a population: deaths per year
     counts = pd.DataFrame({"year": YEARS, "deaths": [int(r * 10) for r in _alpha()["rate"]]})
-    fit = joinpoint(counts, count="deaths", method="bic", max_joinpoints=1)
-    ax = joinpoint_fit(fit)
+    fit = fit_joinpoint(counts, count="deaths", method="bic", max_joinpoints=1)
+    ax = plot_joinpoint(fit)
     assert fit.scale == "count"
     assert figure_texts(ax.figure)["units"] == "Deaths per year"
     assert "Observed count" in _legend_texts(ax)
     # counts with a population: crude rate per 100,000; without data= the deaths behind
     # each rate are unknown to the figure, which says so
     counts["population"] = 1_000_000
-    fit = joinpoint(counts, count="deaths", population="population", method="bic")
+    fit = fit_joinpoint(counts, count="deaths", population="population", method="bic")
     with pytest.warns(UserWarning, match="without the small-number rules; pass data="):
-        ax = joinpoint_fit(fit)
+        ax = plot_joinpoint(fit)
     assert figure_texts(ax.figure)["units"] == "Deaths per 100,000, crude rate"
     np.testing.assert_allclose(one(ax, "observed").get_ydata(), np.asarray(counts["deaths"]) / 10)
 
@@ -276,8 +278,8 @@ def test_joinpoint_crude_rates_follow_the_small_number_rules():
     deaths = [4, 6, 8, 9, 11, 12, 14, 15, 17, 19, 21, 24, 26, 28, 30]
     counts = pd.DataFrame({"year": YEARS, "deaths": deaths, "population": 100_000})
     counts["lcl"], counts["ucl"] = counts["deaths"] * 0.5, counts["deaths"] * 1.5
-    fit = joinpoint(counts, count="deaths", population="population", method="bic")
-    ax = joinpoint_fit(fit, data=counts)
+    fit = fit_joinpoint(counts, count="deaths", population="population", method="bic")
+    ax = plot_joinpoint(fit, data=counts)
     observed = one(ax, "observed").get_ydata()
     assert np.isnan(observed[:4]).all()  # 4, 6, 8 and 9 deaths
     np.testing.assert_allclose(observed[4:], deaths[4:])  # per 100,000 of 100,000 people
@@ -289,8 +291,8 @@ def test_joinpoint_crude_rates_follow_the_small_number_rules():
 
 
 def test_joinpoint_no_joinpoint_one_segment():
-    fit = joinpoint(_alpha().iloc[:7], rate="rate", lcl="lcl", ucl="ucl", max_joinpoints=0)
-    ax = joinpoint_fit(fit)
+    fit = fit_joinpoint(_alpha().iloc[:7], rate="rate", lcl="lcl", ucl="ucl", max_joinpoints=0)
+    ax = plot_joinpoint(fit)
     assert [a.get_gid() for a in ax.get_lines() if str(a.get_gid()).startswith("segment")] == [
         "segment-1"
     ]
@@ -301,29 +303,29 @@ def test_joinpoint_no_joinpoint_one_segment():
 def test_joinpoint_series_errors():
     fit = _jp_both()
     with pytest.raises(ValueError, match="holds 2 series.*E06000001.*E06000002"):
-        joinpoint_fit(fit)
+        plot_joinpoint(fit)
     with pytest.raises(ValueError, match="no series 'E09999999' in the fit"):
-        joinpoint_fit(fit, "E09999999")
+        plot_joinpoint(fit, "E09999999")
     with pytest.raises(ValueError, match="unknown column"):
-        joinpoint_fit(fit, {"area": "E06000001"})
+        plot_joinpoint(fit, {"area": "E06000001"})
     with pytest.raises(ValueError, match="2 value"):
-        joinpoint_fit(fit, ("E06000001", "persons"))
+        plot_joinpoint(fit, ("E06000001", "persons"))
     with pytest.raises(ValueError, match="without keys"):
-        joinpoint_fit(_jp_alpha(), "E06000001")
+        plot_joinpoint(_jp_alpha(), "E06000001")
     # data that is not the table the fit came from
     with pytest.raises(ValueError, match="no row for series E06000001 at year=2014"):
-        joinpoint_fit(fit, "E06000001", data=_rates().query("year < 2014"))
+        plot_joinpoint(fit, "E06000001", data=_rates().query("year < 2014"))
     with pytest.raises(ValueError, match="several rows"):
-        joinpoint_fit(_jp_alpha(), data=pd.concat([_alpha(), _alpha()]))
+        plot_joinpoint(_jp_alpha(), data=pd.concat([_alpha(), _alpha()]))
     with pytest.raises(ValueError, match="lacks column"):
-        joinpoint_fit(_jp_alpha(), data=_alpha().drop(columns="ucl"))
+        plot_joinpoint(_jp_alpha(), data=_alpha().drop(columns="ucl"))
 
 
 def test_joinpoint_into_given_axes():
     fig, (left, right) = plt.subplots(1, 2)
     fit = _jp_both()
-    out = joinpoint_fit(fit, "E06000001", ax=left)
-    joinpoint_fit(fit, "E06000002", ax=right, title="Beta", log_scale=True)
+    out = plot_joinpoint(fit, "E06000001", ax=left)
+    plot_joinpoint(fit, "E06000002", ax=right, title="Beta", log_scale=True)
     assert out is left
     titles = [{ax.get_title(loc=loc) for loc in ("left", "center")} for ax in (left, right)]
     assert titles == [{"", "Joinpoint regression: E06000001"}, {"", "Beta"}]
@@ -337,14 +339,14 @@ def test_joinpoint_monthly_labels():
     t = np.arange(36)
     deaths = np.round(50 * np.exp(np.where(t < 24, 0.01 * t, 0.24 - 0.02 * (t - 24))))
     deaths += np.tile([1, -1, 0, 2, -2, 0], 6)
-    fit = joinpoint(
+    fit = fit_joinpoint(
         pd.DataFrame({"month": months, "deaths": deaths.astype(int)}),
         time="month",
         count="deaths",
         min_joinpoints=1,
         max_joinpoints=1,
     )
-    ax = joinpoint_fit(fit, aapc_ranges=[("2016-01-01", "2017-12-01")])
+    ax = plot_joinpoint(fit, aapc_ranges=[("2016-01-01", "2017-12-01")])
     labels = [a.get_label() for a in ax.get_lines() if str(a.get_gid()).startswith("segment")]
     jp = pd.Timestamp(fit.models["joinpoints"].iloc[0][0]).strftime("%b %Y")
     assert labels[0].startswith(f"Jan 2015\u2013{jp}: APC +")
@@ -354,12 +356,12 @@ def test_joinpoint_monthly_labels():
     assert figure_texts(ax.figure)["units"] == "Deaths per month"
 
 
-# --- interrupted_fit: content ---------------------------------------------------------------
+# --- plot_interrupted: content ---------------------------------------------------------------
 
 
 def test_interrupted_lines_follow_the_fit():
     fit = _its()
-    ax = interrupted_fit(fit)
+    ax = plot_interrupted(fit)
     f = fit.fitted
     pre, post = f[~f["post"]], f[f["post"]]
     np.testing.assert_array_equal(one(ax, "observed").get_ydata(), _its_data()["deaths"])
@@ -380,7 +382,7 @@ def test_interrupted_lines_follow_the_fit():
 
 def test_interrupted_counterfactual_band_is_the_fit_limits():
     fit = _its()
-    ax = interrupted_fit(fit)
+    ax = plot_interrupted(fit)
     band = one(ax, "counterfactual-ci")
     post = fit.fitted[fit.fitted["post"]]
     for row in post.itertuples():
@@ -391,18 +393,18 @@ def test_interrupted_counterfactual_band_is_the_fit_limits():
 
 
 def test_interrupted_intervention_line_and_label():
-    ax = interrupted_fit(_its(), intervention_label="Naloxone kits issued from 2015")
+    ax = plot_interrupted(_its(), intervention_label="Naloxone kits issued from 2015")
     line = one(ax, "intervention")
     # between the last year before (2014) and the first year from the intervention (2015)
     assert line.get_xdata().tolist() == [2014.5, 2014.5]
     assert line.get_transform() == ax.get_xaxis_transform()
     assert "Naloxone kits issued from 2015" in _legend_texts(ax)
-    assert "Intervention from 2015" in _legend_texts(interrupted_fit(_its()))
+    assert "Intervention from 2015" in _legend_texts(plot_interrupted(_its()))
 
 
 def test_interrupted_effects_box():
     fit = _its()
-    ax = interrupted_fit(fit)
+    ax = plot_interrupted(fit)
     text = one(ax, "effects").get_text()
     e = fit.effects.iloc[0]
     a = fit.averted.iloc[0]
@@ -430,15 +432,15 @@ def test_interrupted_effects_box():
 def test_interrupted_excess_deaths_shown_with_minus_signs():
     data = _its_data()
     data.loc[data["year"] >= 2015, "deaths"] = [80, 84, 88, 92, 97]
-    fit = interrupted(data, population="population", intervention=2015, family="poisson")
-    text = one(interrupted_fit(fit), "effects").get_text()
+    fit = fit_interrupted(data, population="population", intervention=2015, family="poisson")
+    text = one(plot_interrupted(fit), "effects").get_text()
     assert fit.averted["averted"].iloc[0] < 0
     assert re.search(f"Deaths averted 2015\u20132019: {MINUS}\\d", text)
 
 
 def test_interrupted_rate_scale():
     fit = _its()
-    ax = interrupted_fit(fit, scale="rate")
+    ax = plot_interrupted(fit, scale="rate")
     data = _its_data()
     # 50 deaths in 400,000 people = 12.5 per 100,000
     assert one(ax, "observed").get_ydata()[0] == pytest.approx(12.5)
@@ -463,8 +465,8 @@ def test_interrupted_rate_scale_small_numbers():
             "population": 50_000,
         }
     )
-    fit = interrupted(data, population="population", intervention=2015, family="poisson")
-    ax = interrupted_fit(fit, scale="rate")
+    fit = fit_interrupted(data, population="population", intervention=2015, family="poisson")
+    ax = plot_interrupted(fit, scale="rate")
     observed = one(ax, "observed").get_ydata()
     # 8, 9 and 5 deaths: no crude rate drawn (fewer than 10 deaths); 20 deaths = 40 per 100,000
     assert np.isnan(observed[[0, 2, 12]]).all()
@@ -476,27 +478,27 @@ def test_interrupted_rate_scale_small_numbers():
     footer = flat(figure_texts(ax.figure)["footer"])
     assert style.NOTE_NOT_CALCULATED in footer and style.NOTE_UNRELIABLE in footer
     # counts are counts: every year drawn, no small-number markers
-    ax = interrupted_fit(fit)
+    ax = plot_interrupted(fit)
     np.testing.assert_array_equal(one(ax, "observed").get_ydata(), data["deaths"])
     assert by_gid(ax, "not_calculated-observed") == []
     assert style.NOTE_NOT_CALCULATED not in flat(figure_texts(ax.figure)["footer"])
 
 
 def test_interrupted_errors():
-    no_population = interrupted(_its_data(), intervention=2015, family="poisson")
+    no_population = fit_interrupted(_its_data(), intervention=2015, family="poisson")
     with pytest.raises(ValueError, match="scale='rate' needs a population"):
-        interrupted_fit(no_population, scale="rate")
+        plot_interrupted(no_population, scale="rate")
     with pytest.raises(ValueError, match="scale must be"):
-        interrupted_fit(_its(), scale="per")
+        plot_interrupted(_its(), scale="per")
     with pytest.raises(ValueError, match="box_loc"):
-        interrupted_fit(_its(), box_loc="middle")
+        plot_interrupted(_its(), box_loc="middle")
     two = pd.concat([_its_data().assign(area="A"), _its_data().assign(area="B")])
-    fit = interrupted(two, population="population", by="area", family="poisson")
+    fit = fit_interrupted(two, population="population", by="area", family="poisson")
     with pytest.raises(ValueError, match="holds 2 series"):
-        interrupted_fit(fit)
+        plot_interrupted(fit)
     with pytest.raises(ValueError, match="no series 'C'"):
-        interrupted_fit(fit, "C")
-    ax = interrupted_fit(fit, "B")
+        plot_interrupted(fit, "C")
+    ax = plot_interrupted(fit, "B")
     assert figure_texts(ax.figure)["title"] == "Interrupted time series: B"
 
 
@@ -504,13 +506,13 @@ def test_interrupted_monthly():
     months = pd.date_range("2013-01-01", periods=36, freq="MS")
     deaths = [5, 6, 4, 7, 5, 6, 8, 5, 6, 7, 6, 5, 6, 7, 5, 8, 6, 7, 8, 6, 7, 8, 7, 6]
     deaths += [4, 5, 3, 4, 5, 4, 3, 4, 5, 3, 4, 4]
-    fit = interrupted(
+    fit = fit_interrupted(
         pd.DataFrame({"month": months, "deaths": deaths}),
         time="month",
         intervention="2015-01",
         family="poisson",
     )
-    ax = interrupted_fit(fit)
+    ax = plot_interrupted(fit)
     x = one(ax, "intervention").get_xdata()[0]
     # halfway between 1 December 2014 and 1 January 2015 (31 days): 16 December, 12:00
     assert pd.Timestamp(x) == pd.Timestamp("2014-12-16 12:00")
@@ -518,13 +520,13 @@ def test_interrupted_monthly():
     assert one(ax, "effects").get_text().startswith("Step at Jan 2015: rate ratio")
 
 
-# --- trend_fit --------------------------------------------------------------------------------
+# --- plot_trend --------------------------------------------------------------------------------
 
 
 def test_trend_fit_line_band_and_apc():
     data = _its_data().iloc[:10]
     fit = fit_trend(data, population="population", family="poisson")
-    ax = trend_fit(fit, scale="rate")
+    ax = plot_trend(fit, scale="rate")
     s = fit.summary.iloc[0]
     np.testing.assert_allclose(one(ax, "fitted").get_ydata(), fit.fitted["rate"], rtol=1e-12)
     band = one(ax, "fitted-ci")
@@ -534,7 +536,7 @@ def test_trend_fit_line_band_and_apc():
     assert _legend_texts(ax)[1] == "Fitted trend: " + apc_label(
         s["apc"], s["apc_lcl"], s["apc_ucl"], s["p_value"], fit.conf
     )
-    ax = trend_fit(fit)
+    ax = plot_trend(fit)
     np.testing.assert_array_equal(one(ax, "observed").get_ydata(), data["deaths"])
 
 
@@ -544,14 +546,14 @@ def test_trend_fit_line_band_and_apc():
 def test_image_joinpoint(tmp_path):
     data = _rates()
     fit = _jp_both()
-    ax = joinpoint_fit(
+    ax = plot_joinpoint(
         fit, "E06000002", data=data, aapc_ranges=[(2009, 2014)], source="invented data (tests)"
     )
     check_image(ax.figure, "trends_joinpoint", tmp_path)
 
 
 def test_image_interrupted(tmp_path):
-    ax = interrupted_fit(
+    ax = plot_interrupted(
         _its(),
         intervention_label="Naloxone kits issued from 2015",
         title="Invented area",

@@ -1,4 +1,4 @@
-"""Tests for overdose_trends.population.
+"""Tests for overdose_trends.io.population.
 
 Small CSV fixtures in the layout of the ONS single-year-of-age estimates
 (``name,code,year,Age 0,...,Age 89,Aged 90+``) are written in ``tmp_path``.
@@ -17,7 +17,7 @@ import pytest
 
 from overdose_trends import DataFormatError
 from overdose_trends.constants import ESP2013_BANDS, ESP2013_BANDS_20
-from overdose_trends.population import (
+from overdose_trends.io.population import (
     COLUMNS,
     all_ages,
     read_mid_year_estimates,

@@ -1,4 +1,4 @@
-"""Tests for overdose_trends.rates against published reference values.
+"""Tests for overdose_trends.stats.rates against published reference values.
 
 Sources, transcribed as literals so the tests run without ../shared:
 
@@ -31,7 +31,7 @@ from overdose_trends.constants import (
     ESP2013_WEIGHTS,
     ESP2013_WEIGHTS_20,
 )
-from overdose_trends.rates import (
+from overdose_trends.stats.rates import (
     CRUDE_COLUMNS,
     DSR_COLUMNS,
     approximate_limits,

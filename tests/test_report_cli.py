@@ -10,9 +10,9 @@ import pytest
 
 from overdose_trends import DataFormatError
 from overdose_trends.cli import main
-from overdose_trends.datasets import la_deaths
-from overdose_trends.ons import COLUMNS
-from overdose_trends.report import (
+from overdose_trends.io.datasets import la_deaths
+from overdose_trends.io.ons_local import COLUMNS
+from overdose_trends.report.build import (
     ConfigError,
     ReportConfig,
     SummaryOptions,
@@ -21,7 +21,7 @@ from overdose_trends.report import (
     load_config,
     summary_table,
 )
-from overdose_trends.report_figures import REGISTRY
+from overdose_trends.report.figures import REGISTRY
 from tests.test_ons import _old_workbook
 from tests.test_report_figures import full_report  # noqa: F401  (session fixture)
 
@@ -87,7 +87,8 @@ def test_comparison_table(la):
 
 def test_repository_report_toml_is_the_defaults():
     # the documented file is the generated one, comments and all (regenerate with
-    # `python -c "from overdose_trends.report import default_toml; print(default_toml(), end='')"
+    # `python -c "from overdose_trends.report.build import default_toml;
+    #  print(default_toml(), end='')"
     # > report.toml` after changing an option)
     assert (ROOT / "report.toml").read_text(encoding="utf-8") == default_toml()
     config = load_config(ROOT / "report.toml")
@@ -248,13 +249,13 @@ def test_cli_reports_bad_input_cleanly(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "bad.xlsx" in err and "not an Excel workbook" in err
     with pytest.raises(DataFormatError):
-        from overdose_trends.ons import read_local_authority
+        from overdose_trends.io.ons_local import read_local_authority
 
         read_local_authority(bad)
 
 
 def test_shipped_national_extract():
-    from overdose_trends.datasets import national_deaths
+    from overdose_trends.io.datasets import national_deaths
 
     nat = national_deaths()
     # ONS 2021 edition, Table 4 row 11: 2018, England and Wales, persons
@@ -271,7 +272,7 @@ def test_shipped_national_extract():
 
 
 def test_shipped_population_bands():
-    from overdose_trends.datasets import population_bands
+    from overdose_trends.io.datasets import population_bands
 
     pop = population_bands()
     southend = pop[(pop.area_code == "E06000033")]

@@ -17,8 +17,8 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from overdose_trends.report import ReportConfig, SummaryOptions, build_report, figure_hash
-from overdose_trends.report_figures import (
+from overdose_trends.report.build import ReportConfig, SummaryOptions, build_report, figure_hash
+from overdose_trends.report.figures import (
     REGISTRY,
     FigureSpec,
     FunnelOptions,
@@ -341,7 +341,7 @@ def small():
 
 @pytest.fixture
 def kit_log(tmp_path):
-    from overdose_trends.datasets import SYNTHETIC_KIT_LOG_FILE, data_dir
+    from overdose_trends.io.datasets import SYNTHETIC_KIT_LOG_FILE, data_dir
 
     path = tmp_path / "kits.csv"
     shutil.copy(data_dir() / SYNTHETIC_KIT_LOG_FILE, path)

@@ -1,4 +1,5 @@
-"""Interrupted time series (``overdose_trends.trends.interrupted``) against outside references.
+"""Interrupted time series (``overdose_trends.stats.trends.interrupted``) against outside
+references.
 
 References used:
 
@@ -22,7 +23,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from overdose_trends.trends.interrupted import interrupted
+from overdose_trends.stats.trends.interrupted import fit_interrupted
 from tests.trends_helpers import Z95, follow_hint, poisson_line, southend, southend_norwich
 
 # --- closed form ----------------------------------------------------------------------------
@@ -30,7 +31,7 @@ from tests.trends_helpers import Z95, follow_hint, poisson_line, southend, south
 
 def test_poisson_segments_match_separate_closed_form_fits():
     df = southend()
-    fit = interrupted(df, population="population", intervention=2015, family="poisson")
+    fit = fit_interrupted(df, population="population", intervention=2015, family="poisson")
     t = df["year"].to_numpy() - 2015.0
     y, pop = df["deaths"].to_numpy(float), df["population"].to_numpy(float)
     pre, post = t < 0, t >= 0
@@ -81,7 +82,7 @@ def test_deaths_averted_interval_matches_an_independent_simulation():
     draws = np.random.default_rng(20150101).multivariate_normal(theta, v0, size=400_000)
     totals = (pop[post] * np.exp(draws[:, :1] + draws[:, 1:] * t[post])).sum(axis=1)
     lo, hi = np.quantile(totals, [0.025, 0.975])
-    fit = interrupted(df, population="population", family="poisson", n_sim=100_000, seed=3)
+    fit = fit_interrupted(df, population="population", family="poisson", n_sim=100_000, seed=3)
     a = fit.averted.iloc[0]
     assert a["counterfactual_lcl"] == pytest.approx(lo, rel=0.01)
     assert a["counterfactual_ucl"] == pytest.approx(hi, rel=0.01)
@@ -89,7 +90,7 @@ def test_deaths_averted_interval_matches_an_independent_simulation():
     assert a["averted_ucl"] == pytest.approx(hi - 61, abs=0.01 * hi)
     # 90% interval: the 5% and 95% quantiles
     lo90, hi90 = np.quantile(totals, [0.05, 0.95])
-    a90 = interrupted(df, population="population", family="poisson", conf=0.9, n_sim=100_000)
+    a90 = fit_interrupted(df, population="population", family="poisson", conf=0.9, n_sim=100_000)
     assert a90.averted.loc[0, "counterfactual_lcl"] == pytest.approx(lo90, rel=0.01)
     assert a90.averted.loc[0, "counterfactual_ucl"] == pytest.approx(hi90, rel=0.01)
 
@@ -98,7 +99,7 @@ def test_deaths_averted_interval_matches_an_independent_simulation():
 
 
 def test_southend_2015_facts():
-    fit = interrupted(
+    fit = fit_interrupted(
         southend(), population="population", intervention=2015, by="area_code", family="poisson"
     )
     a = fit.averted.iloc[0]
@@ -112,9 +113,9 @@ def test_southend_2015_facts():
     assert (e["n_pre"], e["n_post"], e["intervention"]) == (18, 5, 2015)
     assert a["counterfactual_lcl"] < a["counterfactual"] < a["counterfactual_ucl"]
     assert a["averted_lcl"] == pytest.approx(a["counterfactual_lcl"] - 61)
-    auto = interrupted(southend(), population="population", by="area_code")
+    auto = fit_interrupted(southend(), population="population", by="area_code")
     assert auto.effects.loc[0, "family"] in ("poisson", "negbin")
-    again = interrupted(southend(), population="population", by="area_code")
+    again = fit_interrupted(southend(), population="population", by="area_code")
     assert again.averted.equals(auto.averted)  # seeded
 
 
@@ -149,7 +150,7 @@ def _covered(lo, hi, truth):
 
 def test_annual_effects_and_averted_recovered():
     df, true_cf = _simulate_annual(400, seed=20150101)
-    fit = interrupted(df, population="population", by="sim", family="poisson", n_sim=4000)
+    fit = fit_interrupted(df, population="population", by="sim", family="poisson", n_sim=4000)
     e, a = fit.effects, fit.averted
     # 400 series: binomial sd of a 95% coverage is 0.011; 0.92-0.98 is about +-2.7 sd
     assert 0.92 <= _covered(e["level_lcl"], e["level_ucl"], LEVEL) <= 0.98
@@ -167,9 +168,9 @@ def test_annual_effects_and_averted_recovered():
 
 def test_overdispersed_its_switches_to_negbin():
     df, true_cf = _simulate_annual(200, seed=20150102, alpha=0.05)  # dispersion about 3
-    fit = interrupted(df, population="population", by="sim", n_sim=2000)
+    fit = fit_interrupted(df, population="population", by="sim", n_sim=2000)
     assert (fit.effects["family"] == "negbin").mean() > 0.8
-    pois = interrupted(df, population="population", by="sim", family="poisson", n_sim=2000)
+    pois = fit_interrupted(df, population="population", by="sim", family="poisson", n_sim=2000)
     level_nb = _covered(fit.effects["level_lcl"], fit.effects["level_ucl"], LEVEL)
     level_pois = _covered(pois.effects["level_lcl"], pois.effects["level_ucl"], LEVEL)
     assert level_pois < 0.85 < level_nb
@@ -196,7 +197,7 @@ def _simulate_monthly(n, seed):
 
 def test_monthly_seasonality_recovered():
     df, true_cf = _simulate_monthly(400, seed=20160401)
-    fit = interrupted(
+    fit = fit_interrupted(
         df,
         time="month",
         intervention="2016-04",
@@ -227,8 +228,8 @@ def test_monthly_seasonality_recovered():
 def test_six_harmonics_span_the_month_indicators():
     df, _ = _simulate_monthly(3, seed=7)
     args = dict(time="month", intervention="2016-04", by="sim", family="poisson", n_sim=200)
-    months = interrupted(df, seasonality="month", **args)
-    fourier = interrupted(df, seasonality="fourier", harmonics=6, **args)
+    months = fit_interrupted(df, seasonality="month", **args)
+    fourier = fit_interrupted(df, seasonality="fourier", harmonics=6, **args)
     assert list(months.results[(0,)].params.index[4:]) == [f"month_{m:02d}" for m in range(2, 13)]
     for key in months.results:
         assert months.results[key].llf == pytest.approx(fourier.results[key].llf, rel=1e-10)
@@ -250,7 +251,7 @@ def _annual(n_years=10):
     [(2015, 2015), (2015.0, 2015), (2015.5, 2016), (pd.Timestamp("2015-07-01"), 2016)],
 )
 def test_annual_intervention_convention(intervention, first_post):
-    fit = interrupted(_annual(), intervention=intervention, family="poisson", n_sim=200)
+    fit = fit_interrupted(_annual(), intervention=intervention, family="poisson", n_sim=200)
     f = fit.fitted
     assert f.loc[f["post"], "time"].iloc[0] == first_post
     assert fit.averted.loc[0, "start"] == first_post
@@ -268,7 +269,7 @@ def test_annual_intervention_convention(intervention, first_post):
 def test_monthly_intervention_convention(intervention, first_post):
     month = pd.date_range("2015-01-01", "2017-12-01", freq="MS")
     df = pd.DataFrame({"month": month, "deaths": 10 + np.arange(month.size) % 4})
-    fit = interrupted(df, time="month", intervention=intervention, family="poisson", n_sim=200)
+    fit = fit_interrupted(df, time="month", intervention=intervention, family="poisson", n_sim=200)
     assert fit.averted.loc[0, "start"] == pd.Timestamp(first_post)
 
 
@@ -282,31 +283,31 @@ def test_too_few_points_around_the_intervention():
         match=r"E06000033' \(Southend-on-Sea\): has 2 time point\(s\) before the intervention "
         r"\(2014\); at least 3 are needed \(and 1 other series\)",
     ):
-        interrupted(df, by="area_code", intervention=2014)
+        fit_interrupted(df, by="area_code", intervention=2014)
     with pytest.raises(
         ValueError, match=r"has 1 time point\(s\) from the intervention \(2019\) on"
     ):
-        interrupted(df, by="area_code", intervention=2019)
+        fit_interrupted(df, by="area_code", intervention=2019)
     month = pd.date_range("2015-01-01", periods=14, freq="MS")
     monthly = pd.DataFrame({"month": month, "deaths": 10 + np.arange(14) % 3})
     with pytest.raises(ValueError, match=r"14 time points cannot fit 15 parameters"):
-        interrupted(monthly, time="month", intervention="2015-07", seasonality="month")
+        fit_interrupted(monthly, time="month", intervention="2015-07", seasonality="month")
 
 
 def test_bad_arguments():
     df = southend_norwich()
     with pytest.raises(ValueError, match="seasonality='fourier' needs monthly data"):
-        interrupted(df, by="area_code", seasonality="fourier")
+        fit_interrupted(df, by="area_code", seasonality="fourier")
     with pytest.raises(ValueError, match="unknown seasonality 'weekly'"):
-        interrupted(df, by="area_code", seasonality="weekly")
+        fit_interrupted(df, by="area_code", seasonality="weekly")
     with pytest.raises(ValueError, match="harmonics must be a whole number from 1 to 6"):
-        interrupted(df, by="area_code", seasonality="fourier", harmonics=7)
+        fit_interrupted(df, by="area_code", seasonality="fourier", harmonics=7)
     with pytest.raises(ValueError, match="unknown family"):
-        interrupted(df, by="area_code", family="gaussian")
+        fit_interrupted(df, by="area_code", family="gaussian")
     with pytest.raises(ValueError, match="n_sim must be"):
-        interrupted(df, by="area_code", n_sim=10)
+        fit_interrupted(df, by="area_code", n_sim=10)
     with pytest.raises(ValueError, match="neither a number"):
-        interrupted(df, by="area_code", intervention="soon")
+        fit_interrupted(df, by="area_code", intervention="soon")
 
 
 def test_isles_of_scilly_is_named_with_how_to_leave_it_out():
@@ -321,15 +322,15 @@ def test_isles_of_scilly_is_named_with_how_to_leave_it_out():
         }
     )
     kept = follow_hint(
-        interrupted,
+        fit_interrupted,
         data,
-        "interrupted: series area_code='E06000053' (Isles of Scilly): no deaths from the "
+        "fit_interrupted: series area_code='E06000053' (Isles of Scilly): no deaths from the "
         "intervention (2015) on, so the level or slope change has no finite estimate. To fit "
         "the other series, leave it out, e.g. data[~data['area_code'].isin(['E06000053'])]",
         by="area_code",
         n_sim=200,
     )
-    fit = interrupted(kept, by="area_code", n_sim=200)
+    fit = fit_interrupted(kept, by="area_code", n_sim=200)
     assert fit.effects["area_code"].tolist() == ["E06000033"]
 
 
@@ -348,10 +349,10 @@ def test_series_in_a_batch_get_the_results_they_get_alone():
     )
     batch = pd.concat([south, norwich]).sample(frac=1.0, random_state=1)
     batch = batch.sort_values("year", kind="stable")  # interleaved series, time ordered
-    fit = interrupted(batch, population="population", by="area_code", n_sim=2000)
+    fit = fit_interrupted(batch, population="population", by="area_code", n_sim=2000)
     assert fit.effects["area_code"].tolist() == ["E06000033", "E07000148"]
     for code, alone in (("E06000033", south), ("E07000148", norwich)):
-        one = interrupted(alone, population="population", by="area_code", n_sim=2000)
+        one = fit_interrupted(alone, population="population", by="area_code", n_sim=2000)
         for name in ("effects", "averted", "fitted"):
             got = getattr(fit, name)
             got = got[got["area_code"] == code].reset_index(drop=True)
@@ -368,20 +369,20 @@ def test_segments_without_a_finite_estimate():
         match=r"E06000033' \(Southend-on-Sea\): no deaths from the intervention \(2015\) on, so "
         r"the level or slope change has no finite estimate \(and 1 other series\)",
     ):
-        interrupted(zero_post, by="area_code")
+        fit_interrupted(zero_post, by="area_code")
     only_first = df.assign(
         deaths=df["deaths"].where(df["year"] != 2012, 0).where(df["year"] > 2011)
     )
     only_first.loc[only_first["year"].between(2013, 2014), "deaths"] = 0
     with pytest.raises(ValueError, match=r"no deaths before the intervention"):
-        interrupted(only_first, by="area_code")
+        fit_interrupted(only_first, by="area_code")
     last_only = df.copy()
     last_only.loc[last_only["year"].between(2012, 2013), "deaths"] = 0
     with pytest.raises(ValueError, match=r"deaths only at year=2014 before the intervention"):
-        interrupted(last_only, by="area_code")
+        fit_interrupted(last_only, by="area_code")
     month = pd.date_range("2015-01-01", "2018-12-01", freq="MS")
     y = 3 + np.arange(month.size) % 4
     y[month.month == 2] = 0  # no deaths in any February
     monthly = pd.DataFrame({"month": month, "deaths": y})
     with pytest.raises(ValueError, match=r"too sparse for this model: month_02 has no finite"):
-        interrupted(monthly, time="month", intervention="2017-01", seasonality="month")
+        fit_interrupted(monthly, time="month", intervention="2017-01", seasonality="month")

@@ -1,4 +1,4 @@
-"""Tests of overdose_trends.trends.joinpoint against published and hand-computed values."""
+"""Tests of overdose_trends.stats.trends.joinpoint against published and hand-computed values."""
 
 from __future__ import annotations
 
@@ -10,12 +10,12 @@ import pytest
 import statsmodels.api as sm
 from scipy import stats
 
-from overdose_trends.trends._joinpoint_grid import (
+from overdose_trends.stats.trends._joinpoint_grid import (
     Basis,
     candidate_grid,
     max_feasible_joinpoints,
 )
-from overdose_trends.trends.joinpoint import JoinpointFit, joinpoint
+from overdose_trends.stats.trends.joinpoint import JoinpointFit, fit_joinpoint
 
 # ---------------------------------------------------------------------------
 # Published NCI Joinpoint output.
@@ -118,7 +118,7 @@ def nci_table(names: list[str]) -> pd.DataFrame:
 def test_matches_published_nci_joinpoint_output(site: str) -> None:
     joinpoints, apcs = NCI_OUTPUT[site]
     k = len(joinpoints)
-    fit = joinpoint(
+    fit = fit_joinpoint(
         nci_table([site]),
         rate="rate",
         variance="constant",
@@ -135,7 +135,7 @@ def test_nci_series_together_by_site() -> None:
     names = sorted(NCI_OUTPUT)
     table = nci_table(names)
     fits = [
-        joinpoint(
+        fit_joinpoint(
             table[table["site"].isin([s for s in names if len(NCI_OUTPUT[s][0]) == k])],
             rate="rate",
             by="site",
@@ -218,15 +218,15 @@ def test_unequally_spaced_series_recovers_its_joinpoint() -> None:
         np.log(20) + np.log(1.05) * (t - 2000) + np.log(0.96 / 1.05) * np.maximum(t - 2004, 0)
     )
     table = pd.DataFrame({"year": t, "rate": np.exp(log_rate)})
-    fit = joinpoint(table, rate="rate", variance="constant", min_joinpoints=1, max_joinpoints=1)
+    fit = fit_joinpoint(table, rate="rate", variance="constant", min_joinpoints=1, max_joinpoints=1)
     assert fit.models["joinpoints"].iloc[0] == (2004.0,)
     np.testing.assert_allclose(fit.segments["apc"], [5.0, -4.0], rtol=1e-9)
     np.testing.assert_allclose(fit.fitted["fitted"], table["rate"], rtol=1e-9)
     # with noise: the grid search's SSE of the chosen set is that of the refitted model
     noisy = table.assign(rate=table["rate"] * np.exp(np.random.default_rng(1).normal(0, 0.02, 12)))
-    fit = joinpoint(noisy, rate="rate", variance="constant", max_joinpoints=2, method="bic")
+    fit = fit_joinpoint(noisy, rate="rate", variance="constant", max_joinpoints=2, method="bic")
     for k in (0, 1, 2):
-        best = joinpoint(noisy, rate="rate", variance="constant", min_joinpoints=k,
+        best = fit_joinpoint(noisy, rate="rate", variance="constant", min_joinpoints=k,
                          max_joinpoints=k, method="bic")  # fmt: skip
         assert best.models["sse"].iloc[0] == pytest.approx(best.results[()].ssr, rel=1e-9)
         cand = fit.selection[fit.selection["k"] == k].iloc[0]
@@ -255,7 +255,7 @@ def test_single_segment_apc_is_weighted_least_squares(ci_method: str) -> None:
     pop = np.array([9.1, 9.2, 9.2, 9.3, 9.4, 9.4, 9.5, 9.6, 9.6, 9.7, 9.8, 9.9]) * 1e5
     years = np.arange(2008, 2020)
     table = pd.DataFrame({"year": years, "deaths": deaths, "population": pop})
-    fit = joinpoint(table, count="deaths", population="population", max_joinpoints=0,
+    fit = fit_joinpoint(table, count="deaths", population="population", max_joinpoints=0,
                     ci_method=ci_method)  # fmt: skip
     y = np.log(deaths / pop * 100_000)
     b, se = closed_form(years.astype(float), y, deaths.astype(float))
@@ -284,7 +284,7 @@ def test_rate_with_limits_weights_are_inverse_log_variance() -> None:
     lcl = rate * np.array([0.90, 0.92, 0.91, 0.93, 0.90, 0.94, 0.92, 0.95, 0.93, 0.91])
     ucl = rate * np.array([1.11, 1.08, 1.10, 1.07, 1.09, 1.06, 1.08, 1.05, 1.07, 1.10])
     table = pd.DataFrame({"year": years, "rate": rate, "lcl": lcl, "ucl": ucl})
-    fit = joinpoint(table, rate="rate", lcl="lcl", ucl="ucl", max_joinpoints=0)
+    fit = fit_joinpoint(table, rate="rate", lcl="lcl", ucl="ucl", max_joinpoints=0)
     se_log = (np.log(ucl) - np.log(lcl)) / (2 * stats.norm.ppf(0.975))
     b, se = closed_form(years.astype(float), np.log(rate), 1 / se_log**2)
     assert fit.segments["slope"].iloc[0] == pytest.approx(b, rel=1e-10)
@@ -298,7 +298,7 @@ def test_monthly_series_reports_apc_per_year() -> None:
     rng = np.random.default_rng(3)
     counts = rng.poisson(200 * np.exp(0.01 * np.arange(24)))
     table = pd.DataFrame({"month": months, "kits": counts})
-    fit = joinpoint(table, time="month", count="kits", max_joinpoints=0)
+    fit = fit_joinpoint(table, time="month", count="kits", max_joinpoints=0)
     b, se = closed_form(np.arange(24.0), np.log(counts), counts.astype(float))
     assert fit.time_unit == "month" and fit.scale == "count"
     assert fit.segments["apc"].iloc[0] == pytest.approx(100 * (math.exp(12 * b) - 1), rel=1e-9)
@@ -330,7 +330,7 @@ def two_segment_table() -> pd.DataFrame:
 
 def test_aapc_by_hand_continuous_covariance() -> None:
     table = two_segment_table()
-    fit = joinpoint(table, count="deaths", population="population", min_joinpoints=1,
+    fit = fit_joinpoint(table, count="deaths", population="population", min_joinpoints=1,
                     max_joinpoints=1, ci_method="continuous")  # fmt: skip
     assert fit.models["joinpoints"].iloc[0] == (2006,)
     res = fit.results[()]
@@ -360,7 +360,7 @@ def test_aapc_by_hand_continuous_covariance() -> None:
 
 def test_aapc_by_hand_lerman_segments() -> None:
     table = two_segment_table()
-    fit = joinpoint(table, count="deaths", population="population", min_joinpoints=1,
+    fit = fit_joinpoint(table, count="deaths", population="population", min_joinpoints=1,
                     max_joinpoints=1)  # fmt: skip
     seg = fit.segments
     # Lerman/NCI: each segment's slope SE from an unconstrained fit without the
@@ -388,7 +388,7 @@ def test_aapc_by_hand_lerman_segments() -> None:
 
 
 def test_aapc_range_outside_data_names_series() -> None:
-    fit = joinpoint(two_segment_table().assign(area="E1"), count="deaths",
+    fit = fit_joinpoint(two_segment_table().assign(area="E1"), count="deaths",
                     population="population", by="area", max_joinpoints=0)  # fmt: skip
     with pytest.raises(ValueError, match="area='E1'"):
         fit.aapc(1990, 2000)
@@ -426,7 +426,7 @@ def coverage(fit: JoinpointFit) -> list[float]:
 
 
 def test_simulated_joinpoint_location_recovered_by_permutation_test() -> None:
-    fit = joinpoint(simulate(50), count="deaths", population="population", by="seed", seed=1)
+    fit = fit_joinpoint(simulate(50), count="deaths", population="population", by="seed", seed=1)
     found = fit.models["joinpoints"]
     assert (found == (2006,)).mean() >= 0.8
     assert (fit.models["selection"] == "permutation").all()
@@ -438,7 +438,7 @@ def test_simulated_joinpoint_location_recovered_by_permutation_test() -> None:
 
 
 def test_simulated_joinpoint_location_recovered_by_bic() -> None:
-    fit = joinpoint(simulate(50), count="deaths", population="population", by="seed",
+    fit = fit_joinpoint(simulate(50), count="deaths", population="population", by="seed",
                     method="bic")  # fmt: skip
     assert (fit.models["joinpoints"] == (2006,)).mean() >= 0.8
     assert fit.selection["test"].eq("").all()  # no tests with BIC
@@ -448,13 +448,13 @@ def test_apc_interval_coverage_near_nominal_when_location_is_clear() -> None:
     # ~2000 deaths a year: the joinpoint is found exactly, and the interval given the
     # joinpoint (ci_method="continuous") covers the true APCs at about 95%.
     table = simulate(400, seed0=1000)
-    fit = joinpoint(table, count="deaths", population="population", by="seed",
+    fit = fit_joinpoint(table, count="deaths", population="population", by="seed",
                     min_joinpoints=1, max_joinpoints=1, ci_method="continuous")  # fmt: skip
     assert (fit.models["joinpoints"] == (2006,)).mean() >= 0.95
     for rate in coverage(fit):
         assert 0.92 <= rate <= 0.98, rate
     # NCI's Lerman intervals are wider (segment SEs from unconstrained fits): conservative
-    lerman = joinpoint(table, count="deaths", population="population", by="seed",
+    lerman = fit_joinpoint(table, count="deaths", population="population", by="seed",
                        min_joinpoints=1, max_joinpoints=1)  # fmt: skip
     for rate in coverage(lerman):
         assert 0.95 <= rate <= 1.0, rate
@@ -466,15 +466,15 @@ def test_lerman_coverage_holds_when_location_is_uncertain() -> None:
     table = simulate(400, seed0=3000, population=200_000)
     common = dict(count="deaths", population="population", by="seed", min_joinpoints=1,
                   max_joinpoints=1)  # fmt: skip
-    lerman = coverage(joinpoint(table, **common))
-    given = coverage(joinpoint(table, ci_method="continuous", **common))
+    lerman = coverage(fit_joinpoint(table, **common))
+    given = coverage(fit_joinpoint(table, ci_method="continuous", **common))
     for rate_lerman, rate_given in zip(lerman, given, strict=True):
         assert 0.88 <= rate_lerman <= 0.98, lerman
         assert rate_given < rate_lerman
 
 
 def test_no_joinpoint_series_selects_zero_in_most_seeds() -> None:
-    fit = joinpoint(simulate(100, apcs=(3.0, 3.0), seed0=500), count="deaths",
+    fit = fit_joinpoint(simulate(100, apcs=(3.0, 3.0), seed0=500), count="deaths",
                     population="population", by="seed", seed=7)  # fmt: skip
     share_zero = (fit.models["n_joinpoints"] == 0).mean()
     assert share_zero >= 0.90  # overall over-fitting probability is bounded by alpha = 0.05
@@ -487,8 +487,8 @@ def test_early_stop_gives_the_full_tests_decisions() -> None:
     )
     common = dict(count="deaths", population="population", by="seed", n_permutations=999,
                   seed=3)  # fmt: skip
-    full = joinpoint(table, early_stop=False, **common)
-    fast = joinpoint(table, early_stop=True, **common)
+    full = fit_joinpoint(table, early_stop=False, **common)
+    fast = fit_joinpoint(table, early_stop=True, **common)
     pd.testing.assert_series_equal(full.models["joinpoints"], fast.models["joinpoints"])
     tests_full = full.selection[full.selection["test"] != ""].reset_index(drop=True)
     tests_fast = fast.selection[fast.selection["test"] != ""].reset_index(drop=True)
@@ -508,7 +508,7 @@ def test_early_stop_gives_the_full_tests_decisions() -> None:
 
 
 def test_selection_table_statistic_and_sequence() -> None:
-    fit = joinpoint(simulate(3), count="deaths", population="population", by="seed", seed=5)
+    fit = fit_joinpoint(simulate(3), count="deaths", population="population", by="seed", seed=5)
     sel = fit.selection
     for _, group in sel.groupby("seed"):
         cand = group[group["test"] == ""].set_index("k")
@@ -524,7 +524,7 @@ def test_selection_table_statistic_and_sequence() -> None:
         k = cand.index.to_numpy()
         bic = np.log(cand["sse"] / 25) + 2 * (k + 1) * np.log(25) / 25
         np.testing.assert_allclose(cand["bic"], bic, rtol=1e-12)
-    by_bic = joinpoint(simulate(3), count="deaths", population="population", by="seed",
+    by_bic = fit_joinpoint(simulate(3), count="deaths", population="population", by="seed",
                        method="bic")  # fmt: skip
     cand = by_bic.selection
     best = cand.loc[cand.groupby("seed")["bic"].idxmin(), "k"].to_numpy()
@@ -533,8 +533,8 @@ def test_selection_table_statistic_and_sequence() -> None:
 
 def test_seeded_results_repeat_and_do_not_depend_on_n_jobs() -> None:
     table = simulate(4, apcs=(3.0, 2.0))
-    a = joinpoint(table, count="deaths", population="population", by="seed", seed=99)
-    b = joinpoint(table, count="deaths", population="population", by="seed", seed=99, n_jobs=2)
+    a = fit_joinpoint(table, count="deaths", population="population", by="seed", seed=99)
+    b = fit_joinpoint(table, count="deaths", population="population", by="seed", seed=99, n_jobs=2)
     pd.testing.assert_frame_equal(a.selection, b.selection)
     pd.testing.assert_frame_equal(a.segments, b.segments)
 
@@ -547,12 +547,12 @@ def test_series_in_a_batch_get_the_results_they_get_alone() -> None:
     table = table[~((table["seed"] == 62) & (table["year"] > 2006))]
     batch = table.sort_values(["year", "seed"]).reset_index(drop=True)
     common = dict(count="deaths", population="population", by="seed", seed=4)
-    fit = joinpoint(batch, **common)
+    fit = fit_joinpoint(batch, **common)
     # series in order of first appearance
     assert fit.models["seed"].tolist() == [60, 62, 61]
     assert fit.models["n_points"].tolist() == [25, 12, 18]
     for s in (60, 61, 62):
-        one = joinpoint(table[table["seed"] == s], **common)
+        one = fit_joinpoint(table[table["seed"] == s], **common)
         for name in ("models", "segments", "fitted", "selection"):
             got = getattr(fit, name)
             got = got[got["seed"] == s].reset_index(drop=True)
@@ -568,7 +568,7 @@ def test_series_in_a_batch_get_the_results_they_get_alone() -> None:
 
 def test_result_tables_layout() -> None:
     table = simulate(2)
-    fit = joinpoint(table, count="deaths", population="population", by="seed", method="bic")
+    fit = fit_joinpoint(table, count="deaths", population="population", by="seed", method="bic")
     assert isinstance(fit, JoinpointFit)
     assert list(fit.models.columns[:4]) == ["seed", "model", "variance", "n_points"]
     for col in ("max_joinpoints", "n_joinpoints", "joinpoints", "selection", "bic"):
@@ -599,7 +599,7 @@ def test_short_series_shrink_the_maximum() -> None:
     for n in (7, 10, 25):
         years = np.arange(2000, 2000 + n)
         frames.append(pd.DataFrame({"n": n, "year": years, "deaths": rng.poisson(300, n)}))
-    fit = joinpoint(pd.concat(frames), count="deaths", by="n", method="bic")
+    fit = fit_joinpoint(pd.concat(frames), count="deaths", by="n", method="bic")
     assert fit.models.set_index("n")["max_joinpoints"].to_dict() == {7: 1, 10: 2, 25: 3}
 
 
@@ -610,13 +610,14 @@ def test_min_segment_sets_both_spacing_limits() -> None:
     table = pd.DataFrame(
         {"year": years, "deaths": [300, 320, 310, 340, 360, 330, 300, 290, 280, 260]}
     )
-    short = joinpoint(table, count="deaths", method="bic", min_segment=3)
-    both = joinpoint(table, count="deaths", method="bic", min_obs_end=3, min_obs_between=3)
+    short = fit_joinpoint(table, count="deaths", method="bic", min_segment=3)
+    both = fit_joinpoint(table, count="deaths", method="bic", min_obs_end=3, min_obs_between=3)
     assert short.models["max_joinpoints"].tolist() == [1]
-    assert joinpoint(table, count="deaths", method="bic").models["max_joinpoints"].tolist() == [2]
+    default = fit_joinpoint(table, count="deaths", method="bic")
+    assert default.models["max_joinpoints"].tolist() == [2]
     pd.testing.assert_frame_equal(short.segments, both.segments)
     with pytest.raises(ValueError, match="min_segment or min_obs_end/min_obs_between"):
-        joinpoint(table, count="deaths", min_segment=3, min_obs_end=4)
+        fit_joinpoint(table, count="deaths", min_segment=3, min_obs_end=4)
 
 
 # ---------------------------------------------------------------------------
@@ -636,19 +637,19 @@ def test_zero_counts_can_be_replaced_by_half() -> None:
     data.loc[(data.area_code == "E2") & (data.year == 2007), "deaths"] = 0
     with pytest.raises(
         ValueError,
-        match=r"^joinpoint: series area_code='E2': column 'deaths' is 0 at year=2007 \(row "
+        match=r"^fit_joinpoint: series area_code='E2': column 'deaths' is 0 at year=2007 \(row "
         r"index 18\); a log-linear model cannot take log\(0\): pass zero_counts='add_half'.*"
         r"To fit the other series, leave it out, e.g. data\[~data\['area_code'\]\.isin\(\['E2'\]",
     ):
-        joinpoint(data, count="deaths", by="area_code", method="bic")
-    fit = joinpoint(data, count="deaths", by="area_code", method="bic", zero_counts="add_half")
+        fit_joinpoint(data, count="deaths", by="area_code", method="bic")
+    fit = fit_joinpoint(data, count="deaths", by="area_code", method="bic", zero_counts="add_half")
     e2 = fit.fitted[fit.fitted["area_code"] == "E2"]
     assert e2.loc[e2["time"] == 2007, "observed"].iloc[0] == 0  # the data, not the 0.5
 
 
 def test_min_joinpoints_needs_enough_points() -> None:
     with pytest.raises(ValueError, match="area_code='E1'"):
-        joinpoint(two_areas()[lambda d: d.year < 2005], count="deaths", by="area_code",
+        fit_joinpoint(two_areas()[lambda d: d.year < 2005], count="deaths", by="area_code",
                   min_joinpoints=1)  # fmt: skip
 
 
@@ -666,12 +667,12 @@ def test_min_joinpoints_needs_enough_points() -> None:
 )
 def test_bad_arguments(kwargs) -> None:
     with pytest.raises(ValueError):
-        joinpoint(two_areas(), count="deaths", by="area_code", **kwargs)
+        fit_joinpoint(two_areas(), count="deaths", by="area_code", **kwargs)
 
 
 def test_rate_needs_se_unless_constant_variance() -> None:
     table = pd.DataFrame({"year": NCI_YEARS, "rate": NCI_INPUT["breast_women"]})
     with pytest.raises(ValueError, match="se= or both lcl= and ucl="):
-        joinpoint(table, rate="rate")
-    fit = joinpoint(table, rate="rate", variance="constant", method="bic")
+        fit_joinpoint(table, rate="rate")
+    fit = fit_joinpoint(table, rate="rate", variance="constant", method="bic")
     assert fit.models["variance"].iloc[0] == "constant"

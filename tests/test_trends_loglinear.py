@@ -1,4 +1,4 @@
-"""Log-linear trends (``overdose_trends.trends.loglinear``) against outside references.
+"""Log-linear trends (``overdose_trends.stats.trends.loglinear``) against outside references.
 
 References used (numbers transcribed as literals):
 
@@ -27,7 +27,7 @@ import pytest
 import statsmodels.api as sm
 from scipy import optimize, special, stats
 
-from overdose_trends.trends.loglinear import fit_counts, fit_trend
+from overdose_trends.stats.trends.loglinear import fit_counts, fit_trend
 from tests.trends_helpers import (
     SOUTHEND_DEATHS,
     Z95,

@@ -1,16 +1,13 @@
-"""Input checks shared by the trend models (``overdose_trends.trends._series``)."""
+"""Input checks shared by the trend models (``overdose_trends.stats.trends._series``)."""
 
 from __future__ import annotations
-
-import subprocess
-import sys
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from overdose_trends.trends import fit_trend, interrupted, joinpoint
-from overdose_trends.trends._series import prepare
+from overdose_trends import fit_interrupted, fit_joinpoint, fit_trend
+from overdose_trends.stats.trends._series import prepare
 from tests.trends_helpers import follow_hint, southend_norwich
 
 
@@ -162,8 +159,8 @@ def test_message_says_how_to_leave_the_bad_series_out():
     ("model", "kwargs", "fewest"),
     [
         (fit_trend, {}, 3),
-        (interrupted, {"n_sim": 200}, 5),
-        (joinpoint, {"count": "deaths", "method": "bic"}, 3),
+        (fit_interrupted, {"n_sim": 200}, 5),
+        (fit_joinpoint, {"count": "deaths", "method": "bic"}, 3),
     ],
 )
 @pytest.mark.parametrize(
@@ -192,20 +189,3 @@ def test_every_model_names_the_bad_series(model, kwargs, fewest, change, message
     pattern = rf"^{name}: series area_code='" + message.format(fewest=fewest)
     with pytest.raises(ValueError, match=pattern):
         model(change(southend_norwich()), by="area_code", **kwargs)
-
-
-def test_package_names_are_the_functions_whatever_was_imported_first():
-    # importing a submodule first used to leave the module, not the function, bound
-    # to ``overdose_trends.trends.joinpoint`` (and ``.interrupted``)
-    code = (
-        "import sys, types; import overdose_trends.trends as t; "
-        "assert 'statsmodels' not in sys.modules, 'imported too early'; "
-        "import overdose_trends.trends.joinpoint, overdose_trends.trends.interrupted; "
-        "from overdose_trends.trends import fit_trend, interrupted, joinpoint; "
-        "funcs = (fit_trend, interrupted, joinpoint); "
-        "assert all(isinstance(f, types.FunctionType) for f in funcs); "
-        "assert t.joinpoint is joinpoint and t.interrupted is interrupted; "
-        "from overdose_trends.trends.joinpoint import JoinpointFit; "
-        "assert JoinpointFit.__module__ == 'overdose_trends.trends.joinpoint'"
-    )
-    subprocess.run([sys.executable, "-c", code], check=True)

@@ -74,7 +74,7 @@ def southend() -> pd.DataFrame:
     """Southend single-year poisoning deaths 1997-2019 with all-ages population.
 
     Columns ``area_code``, ``area_name``, ``year``, ``deaths``, ``population``,
-    from the shipped extracts (:mod:`overdose_trends.datasets`).
+    from the shipped extracts (:mod:`overdose_trends.io.datasets`).
     """
     deaths = datasets.la_deaths()
     s = deaths[

@@ -1,8 +1,8 @@
 """Small DataFrame helpers shared by the statistics modules.
 
-Private to the package: :mod:`overdose_trends.rates`, :mod:`overdose_trends.compare`,
-:mod:`overdose_trends.funnel`, :mod:`overdose_trends.disclosure` and
-:mod:`overdose_trends.kits.metrics` use these to read grouping keys, numeric
+Private to the package: :mod:`overdose_trends.stats.rates`, :mod:`overdose_trends.stats.compare`,
+:mod:`overdose_trends.stats.funnel`, :mod:`overdose_trends.stats.disclosure` and
+:mod:`overdose_trends.stats.kit_metrics` use these to read grouping keys, numeric
 columns and count columns, number groups, name a group in an error message and
 return whole numbers as nullable integers. Nothing here computes a statistic.
 """

@@ -25,8 +25,8 @@ from overdose_trends.errors import DataFormatError
 def _cmd_report(args: argparse.Namespace) -> int:
     import dataclasses
 
-    from overdose_trends.report import ReportConfig, build_report, load_config
-    from overdose_trends.report_figures import REGISTRY
+    from overdose_trends.report.build import ReportConfig, build_report, load_config
+    from overdose_trends.report.figures import REGISTRY
 
     if args.list:
         for spec in REGISTRY:
@@ -54,21 +54,21 @@ def _write(df, out: str | None) -> None:
 
 
 def _cmd_read_la(args: argparse.Namespace) -> int:
-    from overdose_trends.ons import read_local_authority
+    from overdose_trends.io.ons_local import read_local_authority
 
     _write(read_local_authority(args.workbook), args.out)
     return 0
 
 
 def _cmd_read_national(args: argparse.Namespace) -> int:
-    from overdose_trends.ons import read_national
+    from overdose_trends.io.ons_national import read_national
 
     _write(read_national(args.workbook), args.out)
     return 0
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from overdose_trends.ons import check_consistency, read_local_authority
+    from overdose_trends.io.ons_local import check_consistency, read_local_authority
 
     report = check_consistency(read_local_authority(args.workbook))
     _write(report, args.out)
@@ -76,7 +76,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_fetch(args: argparse.Namespace) -> int:
-    from overdose_trends.fetch import fetch
+    from overdose_trends.io.fetch import fetch
 
     print(fetch(args.url, known_hash=args.hash, offline=args.offline or None))
     return 0
@@ -84,7 +84,7 @@ def _cmd_fetch(args: argparse.Namespace) -> int:
 
 def _period(text: str) -> tuple[int, int]:
     """``"2013-2015"``, ``"2013-15"`` or ``"2016"`` -> (first, last) year."""
-    from overdose_trends.workbook import parse_period
+    from overdose_trends.io._workbook import parse_period
 
     try:
         period = parse_period(text, strict=True)
@@ -98,9 +98,9 @@ def _period(text: str) -> tuple[int, int]:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
-    from overdose_trends.compare import periods
-    from overdose_trends.datasets import la_deaths
-    from overdose_trends.ons import read_local_authority
+    from overdose_trends.io.datasets import la_deaths
+    from overdose_trends.io.ons_local import read_local_authority
+    from overdose_trends.stats.compare import compare_periods
 
     la = read_local_authority(args.workbook) if args.workbook else la_deaths()
     la = la[(la["measure"] == args.measure) & (la["sex"] == args.sex)]
@@ -109,16 +109,16 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         if unknown:
             raise KeyError(f"area code(s) not in the data: {', '.join(unknown)}")
         la = la[la["area_code"].isin(args.area)]
-    out = periods(la, before=args.before, after=args.after, conf=args.conf)
+    out = compare_periods(la, before=args.before, after=args.after, conf=args.conf)
     _write(out, args.out)
     return 0
 
 
 def _cmd_kits_check(args: argparse.Namespace) -> int:
-    from overdose_trends.kits.log import read_log
+    from overdose_trends.io.kit_log import read_kit_log
 
     mapping = dict(item.split("=", 1) for item in args.map or [])
-    log = read_log(args.log, mapping or None, sheet=args.sheet, dayfirst=not args.monthfirst)
+    log = read_kit_log(args.log, mapping or None, sheet=args.sheet, dayfirst=not args.monthfirst)
     print(log.report.summary(), file=sys.stderr)
     if args.issues:
         log.report.issues.to_csv(args.issues, index=False)
@@ -129,7 +129,7 @@ def _cmd_kits_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_kits_averted(args: argparse.Namespace) -> int:
-    from overdose_trends.kits.averted import deaths_averted
+    from overdose_trends.stats.averted import deaths_averted
 
     out = deaths_averted(args.used, args.issued, seed=args.seed, conf=args.conf)
     _write(out, args.out)

@@ -4,7 +4,8 @@ Everything that is a published convention rather than a computation lives
 here: the 2013 European Standard Population, the meaning of ONS table
 markers, GSS area-code prefixes, the ONS small-number rules, the PHE/ONS
 confidence-interval and funnel-plot conventions, and the take-home naloxone
-evidence used as defaults by :mod:`overdose_trends.kits`.
+evidence used as defaults by :mod:`overdose_trends.stats.kit_metrics` and
+:mod:`overdose_trends.stats.averted`.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ MIN_DEATHS_RELIABLE = 20
 
 # --- PHE/ONS interval conventions -----------------------------------------------------
 #: The PHE rule for Poisson limits on a count: exact limits below this many events, Byar's
-#: approximation from here up (``overdose_trends.intervals.poisson_limits(method="phe")``,
+#: approximation from here up (``overdose_trends.stats.intervals.poisson_limits(method="phe")``,
 #: used for crude rates and the funnel significance test). Source: PHE (2018) Technical
 #: Guide: Confidence Intervals / PHEindicatormethods ``phe_rate`` and
 #: ``assign_funnel_significance`` ("exact method for counts < 10, Byar's method otherwise").
@@ -141,7 +142,7 @@ BIRD_MINIMUM = 9
 #: A take-home naloxone use rate (kits returned used / kits issued) above this within one
 #: scope is implausible: same-scope rates observed in UK programmes are 3-13% (Scotland
 #: about 13% in 2018/19, Wales 7-10%, a Norfolk programme 3%; see
-#: :func:`overdose_trends.kits.metrics.use_rate`).
+#: :func:`overdose_trends.stats.kit_metrics.use_rate`).
 IMPLAUSIBLE_USE_RATE = 0.5
 
 #: (low, central, high) of P(fatal) at a witnessed overdose without naloxone, a range set
@@ -149,7 +150,7 @@ IMPLAUSIBLE_USE_RATE = 0.5
 #: Parmar & Strang (2015); about 1 death averted per 10 kits used in British Columbia
 #: (Irvine et al. 2018, *Lancet Public Health* 3(5):e218-e225); roughly 1 fatal to 15
 #: non-fatal overdoses (Casillas et al. 2024, *Injury Prevention* 30:114-120). See
-#: :mod:`overdose_trends.kits.averted`.
+#: :mod:`overdose_trends.stats.averted`.
 P_FATAL_WITHOUT = (0.05, 0.10, 0.15)
 #: (low, central, high) of P(fatal) after take-home naloxone: 1 death in 123 treated
 #: overdoses, McDonald R, Strang J (2016), *Addiction* 111(7):1177-1187.

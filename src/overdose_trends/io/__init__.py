@@ -1,0 +1,20 @@
+"""Readers, downloads and the shipped data extracts (the ``io`` room).
+
+* :mod:`~overdose_trends.io.ons_local` -- ONS local-authority workbooks
+  (:func:`~overdose_trends.io.ons_local.read_local_authority`,
+  :func:`~overdose_trends.io.ons_local.check_consistency`);
+* :mod:`~overdose_trends.io.ons_national` -- ONS national reference tables
+  (:func:`~overdose_trends.io.ons_national.read_national`);
+* :mod:`~overdose_trends.io.population` -- mid-year population estimates and
+  2013 ESP age bands;
+* :mod:`~overdose_trends.io.kit_log` and :mod:`~overdose_trends.io.kit_counts`
+  -- take-home naloxone event logs and published kit counts, validated, with
+  personal identifiers dropped on load;
+* :mod:`~overdose_trends.io.fetch` -- cached, checksummed downloads;
+* :mod:`~overdose_trends.io.datasets` -- the compact, cited extracts shipped
+  with the package.
+
+Modules here never import :mod:`overdose_trends.stats`,
+:mod:`~overdose_trends.plots`, :mod:`~overdose_trends.report` or the CLI.
+Use the names from the front door (``import overdose_trends as ot``).
+"""

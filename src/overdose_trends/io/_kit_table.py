@@ -1,0 +1,501 @@
+"""Read a CSV file, a workbook sheet or a DataFrame into coded text columns.
+
+The first step of :func:`~overdose_trends.io.kit_log.read_kit_log` and
+:func:`~overdose_trends.io.kit_counts.read_kit_counts`: the input becomes a
+:class:`Table` of :class:`Column` objects, each the column's distinct cell
+texts (``uniques``) and one integer code per row, so that every later check
+runs once per distinct value rather than once per cell. Each column is
+planned from its header (:func:`plan_columns`: a field, a personal
+identifier, ignored or unknown) before its cells are looked at.
+
+Row numbers
+-----------
+Every data row keeps its row number as a spreadsheet shows it, header =
+row 1 when ``header_row=1`` (:attr:`Table.rows`):
+
+* **Workbooks**: the sheet row.
+* **CSV files**: the *record* number, counting blank lines as rows, as a
+  spreadsheet numbers the rows after opening or importing the file. A quoted
+  cell that holds line breaks (a multi-line notes cell) is one row, so after
+  such a cell the record number is smaller than the line number a text editor
+  shows; :attr:`Table.line_breaks` says when that happened. Rows named in
+  parse errors (an extra delimiter, an unclosed quote) are record numbers too.
+* **DataFrames**: the header is row 1 and the first data row is row 2.
+
+References
+----------
+Shafranovich Y (2005), *Common Format and MIME Type for Comma-Separated Values
+(CSV) Files*, RFC 4180, section 2 (fields with line breaks are enclosed in
+double quotes and belong to one record).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import IO, Any
+
+import numpy as np
+import pandas as pd
+
+from overdose_trends.errors import DataFormatError
+from overdose_trends.io._identifiers import PERSONAL_DATA, is_identifier_header
+from overdose_trends.io._workbook import column_letter, is_workbook, open_workbook, source_name
+
+#: What the loaders read: a path, an open file (binary or text) or a DataFrame.
+TableSource = str | os.PathLike[str] | IO[bytes] | IO[str] | pd.DataFrame
+#: A column plan entry: ("field", name), ("identifier", None), ("ignored", None),
+#: ("unknown", None) or ("blank", None) (no header; dropped when it holds no data).
+PlanEntry = tuple[str, str | None]
+#: ``planner(headers, file_name, sheet) -> plan``; raises DataFormatError when the
+#: headers do not make a table of the wanted kind.
+Planner = Callable[[list[str], str, str | None], list[PlanEntry]]
+
+
+@dataclass
+class Column:
+    """One input column as integer codes into its distinct cell texts."""
+
+    header: str
+    letter: str
+    codes: np.ndarray  # intp, one per row
+    uniques: np.ndarray  # object array of str (cell text as written)
+
+    _stripped: pd.Series | None = field(default=None, repr=False)
+
+    def take(self, rows: np.ndarray) -> Column:
+        """The column restricted to row positions ``rows`` (same distinct texts)."""
+        return Column(self.header, self.letter, self.codes[rows], self.uniques, self._stripped)
+
+    @property
+    def stripped(self) -> pd.Series:
+        """Distinct cell texts without surrounding spaces (cached)."""
+        if self._stripped is None:
+            self._stripped = strip_texts(self.uniques)
+        return self._stripped
+
+    @property
+    def blank(self) -> np.ndarray:
+        """Per distinct text: is it blank?"""
+        return (self.stripped == "").to_numpy()
+
+    def blank_rows(self) -> np.ndarray:
+        """Per row: is the cell blank?"""
+        return self.blank[self.codes]
+
+    def set_blank(self, which: np.ndarray) -> None:
+        """Blank the distinct texts where ``which`` is true."""
+        uniques = self.uniques.copy()
+        uniques[which] = ""
+        self.uniques, self._stripped = uniques, None
+
+
+@dataclass
+class Table:
+    """A read table: columns, their plan and the spreadsheet row of each data row.
+
+    Attributes
+    ----------
+    name, sheet : str, str or None
+        File name (``"<DataFrame>"`` for a DataFrame) and sheet.
+    headers : list of str
+        Headers as shown in messages (:func:`safe_header`).
+    plan : list of PlanEntry
+        What each column is (see :data:`PlanEntry`).
+    columns : list of Column
+        The columns, in file order.
+    rows : numpy.ndarray of int64
+        Row number of each data row (see the module notes); blank rows removed.
+    n_blank : int
+        Rows whose every cell was blank (not data rows).
+    line_breaks : bool
+        A CSV cell held a line break, so record and line numbers differ.
+    """
+
+    name: str
+    sheet: str | None
+    headers: list[str]
+    plan: list[PlanEntry]
+    columns: list[Column]
+    rows: np.ndarray
+    n_blank: int
+    line_breaks: bool = False
+
+
+def strip_texts(uniques: np.ndarray) -> pd.Series:
+    """Distinct cell texts (all ``str``) without surrounding whitespace."""
+    return pd.Series([u.strip() for u in uniques], dtype=object)
+
+
+def cell_text(value: Any) -> str:
+    """Text of one distinct cell value (numbers without a spurious ``.0``, dates as ISO)."""
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NaT:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool | np.bool_):
+        return str(bool(value))
+    if isinstance(value, float | np.floating):
+        return str(int(value)) if float(value).is_integer() else repr(float(value))
+    if isinstance(value, datetime):
+        if (value.hour, value.minute, value.second, value.microsecond) == (0, 0, 0, 0):
+            return value.date().isoformat()
+        return value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def as_column(values: pd.Series | np.ndarray, header: str, index: int) -> Column:
+    """Encode one column's cells as codes into the distinct cell texts."""
+    if isinstance(values, pd.Series) and isinstance(values.dtype, pd.CategoricalDtype):
+        codes = values.cat.codes.to_numpy()
+        uniques = np.asarray(values.cat.categories, dtype=object)
+    else:
+        codes, uniques = pd.factorize(np.asarray(values, dtype=object))
+        codes = codes.astype(np.intp, copy=False)
+        uniques = np.asarray(uniques, dtype=object)
+    if pd.api.types.infer_dtype(uniques, skipna=False) not in ("string", "empty"):
+        text = np.array([cell_text(v) for v in uniques], dtype=object)
+        recode, uniques = pd.factorize(text)
+        codes = recode[codes] if len(codes) else codes
+        uniques = np.asarray(uniques, dtype=object)
+    if (codes < 0).any():
+        uniques = np.append(uniques, "")
+        codes = np.where(codes < 0, len(uniques) - 1, codes)
+    return Column(header, column_letter(index), codes, uniques)
+
+
+def norm_header(header: Any) -> str:
+    """``" Event Date\\ufeff"`` -> ``"event_date"``."""
+    text = str(header).replace("\ufeff", "").strip().lower()
+    return re.sub(r"[\s\-.]+", "_", text).strip("_")
+
+
+def safe_header(header: str, letter: str) -> str:
+    """The header as written, unless it is blank or itself looks like personal data."""
+    if not header.strip():
+        return f"(no header, column {letter})"
+    if re.search(PERSONAL_DATA, header):
+        return f"(column {letter}, header withheld as personal data)"
+    return header
+
+
+def shown_headers(headers: Sequence[str]) -> list[str]:
+    """Headers for error messages (see :func:`safe_header`)."""
+    return [safe_header(str(h), column_letter(i)) for i, h in enumerate(headers)]
+
+
+def plan_columns(
+    headers: Sequence[str],
+    mapping: Mapping[str, str | None] | None,
+    fields: Sequence[str],
+    name: str,
+    sheet: str | None,
+) -> list[PlanEntry]:
+    """Decide what each column is: ("field", f), "identifier", "ignored", "unknown" or "blank".
+
+    A header is a field when ``mapping`` sends it to one or, after
+    :func:`norm_header`, it is a name in ``fields``; ``mapping`` to ``None``
+    ignores a column. Raises ValueError for a mapping to a non-field and
+    DataFormatError for a mapped column the file lacks or two columns giving
+    one field.
+    """
+    norm = [norm_header(h) for h in headers]
+    wanted: dict[str, str | None] = {}
+    for key, target in (mapping or {}).items():
+        if target is not None and target not in fields:
+            raise ValueError(
+                f"mapping sends column {key!r} to {target!r}, which is not a field; "
+                f"fields are {list(fields)} (or None to ignore the column)"
+            )
+        wanted[norm_header(key)] = target
+    missing = sorted(k for k in wanted if k not in norm)
+    if missing:
+        raise DataFormatError(
+            f"mapping names column(s) {missing} that are not in the file; its columns are "
+            f"{shown_headers(headers)}",
+            file=name,
+            sheet=sheet,
+        )
+    plan: list[PlanEntry] = []
+    seen: dict[str, int] = {}
+    for i, (header, key) in enumerate(zip(headers, norm, strict=True)):
+        if key in wanted:
+            target = wanted[key]
+            entry = ("ignored", None) if target is None else ("field", target)
+        elif key in fields:
+            entry = ("field", key)
+        elif key == "":
+            entry = ("blank", None)
+        elif is_identifier_header(key):
+            entry = ("identifier", None)
+        else:
+            entry = ("unknown", None)
+        if entry[0] == "field":
+            f = entry[1]
+            if f in seen:
+                raise DataFormatError(
+                    f"columns {headers[seen[f]]!r} and {header!r} both give {f!r}; map one of "
+                    "them to another field or to None",
+                    file=name,
+                    sheet=sheet,
+                    column=column_letter(i),
+                )
+            seen[f] = i
+        plan.append(entry)
+    return plan
+
+
+def read_table(
+    source: TableSource,
+    *,
+    planner: Planner,
+    sheet: str | None,
+    header_row: int,
+    encoding: str,
+    categorical: frozenset[str] = frozenset(),
+) -> Table:
+    """Read a CSV, a workbook sheet or a DataFrame into coded columns.
+
+    Parameters
+    ----------
+    source : path, file object or pandas.DataFrame
+        The input; a workbook is recognised by its first bytes, anything else
+        is read as CSV.
+    planner : Planner
+        Plans the columns from the header row (and refuses unsuitable headers).
+    sheet : str or None
+        Workbook sheet; default the only sheet, or the only one whose header
+        row the planner accepts.
+    header_row : int
+        1-based row (CSV: record) of the headers; rows above are ignored.
+    encoding : str
+        Text encoding of a CSV file.
+    categorical : frozenset of str
+        Fields with few distinct values, read from CSV as pandas categoricals
+        (faster and smaller; the texts are the same).
+    """
+    if header_row < 1:
+        raise ValueError(f"header_row is 1-based and must be >= 1, got {header_row}")
+    if isinstance(source, pd.DataFrame):
+        name = "<DataFrame>"
+        headers = [str(c) for c in source.columns]
+        plan = planner(headers, name, None)
+        cols = [as_column(source.iloc[:, i], h, i) for i, h in enumerate(headers)]
+        return _finish_table(name, None, headers, plan, cols, 2, len(source))
+    data, name = _read_bytes(source)
+    if not data:
+        raise DataFormatError("file is empty", file=name)
+    if is_workbook(data):
+        return _read_sheet(data, name, planner, sheet, header_row)
+    if sheet is not None:
+        raise ValueError(f"sheet={sheet!r} given but {name!r} is a CSV file, not a workbook")
+    return _read_csv(data, name, planner, header_row, encoding, categorical)
+
+
+def _read_bytes(source: Any) -> tuple[bytes, str]:
+    name = source_name(source)
+    if isinstance(source, str | os.PathLike):
+        with open(source, "rb") as fh:
+            return fh.read(), name
+    data = source.read()
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    return data, name
+
+
+def _records(data: bytes, encoding: str) -> Any:
+    """CSV records of ``data`` (lists of cell texts), as a spreadsheet would read them."""
+    return csv.reader(io.TextIOWrapper(io.BytesIO(data), encoding=encoding, newline=""))
+
+
+def _bad_record(data: bytes, encoding: str, header_row: int, width: int) -> tuple[int | None, int]:
+    """Where a CSV file that pandas could not parse goes wrong, by record number.
+
+    Returns ``(long, stop)``: the first data record with more cells than the
+    header (None if none), and the record at which reading stopped (the last
+    record, or the one the reader failed on: an unclosed quote swallows the
+    rest of the file into the record where it opens, so that record is last).
+    """
+    n = 0
+    try:
+        for record in _records(data, encoding):
+            n += 1
+            if n > header_row and len(record) > width:
+                return n, n
+    except csv.Error:
+        return None, n + 1
+    except UnicodeDecodeError:
+        return None, n + 1
+    return None, n
+
+
+def _read_csv(
+    data: bytes,
+    name: str,
+    planner: Planner,
+    header_row: int,
+    encoding: str,
+    categorical: frozenset[str],
+) -> Table:
+    try:
+        headers = None
+        for i, record in enumerate(_records(data, encoding), start=1):
+            if i == header_row:
+                headers = record
+                break
+    except UnicodeDecodeError as exc:
+        raise DataFormatError(
+            f"cannot decode the file as {encoding} ({exc.reason}); pass encoding= "
+            "(e.g. 'cp1252' for files saved by older Excel)",
+            file=name,
+        ) from exc
+    if headers is None:
+        raise DataFormatError(f"file has no header row (header_row={header_row})", file=name)
+    plan = planner(headers, name, None)
+    names = [f"c{i}" for i in range(len(headers))]
+    dtype = {
+        n: "category" if kind == "field" and f in categorical else object
+        for n, (kind, f) in zip(names, plan, strict=True)
+    }
+    try:
+        with warnings.catch_warnings():
+            # pandas only warns (and drops cells) when the first data row is too long
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            # skiprows counts records (a quoted cell with line breaks is one), like csv.reader
+            df = pd.read_csv(
+                io.BytesIO(data),
+                header=None,
+                skiprows=header_row,
+                names=names,
+                dtype=dtype,
+                na_filter=False,
+                skip_blank_lines=False,
+                encoding=encoding,
+                index_col=False,
+            )
+    except (pd.errors.ParserWarning, pd.errors.ParserError) as exc:
+        long, stop = _bad_record(data, encoding, header_row, len(headers))
+        if long is not None:
+            raise DataFormatError(
+                f"a data row has more cells than the header ({len(headers)}); check for an "
+                "extra delimiter",
+                file=name,
+                row=long,
+            ) from exc
+        if "EOF inside string" in str(exc):
+            raise DataFormatError(
+                'a quoted cell that starts on this row is never closed (a missing ")',
+                file=name,
+                row=stop,
+            ) from exc
+        line = re.search(r"in line (\d+)", str(exc))  # pandas counts records here too
+        raise DataFormatError(
+            f"cannot parse the CSV ({exc}); check for an extra delimiter or an unclosed quote",
+            file=name,
+            row=int(line.group(1)) if line else None,
+        ) from exc
+    except UnicodeDecodeError as exc:
+        raise DataFormatError(
+            f"cannot decode the file as {encoding} ({exc.reason}); pass encoding=", file=name
+        ) from exc
+    cols = [as_column(df[n], h, i) for i, (n, h) in enumerate(zip(names, headers, strict=True))]
+    table = _finish_table(name, None, list(headers), plan, cols, header_row + 1, len(df))
+    table.line_breaks = b'"' in data and any(_has_line_break(c.uniques) for c in cols)
+    return table
+
+
+def _has_line_break(uniques: np.ndarray) -> bool:
+    """Does any of the texts hold a line break?"""
+    text = "".join(uniques)
+    return "\n" in text or "\r" in text
+
+
+def _read_sheet(
+    data: bytes,
+    name: str,
+    planner: Planner,
+    sheet: str | None,
+    header_row: int,
+) -> Table:
+    wb = open_workbook(io.BytesIO(data))
+    wb.name = name
+
+    def header_of(s: str) -> list[str]:
+        grid = wb.rows(s)
+        return [cell_text(v) for v in grid[header_row - 1]] if len(grid) >= header_row else []
+
+    def accepts(headers: list[str]) -> bool:
+        try:
+            planner(headers, "", None)
+        except (DataFormatError, ValueError):
+            return False
+        return True
+
+    if sheet is None:
+        if len(wb.sheet_names) == 1:
+            sheet = wb.sheet_names[0]
+        else:
+            fits = [s for s in wb.sheet_names if accepts(header_of(s))]
+            if len(fits) != 1:
+                raise DataFormatError(
+                    f"the workbook has sheets {wb.sheet_names} and {len(fits)} of them have the "
+                    "required columns in the header row; pass sheet=",
+                    file=name,
+                )
+            sheet = fits[0]
+    grid = wb.rows(sheet)
+    if len(grid) < header_row:
+        raise DataFormatError(
+            f"sheet has no header row (header_row={header_row})", file=name, sheet=sheet
+        )
+    body = pd.DataFrame(grid[header_row:])
+    headers = header_of(sheet)
+    width = max(len(headers), body.shape[1])
+    headers = headers + [""] * (width - len(headers))
+    plan = planner(headers, name, sheet)
+    cols = [
+        as_column(body.iloc[:, i] if i < body.shape[1] else np.full(len(body), ""), h, i)
+        for i, h in enumerate(headers)
+    ]
+    return _finish_table(name, sheet, headers, plan, cols, header_row + 1, len(body))
+
+
+def _finish_table(
+    name: str,
+    sheet: str | None,
+    headers: list[str],
+    plan: list[PlanEntry],
+    cols: list[Column],
+    first_row: int,
+    n: int,
+) -> Table:
+    """Drop rows whose every cell is blank; number the rest as a spreadsheet does."""
+    rows = np.arange(first_row, first_row + n, dtype=np.int64)
+    blank = np.ones(n, dtype=bool)
+    for c in cols:
+        blank &= c.blank_rows()
+    n_blank = int(blank.sum())
+    if n_blank:
+        keep = np.flatnonzero(~blank)
+        cols = [c.take(keep) for c in cols]
+        rows = rows[keep]
+    # a column without a header and without data is not a column
+    used = [
+        i
+        for i, (c, (kind, _)) in enumerate(zip(cols, plan, strict=True))
+        if kind != "blank" or not c.blank[np.unique(c.codes)].all()
+    ]
+    plan = [("unknown", None) if plan[i][0] == "blank" else plan[i] for i in used]
+    headers = [safe_header(headers[i], cols[i].letter) for i in used]
+    cols = [cols[i] for i in used]
+    for c, h in zip(cols, headers, strict=True):
+        c.header = h
+    return Table(name, sheet, headers, plan, cols, rows, n_blank)

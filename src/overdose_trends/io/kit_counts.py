@@ -1,0 +1,810 @@
+"""Kit counts per area, service and period: built from an event log, or read as published.
+
+:func:`aggregate_kits` turns the tidy events of :func:`~overdose_trends.io.kit_log.read_kit_log`
+into the counts table of :data:`~overdose_trends.schema.COUNT_COLUMNS`, the
+form in which services and Public Health Scotland publish take-home naloxone
+figures. :func:`read_kit_counts` reads such a published table (CSV or Excel, long
+or wide) into the same form, keeping suppressed cells as suppressed.
+
+Counts table
+------------
+area_code : str
+    GSS code (``"all"`` when ``by`` does not include ``area_code``).
+service : str
+    Service or site; ``"all"`` for a total over services.
+period_start, period_end : datetime64[ns]
+    First and last day of the period (inclusive).
+measure : str
+    One of :data:`~overdose_trends.schema.MEASURES`: ``kits_issued``,
+    ``kits_first_supply``, ``kits_repeat_supply`` (issued kits by supply
+    type; kits of unknown supply type are in neither), ``kits_returned_used``,
+    ``kits_returned_unused``, ``kits_lost``, ``kits_expired``.
+value : Int64
+    Number of kits; ``<NA>`` when suppressed or not reported (never 0).
+status : str
+    ``"exact"``, ``"rounded"``, ``"suppressed"`` or ``"not_reported"``.
+
+Choice of defaults
+------------------
+:func:`aggregate_kits` fills periods without events with 0 **between a group's
+first and last event** (so missing months are explicit), but not before a
+service's first event or after its last, where a zero would claim the service
+was running; pass ``start``/``end`` to fill a fixed range. :func:`read_kit_log`
+does not switch to :func:`read_kit_counts` by itself: a file that looks like
+counts is refused with a message pointing here, so the type of the result
+never depends on the file's content.
+
+References
+----------
+Public Health Scotland, *National Naloxone Programme Scotland* monitoring
+reports (kits issued by financial year and quarter; first and repeat supply).
+Government Analysis Function, "Symbols in tables, definitions and shorthand"
+(``[c]`` confidential, ``[x]`` not available).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from overdose_trends.errors import DataFormatError
+from overdose_trends.io._kit_cells import (
+    flag,
+    known_area_set,
+    map_vocab,
+    norm_values,
+    parse_area,
+    quoted,
+)
+from overdose_trends.io._kit_dates import (
+    BEFORE_ENGLAND_SUPPLY,
+    ENGLAND_START,
+    as_day,
+    day_text,
+    parse_dates,
+)
+from overdose_trends.io._kit_periods import (
+    FREQ_MONTHS,
+    abs_months,
+    month_bounds,
+    parse_period_labels,
+    period_bounds,
+    period_index,
+    starts_period,
+)
+from overdose_trends.io._kit_report import Issues, ValidationReport
+from overdose_trends.io._kit_table import (
+    Column,
+    Table,
+    TableSource,
+    plan_columns,
+    read_table,
+    shown_headers,
+)
+from overdose_trends.io._kit_validation import TableCheck
+from overdose_trends.schema import (
+    COUNT_COLUMNS,
+    COUNT_FIELDS,
+    COUNT_STATUSES,
+    EVENT_COLUMNS,
+    EVENT_MEASURES,
+    EVENT_TYPES,
+    FREQUENCIES,
+    MEASURES,
+    NOT_REPORTED_MARKERS,
+    SUPPRESSED_MARKERS,
+    VALUE_SYNONYMS,
+)
+
+__all__ = ["KitCounts", "aggregate_kits", "read_kit_counts"]
+
+_EMPTY_DTYPES = {
+    "period_start": "datetime64[ns]",
+    "period_end": "datetime64[ns]",
+    "value": "Int64",
+}
+#: Event columns ``aggregate_kits`` may group by.
+_GROUPABLE = ("area_code", "service", "recipient_type", "supply_type", "product")
+#: Fields of a counts table and their cells, all but ``value``: read as pandas categoricals
+#: from CSV (few distinct values: fast and small).
+_FEW_VALUES = frozenset((*COUNT_FIELDS, *MEASURES)) - {"value"}
+
+
+# =====================================================================================
+# aggregate_kits
+# =====================================================================================
+
+
+def aggregate_kits(
+    events: pd.DataFrame,
+    freq: str = "month",
+    by: Sequence[str] = ("area_code", "service"),
+    *,
+    total: bool = False,
+    start: date | str | None = None,
+    end: date | str | None = None,
+) -> pd.DataFrame:
+    """Count kit events per group, period and measure.
+
+    Parameters
+    ----------
+    events : pandas.DataFrame
+        Tidy events (``KitLog.events``): at least ``event_date``,
+        ``event_type``, ``supply_type`` and the ``by`` columns.
+    freq : {"month", "quarter", "year", "financial_year"}
+        Period length. Quarters are calendar quarters (Jan-Mar, ...), which
+        are also the UK financial quarters; ``financial_year`` runs April to
+        March.
+    by : sequence of str, default ("area_code", "service")
+        Grouping columns, from ``area_code``, ``service``, ``recipient_type``,
+        ``supply_type`` and ``product``. ``area_code`` and ``service`` are
+        ``"all"`` in the output when not grouped by; other grouping columns
+        are added after ``service``.
+    total : bool, default False
+        Also add totals over services (``service == "all"``) for each other
+        group; needs ``"service"`` in ``by``.
+    start, end : date or str, optional
+        Widen every group's range of zero-filled periods to include these days.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`~overdose_trends.schema.COUNT_COLUMNS` (plus any
+        extra ``by`` columns): for each group, every period from its first to
+        its last event (widened by ``start``/``end``) and every measure of
+        :data:`~overdose_trends.schema.MEASURES`, ``value`` the number of
+        events (0 when none) and ``status`` ``"exact"``. An event counts in
+        the period containing its ``event_date``. ``kits_issued`` counts
+        ``issued`` events; ``kits_first_supply`` / ``kits_repeat_supply`` the
+        issued events with ``supply_type`` first / repeat; the other measures
+        their event type (:data:`~overdose_trends.schema.EVENT_MEASURES`).
+        Sorted by group, period and measure.
+
+    Raises
+    ------
+    ValueError
+        If ``freq`` or ``by`` is not allowed, a column is missing, or an event
+        has no date or an event type outside the vocabulary.
+
+    References
+    ----------
+    Public Health Scotland, *National Naloxone Programme Scotland* monitoring
+    reports (counts of kits issued, first and repeat supplies, by period).
+    """
+    if freq not in FREQ_MONTHS:
+        raise ValueError(f"freq must be one of {FREQUENCIES}, got {freq!r}")
+    by = tuple(by)
+    bad = [c for c in by if c not in _GROUPABLE]
+    if bad or len(set(by)) != len(by):
+        raise ValueError(f"by must be distinct columns from {_GROUPABLE}, got {by}")
+    if total and "service" not in by:
+        raise ValueError("total=True adds totals over services and needs 'service' in by")
+    needed = {"event_date", "event_type", "supply_type", *by}
+    missing = sorted(needed - set(events.columns))
+    if missing:
+        raise ValueError(f"events lack column(s) {missing}; expected {EVENT_COLUMNS}")
+    dates = pd.to_datetime(events["event_date"]).to_numpy(dtype="datetime64[D]")
+    if np.isnat(dates).any():
+        row = int(np.flatnonzero(np.isnat(dates))[0])
+        raise ValueError(f"event at position {row} has no event_date")
+    etype = pd.Index(EVENT_TYPES).get_indexer(events["event_type"])
+    if (etype < 0).any():
+        row = int(np.flatnonzero(etype < 0)[0])
+        raise ValueError(
+            f"event at position {row} has event_type {events['event_type'].iloc[row]!r}, "
+            f"not one of {EVENT_TYPES}"
+        )
+    counts = _count(events, dates, etype, freq, by, start, end)
+    if total:
+        rest = tuple(c for c in by if c != "service")
+        totals = _count(events, dates, etype, freq, rest, start, end)
+        totals["service"] = "all"
+        counts = pd.concat([counts, totals.loc[:, counts.columns]], ignore_index=True)
+    keys = [c for c in ("area_code", "service", *by) if c in counts.columns]
+    keys = list(dict.fromkeys(keys))
+    order = pd.Categorical(counts["measure"], categories=MEASURES).codes
+    counts = (
+        counts.assign(_m=order)
+        .sort_values([*keys, "period_start", "_m"], kind="stable")
+        .drop(columns="_m")
+        .reset_index(drop=True)
+    )
+    return counts
+
+
+def _count(
+    events: pd.DataFrame,
+    dates: np.ndarray,
+    etype: np.ndarray,
+    freq: str,
+    by: tuple[str, ...],
+    start: date | str | None,
+    end: date | str | None,
+) -> pd.DataFrame:
+    """Dense counting with numpy: groups x periods x measures, then trim to group ranges."""
+    n_m = len(MEASURES)
+    extra = [c for c in by if c not in COUNT_COLUMNS]
+    cols = ["area_code", "service", *extra, *COUNT_COLUMNS[2:]]
+    if len(events) == 0:
+        return pd.DataFrame({c: pd.Series(dtype=_EMPTY_DTYPES.get(c, "str")) for c in cols})
+    period = period_index(abs_months(dates), freq)
+    wide_lo = None if start is None else int(period_index(abs_months(as_day(start)), freq))
+    wide_hi = None if end is None else int(period_index(abs_months(as_day(end)), freq))
+    lo = int(period.min()) if wide_lo is None else min(int(period.min()), wide_lo)
+    hi = int(period.max()) if wide_hi is None else max(int(period.max()), wide_hi)
+    n_p = hi - lo + 1
+    if by:
+        grouped = events.groupby(list(by), sort=True, dropna=False)
+        gid = grouped.ngroup().to_numpy()
+        keys = grouped.size().index.to_frame(index=False)
+    else:
+        gid = np.zeros(len(events), dtype=np.int64)
+        keys = pd.DataFrame(index=range(1))
+    n_g = len(keys)
+    measure = np.array([MEASURES.index(EVENT_MEASURES[e]) for e in EVENT_TYPES])[etype]
+    cell = (gid * n_p + (period - lo)) * n_m
+    dense = np.bincount(cell + measure, minlength=n_g * n_p * n_m)
+    supply = events["supply_type"].to_numpy(dtype=object)
+    issued = etype == EVENT_TYPES.index("issued")
+    for kind, name in (("first", "kits_first_supply"), ("repeat", "kits_repeat_supply")):
+        mine = issued & (supply == kind)
+        dense += np.bincount(cell[mine] + MEASURES.index(name), minlength=n_g * n_p * n_m)
+    dense = dense.reshape(n_g, n_p, n_m)
+    # each group's range: first to last period with an event, widened by start/end
+    active = dense.sum(axis=2) > 0
+    first = np.where(active.any(axis=1), active.argmax(axis=1), 0)
+    last = np.where(active.any(axis=1), n_p - 1 - active[:, ::-1].argmax(axis=1), -1)
+    if wide_lo is not None:
+        first = np.minimum(first, wide_lo - lo)
+    if wide_hi is not None:
+        last = np.maximum(last, wide_hi - lo)
+    p = np.arange(n_p)
+    g_idx, p_idx = np.nonzero((p >= first[:, None]) & (p <= last[:, None]))
+    values = dense[g_idx, p_idx, :].reshape(-1)
+    g_rows = np.repeat(g_idx, n_m)
+    p_start, p_end = period_bounds(np.repeat(p_idx + lo, n_m), freq)
+    out = keys.iloc[g_rows].reset_index(drop=True)
+    for col in ("area_code", "service"):
+        if col not in out.columns:
+            out[col] = "all"
+    out["period_start"] = p_start
+    out["period_end"] = p_end
+    out["measure"] = pd.array(np.tile(np.asarray(MEASURES, dtype=object), len(g_idx)), dtype="str")
+    out["value"] = pd.array(values, dtype="Int64")
+    out["status"] = "exact"
+    return out.loc[:, cols]
+
+
+# =====================================================================================
+# read_kit_counts
+# =====================================================================================
+
+
+@dataclass
+class KitCounts:
+    """A loaded counts table and its validation report.
+
+    Attributes
+    ----------
+    counts : pandas.DataFrame
+        Columns :data:`~overdose_trends.schema.COUNT_COLUMNS`.
+    report : ValidationReport
+        Row accounting is per input row (a wide row with one bad cell is
+        rejected whole, with the cell named).
+    """
+
+    counts: pd.DataFrame
+    report: ValidationReport
+
+    def __repr__(self) -> str:
+        return f"KitCounts({len(self.counts):,} counts)\n{self.report.summary(max_issues=5)}"
+
+
+def _measure_synonyms() -> dict[str, str]:
+    syn = {e: EVENT_MEASURES[e] for e in EVENT_TYPES}
+    for spelling, e in VALUE_SYNONYMS["event_type"].items():
+        syn[spelling] = EVENT_MEASURES[e]
+    syn.update(
+        {
+            "first": "kits_first_supply",
+            "first supply": "kits_first_supply",
+            "repeat": "kits_repeat_supply",
+            "repeat supply": "kits_repeat_supply",
+            "resupply": "kits_repeat_supply",
+        }
+    )
+    for m in MEASURES:
+        syn[m.removeprefix("kits_")] = m
+    return syn
+
+
+def _parse_count_cells(col: Column) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Value, status, rule and detail per distinct count cell text.
+
+    ``status`` is ``"exact"``, ``"suppressed"`` or ``"not_reported"``; ``rule``
+    is ``""`` for a usable cell, else the rule broken.
+    """
+    text = col.stripped
+    low = text.str.lower()
+    n = len(text)
+    value = np.zeros(n, dtype=np.int64)
+    status = np.full(n, "exact", dtype=object)
+    rule = np.full(n, "", dtype=object)
+    detail = np.full(n, "", dtype=object)
+    shown = quoted(col.uniques)
+    blank = col.blank
+    suppressed = (low.isin(SUPPRESSED_MARKERS) | low.str.fullmatch(r"< ?\d+")).to_numpy(dtype=bool)
+    not_reported = low.isin(NOT_REPORTED_MARKERS).to_numpy(dtype=bool)
+    number = text.str.fullmatch(r"\d{1,3}(?:,\d{3})+|\d+(?:\.0+)?").to_numpy(dtype=bool)
+    negative = text.str.fullmatch(r"-\s*\d[\d,]*(?:\.\d+)?").to_numpy(dtype=bool)
+    value[number] = text[number].str.replace(",", "").astype(float).astype(np.int64).to_numpy()
+    status[suppressed] = "suppressed"
+    status[not_reported | blank] = "not_reported"
+    rule[blank] = "blank_count"
+    detail[blank] = "is blank: read as not reported (never as 0)"
+    rule[negative] = "negative_count"
+    detail[negative] = shown[negative] + " is negative"
+    other = ~(blank | suppressed | not_reported | number | negative)
+    rule[other] = "invalid_count"
+    detail[other] = shown[other] + " is not a whole number or a suppression marker"
+    dash = other & (text == "-").to_numpy()
+    detail[dash] = "'-' is ambiguous (zero or not available?); write 0 or [x]"
+    return value, status, rule, detail
+
+
+def read_kit_counts(
+    source: TableSource,
+    mapping: Mapping[str, str | None] | None = None,
+    *,
+    freq: str | None = None,
+    as_of: date | str | None = None,
+    dayfirst: bool = True,
+    known_areas: Iterable[str] | None = None,
+    sheet: str | None = None,
+    header_row: int = 1,
+    encoding: str = "utf-8-sig",
+) -> KitCounts:
+    """Read and validate a published table of kit counts.
+
+    Two layouts are accepted (after the column ``mapping``, as in
+    :func:`~overdose_trends.io.kit_log.read_kit_log`):
+
+    * **long**: ``area_code``, ``service`` (optional), a period, ``measure``,
+      ``value`` and optionally ``status``;
+    * **wide**: ``area_code``, ``service`` (optional), a period and one column
+      per measure named as in :data:`~overdose_trends.schema.MEASURES`
+      (``"Kits issued"`` is ``kits_issued``; map other names, e.g.
+      ``{"Used": "kits_returned_used"}``).
+
+    A period is one ``period`` label or ``period_start`` (with optional
+    ``period_end``). Labels: ``2016-03`` and ``Mar 2016`` (month), ``2016 Q1``
+    and ``Q1 2016`` (calendar quarter), ``2016/17`` (financial year April to
+    March), ``2016/17 Q1`` (financial quarter, April to June 2016), ``2016``
+    (calendar year), or a date, read as the first day of a period of length
+    ``freq`` (default month; the report notes it). ``2016-17`` is not a
+    financial year (it would be read as month 17 and rejected).
+
+    Count cells: whole numbers (``1,234`` allowed); ``*``, ``c``, ``[c]``,
+    ``..``, ``<5`` (any ``<n``) -> status ``suppressed``; ``[x]``, ``x``,
+    ``n/a``, ``[z]`` and blank -> ``not_reported`` (a blank also draws a
+    warning); value ``<NA>`` in both cases, never 0. Negative, fractional and
+    other text (including an ambiguous ``-``) reject the row.
+
+    Other rules (row named in each message): GSS area code (and membership of
+    ``known_areas``), known measure, readable period, no period starting after
+    ``as_of``, a warning for English periods ending before 1 Oct 2015, no two
+    rows for the same area, service, period and measure (later ones rejected),
+    a ``status`` column consistent with the cell (a number marked
+    ``suppressed`` is rejected), and totals (``service == "all"``) equal to
+    the sum of their exact service rows (warning ``total_mismatch``).
+
+    Returns
+    -------
+    KitCounts
+        ``.counts`` (columns :data:`~overdose_trends.schema.COUNT_COLUMNS`,
+        in input order) and ``.report``.
+
+    Raises
+    ------
+    DataFormatError
+        File unreadable, required columns missing, or both layouts at once.
+
+    References
+    ----------
+    Public Health Scotland, *National Naloxone Programme Scotland* monitoring
+    reports (financial years and quarters); Government Analysis Function,
+    "Symbols in tables, definitions and shorthand" (``[c]``, ``[x]``, ``[z]``).
+    """
+    if freq is not None and freq not in FREQ_MONTHS:
+        raise ValueError(f"freq must be one of {FREQUENCIES}, got {freq!r}")
+    fields = (*COUNT_FIELDS, *MEASURES)
+
+    def planner(headers: list[str], name: str, sheet_name: str | None):
+        plan = plan_columns(headers, mapping, fields, name, sheet_name)
+        have = {f for kind, f in plan if kind == "field"}
+        wide = have & set(MEASURES)
+        long = {"measure", "value"} & have
+        problems = []
+        if "area_code" not in have:
+            problems.append("no area_code column")
+        if not {"period", "period_start"} & have:
+            problems.append("no period or period_start column")
+        if long and wide:
+            problems.append(f"both long (measure/value) and wide ({sorted(wide)}) columns")
+        elif not wide and long != {"measure", "value"}:
+            problems.append("neither measure and value columns nor a column per measure")
+        if problems:
+            raise DataFormatError(
+                "; ".join(problems) + f". The columns are {shown_headers(headers)}; pass mapping= "
+                "(for an event log use overdose_trends.io.kit_log.read_kit_log)",
+                file=name,
+                sheet=sheet_name,
+            )
+        return plan
+
+    table = read_table(
+        source,
+        planner=planner,
+        sheet=sheet,
+        header_row=header_row,
+        encoding=encoding,
+        categorical=_FEW_VALUES,
+    )
+    return _validate_counts(
+        table,
+        freq=freq,
+        as_of=as_day(as_of),
+        dayfirst=dayfirst,
+        known_areas=known_area_set(known_areas),
+    )
+
+
+def _validate_counts(
+    table: Table,
+    *,
+    freq: str | None,
+    as_of: np.datetime64,
+    dayfirst: bool,
+    known_areas: frozenset[str] | None,
+) -> KitCounts:
+    """Apply the rules of :func:`read_kit_counts` to a read table."""
+    check = TableCheck(table, "not a field of a counts table")
+    issues, notes, mapped = check.issues, check.notes, check.mapped
+    fields, rows, reject = check.fields, check.rows, check.reject
+    n = len(rows)
+
+    area_col = fields["area_code"]
+    area_u = parse_area(area_col, rows, issues, known_areas, reject)
+    area = area_u[area_col.codes]
+    if "service" in fields:
+        scol = fields["service"]
+        service_u = scol.stripped.to_numpy(dtype=object)
+        flag(
+            scol,
+            rows,
+            issues,
+            reject,
+            scol.blank,
+            "blank_required",
+            "error",
+            "service is blank (write 'all' for a total over services)",
+        )
+        service = service_u[scol.codes]
+    else:
+        service = np.full(n, "all", dtype=object)
+        notes.append("No service column: every count is a total over services ('all').")
+
+    # --- periods ------------------------------------------------------------------------
+    p_start, p_end = _read_periods(fields, rows, issues, reject, dayfirst, freq, notes)
+    future = ~np.isnat(p_start) & (p_start > as_of)
+    at = np.flatnonzero(future)
+    if len(at):
+        issues.add(
+            rows[at],
+            None,
+            "future_date",
+            "error",
+            "period starts " + day_text(p_start[at]) + f", after as_of ({as_of})",
+        )
+        reject[at] = True
+    english = pd.Series(area, dtype=object).str.startswith("E").to_numpy(dtype=bool)
+    early = np.flatnonzero(english & ~np.isnat(p_end) & (p_end < ENGLAND_START))
+    if len(early):
+        issues.add(
+            rows[early],
+            None,
+            "before_supply_start",
+            "warning",
+            "period ends " + day_text(p_end[early]) + ", " + BEFORE_ENGLAND_SUPPLY,
+        )
+
+    # --- measures and values -------------------------------------------------------------
+    status_col = fields.get("status")
+    if "measure" in fields:
+        mcol = fields["measure"]
+        m_u, m_blank, m_unknown = map_vocab(mcol, "measure", MEASURES, _measure_synonyms(), mapped)
+        flag(mcol, rows, issues, reject, m_blank, "blank_required", "error", "measure is blank")
+        flag(
+            mcol,
+            rows,
+            issues,
+            reject,
+            m_unknown,
+            "unknown_measure",
+            "error",
+            "measure " + quoted(mcol.uniques) + f" is not one of {list(MEASURES)}",
+            echo=True,
+        )
+        cells = [(fields["value"], m_u[mcol.codes])]
+    else:
+        cells = [(fields[m], np.full(n, m, dtype=object)) for m in MEASURES if m in fields]
+    parts = []
+    for col, measure in cells:
+        value_u, status_u, rule_u, detail_u = _parse_count_cells(col)
+        label = "value" if "measure" in fields else col.header
+        for rule, severity in (
+            ("negative_count", "error"),
+            ("invalid_count", "error"),
+            ("blank_count", "warning"),
+        ):
+            flag(
+                col,
+                rows,
+                issues,
+                reject,
+                rule_u == rule,
+                rule,
+                severity,
+                f"{label} " + detail_u,
+                echo=severity == "error",
+            )
+        status = status_u[col.codes]
+        if status_col is not None:
+            status = _apply_status(status_col, status, rows, issues, reject)
+        value = np.where(status_u[col.codes] == "exact", value_u[col.codes], 0)
+        parts.append((measure, value, status))
+
+    # --- duplicate keys and totals ---------------------------------------------------------
+    frame = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "_pos": np.arange(n),
+                    "area_code": area,
+                    "service": service,
+                    "period_start": p_start.astype("datetime64[ns]"),
+                    "period_end": p_end.astype("datetime64[ns]"),
+                    "measure": m,
+                    "value": pd.arrays.IntegerArray(v.astype(np.int64), s != "exact"),
+                    "status": s,
+                }
+            )
+            for m, v, s in parts
+        ],
+        ignore_index=True,
+    )
+    valid = ~reject[frame["_pos"].to_numpy()]
+    key = ["area_code", "service", "period_start", "period_end", "measure"]
+    again = valid & frame.duplicated(key, keep=False).to_numpy()
+    if again.any():
+        sub = frame[again]
+        firsts = sub.groupby(key, sort=False, dropna=False)["_pos"].transform("min").to_numpy()
+        later = sub["_pos"].to_numpy() != firsts
+        at = sub["_pos"].to_numpy()[later]
+        at, idx = np.unique(at, return_index=True)
+        issues.add(
+            rows[at],
+            None,
+            "duplicate_count",
+            "error",
+            "same area, service, period and measure as row "
+            + pd.Series(rows[firsts[later][idx]]).astype(str)
+            + " (that row is kept)",
+        )
+        reject[at] = True
+    ok_rows = ~reject
+    frame = frame[ok_rows[frame["_pos"].to_numpy()]]
+    _check_totals(frame, rows, issues)
+    order = pd.Categorical(frame["measure"], categories=MEASURES).codes
+    counts = (
+        frame.assign(_m=order)
+        .sort_values(["_pos", "_m"], kind="stable")
+        .drop(columns=["_pos", "_m"])
+        .reset_index(drop=True)
+    )
+    counts["area_code"] = counts["area_code"].astype("str")
+    counts["service"] = counts["service"].astype("str")
+    counts["measure"] = counts["measure"].astype("str")
+    counts["status"] = counts["status"].astype("str")
+    counts = counts.loc[:, list(COUNT_COLUMNS)]
+    report = check.report(n_loaded=int(ok_rows.sum()), kind="counts table")
+    return KitCounts(counts=counts, report=report)
+
+
+def _read_periods(
+    fields: dict[str, Column],
+    rows: np.ndarray,
+    issues: Issues,
+    reject: np.ndarray,
+    dayfirst: bool,
+    freq: str | None,
+    notes: list[str],
+) -> tuple[np.ndarray, np.ndarray]:
+    """period_start and period_end (datetime64[D], NaT where rejected) per row."""
+    n = len(rows)
+    if "period" in fields:
+        col = fields["period"]
+        start_u, months_u, detail_u, used_dates = parse_period_labels(
+            col, dayfirst=dayfirst, freq=freq
+        )
+        flag(col, rows, issues, reject, col.blank, "blank_required", "error", "period is blank")
+        flag(
+            col,
+            rows,
+            issues,
+            reject,
+            (start_u < 0) & ~col.blank,
+            "invalid_period",
+            "error",
+            "period " + detail_u,
+            echo=True,
+        )
+        if used_dates:
+            notes.append(
+                f"Periods given as dates were read as the {freq or 'month'} starting on that "
+                "date (pass freq= to change)."
+            )
+        s = start_u[col.codes]
+        ln = months_u[col.codes]
+        good = s >= 0
+        start = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
+        end = start.copy()
+        start[good], end[good] = month_bounds(s[good], ln[good])
+        return start, end
+    scol = fields["period_start"]
+    start = _day_cells(scol, "period_start", rows, issues, reject, dayfirst)
+    if "period_end" in fields:
+        ecol = fields["period_end"]
+        end = _day_cells(ecol, "period_end", rows, issues, reject, dayfirst)
+        backwards = np.flatnonzero(~np.isnat(start) & ~np.isnat(end) & (end < start))
+        if len(backwards):
+            issues.add(
+                rows[backwards],
+                ecol.header,
+                "invalid_period",
+                "error",
+                "period_end "
+                + day_text(end[backwards])
+                + " is before period_start "
+                + day_text(start[backwards]),
+            )
+            reject[backwards] = True
+        return start, end
+    f = freq or "month"
+    length, _ = FREQ_MONTHS[f]
+    notes.append(
+        f"No period_end column: each period is the {f} starting on period_start "
+        "(pass freq= to change)."
+    )
+    end = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
+    good = ~np.isnat(start)
+    end[good] = month_bounds(abs_months(start[good]), length)[1]
+    off = np.flatnonzero(good)[~starts_period(start[good], f)]
+    if len(off):
+        issues.add(
+            rows[off],
+            scol.header,
+            "invalid_period",
+            "error",
+            "period_start "
+            + day_text(start[off])
+            + f" is not the first day of a {f.replace('_', ' ')}",
+        )
+        reject[off] = True
+    return start, end
+
+
+def _day_cells(
+    col: Column,
+    label: str,
+    rows: np.ndarray,
+    issues: Issues,
+    reject: np.ndarray,
+    dayfirst: bool,
+) -> np.ndarray:
+    """Per row the date in ``col`` (datetime64[D]); blank or unreadable dates are rejected."""
+    days_u, blank_u, detail_u = parse_dates(col.uniques, dayfirst=dayfirst, date_format=None)
+    flag(col, rows, issues, reject, blank_u, "blank_required", "error", f"{label} is blank")
+    flag(
+        col,
+        rows,
+        issues,
+        reject,
+        ~blank_u & np.isnat(days_u),
+        "invalid_period",
+        "error",
+        f"{label} " + detail_u,
+        echo=True,
+    )
+    return days_u[col.codes]
+
+
+def _apply_status(
+    col: Column, status: np.ndarray, rows: np.ndarray, issues: Issues, reject: np.ndarray
+) -> np.ndarray:
+    """Combine a status column with the status read from the cell."""
+    norm = norm_values(col.stripped).str.replace(" ", "_")
+    known = norm.isin(COUNT_STATUSES).to_numpy() | col.blank
+    flag(
+        col,
+        rows,
+        issues,
+        reject,
+        ~known,
+        "unknown_status",
+        "error",
+        "status " + quoted(col.uniques) + f" is not one of {list(COUNT_STATUSES)}",
+        echo=True,
+    )
+    given = norm.to_numpy(dtype=object)[col.codes]
+    has = (~col.blank & known)[col.codes]
+    numeric = status == "exact"
+    conflict = has & (
+        (numeric & np.isin(given, ["suppressed", "not_reported"]))
+        | (~numeric & np.isin(given, ["exact", "rounded"]))
+    )
+    at = np.flatnonzero(conflict)
+    if len(at):
+        issues.add(
+            rows[at],
+            col.header,
+            "status_conflict",
+            "error",
+            "status "
+            + pd.Series(given[at], dtype=object)
+            + " does not match the cell ("
+            + pd.Series(status[at], dtype=object)
+            + ")",
+            given[at],
+        )
+        reject[at] = True
+    out = status.copy()
+    take = has & numeric & (given == "rounded")
+    out[take] = "rounded"
+    return out
+
+
+def _check_totals(frame: pd.DataFrame, rows: np.ndarray, issues: Issues) -> None:
+    """Warn where a service total differs from the sum of its exact parts."""
+    key = ["area_code", "period_start", "period_end", "measure"]
+    is_total = (frame["service"] == "all").to_numpy()
+    if not is_total.any() or is_total.all():
+        return
+    parts = frame[~is_total]
+    summed = (
+        parts.assign(_inexact=(parts["status"] != "exact").astype(np.int64))
+        .groupby(key, sort=False)
+        .agg(parts_sum=("value", "sum"), inexact=("_inexact", "sum"))
+    )
+    totals = frame[is_total & (frame["status"] == "exact").to_numpy()].join(summed, on=key)
+    comparable = (totals["inexact"] == 0).fillna(False).to_numpy(dtype=bool)
+    differ = (totals["value"] != totals["parts_sum"]).fillna(False).to_numpy(dtype=bool)
+    bad = totals[comparable & differ]
+    if len(bad):
+        issues.add(
+            rows[bad["_pos"].to_numpy()],
+            None,
+            "total_mismatch",
+            "warning",
+            "total "
+            + bad["value"].astype(str)
+            + " for "
+            + bad["measure"].astype(str)
+            + " differs from the sum of the services ("
+            + bad["parts_sum"].astype(str)
+            + ")",
+        )

@@ -1,0 +1,638 @@
+"""Load and validate take-home naloxone kit event logs.
+
+:func:`read_kit_log` reads a service's kit log (CSV, ``.xlsx`` or ``.xls``, one row
+per kit event) into the tidy event table of :data:`~overdose_trends.schema.EVENT_COLUMNS`
+and checks it. It never guesses silently and never drops data silently:
+
+* **Columns** are matched by name after normalisation (case, surrounding
+  spaces, a byte-order mark, and spaces or hyphens inside the name, so
+  ``"Event Date"`` is ``event_date``). Other names are matched only through an
+  explicit ``mapping`` such as ``{"Date": "event_date", "Kit no": "kit_id"}``
+  (map a column to ``None`` to ignore it). Columns that are neither are listed
+  in the report as unused.
+* **Personal identifiers** (columns called name, date of birth, NHS/CHI
+  number, address, postcode, phone, e-mail, notes, comments or free text) are
+  dropped on load; the report names the columns and counts their non-empty
+  cells but never holds their values. Cells of the kept columns that look
+  like an NHS/CHI number, an e-mail address, a UK phone number or a full UK
+  postcode are blanked and reported without their value.
+* **Values** of the categorical fields are matched to the vocabulary of
+  :mod:`overdose_trends.schema`; common spellings (``"Supply"`` ->
+  ``issued``, ``"Prenoxad"`` -> ``injectable``, ``"Nyxoid"`` -> ``nasal``, ...)
+  are mapped by :data:`~overdose_trends.schema.VALUE_SYNONYMS` and each
+  mapping is counted in the report.
+* **Every row** of the input is either loaded or rejected: the report's
+  ``n_loaded + n_rejected == n_input`` always holds, and every rejected or
+  flagged row has an issue naming its spreadsheet row (header = row 1). In a
+  CSV file that is the record number, as a spreadsheet shows the row after
+  opening the file: a quoted cell holding line breaks (a multi-line notes
+  cell) is one row, not several, and the report notes when the file has such
+  cells (its line numbers in a text editor are then larger).
+
+Validation rules
+----------------
+======================== ======== ================================================================
+rule                     severity meaning
+======================== ======== ================================================================
+duplicate_row            error    exact copy of an earlier row (the first copy is kept)
+blank_required           error    event_date, event_type, service or area_code is blank
+invalid_date             error    date not in a recognised format, impossible (month 13, 30 Feb)
+                                  or with an ambiguous two-digit year
+future_date              error    event after ``as_of`` (default today)
+before_supply_start      warning  English event before 1 Oct 2015 (SI 2015/1503), or before the
+                                  service's ``programme_start``
+unknown_event_type       error    event type not in the vocabulary nor a known synonym
+unknown_category         warning  recipient_type, supply_type or product not recognised; kept as
+                                  ``"unknown"``
+invalid_area_code        error    not a GSS code (a letter and eight digits)
+unknown_area_code        error    a GSS code not in ``known_areas``
+invalid_doses            error    doses negative or not a whole number
+implausible_doses        warning  0 or more than 10 doses (a sentinel code?); kept as missing
+duplicate_event_id       error    an event_id given to an earlier row
+duplicate_issue          error    a kit issued a second time (the earliest issue is kept)
+return_before_issue      error    a return, loss or expiry dated before the kit's issue
+multiple_terminal_events error    a second return/loss/expiry for one kit (the earliest is kept)
+orphan_return            warning  a return, loss or expiry for a kit not issued in the log
+                                  (issued before the log starts?)
+personal_data            warning  a cell looked like personal data and was blanked
+identifier_column        warning  a column of personal identifiers was dropped (no row)
+unknown_column           warning  a column that is not a field was left out (no row)
+======================== ======== ================================================================
+
+Events without a ``kit_id`` (or logs without the column) are loaded and
+counted, but cannot be linked to an issue, so the kit rules do not apply to
+them; the report says how many there are.
+
+Choice of defaults
+------------------
+``dayfirst=True``: UK services write ``14/03/2016``; ISO ``2016-03-14`` is
+always accepted. ``known_areas=None``: area codes are checked against the GSS
+pattern only, because any fixed list goes out of date with local-government
+reorganisations (the shipped ONS extracts use 2020 boundaries, without Scottish
+codes and without counties in the population file); pass e.g.
+``set(overdose_trends.io.datasets.la_deaths().area_code)`` to check membership.
+
+Organisation
+------------
+This module holds :func:`read_kit_log` and the rules on event fields. Reading the
+file is :mod:`~overdose_trends.io._kit_table`; personal identifiers are
+:mod:`~overdose_trends.io._identifiers`; the checks shared with
+:func:`~overdose_trends.io.kit_counts.read_kit_counts` are
+:mod:`~overdose_trends.io._kit_cells`, :mod:`~overdose_trends.io._kit_dates` and
+:mod:`~overdose_trends.io._kit_validation`; the kit rules are
+:mod:`~overdose_trends.io._kit_rules`; the report is
+:mod:`~overdose_trends.io._kit_report`.
+
+References
+----------
+Human Medicines (Amendment) (No. 3) Regulations 2015, SI 2015/1503 (supply of
+naloxone by drug treatment services without a prescription from 1 October
+2015). Public Health Scotland, *National Naloxone Programme Scotland*
+monitoring reports (recipient and supply categories). Public Health Wales,
+*Harm Reduction Database Wales: Take Home Naloxone* (re-supply reasons).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from overdose_trends.errors import DataFormatError
+from overdose_trends.io._kit_cells import flag, known_area_set, map_vocab, parse_area, quoted
+from overdose_trends.io._kit_dates import (
+    BEFORE_ENGLAND_SUPPLY,
+    ENGLAND_START,
+    as_day,
+    parse_dates,
+)
+from overdose_trends.io._kit_report import ISSUE_COLUMNS, Issues, ValidationReport
+from overdose_trends.io._kit_rules import check_kits, kit_codes
+from overdose_trends.io._kit_table import (
+    Column,
+    Table,
+    TableSource,
+    norm_header,
+    plan_columns,
+    read_table,
+    shown_headers,
+)
+from overdose_trends.io._kit_validation import TableCheck
+from overdose_trends.schema import (
+    DEFAULT_DOSES,
+    EVENT_COLUMNS,
+    EVENT_TYPES,
+    ISSUE_FIELDS,
+    MAX_DOSES_PER_KIT,
+    MEASURES,
+    OPTIONAL_EVENT_FIELDS,
+    PRODUCTS,
+    RECIPIENT_TYPES,
+    REQUIRED_EVENT_FIELDS,
+    SUPPLY_TYPES,
+)
+
+__all__ = ["ISSUE_COLUMNS", "KitLog", "ValidationReport", "read_kit_log"]
+
+_EVENT_FIELDS = ("event_id", *REQUIRED_EVENT_FIELDS, *OPTIONAL_EVENT_FIELDS[1:])
+#: Fields read as pandas categoricals from CSV (few distinct values: fast and small).
+_FEW_VALUES = frozenset(_EVENT_FIELDS) - {"event_id", "kit_id"}
+_VOCABULARIES = {
+    "event_type": EVENT_TYPES,
+    "recipient_type": RECIPIENT_TYPES,
+    "supply_type": SUPPLY_TYPES,
+    "product": PRODUCTS,
+}
+
+
+@dataclass
+class KitLog:
+    """A loaded kit log: the tidy events and the validation report.
+
+    Attributes
+    ----------
+    events : pandas.DataFrame
+        Loaded rows, columns :data:`~overdose_trends.schema.EVENT_COLUMNS`.
+    report : ValidationReport
+        What was rejected, flagged, mapped and dropped.
+    """
+
+    events: pd.DataFrame
+    report: ValidationReport
+
+    def __repr__(self) -> str:
+        return f"KitLog({len(self.events):,} events)\n{self.report.summary(max_issues=5)}"
+
+
+def _counts_like(headers: Sequence[str]) -> bool:
+    """Do the headers look like a table of counts rather than an event log?"""
+    keys = {norm_header(h) for h in headers}
+    return bool(keys & {"measure", "value", "period", "period_start", *MEASURES})
+
+
+def read_kit_log(
+    source: TableSource,
+    mapping: Mapping[str, str | None] | None = None,
+    *,
+    as_of: date | str | None = None,
+    dayfirst: bool = True,
+    date_format: str | None = None,
+    known_areas: Iterable[str] | None = None,
+    sheet: str | None = None,
+    header_row: int = 1,
+    value_mapping: Mapping[str, Mapping[str, str]] | None = None,
+    programme_start: date | str | Mapping[str, date | str] | None = None,
+    encoding: str = "utf-8-sig",
+) -> KitLog:
+    """Read and validate an event-level take-home naloxone kit log.
+
+    Parameters
+    ----------
+    source : path, binary file object or pandas.DataFrame
+        A CSV file, or an ``.xlsx``/``.xls`` workbook (detected from the
+        file's first bytes), one row per kit event under one header row. A
+        DataFrame is validated the same way (its header counts as row 1).
+    mapping : dict, optional
+        File column name -> field, for columns not already named as the field
+        (``{"Date": "event_date", "Kit no": "kit_id", "Site": "service"}``);
+        ``None`` as the field ignores a column. Names are compared after
+        normalisation (case, spaces, BOM). Fields: ``event_date``,
+        ``event_type``, ``service``, ``area_code`` (required), ``event_id``,
+        ``kit_id``, ``recipient_type``, ``supply_type``, ``product``, ``doses``.
+    as_of : date or str, optional
+        Events after this day are rejected as future dates (default today).
+    dayfirst : bool, default True
+        Read ``03/04/2016`` as 3 April (UK). ISO ``YYYY-MM-DD`` is always
+        accepted; two-digit years are rejected unless ``date_format`` says so.
+    date_format : str, optional
+        An explicit :func:`~datetime.datetime.strptime` format for every date,
+        replacing the built-in formats.
+    known_areas : iterable of str, optional
+        If given, area codes not in it are rejected (default: GSS pattern only).
+    sheet : str, optional
+        Workbook sheet. Default: the only sheet, or the only sheet whose header
+        row has the required columns.
+    header_row : int, default 1
+        1-based row of the column headers (rows above are ignored).
+    value_mapping : dict, optional
+        Extra spellings per field, e.g. ``{"event_type": {"confiscated": "lost"}}``;
+        they take precedence over the built-in synonyms.
+    programme_start : date, str or dict of service -> date, optional
+        Events before this date draw a ``before_supply_start`` warning. By
+        default English area codes (``E...``) are checked against 1 Oct 2015
+        (SI 2015/1503) and other countries are not checked.
+    encoding : str, default "utf-8-sig"
+        Text encoding of a CSV file.
+
+    Returns
+    -------
+    KitLog
+        ``.events``: loaded rows with columns
+        :data:`~overdose_trends.schema.EVENT_COLUMNS` (``event_date``
+        datetime64[ns] at midnight; ``doses`` Int64, filled from
+        :data:`~overdose_trends.schema.DEFAULT_DOSES` when blank;
+        ``recipient_type``/``supply_type`` ``"unknown"`` when blank on an
+        issue row and missing on other rows; ``product`` ``"unknown"`` when
+        blank; ``event_id`` as given, missing when the log has none, since
+        ``source_row`` already identifies every row), in input order.
+        ``.report``: a :class:`ValidationReport`.
+
+    Raises
+    ------
+    DataFormatError
+        If the file cannot be read, a required column is missing, ``mapping``
+        names a column the file does not have, or two columns give one field.
+        Row-level problems do not raise: they are in the report (use
+        ``report.raise_if_errors()`` to make them fatal).
+
+    See Also
+    --------
+    overdose_trends.io.kit_counts.read_kit_counts : published monthly/quarterly counts.
+
+    References
+    ----------
+    Human Medicines (Amendment) (No. 3) Regulations 2015, SI 2015/1503.
+    Public Health Scotland, National Naloxone Programme Scotland monitoring
+    reports; Public Health Wales, Harm Reduction Database Wales: Take Home
+    Naloxone (categories of recipient, supply and re-supply).
+    """
+    if value_mapping:
+        for f in value_mapping:
+            if f not in _VOCABULARIES:
+                raise ValueError(f"value_mapping has field {f!r}; allowed: {sorted(_VOCABULARIES)}")
+
+    def planner(headers: list[str], name: str, sheet_name: str | None):
+        plan = plan_columns(headers, mapping, _EVENT_FIELDS, name, sheet_name)
+        have = {f for kind, f in plan if kind == "field"}
+        missing = [f for f in REQUIRED_EVENT_FIELDS if f not in have]
+        if missing:
+            hint = (
+                " This looks like a table of counts: use overdose_trends.read_kit_counts."
+                if _counts_like(headers)
+                else " Pass mapping={'<column>': '<field>'} for columns named differently."
+            )
+            raise DataFormatError(
+                f"required column(s) {missing} not found; the columns are "
+                f"{shown_headers(headers)}.{hint}",
+                file=name,
+                sheet=sheet_name,
+            )
+        return plan
+
+    table = read_table(
+        source,
+        planner=planner,
+        sheet=sheet,
+        header_row=header_row,
+        encoding=encoding,
+        categorical=_FEW_VALUES,
+    )
+    return _validate_log(
+        table,
+        as_of=as_day(as_of),
+        dayfirst=dayfirst,
+        date_format=date_format,
+        known_areas=known_area_set(known_areas),
+        value_mapping=value_mapping or {},
+        programme_start=programme_start,
+    )
+
+
+def _validate_log(
+    table: Table,
+    *,
+    as_of: np.datetime64,
+    dayfirst: bool,
+    date_format: str | None,
+    known_areas: frozenset[str] | None,
+    value_mapping: Mapping[str, Mapping[str, str]],
+    programme_start: Any,
+) -> KitLog:
+    """Apply the rules of the module docstring to a read table (arguments of read_kit_log)."""
+    check = TableCheck(table, "not a field of the kit log; left out")
+    issues, notes, mapped = check.issues, check.notes, check.mapped
+    fields, rows, reject = check.fields, check.rows, check.reject
+    n = len(rows)
+
+    # --- required text fields -----------------------------------------------------------
+    service_col = fields["service"]
+    service_u = service_col.stripped.to_numpy(dtype=object)
+    flag(
+        service_col,
+        rows,
+        issues,
+        reject,
+        service_u == "",
+        "blank_required",
+        "error",
+        "service is blank",
+    )
+    area_u = parse_area(fields["area_code"], rows, issues, known_areas, reject)
+
+    # --- event type ---------------------------------------------------------------------
+    etype_col = fields["event_type"]
+    etype_u, blank_u, unknown_u = map_vocab(
+        etype_col, "event_type", EVENT_TYPES, value_mapping.get("event_type"), mapped
+    )
+    flag(etype_col, rows, issues, reject, blank_u, "blank_required", "error", "event_type is blank")
+    flag(
+        etype_col,
+        rows,
+        issues,
+        reject,
+        unknown_u,
+        "unknown_event_type",
+        "error",
+        "event_type " + quoted(etype_col.uniques) + f" is not one of {list(EVENT_TYPES)} "
+        "or a known synonym; pass value_mapping={'event_type': {...}}",
+        echo=True,
+    )
+    etype_code_u = np.array(
+        [EVENT_TYPES.index(v) if isinstance(v, str) else -1 for v in etype_u], dtype=np.int64
+    )
+    etype = etype_code_u[etype_col.codes]
+    issued = etype == 0
+
+    # --- dates -----------------------------------------------------------------------
+    date_col = fields["event_date"]
+    dates_u, dblank_u, detail_u = parse_dates(
+        date_col.uniques, dayfirst=dayfirst, date_format=date_format
+    )
+    flag(date_col, rows, issues, reject, dblank_u, "blank_required", "error", "event_date is blank")
+    bad_date_u = ~dblank_u & np.isnat(dates_u)
+    flag(
+        date_col,
+        rows,
+        issues,
+        reject,
+        bad_date_u,
+        "invalid_date",
+        "error",
+        "event_date " + detail_u.astype(object),
+        echo=True,
+    )
+    future_u = ~np.isnat(dates_u) & (dates_u > as_of)
+    flag(
+        date_col,
+        rows,
+        issues,
+        reject,
+        future_u,
+        "future_date",
+        "error",
+        "event_date " + quoted(date_col.uniques) + f" is after as_of ({as_of})",
+        echo=True,
+    )
+    dates = dates_u[date_col.codes]
+    _check_supply_start(
+        dates,
+        date_col,
+        rows,
+        issues,
+        programme_start,
+        (service_u, service_col.codes),
+        (area_u, fields["area_code"].codes),
+    )
+
+    # --- optional categorical fields ----------------------------------------------------
+    out_cat: dict[str, np.ndarray] = {}
+    fills: list[tuple[str, np.ndarray]] = []
+    for f in ("recipient_type", "supply_type", "product"):
+        col = fields.get(f)
+        if col is None:
+            out_cat[f] = (
+                np.where(issued, "unknown", None)
+                if f in ISSUE_FIELDS
+                else np.full(n, "unknown", dtype=object)
+            )
+            where = "issue rows" if f in ISSUE_FIELDS else "all rows"
+            notes.append(f"No {f} column: {f} is 'unknown' on {where}.")
+            continue
+        values_u, blank_u, unknown_u = map_vocab(
+            col, f, _VOCABULARIES[f], value_mapping.get(f), mapped
+        )
+        flag(
+            col,
+            rows,
+            issues,
+            None,
+            unknown_u,
+            "unknown_category",
+            "warning",
+            f"{f} " + quoted(col.uniques) + f" is not one of {list(_VOCABULARIES[f])} or a "
+            f"known synonym; kept as 'unknown' (pass value_mapping={{{f!r}: {{...}}}})",
+            echo=True,
+        )
+        values_u = values_u.copy()
+        values_u[unknown_u] = "unknown"
+        values = values_u[col.codes]
+        blank = blank_u[col.codes]
+        fill = blank & issued if f in ISSUE_FIELDS else blank
+        values = np.where(fill, "unknown", values)
+        where = "issue rows" if f in ISSUE_FIELDS else "rows"
+        fills.append((f"{f} blank on {{n:,}} loaded {where}: set to 'unknown'.", fill))
+        out_cat[f] = values
+
+    # --- doses -----------------------------------------------------------------------------
+    doses, doses_ok = _parse_doses(fields.get("doses"), rows, issues, reject, n)
+    product = out_cat["product"]
+    default = np.zeros(n, dtype=np.int64)
+    has_default = np.zeros(n, dtype=bool)
+    for p, d in DEFAULT_DOSES.items():
+        is_p = product == p
+        default[is_p] = d
+        has_default |= is_p
+    dose_col = fields.get("doses")
+    blank_doses = ~doses_ok & has_default
+    if dose_col is not None:
+        blank_doses &= dose_col.blank_rows()
+    if blank_doses.any():
+        doses = np.where(blank_doses, default, doses)
+        doses_ok = doses_ok | blank_doses
+        per_kit = ", ".join(f"{p} {d}" for p, d in DEFAULT_DOSES.items())
+        fills.append(
+            (
+                f"doses blank on {{n:,}} loaded rows: filled from the product ({per_kit}).",
+                blank_doses,
+            )
+        )
+
+    # --- identifiers of events and kits ------------------------------------------------
+    event_id = _event_ids(fields.get("event_id"), rows, issues, reject)
+    kit_col = fields.get("kit_id")
+    if kit_col is None:
+        kit_code = np.full(n, -1, dtype=np.int64)
+        kit_u = np.empty(0, dtype=object)
+        notes.append(
+            "No kit_id column: events cannot be linked to kits, so duplicate issues, returns "
+            "before issue, orphan returns and repeated returns were not checked."
+        )
+    else:
+        kit_code, kit_u = kit_codes(kit_col)
+
+    terminal = (etype >= 1) & ~reject
+    check_kits(kit_code, kit_u, etype, dates, rows, kit_col, issues, reject)
+    unlinked = (kit_code < 0) & ~reject
+    if kit_col is not None and unlinked.any():
+        notes.append(
+            f"{int(unlinked.sum()):,} events have no kit_id ({int((unlinked & terminal).sum()):,} "
+            "of them returns, losses or expiries): they are counted but cannot be checked "
+            "against an issue."
+        )
+
+    # --- output ------------------------------------------------------------------------------
+    ok = ~reject
+    for text, mask in fills:
+        if (mask & ok).any():
+            notes.append(text.format(n=int((mask & ok).sum())))
+    kit_ids = np.full(int(ok.sum()), None, dtype=object)
+    has_kit = kit_code[ok] >= 0
+    kit_ids[has_kit] = kit_u[kit_code[ok][has_kit]]
+    events = pd.DataFrame(
+        {
+            "event_id": pd.array(event_id[ok], dtype="str"),
+            "event_date": dates[ok].astype("datetime64[ns]"),
+            "event_type": pd.array(np.asarray(EVENT_TYPES, dtype=object)[etype[ok]], dtype="str"),
+            "kit_id": pd.array(kit_ids, dtype="str"),
+            "service": pd.array(service_u[service_col.codes[ok]], dtype="str"),
+            "area_code": pd.array(area_u[fields["area_code"].codes[ok]], dtype="str"),
+            "recipient_type": pd.array(out_cat["recipient_type"][ok], dtype="str"),
+            "supply_type": pd.array(out_cat["supply_type"][ok], dtype="str"),
+            "product": pd.array(out_cat["product"][ok], dtype="str"),
+            "doses": pd.arrays.IntegerArray(doses[ok].astype(np.int64), ~doses_ok[ok]),
+            "source_row": rows[ok],
+        },
+        copy=False,
+    )
+    assert tuple(events.columns) == EVENT_COLUMNS
+
+    report = check.report(n_loaded=len(events), kind="kit log")
+    return KitLog(events=events, report=report)
+
+
+def _check_supply_start(
+    dates: np.ndarray,
+    date_col: Column,
+    rows: np.ndarray,
+    issues: Issues,
+    programme_start: Any,
+    services: tuple[np.ndarray, np.ndarray],
+    areas: tuple[np.ndarray, np.ndarray],
+) -> None:
+    """Warn about events before supply could start (England) or before ``programme_start``."""
+    english_u = np.array([str(a).startswith("E") for a in areas[0]], dtype=bool)
+    start = np.where(english_u[areas[1]], ENGLAND_START, np.datetime64("NaT", "D"))
+    # per row: does the row's service have its own programme_start?
+    own = np.zeros(len(dates), dtype=bool)
+    if isinstance(programme_start, Mapping):
+        own_u = np.array([v in programme_start for v in services[0]], dtype=bool)
+        day_u = np.array(
+            [
+                as_day(programme_start[v]) if mine else np.datetime64("NaT")
+                for v, mine in zip(services[0], own_u, strict=True)
+            ],
+            dtype="datetime64[D]",
+        )
+        own = own_u[services[1]]
+        day = day_u[services[1]]
+        start = np.where(np.isnat(day), start, day)
+    elif programme_start is not None:
+        own[:] = True
+        start = np.full(len(dates), as_day(programme_start))
+    early = np.flatnonzero(~np.isnat(dates) & ~np.isnat(start) & (dates < start))
+    if len(early):
+        day_text = dates[early].astype(str).astype(object)
+        why = np.where(
+            own[early],
+            "before programme_start (" + start[early].astype(str).astype(object) + ")",
+            BEFORE_ENGLAND_SUPPLY,
+        )
+        issues.add(
+            rows[early],
+            date_col.header,
+            "before_supply_start",
+            "warning",
+            "event_date " + pd.Series(day_text) + " is " + pd.Series(why, dtype=object),
+            day_text,
+        )
+
+
+def _parse_doses(
+    col: Column | None, rows: np.ndarray, issues: Issues, reject: np.ndarray, n: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Doses per row (int64) and a mask of rows with a usable value."""
+    if col is None:
+        return np.zeros(n, dtype=np.int64), np.zeros(n, dtype=bool)
+    text = col.stripped
+    whole = text.str.fullmatch(r"\d+(?:\.0+)?").to_numpy(dtype=bool)
+    negative = text.str.fullmatch(r"-\d+(?:\.\d+)?").to_numpy(dtype=bool)
+    blank = col.blank
+    values = np.zeros(len(text), dtype=np.int64)
+    values[whole] = text[whole].astype(float).astype(np.int64)
+    implausible = whole & ((values < 1) | (values > MAX_DOSES_PER_KIT))
+    shown = quoted(col.uniques)
+    flag(
+        col,
+        rows,
+        issues,
+        reject,
+        negative,
+        "invalid_doses",
+        "error",
+        "doses " + shown + " is negative",
+        echo=True,
+    )
+    flag(
+        col,
+        rows,
+        issues,
+        reject,
+        ~blank & ~whole & ~negative,
+        "invalid_doses",
+        "error",
+        "doses " + shown + " is not a whole number",
+        echo=True,
+    )
+    flag(
+        col,
+        rows,
+        issues,
+        None,
+        implausible,
+        "implausible_doses",
+        "warning",
+        "doses " + shown + f" is outside 1-{MAX_DOSES_PER_KIT} (a code for unknown?); "
+        "kept as missing",
+        echo=True,
+    )
+    usable = whole & ~implausible
+    return values[col.codes], usable[col.codes]
+
+
+def _event_ids(
+    col: Column | None, rows: np.ndarray, issues: Issues, reject: np.ndarray
+) -> np.ndarray:
+    """Event ids as given (None where blank or no column); later duplicates rejected."""
+    if col is None:
+        return np.full(len(rows), None, dtype=object)
+    text = col.stripped.to_numpy(dtype=object)
+    blank_u = col.blank
+    ids = np.where(blank_u, None, text)[col.codes]
+    counts = np.bincount(col.codes, minlength=len(text))
+    if (counts[~blank_u] > 1).any():
+        dup = pd.Index(col.codes).duplicated(keep="first") & ~blank_u[col.codes]
+        at = np.flatnonzero(dup)
+        issues.add(
+            rows[at],
+            col.header,
+            "duplicate_event_id",
+            "error",
+            "event_id " + quoted(col.uniques)[col.codes[at]] + " was given to an earlier row",
+            text[col.codes[at]],
+        )
+        reject[at] = True
+    return ids

@@ -1,0 +1,18 @@
+"""Figures in one house style (the ``plots`` room).
+
+* :mod:`~overdose_trends.plots.style` -- the style sheet, Okabe-Ito palette,
+  :func:`~overdose_trends.plots.style.annotate` (title, units, source line and
+  notes) and :func:`~overdose_trends.plots.style.save_figure` (PNG at 300 dpi,
+  SVG and PDF with reproducible bytes);
+* :mod:`~overdose_trends.plots.rates` -- rate trends and period comparisons;
+* :mod:`~overdose_trends.plots.benchmark` -- funnel plot and ranking;
+* :mod:`~overdose_trends.plots.national` -- national rates by substance;
+* :mod:`~overdose_trends.plots.kits` -- kits against deaths, deaths averted;
+* :mod:`~overdose_trends.plots.trends` -- joinpoint, interrupted-series and
+  trend fits.
+
+Every figure function is named ``plot_*``, takes the package's tidy tables or a
+model result, accepts ``ax=`` and returns the Axes. Modules here may import
+:mod:`overdose_trends.stats` and :mod:`overdose_trends.io`, never the report or
+the CLI. Use the names from the front door (``import overdose_trends as ot``).
+"""

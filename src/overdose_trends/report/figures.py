@@ -1,0 +1,1170 @@
+"""The report's figures: a registry of named figures, their inputs, options and builders.
+
+Each figure of ``overdose-trends report`` is one :class:`FigureSpec` in
+:data:`REGISTRY`: a ``name`` (also the file stem and the TOML section of its
+options), a ``builder`` ``(data, config) -> matplotlib.figure.Figure``, the
+``inputs`` it depends on (data files from :data:`DATA_INPUTS` and config
+sections) and an ``options`` dataclass, the ``[name]`` section of
+``report.toml``. The report hashes exactly these inputs to decide whether a
+figure is up to date, so a builder must read only the data and sections it
+lists (its own section is always included).
+
+Adding a figure is one decorated function (and, if it has settings, its
+options class)::
+
+    @dataclass(frozen=True)
+    class JoinpointOptions(Options):
+        area_code: str = option("K04000001", as_area_code, "series to fit")
+        measure: str = measure_option()
+        sex: str = sex_option()
+
+    @REGISTRY.figure(
+        "joinpoint_national",
+        inputs=("national_deaths",),
+        options=JoinpointOptions,
+        title="Joinpoint regression, England and Wales",
+        caption="...",
+    )
+    def joinpoint_national(data: ReportData, config: ReportConfig) -> Figure:
+        opts = config.section("joinpoint_national")
+        sel = select_rows(data.national, table="asmr", areas=opts.area_code,
+                          measure=opts.measure, sex=opts.sex, length=0)
+        fit = ...
+        return _draw(plot_joinpoint, fit, size=(8, 6), data=sel, title=...)
+
+Registration order is page order. Options are frozen dataclasses deriving
+from :class:`Options` whose fields are declared with :func:`option` (default,
+parser, help text); the parser checks and normalises a value (e.g.
+``"2013-2015"`` -> ``(2013, 2015)``) both when a TOML file is loaded and when
+the class is built in Python. Once registered, the figure is built, hashed,
+listed by ``--list``, accepted by ``--only`` and ``[name]`` in TOML, linked
+from the index pages, and covered by ``tests/test_report_figures.py`` (files,
+300 dpi); ``overdose_trends.report.build.default_toml()`` writes its section for
+``report.toml``. Builders select rows with :func:`select_rows`, draw with
+``_draw(helper, ...)`` (a ``matplotlib.figure.Figure`` not registered with
+pyplot, passed as ``ax=`` with ``annotate=True`` to the
+:mod:`overdose_trends.plots` helper, so every figure has its title, units,
+source line and notes), and raise ``ValueError`` naming ``[section] key``
+for data the options do not match. ``tests/test_report_figures.py`` checks
+that each builder reads exactly the data inputs it declares.
+
+References
+----------
+Office for National Statistics, "Deaths related to drug poisoning by local
+authority, England and Wales" and "Deaths related to drug poisoning in England
+and Wales" reference tables (the data plotted); Okabe M, Ito K (2008) *Color
+Universal Design* (the palette of :mod:`overdose_trends.plots`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from overdose_trends.constants import AREA_LEVELS, GSS_CODE
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from overdose_trends.io.kit_log import KitLog
+    from overdose_trends.report.build import ReportConfig
+
+__all__ = [
+    "DATA_INPUTS",
+    "REGISTRY",
+    "AreasVsBenchmarkOptions",
+    "AvertedOptions",
+    "FigureSpec",
+    "FunnelOptions",
+    "KitsOptions",
+    "Options",
+    "PeriodComparisonOptions",
+    "RankingOptions",
+    "RateTrendOptions",
+    "Registry",
+    "ReportData",
+    "SubstancesOptions",
+    "as_area_code",
+    "as_area_codes",
+    "as_area_level",
+    "as_count",
+    "as_level",
+    "as_measure",
+    "as_names",
+    "as_optional_area_code",
+    "as_period",
+    "as_periods",
+    "as_sex",
+    "as_text",
+    "as_year",
+    "default_options",
+    "display_name",
+    "measure_option",
+    "one_of",
+    "option",
+    "period_text",
+    "select_rows",
+    "sex_option",
+]
+
+#: Data inputs a figure may depend on: name -> what it is. Their files are hashed.
+DATA_INPUTS = {
+    "la_deaths": "ONS deaths by local authority (shipped extract or config `workbook`)",
+    "national_deaths": "ONS national tables (shipped extract or config `national_workbook`)",
+    "kit_log": "take-home naloxone kit event log (shipped synthetic log or config `kit_log`)",
+    "population": "mid-year population by ESP age band (shipped extract)",
+}
+
+MEASURES = ("poisoning", "misuse")
+SEXES = ("persons", "males", "females")
+ENGLAND = "E92000001"
+ENGLAND_AND_WALES = "K04000001"
+SOUTHEND = "E06000033"
+NORWICH = "E07000148"
+NORFOLK = "E10000020"
+
+
+# --- options: parsers and the base class ------------------------------------------------------
+
+
+def option(default: Any, parse: Callable[[Any], Any], help: str = "") -> Any:
+    """A field of an :class:`Options` dataclass: default, parser and help text.
+
+    ``parse(value)`` returns the normalised value or raises ``ValueError`` /
+    ``TypeError`` with a message (the key is added by the caller).
+    """
+    return field(default=default, metadata={"parse": parse, "help": help})
+
+
+class Options:
+    """Base of the figure options dataclasses: every field is parsed on construction."""
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):  # type: ignore[arg-type]
+            parse = f.metadata.get("parse")
+            if parse is None:
+                continue
+            try:
+                value = parse(getattr(self, f.name))
+            except (TypeError, ValueError) as err:
+                raise ValueError(f"{f.name}: {err}") from None
+            object.__setattr__(self, f.name, value)
+
+
+def as_text(value: Any) -> str:
+    """A string."""
+    if not isinstance(value, str):
+        raise TypeError(f"expected a string, got {value!r}")
+    return value
+
+
+def as_area_code(value: Any) -> str:
+    """A GSS code such as ``"E06000033"``."""
+    if not isinstance(value, str) or not GSS_CODE.match(value):
+        raise ValueError(f"expected a GSS area code such as 'E06000033', got {value!r}")
+    return value
+
+
+def as_area_codes(value: Any) -> tuple[str, ...]:
+    """A non-empty list of distinct GSS codes."""
+    if isinstance(value, str) or not isinstance(value, list | tuple) or not value:
+        raise TypeError(f"expected a non-empty list of GSS area codes, got {value!r}")
+    codes = tuple(as_area_code(v) for v in value)
+    if len(set(codes)) != len(codes):
+        raise ValueError(f"area codes repeated in {list(codes)}")
+    return codes
+
+
+def as_optional_area_code(value: Any) -> str:
+    """A GSS code, or ``""`` for none."""
+    return value if value == "" else as_area_code(value)
+
+
+def as_period(value: Any) -> tuple[int, int]:
+    """A registration period: ``"2013-2015"``, ``"2013-15"``, ``2016`` or ``[2013, 2015]``."""
+    from overdose_trends.io._workbook import parse_period
+
+    if isinstance(value, list | tuple):
+        if len(value) != 2 or not all(
+            isinstance(v, int) and not isinstance(v, bool) for v in value
+        ):
+            raise ValueError(f"expected [first year, last year], got {value!r}")
+        first, last = int(value[0]), int(value[1])
+        if last < first:
+            raise ValueError(f"period {first}-{last} ends before it starts")
+        return first, last
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise TypeError(f"expected a period such as '2013-2015', got {value!r}")
+    parsed = parse_period(value, strict=True)
+    if parsed is None:
+        raise ValueError(f"expected a period such as '2013-2015' or '2016', got {value!r}")
+    return parsed
+
+
+def as_periods(value: Any) -> tuple[tuple[int, int], ...]:
+    """A non-empty list of periods."""
+    if isinstance(value, str) or not isinstance(value, list | tuple) or not value:
+        raise TypeError(f"expected a non-empty list of periods, got {value!r}")
+    return tuple(as_period(v) for v in value)
+
+
+def one_of(*allowed: str) -> Callable[[Any], str]:
+    """A parser accepting one of ``allowed``."""
+
+    def parse(value: Any) -> str:
+        if value not in allowed:
+            raise ValueError(f"expected one of {', '.join(map(repr, allowed))}, got {value!r}")
+        return value
+
+    parse.__doc__ = f"One of {', '.join(allowed)}."
+    return parse
+
+
+def as_names(value: Any) -> tuple[str, ...]:
+    """A non-empty list of strings."""
+    if isinstance(value, str) or not isinstance(value, list | tuple) or not value:
+        raise TypeError(f"expected a non-empty list of names, got {value!r}")
+    return tuple(as_text(v) for v in value)
+
+
+def as_count(value: Any) -> int:
+    """A whole number >= 0."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"expected a whole number >= 0, got {value!r}")
+    return int(value)
+
+
+def as_year(value: Any) -> int:
+    """A calendar year (1900-2100)."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 1900 <= value <= 2100:
+        raise ValueError(f"expected a year such as 2019, got {value!r}")
+    return int(value)
+
+
+def as_level(value: Any) -> float:
+    """A confidence level strictly between 0 and 1."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 1:
+        raise ValueError(f"expected a confidence level between 0 and 1 such as 0.95, got {value!r}")
+    return float(value)
+
+
+as_area_level = one_of(*sorted(set(AREA_LEVELS.values())))
+as_measure = one_of(*MEASURES)
+as_sex = one_of(*SEXES)
+
+
+# --- the data bundle ----------------------------------------------------------------------------
+
+
+class ReportData:
+    """The data the figures are built from, loaded on first use.
+
+    Parameters
+    ----------
+    config : ReportConfig
+        Its ``workbook``, ``national_workbook`` and ``kit_log`` paths replace
+        the shipped extracts (:mod:`overdose_trends.io.datasets`) when set.
+    """
+
+    def __init__(self, config: ReportConfig) -> None:
+        self.config = config
+
+    def _files(self, name: str) -> tuple[Path | None, Path]:
+        """(configured file or None, shipped file) of data input ``name``."""
+        from overdose_trends import datasets as ds
+
+        own = {
+            "la_deaths": (self.config.workbook, ds.LA_DEATHS_FILE),
+            "national_deaths": (self.config.national_workbook, ds.NATIONAL_DEATHS_FILE),
+            "kit_log": (self.config.kit_log, ds.SYNTHETIC_KIT_LOG_FILE),
+            "population": (None, ds.POPULATION_FILE),
+        }
+        if name not in own:
+            raise KeyError(f"unknown data input {name!r}; expected one of {sorted(own)}")
+        given, shipped = own[name]
+        return (None if given is None else Path(given)), ds.data_dir() / shipped
+
+    def path(self, name: str) -> Path:
+        """The file behind data input ``name`` (a key of :data:`DATA_INPUTS`)."""
+        given, shipped = self._files(name)
+        return shipped if given is None else given
+
+    def is_shipped(self, name: str) -> bool:
+        """True when data input ``name`` is the extract shipped in ``data/`` (not a config path)."""
+        return self._files(name)[0] is None
+
+    @property
+    def synthetic_kits(self) -> bool:
+        """True when the kit log is the shipped SYNTHETIC one."""
+        return self.is_shipped("kit_log")
+
+    @cached_property
+    def la(self) -> pd.DataFrame:
+        """Deaths by local authority (:func:`overdose_trends.io.datasets.la_deaths` layout)."""
+        from overdose_trends.io.datasets import la_deaths
+        from overdose_trends.io.ons_local import read_local_authority
+
+        if self.config.workbook is not None:
+            return read_local_authority(self.config.workbook)
+        return la_deaths()
+
+    @cached_property
+    def national(self) -> pd.DataFrame:
+        """National tables (:func:`overdose_trends.io.datasets.national_deaths` layout)."""
+        from overdose_trends.io.datasets import national_deaths
+        from overdose_trends.io.ons_national import read_national
+
+        if self.config.national_workbook is not None:
+            return read_national(self.config.national_workbook)
+        return national_deaths()
+
+    @cached_property
+    def kit_log(self) -> KitLog:
+        """The kit log, read and validated by :func:`overdose_trends.io.kit_log.read_kit_log`."""
+        from overdose_trends.io.kit_log import read_kit_log
+
+        return read_kit_log(self.path("kit_log"))
+
+    @cached_property
+    def kit_counts(self) -> pd.DataFrame:
+        """Monthly counts of the kit log per service and in total (``service == "all"``)."""
+        from overdose_trends.io.kit_counts import aggregate_kits
+
+        return aggregate_kits(self.kit_log.events, "month", total=True)
+
+    @cached_property
+    def population(self) -> pd.DataFrame:
+        """Population by ESP age band (:func:`overdose_trends.io.datasets.population_bands`)."""
+        from overdose_trends.io.datasets import population_bands
+
+        return population_bands()
+
+
+# --- the registry -------------------------------------------------------------------------------
+
+Builder = Callable[[ReportData, "ReportConfig"], "Figure"]
+
+
+@dataclass(frozen=True)
+class FigureSpec:
+    """One figure of the report.
+
+    Attributes
+    ----------
+    name : str
+        Identifier: file stem (``figures/<name>.png``), TOML section of the
+        options and the value of ``--only``.
+    builder : callable
+        ``builder(data, config) -> matplotlib.figure.Figure``; called inside
+        the house style.
+    inputs : tuple of str
+        Data inputs (keys of :data:`DATA_INPUTS`) and config sections (other
+        figures' names or ``"summary"``) the figure depends on, besides its own
+        section.
+    title : str
+        Heading on the report page.
+    caption : str
+        What the figure shows and how to read it (report page).
+    options : type, optional
+        Dataclass (subclass of :class:`Options`) of the ``[name]`` section.
+    """
+
+    name: str
+    builder: Builder
+    inputs: tuple[str, ...]
+    title: str
+    caption: str
+    options: type | None = None
+
+    @property
+    def sections(self) -> tuple[str, ...]:
+        """Config sections hashed for this figure (its own first)."""
+        own = (self.name,) if self.options is not None else ()
+        return own + tuple(i for i in self.inputs if i not in DATA_INPUTS and i != self.name)
+
+    @property
+    def data_inputs(self) -> tuple[str, ...]:
+        """Data inputs hashed for this figure."""
+        return tuple(i for i in self.inputs if i in DATA_INPUTS)
+
+
+class Registry:
+    """An ordered collection of :class:`FigureSpec`, looked up by name."""
+
+    def __init__(self) -> None:
+        self._specs: dict[str, FigureSpec] = {}
+
+    def add(self, spec: FigureSpec) -> FigureSpec:
+        """Register ``spec``.
+
+        Raises
+        ------
+        ValueError
+            For a name already registered or not usable as a file stem, an input
+            that is neither a data input nor the section of a registered figure
+            (or ``"summary"``), or options that are not an :class:`Options` dataclass.
+        """
+        if not spec.name.isidentifier():
+            raise ValueError(f"figure name {spec.name!r} must be a Python identifier")
+        if spec.name in self._specs or spec.name in ("summary", "report"):
+            raise ValueError(f"figure name {spec.name!r} is already used")
+        sections = ("summary", *self._specs)
+        unknown = [i for i in spec.inputs if i not in DATA_INPUTS and i not in sections]
+        if unknown:
+            raise ValueError(
+                f"figure {spec.name!r}: unknown input {unknown[0]!r}; expected data inputs "
+                f"{', '.join(DATA_INPUTS)} or config sections {', '.join(sections)}"
+            )
+        if spec.options is not None and not (
+            dataclasses.is_dataclass(spec.options) and issubclass(spec.options, Options)
+        ):
+            raise ValueError(f"figure {spec.name!r}: options must be an Options dataclass")
+        self._specs[spec.name] = spec
+        return spec
+
+    def figure(
+        self,
+        name: str,
+        *,
+        inputs: tuple[str, ...],
+        title: str,
+        caption: str,
+        options: type | None = None,
+    ) -> Callable[[Builder], Builder]:
+        """Decorator registering a builder under ``name`` (see :class:`FigureSpec`)."""
+
+        def register(builder: Builder) -> Builder:
+            self.add(FigureSpec(name, builder, tuple(inputs), title, caption, options))
+            return builder
+
+        return register
+
+    def __getitem__(self, name: str) -> FigureSpec:
+        try:
+            return self._specs[name]
+        except KeyError:
+            raise KeyError(
+                f"no figure named {name!r}; the figures are {', '.join(self._specs)}"
+            ) from None
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._specs
+
+    def __iter__(self) -> Iterator[FigureSpec]:
+        return iter(list(self._specs.values()))
+
+    def __len__(self) -> int:
+        return len(self._specs)
+
+    def names(self) -> list[str]:
+        """Figure names in registration order."""
+        return list(self._specs)
+
+    def options(self) -> dict[str, type]:
+        """Options class of each figure that has one."""
+        return {s.name: s.options for s in self._specs.values() if s.options is not None}
+
+
+#: The report's figures, in page order.
+REGISTRY = Registry()
+
+
+# --- helpers for builders -----------------------------------------------------------------------
+
+
+def _figure(width: float = 8.0, height: float = 5.0) -> tuple[Figure, Axes]:
+    """A new Figure (not registered with pyplot, so nothing to close) and its single Axes."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height))
+    return fig, fig.add_subplot()
+
+
+def _draw(plot: Callable[..., Any], *args: Any, size: tuple[float, float], **kwargs: Any) -> Figure:
+    """A new Figure of ``size`` inches with ``plot(*args, ax=..., annotate=True, **kwargs)`` on it.
+
+    ``plot`` is an :mod:`overdose_trends.plots` helper: it draws into the
+    Axes and adds the figure's title, units, source line and notes.
+    """
+    fig, ax = _figure(*size)
+    plot(*args, ax=ax, annotate=True, **kwargs)
+    return fig
+
+
+def period_text(period: tuple[int, int]) -> str:
+    """``(2013, 2015)`` -> ``"2013-15"`` (ONS style), ``(2016, 2016)`` -> ``"2016"``."""
+    first, last = period
+    return f"{first}-{str(last)[-2:]}" if first != last else str(first)
+
+
+def select_rows(
+    frame: pd.DataFrame,
+    /,
+    *,
+    areas: str | Iterable[str] | None = None,
+    measure: str | None = None,
+    sex: str | None = None,
+    periods: Iterable[tuple[int, int]] | None = None,
+    length: int | None = None,
+    first: int | None = None,
+    last: int | None = None,
+    **equal: Any,
+) -> pd.DataFrame:
+    """Rows of an ONS table matching every filter given (None: no filter).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        :func:`overdose_trends.io.datasets.la_deaths` or ``national_deaths`` layout.
+    areas : str or iterable of str
+        Area code(s).
+    measure, sex : str
+        ``"poisoning"`` / ``"misuse"``; ``"persons"`` / ``"males"`` / ``"females"``.
+    periods : iterable of (int, int)
+        Registration periods ``(period_start, period_end)``, matched exactly.
+    length : int
+        ``period_end - period_start``: 0 for single years, 2 for ONS three-year periods.
+    first, last : int
+        Rows with ``period_start >= first`` and ``period_end <= last``.
+    **equal
+        Other columns and the value they must equal, e.g. ``table="asmr"`` (the
+        national tables' ``table`` column).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The matching rows, in table order (index kept).
+    """
+    keep = pd.Series(True, index=frame.index)
+    if areas is not None:
+        keep &= frame["area_code"].isin([areas] if isinstance(areas, str) else list(areas))
+    for column, value in {"measure": measure, "sex": sex, **equal}.items():
+        if value is not None:
+            keep &= frame[column] == value
+    start, end = frame["period_start"], frame["period_end"]
+    if periods is not None:
+        wanted = pd.MultiIndex.from_tuples(list(periods))
+        keep &= pd.MultiIndex.from_arrays([start, end]).isin(wanted)
+    if length is not None:
+        keep &= end - start == length
+    if first is not None:
+        keep &= start >= first
+    if last is not None:
+        keep &= end <= last
+    return frame.loc[keep.to_numpy(dtype=bool)]
+
+
+def _require(section: str, key: str, codes: tuple[str, ...], present: pd.Series) -> None:
+    missing = [c for c in codes if c not in set(present)]
+    if missing:
+        raise ValueError(f"[{section}] {key}: no data for area code(s) {', '.join(missing)}")
+
+
+def _in_order(section: str, opts: Options, first: str, last: str) -> None:
+    """Raise unless option ``first`` is at most option ``last`` (years)."""
+    if getattr(opts, last) < getattr(opts, first):
+        raise ValueError(
+            f"[{section}] {last} {getattr(opts, last)} is before {first} {getattr(opts, first)}"
+        )
+
+
+def _names(la: pd.DataFrame, codes: tuple[str, ...]) -> list[str]:
+    lookup = la.drop_duplicates("area_code").set_index("area_code")["area_name"]
+    return [display_name(str(lookup.get(c, c))) for c in codes]
+
+
+def _subject(opts: Options) -> str:
+    """``"Deaths related to drug poisoning (persons)"`` from the options' measure and sex."""
+    return f"Deaths related to drug {opts.measure} ({opts.sex})"  # type: ignore[attr-defined]
+
+
+def display_name(name: str) -> str:
+    """``ENGLAND`` -> ``England``: ONS prints country names in capitals."""
+    return name.title() if name.isupper() else name
+
+
+def _la_source(data: ReportData) -> str:
+    """Source line of the local-authority data: the shipped edition or the workbook's name."""
+    from overdose_trends.plots.style import SOURCE_ONS_LA
+
+    if data.config.workbook is None:
+        return SOURCE_ONS_LA
+    return f"ONS, Deaths related to drug poisoning by local authority ({data.config.workbook.name})"
+
+
+def _national_source(data: ReportData) -> str:
+    from overdose_trends.plots.style import SOURCE_ONS_NATIONAL
+
+    if data.config.national_workbook is None:
+        return SOURCE_ONS_NATIONAL
+    return (
+        "ONS, Deaths related to drug poisoning in England and Wales "
+        f"({data.config.national_workbook.name})"
+    )
+
+
+def measure_option() -> Any:
+    """The ``measure`` field of an options class (default ``"poisoning"``)."""
+    return option("poisoning", as_measure, "poisoning or misuse")
+
+
+def sex_option(help: str = "persons, males or females") -> Any:
+    """The ``sex`` field of an options class (default ``"persons"``)."""
+    return option("persons", as_sex, help)
+
+
+# --- the figures --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RateTrendOptions(Options):
+    """``[rate_trend]``: three-year rates over time for a few areas."""
+
+    areas: tuple[str, ...] = option(
+        (SOUTHEND, ENGLAND),
+        as_area_codes,
+        "GSS codes of the areas, at most 7 (E06000033 Southend-on-Sea, E92000001 England)",
+    )
+    first: tuple[int, int] = option((2001, 2003), as_period, "first three-year period")
+    last: tuple[int, int] = option((2017, 2019), as_period, "last three-year period")
+    measure: str = measure_option()
+    sex: str = sex_option()
+
+
+@REGISTRY.figure(
+    "rate_trend",
+    inputs=("la_deaths",),
+    options=RateTrendOptions,
+    title="Death rate over time",
+    caption=(
+        "Age-standardised death rates for rolling three-year registration periods with 95% "
+        "confidence intervals (shaded). Neighbouring periods share two years of deaths. "
+        "Hollow markers: unreliable rates (10-19 deaths); x on the axis: rates ONS does not "
+        "calculate (fewer than 10 deaths)."
+    ),
+)
+def _rate_trend(data: ReportData, config: ReportConfig) -> Figure:
+    """Rates of ``[rate_trend] areas`` from ``first`` to ``last`` (ONS three-year periods)."""
+    from overdose_trends.plots.rates import plot_rate_trend as plot
+
+    opts: RateTrendOptions = config.section("rate_trend")
+    length = opts.first[1] - opts.first[0]
+    if opts.last[1] - opts.last[0] != length or opts.last[0] < opts.first[0]:
+        raise ValueError(
+            f"[rate_trend] first {period_text(opts.first)} and last {period_text(opts.last)} "
+            "must be periods of the same length, first before last"
+        )
+    sel = select_rows(
+        data.la, areas=opts.areas, measure=opts.measure, sex=opts.sex, length=length,
+        first=opts.first[0], last=opts.last[1],
+    )  # fmt: skip
+    _require("rate_trend", "areas", opts.areas, sel["area_code"])
+    title = (
+        f"{_subject(opts)}, {', '.join(_names(data.la, opts.areas))}, "
+        f"{period_text(opts.first)} to {period_text(opts.last)}"
+    )
+    return _draw(
+        plot, sel, size=(8, 5), areas=list(opts.areas), title=title, source=_la_source(data)
+    )
+
+
+@dataclass(frozen=True)
+class PeriodComparisonOptions(Options):
+    """``[period_comparison]``: before/after rates for several areas with the test verdict."""
+
+    areas: tuple[str, ...] = option(
+        (SOUTHEND, NORWICH, NORFOLK, ENGLAND), as_area_codes, "GSS codes of the areas"
+    )
+    before: tuple[int, int] = option((2013, 2015), as_period, "period before")
+    after: tuple[int, int] = option((2016, 2018), as_period, "period after")
+    measure: str = measure_option()
+    sex: str = sex_option()
+    conf: float = option(0.95, as_level, "confidence level of the limits and the test")
+
+
+@REGISTRY.figure(
+    "period_comparison",
+    inputs=("la_deaths",),
+    options=PeriodComparisonOptions,
+    title="Before and after",
+    caption=(
+        "Rates in the two periods with 95% confidence intervals, and the verdict of the test "
+        "of the rate ratio (z-test on the log ratio). Overlapping intervals alone do not mean "
+        "'no change', and 'no significant change' does not mean 'no change'."
+    ),
+)
+def _period_comparison(data: ReportData, config: ReportConfig) -> Figure:
+    """:func:`overdose_trends.stats.compare.compare_periods` for ``[period_comparison] areas``."""
+    from overdose_trends.plots.rates import plot_period_comparison as plot
+    from overdose_trends.stats.compare import compare_periods
+
+    opts: PeriodComparisonOptions = config.section("period_comparison")
+    sel = select_rows(
+        data.la, areas=opts.areas, measure=opts.measure, sex=opts.sex,
+        periods=(opts.before, opts.after),
+    )  # fmt: skip
+    _require("period_comparison", "areas", opts.areas, sel["area_code"])
+    comparison = compare_periods(sel, before=opts.before, after=opts.after, conf=opts.conf)
+    order = {c: i for i, c in enumerate(opts.areas)}
+    comparison = comparison.sort_values("area_code", key=lambda s: s.map(order), kind="stable")
+    comparison["area_name"] = comparison["area_name"].map(display_name)
+    title = f"{_subject(opts)}: {period_text(opts.before)} vs {period_text(opts.after)}"
+    return _draw(
+        plot, comparison.reset_index(drop=True), size=(8, 2.2 + 0.8 * len(opts.areas)),
+        title=title, source=_la_source(data),
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class AreasVsBenchmarkOptions(Options):
+    """Areas of one level in one period against a benchmark area (funnel and ranking)."""
+
+    area_level: str = option("district", as_area_level, "level of the areas compared")
+    code_prefix: str = option("E", as_text, "keep area codes starting with this (E = England)")
+    period: tuple[int, int] = option((2016, 2018), as_period, "registration period")
+    benchmark: str = option(ENGLAND, as_area_code, "area whose rate is the benchmark")
+    highlight: str = option(NORWICH, as_optional_area_code, "area to highlight ('' for none)")
+    measure: str = measure_option()
+    sex: str = sex_option()
+
+
+@dataclass(frozen=True)
+class FunnelOptions(AreasVsBenchmarkOptions):
+    """``[funnel]``: areas of one level against a benchmark, with control limits."""
+
+
+@dataclass(frozen=True)
+class RankingOptions(AreasVsBenchmarkOptions):
+    """``[ranking]``: areas of one level ranked by rate (caterpillar chart)."""
+
+
+def _areas_vs_benchmark(
+    la: pd.DataFrame, opts: AreasVsBenchmarkOptions, section: str
+) -> tuple[pd.DataFrame, str]:
+    """Areas of ``opts.area_level`` compared with ``opts.benchmark``, and the benchmark's name."""
+    from overdose_trends.stats.funnel import vs_benchmark
+
+    sel = select_rows(la, measure=opts.measure, sex=opts.sex, periods=(opts.period,))
+    areas = sel[
+        (sel["area_level"] == opts.area_level) & sel["area_code"].str.startswith(opts.code_prefix)
+    ]
+    if areas.empty:
+        raise ValueError(
+            f"[{section}] no {opts.area_level} areas with codes starting {opts.code_prefix!r} "
+            f"in {period_text(opts.period)}"
+        )
+    _require(section, "benchmark", (opts.benchmark,), sel["area_code"])
+    if opts.highlight:
+        _require(section, "highlight", (opts.highlight,), areas["area_code"])
+    bench = sel[sel["area_code"] == opts.benchmark]
+    years = opts.period[1] - opts.period[0] + 1
+    out = vs_benchmark(pd.concat([areas, bench]), opts.benchmark, years=years)
+    out = out[out["area_code"] != opts.benchmark].reset_index(drop=True)
+    return out, display_name(str(bench["area_name"].iloc[0]))
+
+
+def _level_name(opts: AreasVsBenchmarkOptions) -> str:
+    """``"district"`` -> ``"districts (England)"``."""
+    country = {"E": " (England)", "W": " (Wales)"}.get(opts.code_prefix, "")
+    return opts.area_level.replace("_", " ") + "s" + country
+
+
+@REGISTRY.figure(
+    "funnel",
+    inputs=("la_deaths",),
+    options=FunnelOptions,
+    title="Areas against the benchmark (funnel plot)",
+    caption=(
+        "Each area's rate against its population, with the 95% and 99.8% control limits "
+        "around the benchmark rate. Areas outside the 99.8% limits are labelled; points "
+        "inside the funnel are consistent with the benchmark plus chance."
+    ),
+)
+def _funnel(data: ReportData, config: ReportConfig) -> Figure:
+    """Funnel plot of ``[funnel] area_level`` areas against ``benchmark``."""
+    from overdose_trends.plots.benchmark import plot_funnel
+
+    opts: FunnelOptions = config.section("funnel")
+    compared, bench_name = _areas_vs_benchmark(data.la, opts, "funnel")
+    title = (
+        f"{_subject(opts)}, {_level_name(opts)} compared with {bench_name}, "
+        f"{period_text(opts.period)}"
+    )
+    return _draw(
+        plot_funnel, compared, size=(8, 5.5), highlight=opts.highlight or None,
+        years=opts.period[1] - opts.period[0] + 1, benchmark_name=bench_name, title=title,
+        source=_la_source(data),
+    )  # fmt: skip
+
+
+@REGISTRY.figure(
+    "ranking",
+    inputs=("la_deaths",),
+    options=RankingOptions,
+    title="Areas ranked by rate",
+    caption=(
+        "Areas ordered by rate with 95% confidence intervals and the benchmark rate. Ranks "
+        "ignore uncertainty: areas whose intervals overlap may swap places by chance. Areas "
+        "without a calculated rate (fewer than 10 deaths) are not ranked."
+    ),
+)
+def _ranking(data: ReportData, config: ReportConfig) -> Figure:
+    """Caterpillar chart of ``[ranking] area_level`` areas."""
+    from overdose_trends.plots.benchmark import plot_ranking as plot
+    from overdose_trends.stats.funnel import rank_areas
+
+    opts: RankingOptions = config.section("ranking")
+    compared, bench_name = _areas_vs_benchmark(data.la, opts, "ranking")
+    ranked = rank_areas(compared)
+    n = int(ranked["rank"].notna().sum())
+    title = f"{_subject(opts)}: {n} {_level_name(opts)} ranked, {period_text(opts.period)}"
+    return _draw(
+        plot, ranked, size=(8, 6), highlight=opts.highlight or None, benchmark_name=bench_name,
+        title=title, source=_la_source(data),
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class SubstancesOptions(Options):
+    """``[substances]``: national death rates by substance mentioned."""
+
+    substances: tuple[str, ...] = option(
+        ("heroin_morphine", "methadone", "cocaine", "fentanyl"),
+        as_names,
+        "substances (the `substance` values of the national tables)",
+    )
+    area_code: str = option(ENGLAND_AND_WALES, as_area_code, "K04000001 = England and Wales")
+    first_year: int = option(1993, as_year, "first registration year")
+    last_year: int = option(2021, as_year, "last registration year")
+    measure: str = measure_option()
+    sex: str = sex_option()
+
+
+@REGISTRY.figure(
+    "substances",
+    inputs=("national_deaths",),
+    options=SubstancesOptions,
+    title="Substances mentioned on death certificates",
+    caption=(
+        "Age-standardised rates of deaths mentioning each substance, with 95% confidence "
+        "intervals. A death can mention several substances, so the series overlap and do not "
+        "add up to the total."
+    ),
+)
+def _substances(data: ReportData, config: ReportConfig) -> Figure:
+    """National substance breakdown from ONS Table 4."""
+    from overdose_trends.plots.national import plot_substances as plot
+
+    opts: SubstancesOptions = config.section("substances")
+    _in_order("substances", opts, "first_year", "last_year")
+    asmr = select_rows(data.national, table="asmr")
+    unknown = [s for s in opts.substances if s not in set(asmr["substance"])]
+    if unknown:
+        raise ValueError(
+            f"[substances] substances: {', '.join(unknown)} not in the national tables; they "
+            f"have {', '.join(sorted(set(asmr['substance'])))}"
+        )
+    _require("substances", "area_code", (opts.area_code,), asmr["area_code"])
+    place = display_name(str(asmr.loc[asmr["area_code"] == opts.area_code, "area_name"].iloc[0]))
+    title = f"{_subject(opts)} by substance mentioned, {place}, {opts.first_year}-{opts.last_year}"
+    return _draw(
+        plot, data.national, size=(8, 5), substances=opts.substances, area_code=opts.area_code,
+        measure=opts.measure, sex=opts.sex, years=(opts.first_year, opts.last_year),
+        title=title, source=_national_source(data),
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class KitsOptions(Options):
+    """``[kits]``: kits issued and returned used per year against deaths per year."""
+
+    area_code: str = option(NORFOLK, as_area_code, "area of the kit service(s) and the deaths")
+    service: str = option("all", as_text, "service name in the kit log, or 'all' for the total")
+    first_year: int = option(
+        2015,
+        as_year,
+        "first calendar year of kits (the shipped log starts in October 2015: a part year)",
+    )
+    last_year: int = option(2019, as_year, "last calendar year")
+    context_years: int = option(5, as_count, "years of deaths shown before the first kit year")
+    deaths_measure: str = option(
+        "misuse", as_measure, "deaths plotted: misuse (closer to opioid deaths) or poisoning"
+    )
+
+
+def _kit_year_notes(monthly: pd.DataFrame, yearly: pd.DataFrame, opts: KitsOptions) -> list[str]:
+    """Notes on kit years the figure leaves out or shows only in part (nothing dropped silently)."""
+    notes = []
+    year = yearly["period_start"].dt.year
+    shown = year.between(opts.first_year, opts.last_year)
+    if not shown.all():
+        issued = yearly.loc[~shown & (yearly["measure"] == "kits_issued"), "value"]
+        years = sorted(set(year[~shown]))
+        notes.append(
+            f"Kits outside {opts.first_year}-{opts.last_year} not shown: "
+            f"{int(issued.sum()):,} issued in {', '.join(map(str, years))}."
+        )
+    start, end = monthly["period_start"].min(), monthly["period_end"].max()
+    if start.month != 1 and opts.first_year <= start.year <= opts.last_year:
+        notes.append(
+            f"{start.year} covers {start:%B}-December only: the kit log starts in {start:%B %Y}."
+        )
+    if end.month != 12 and opts.first_year <= end.year <= opts.last_year:
+        notes.append(f"{end.year} covers January-{end:%B} only: the kit log ends in {end:%B %Y}.")
+    return notes
+
+
+@REGISTRY.figure(
+    "kits",
+    inputs=("kit_log", "la_deaths"),
+    options=KitsOptions,
+    title="Naloxone kits and deaths",
+    caption=(
+        "Take-home naloxone kits issued and returned used per calendar year (bars; hatched for "
+        "a part year) and deaths registered per year (line). The shipped kit log is SYNTHETIC "
+        "(simulated), so the kit numbers illustrate the method and are not a service's "
+        "figures; the deaths are ONS figures."
+    ),
+)
+def _kits(data: ReportData, config: ReportConfig) -> Figure:
+    """Yearly kit counts of ``[kits] area_code``/``service`` against ONS deaths."""
+    from overdose_trends.plots.kits import plot_kits_vs_deaths
+    from overdose_trends.plots.style import SOURCE_SYNTHETIC_KITS
+    from overdose_trends.stats.kit_metrics import kit_counts
+
+    opts: KitsOptions = config.section("kits")
+    _in_order("kits", opts, "first_year", "last_year")
+    counts = data.kit_counts
+    mine = counts[(counts["area_code"] == opts.area_code) & (counts["service"] == opts.service)]
+    if mine.empty:
+        have = sorted(set(zip(counts["area_code"], counts["service"], strict=True)))
+        raise ValueError(
+            f"[kits] no kit counts for area {opts.area_code}, service {opts.service!r}; "
+            f"the log has {have}"
+        )
+    yearly = kit_counts(mine, "year", missing="zero")
+    notes = _kit_year_notes(mine, yearly, opts)
+    yearly = yearly[
+        yearly["period_start"].dt.year.between(opts.first_year, opts.last_year)
+    ].reset_index(drop=True)
+    deaths = select_rows(
+        data.la, areas=opts.area_code, sex="persons", length=0, last=opts.last_year
+    )
+    _require("kits", "area_code", (opts.area_code,), deaths["area_code"])
+    synthetic = data.synthetic_kits
+    place = _names(data.la, (opts.area_code,))[0]
+    title = (
+        f"Take-home naloxone kits{' (SYNTHETIC data)' if synthetic else ''} and deaths related "
+        f"to drug {opts.deaths_measure}, {place}"
+    )
+    kit_source = SOURCE_SYNTHETIC_KITS if synthetic else f"kit log {data.path('kit_log').name}"
+    return _draw(
+        plot_kits_vs_deaths, yearly, deaths, size=(8, 5), area_code=opts.area_code,
+        service=opts.service, measure=opts.deaths_measure, sex="persons",
+        context_years=opts.context_years, synthetic=synthetic, title=title,
+        source=[kit_source, _la_source(data)], notes=notes,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class AvertedOptions(Options):
+    """``[deaths_averted]``: deaths averted by kits, honest estimates beside the naive claim."""
+
+    kits_used: int = option(2600, as_count, "kits returned (or reported) used; 0 = unknown")
+    kits_issued: int = option(4000, as_count, "kits issued; 0 = unknown")
+    seed: int = option(1, as_count, "random seed of the Monte Carlo interval")
+    n_draws: int = option(10_000, as_count, "Monte Carlo draws (at least 100)")
+    conf: float = option(0.95, as_level, "interval level")
+    label: str = option(
+        "Norfolk news claim, 2,600 kits used and about 4,000 issued",
+        as_text,
+        "what the numbers are (title)",
+    )
+    source: str = option(
+        "kit numbers quoted in local news reports, taken at face value",
+        as_text,
+        "where the kit numbers come from (source line)",
+    )
+
+
+@REGISTRY.figure(
+    "deaths_averted",
+    inputs=(),
+    options=AvertedOptions,
+    title="Deaths averted: the naive claim against estimates",
+    caption=(
+        "The naive figure counts every used kit as a life saved. The use-based estimate "
+        "allows for the chance that a treated overdose would have been fatal without naloxone "
+        "(and despite it); the distribution-based one applies kits issued per death averted "
+        "from a published model. Intervals are 95% (parameter uncertainty and chance). The "
+        "2,600 and 4,000 of the news story come from programmes of different scope."
+    ),
+)
+def _deaths_averted(data: ReportData, config: ReportConfig) -> Figure:
+    """:func:`overdose_trends.stats.averted.deaths_averted` for the configured kit numbers."""
+    from overdose_trends.plots.kits import SOURCE_DEATHS_AVERTED_MODEL
+    from overdose_trends.plots.kits import plot_deaths_averted as plot
+    from overdose_trends.stats.averted import deaths_averted as estimate
+
+    opts: AvertedOptions = config.section("deaths_averted")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        estimates = estimate(
+            opts.kits_used or None,
+            opts.kits_issued or None,
+            seed=opts.seed,
+            n_draws=opts.n_draws,
+            conf=opts.conf,
+        )
+    notes = [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
+    return _draw(
+        plot, estimates, size=(8, 4.5), title=f"Deaths averted by take-home naloxone: {opts.label}",
+        source=[opts.source, SOURCE_DEATHS_AVERTED_MODEL], notes=notes,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class JoinpointOptions(Options):
+    """``[joinpoint_national]``: joinpoint regression of a national age-standardised rate."""
+
+    area_code: str = option(
+        ENGLAND_AND_WALES, as_area_code, "national series (K04000001 = England and Wales)"
+    )
+    measure: str = measure_option()
+    sex: str = sex_option()
+    substance: str = option(
+        "all", as_text, "substance code of the ONS Table 4 rates ('all' = any drug)"
+    )
+    max_joinpoints: int = option(3, as_count, "largest number of joinpoints")
+    aapc_from: int = option(2012, as_year, "start of the extra AAPC range (to the last year)")
+    seed: int = option(0, as_count, "seed of the permutation tests (reproducible figures)")
+
+
+@REGISTRY.figure(
+    "joinpoint_national",
+    inputs=("national_deaths",),
+    options=JoinpointOptions,
+    title="Where the national trend changed (joinpoint regression)",
+    caption=(
+        "Age-standardised death rates per million with 95% confidence intervals (points and bars) "
+        "and the log-linear joinpoint model (coloured segments). Joinpoints (dotted lines) are "
+        "chosen by the permutation tests of Kim et al. (2000); each segment's annual percent "
+        "change (APC) and the average annual percent change (AAPC) are given with 95% "
+        "confidence intervals, * where significantly different from zero."
+    ),
+)
+def _joinpoint_national(data: ReportData, config: ReportConfig) -> Figure:
+    """:func:`~overdose_trends.stats.trends.joinpoint.fit_joinpoint` of ONS Table 4 rates."""
+    from overdose_trends.plots.trends import plot_joinpoint
+    from overdose_trends.stats.trends.joinpoint import fit_joinpoint
+
+    opts: JoinpointOptions = config.section("joinpoint_national")
+    sel = select_rows(
+        data.national, table="asmr", areas=opts.area_code, measure=opts.measure, sex=opts.sex,
+        substance=opts.substance, length=0,
+    )  # fmt: skip
+    if sel.empty:
+        raise ValueError(
+            f"[joinpoint_national] no ASMR rows for area {opts.area_code}, {opts.measure}, "
+            f"{opts.sex}, substance {opts.substance!r}"
+        )
+    sel = sel.assign(year=sel["period_start"]).sort_values("year")
+    fit = fit_joinpoint(
+        sel, rate="rate", lcl="lcl", ucl="ucl", max_joinpoints=opts.max_joinpoints, seed=opts.seed
+    )
+    last = int(sel["year"].max())
+    place = display_name(str(sel["area_name"].iloc[0]))
+    return _draw(
+        plot_joinpoint, fit, size=(8, 6), data=sel,
+        aapc_ranges=[(opts.aapc_from, last)] if opts.aapc_from < last else [],
+        source=_national_source(data),
+        title=f"Deaths related to drug {opts.measure} ({opts.sex}), {place}: joinpoint regression",
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ItsOptions(Options):
+    """``[its_southend]``: interrupted time series of one area's yearly deaths."""
+
+    area_code: str = option(SOUTHEND, as_area_code, "local authority (E06000033 = Southend-on-Sea)")
+    first: int = option(
+        2001, as_year, "first year (population estimates lack ages 85+ before 2001)"
+    )
+    last: int = option(2019, as_year, "last year")
+    intervention: int = option(2015, as_year, "first year of the post-intervention period")
+    label: str = option(
+        "Take-home naloxone: wider supply from 2015", as_text, "legend text of the intervention"
+    )
+    measure: str = measure_option()
+    sex: str = sex_option("persons only: the populations are for persons")
+
+
+@REGISTRY.figure(
+    "its_southend",
+    inputs=("la_deaths", "population"),
+    options=ItsOptions,
+    title="Before and after 2015: interrupted time series",
+    caption=(
+        "Deaths registered each year, the fitted segmented regression before and after the "
+        "intervention (population as offset) and the counterfactual, the earlier trend "
+        "continued, with its 95% confidence band. The box gives the step, the change of slope "
+        "and the deaths averted (counterfactual minus observed) with 95% intervals; an interval "
+        "including zero is no evidence of an effect."
+    ),
+)
+def _its_southend(data: ReportData, config: ReportConfig) -> Figure:
+    """:func:`~overdose_trends.stats.trends.interrupted.fit_interrupted` of yearly deaths."""
+    from overdose_trends.plots.trends import plot_interrupted
+    from overdose_trends.stats.trends.interrupted import fit_interrupted
+
+    section = "its_southend"
+    opts: ItsOptions = config.section(section)
+    if opts.sex != "persons":
+        raise ValueError(f"[{section}] sex: the shipped populations are for persons only")
+    _in_order(section, opts, "first", "last")
+    if not opts.first < opts.intervention <= opts.last:
+        raise ValueError(
+            f"[{section}] intervention {opts.intervention} must be after first ({opts.first}) "
+            f"and not after last ({opts.last})"
+        )
+    deaths = select_rows(
+        data.la, areas=opts.area_code, measure=opts.measure, sex=opts.sex, length=0,
+        first=opts.first, last=opts.last,
+    )  # fmt: skip
+    _require(section, "area_code", (opts.area_code,), deaths["area_code"])
+    pop = data.population
+    bands = pop[(pop["area_code"] == opts.area_code) & pop["year"].between(opts.first, opts.last)]
+    if bands["population"].isna().any():
+        years = sorted(bands.loc[bands["population"].isna(), "year"].unique())
+        raise ValueError(f"[{section}] population lacks age bands in {years}; set first later")
+    population = bands.groupby("year", as_index=False)["population"].sum()
+    series = deaths.assign(year=deaths["period_start"])[["year", "deaths"]].merge(
+        population, on="year", how="left", validate="one_to_one"
+    )
+    if series["population"].isna().any():
+        years = sorted(series.loc[series["population"].isna(), "year"].tolist())
+        raise ValueError(
+            f"[{section}] area_code: no population estimates for {opts.area_code} in {years}"
+        )
+    fit = fit_interrupted(
+        series.sort_values("year"), population="population", intervention=opts.intervention
+    )
+    place = display_name(str(deaths["area_name"].iloc[0]))
+    return _draw(
+        plot_interrupted, fit, size=(8, 6), intervention_label=opts.label,
+        source=[_la_source(data), "ONS mid-year population estimates (Nomis)"],
+        title=f"Deaths related to drug {opts.measure}, {place}, {opts.first}-{opts.last}",
+    )  # fmt: skip
+
+
+def default_options() -> Mapping[str, Options]:
+    """Default options of every registered figure that has options."""
+    return {name: cls() for name, cls in REGISTRY.options().items()}

@@ -1,0 +1,230 @@
+"""Choosing the number of joinpoints of one series: permutation tests or BIC.
+
+Private to :mod:`overdose_trends.stats.trends.joinpoint`. :func:`select_series`
+finds the best (smallest weighted SSE) joinpoint set for each number of
+joinpoints with :class:`~overdose_trends.stats.trends._joinpoint_grid.Basis`, then
+chooses how many to keep:
+
+* ``"permutation"`` - the sequential procedure of Kim et al. (2000) as in NCI's
+  Joinpoint program: test ``H0: k = ka`` against ``H1: k = kb`` starting from
+  ``ka = k_min``, ``kb = k_max``; on rejection ``ka += 1``, otherwise
+  ``kb -= 1``, until they meet. The statistic is ``SSE(ka) / SSE(kb)`` (each
+  minimised over the joinpoint locations); its null distribution comes from
+  permuting the residuals of the best ``ka``-joinpoint fit (in the weighted
+  space, i.e. the standardised residuals ``sqrt(w) (y - fit)``) and adding
+  them back to that fit. Each test is done at level ``alpha / (k_max - ka)``,
+  NCI's adjustment since Joinpoint 3.0, which bounds every over-fitting
+  probability ``P(k_hat > ka | k = ka)`` by ``alpha``.
+* ``"bic"`` - the smallest ``BIC(k) = ln(SSE(k) / n) + 2 (k + 1) ln(n) / n``
+  (``2k + 2`` parameters: intercept, slope, ``k`` slope changes and ``k``
+  locations), Kim, Yu & Feuer (2009) and NCI's BIC option.
+
+Monte Carlo p-values. With all ``N`` permutations done and ``g`` of them at
+least as extreme as the data, ``p = (g + 1) / (N + 1)``, and the null is
+rejected when ``p < level``. With ``early_stop`` sampling stops at the ``h``-th
+exceedance, ``h = ceil(level (N + 1))``, after ``l`` permutations, and
+``p = h / l``: the sequential Monte Carlo p-value of Besag & Clifford (1991),
+valid in its own right; since ``h`` exceedances already make ``p >= level``
+whatever the remaining permutations would give, the decision is exactly that
+of the full ``N``-permutation test - only the work is saved (typically most of
+it for tests that do not reject).
+
+References
+----------
+Kim et al. (2000) *Statistics in Medicine* 19:335-351 and Kim, Yu & Feuer
+(2009) *Statistica Sinica* 19:597-609 (cited in full in
+:mod:`overdose_trends.stats.trends.joinpoint`).
+
+Besag J, Clifford P (1991). Sequential Monte Carlo p-values. *Biometrika*
+78(2):301-304.
+
+National Cancer Institute. Joinpoint Trend Analysis Software help: "Permutation
+Test Details", "How Joinpoint Conducts Permutation Testing", "Significance
+Level of each Individual Test in a Sequential Testing Procedure".
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+from overdose_trends.stats.trends._joinpoint_grid import Basis, candidate_grid
+
+__all__ = ["PermutationTest", "SeriesSelection", "bic_values", "select_many", "select_series"]
+
+#: Permutations scored per matrix product (fits the candidate arrays in cache).
+BATCH = 500
+
+
+def bic_values(sse: NDArray[np.float64], n: int) -> NDArray[np.float64]:
+    """``BIC(k) = ln(SSE(k) / n) + 2 (k + 1) ln(n) / n`` for ``k = 0, 1, ...``."""
+    k = np.arange(sse.size)
+    with np.errstate(divide="ignore"):
+        return np.log(sse / n) + 2.0 * (k + 1) * math.log(n) / n
+
+
+@dataclass(frozen=True)
+class PermutationTest:
+    """One test of the sequence: ``H0: k = k_null`` against ``H1: k = k_alt``."""
+
+    k_null: int
+    k_alt: int
+    statistic: float  # SSE(k_null) / SSE(k_alt) of the data
+    p_value: float
+    alpha_level: float
+    n_permutations: int  # permutations actually drawn (fewer when stopped early)
+    reject: bool
+
+
+@dataclass(frozen=True)
+class SeriesSelection:
+    """Best joinpoint set for each number of joinpoints and the number chosen.
+
+    ``sets[k]`` holds the positions (row numbers within the series) of the
+    best ``k``-joinpoint set; ``sse[k]`` its weighted SSE; ``bic[k]`` its BIC.
+    """
+
+    sse: NDArray[np.float64]
+    bic: NDArray[np.float64]
+    sets: list[tuple[int, ...]]
+    chosen: int
+    tests: list[PermutationTest] = field(default_factory=list)
+
+
+def _ratio(numerator: NDArray[np.float64], denominator: NDArray[np.float64]) -> NDArray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return numerator / denominator
+
+
+def _permutation_test(
+    basis: Basis,
+    yw: NDArray[np.float64],
+    sse: NDArray[np.float64],
+    rows: list[int | None],
+    ka: int,
+    kb: int,
+    level: float,
+    n_permutations: int,
+    early_stop: bool,
+    rng: np.random.Generator,
+) -> PermutationTest:
+    n = yw.size
+    fit = basis.fitted(yw, ka, rows[ka])
+    resid = yw - fit
+    observed = float(_ratio(np.array(sse[ka]), np.array(sse[kb])))
+    # Count ties as exceedances (relative tolerance for rounding in the SSEs).
+    threshold = observed * (1.0 - 1e-10) if np.isfinite(observed) else observed
+    stop_at = max(1, math.ceil(level * (n_permutations + 1) - 1e-9)) if early_stop else None
+    exceed = 0
+    done = 0
+    while done < n_permutations:
+        b = min(BATCH, n_permutations - done)
+        order = np.argsort(rng.random((b, n)), axis=1)
+        y_perm = fit[None, :] + resid[order]
+        best = basis.best_sse(y_perm, kb)
+        hits = _ratio(best[ka], best[kb]) >= threshold
+        if stop_at is not None:
+            running = exceed + np.cumsum(hits)
+            if running[-1] >= stop_at:
+                used = done + int(np.argmax(running >= stop_at)) + 1
+                p = stop_at / used
+                return PermutationTest(ka, kb, observed, p, level, used, p < level)
+        exceed += int(hits.sum())
+        done += b
+    p = (exceed + 1) / (n_permutations + 1)
+    return PermutationTest(ka, kb, observed, p, level, n_permutations, p < level)
+
+
+def select_series(
+    y: NDArray[np.float64],
+    weights: NDArray[np.float64],
+    *,
+    times: NDArray[np.float64],
+    k_min: int,
+    k_max: int,
+    min_end: int,
+    min_between: int,
+    method: str,
+    alpha: float,
+    n_permutations: int,
+    early_stop: bool,
+    seed: np.random.SeedSequence | int | None,
+) -> SeriesSelection:
+    """Fit ``k_min..k_max`` joinpoints to one series and choose the number.
+
+    Parameters
+    ----------
+    y : ndarray of float64
+        ``log`` of the rates (or counts), one per time point.
+    weights : ndarray of float64
+        Weight of each point (inverse variance of ``y``; ones for constant
+        variance).
+    times : ndarray of float64
+        The time points (increasing), in years or months.
+    k_min, k_max : int
+        Fewest and most joinpoints considered (``k_max`` already feasible for
+        ``len(y)`` points).
+    min_end, min_between : int
+        Grid constraints (observations to either end / between joinpoints,
+        joinpoints themselves not counted).
+    method : {"permutation", "bic"}
+        How the number of joinpoints is chosen.
+    alpha : float
+        Overall significance level of the permutation procedure.
+    n_permutations : int
+        Permutations per test (NCI default 4499).
+    early_stop : bool
+        Stop a test once it cannot reject (Besag & Clifford 1991); same
+        decision as the full test.
+    seed : SeedSequence, int or None
+        Root of the random streams; the test of ``ka`` against ``kb`` draws
+        its permutations from the stream keyed ``(ka, kb)`` under it.
+
+    Returns
+    -------
+    SeriesSelection
+    """
+    n = y.size
+    grid = candidate_grid(n, k_max, min_end, min_between)
+    basis = Basis(grid, weights, times)
+    yw = np.sqrt(weights) * y
+    sse, rows = basis.best_rows(yw, k_max)
+    sets = [()] + [tuple(int(j) for j in grid.tuples[k - 1][rows[k]]) for k in range(1, k_max + 1)]
+    bic = bic_values(sse, n)
+    tests: list[PermutationTest] = []
+    if method == "bic":
+        chosen = k_min + int(np.argmin(bic[k_min:]))
+    else:
+        root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+        ka, kb = k_min, k_max
+        while ka < kb:
+            level = alpha / (k_max - ka)
+            # each test has its own stream, so stopping one early leaves the others unchanged
+            stream = np.random.SeedSequence(root.entropy, spawn_key=(*root.spawn_key, ka, kb))
+            test = _permutation_test(
+                basis,
+                yw,
+                sse,
+                rows,
+                ka,
+                kb,
+                level,
+                n_permutations,
+                early_stop,
+                np.random.default_rng(stream),
+            )
+            tests.append(test)
+            if test.reject:
+                ka += 1
+            else:
+                kb -= 1
+        chosen = ka
+    return SeriesSelection(sse, bic, sets, chosen, tests)
+
+
+def select_many(jobs: list[dict]) -> list[SeriesSelection]:
+    """:func:`select_series` for each keyword dict in ``jobs`` (one worker task)."""
+    return [select_series(**job) for job in jobs]
