@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from overdose_trends import DataFormatError
-from overdose_trends.io._workbook import parse_period
+from overdose_trends.io._workbook import period_of_cell as parse_period
 from overdose_trends.io.ons_local import COLUMNS, check_consistency, read_local_authority
 from tests.workbooks import write_workbook
 

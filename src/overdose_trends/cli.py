@@ -84,7 +84,7 @@ def _cmd_fetch(args: argparse.Namespace) -> int:
 
 def _period(text: str) -> tuple[int, int]:
     """``"2013-2015"``, ``"2013-15"`` or ``"2016"`` -> (first, last) year."""
-    from overdose_trends.io._workbook import parse_period
+    from overdose_trends.schema import parse_period
 
     try:
         period = parse_period(text, strict=True)

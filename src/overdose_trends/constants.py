@@ -57,9 +57,6 @@ FUNNEL_LEVELS = (0.95, 0.998)
 PHE_FUNNEL_MIN_EVENTS = 10
 
 # --- ONS table markers ----------------------------------------------------------------
-#: ``rate_status`` values used in tidy outputs.
-RATE_STATUSES = ("ok", "not_calculated", "unreliable", "suppressed", "not_available")
-
 #: Marker text found in ONS cells -> rate_status. Older editions (to 2021) use ":" for
 #: "not calculated" and "u"/"U" beside the rate for "unreliable". The accessible layout
 #: (GSS guidance "Symbols, suppression and rounding", used by ONS from 2022) writes

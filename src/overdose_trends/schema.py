@@ -7,7 +7,14 @@ the national tables add ``table`` and ``substance``.
 
 from __future__ import annotations
 
+import re
 from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from overdose_trends.constants import MIN_DEATHS_FOR_RATE, MIN_DEATHS_RELIABLE
 
 #: Tidy columns of ONS death tables, in order (see :mod:`overdose_trends.io.ons_local`).
 DEATHS_COLUMNS = (
@@ -55,6 +62,162 @@ DTYPES = MappingProxyType(
         "row": "int64",
     }
 )
+
+
+# === Rate statuses: the ONS small-number rule ========================================
+#: Values of ``rate_status``: ``ok``; ``not_calculated`` (fewer than
+#: :data:`~overdose_trends.constants.MIN_DEATHS_FOR_RATE` deaths, no rate published);
+#: ``unreliable`` (fewer than :data:`~overdose_trends.constants.MIN_DEATHS_RELIABLE`);
+#: ``suppressed`` (withheld by the publisher); ``not_available`` (no figure).
+RATE_STATUSES = ("ok", "not_calculated", "unreliable", "suppressed", "not_available")
+
+
+def rate_status(deaths: ArrayLike) -> NDArray[np.object_]:
+    """ONS small-number status of rates from the deaths they are based on.
+
+    The one place the rule is coded: readers, statistics and figures all call it.
+
+    Parameters
+    ----------
+    deaths : array-like of float
+        Deaths each rate is based on (NaN where unknown).
+
+    Returns
+    -------
+    numpy.ndarray of str (object dtype)
+        Per element: ``"not_available"`` where ``deaths`` is missing,
+        ``"not_calculated"`` below 10 deaths
+        (:data:`~overdose_trends.constants.MIN_DEATHS_FOR_RATE`), ``"unreliable"``
+        below 20 (:data:`~overdose_trends.constants.MIN_DEATHS_RELIABLE`), else ``"ok"``.
+
+    References
+    ----------
+    ONS, *Deaths related to drug poisoning by local authority, England and
+    Wales*, reference-table notes: rates are not calculated where there are
+    fewer than 10 deaths; rates based on 10 to 19 deaths are unreliable.
+
+    Examples
+    --------
+    >>> from overdose_trends.schema import rate_status
+    >>> rate_status([3, 12, 47, float("nan")]).tolist()
+    ['not_calculated', 'unreliable', 'ok', 'not_available']
+    """
+    d = np.asarray(deaths, dtype=np.float64)
+    return np.select(
+        [np.isnan(d), d < MIN_DEATHS_FOR_RATE, d < MIN_DEATHS_RELIABLE],
+        ["not_available", "not_calculated", "unreliable"],
+        "ok",
+    ).astype(object)
+
+
+# === Registration periods: one notation everywhere ====================================
+_PERIOD_RES = (
+    # 2017-19, 2017–19 (en dash, ONS editions to 2021), 2017 - 19
+    re.compile(r"^(\d{4})\s*[-\u2013\u2014]\s*(\d{2})$"),
+    # 2017-2019, 2017–2019
+    re.compile(r"^(\d{4})\s*[-\u2013\u2014]\s*(\d{4})$"),
+    # 2020 to 2022 (accessible layout, 2022 editions on)
+    re.compile(r"^(\d{4})\s+to\s+(\d{4})$"),
+    # (2013, 2015), [2013, 2015], 2013,2015
+    re.compile(r"^[(\[]?\s*(\d{4})\s*,\s*(\d{4})\s*[)\]]?$"),
+)
+
+
+def parse_period(value: Any, *, strict: bool = False) -> tuple[int, int] | None:
+    """Parse a registration-period label into ``(first, last)`` years, or None.
+
+    Accepts a single year (``2019``, ``2019.0``, ``"2019"``), ``"2017-19"``
+    (also with an en dash, as in ONS editions to 2021), ``"2017-2019"``,
+    ``"2020 to 2022"`` (the accessible layout) and ``"(2013, 2015)"``. A
+    two-digit end is in the start's century, or in the next one when that makes
+    a period shorter than 50 years (``"1999-01"`` is 1999 to 2001).
+
+    Parameters
+    ----------
+    value : Any
+        A label or cell value (leading and trailing spaces, case and repeated
+        spaces are ignored).
+    strict : bool, default False
+        A range that ends before it starts (``"2015-2013"``, ``"2015-14"``)
+        returns None (False) or raises ``ValueError`` (True).
+
+    Returns
+    -------
+    (int, int) or None
+        First and last registration year, inclusive; None when ``value`` is not
+        a period label.
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float | np.integer | np.floating):
+        v = float(value)
+        return (int(v), int(v)) if v.is_integer() and 1900 <= v <= 2100 else None
+    text = re.sub(r"\s+", " ", str(value)).strip().lower()
+    if re.fullmatch(r"\d{4}", text):
+        year = int(text)
+        return (year, year) if 1900 <= year <= 2100 else None
+    for pattern in _PERIOD_RES:
+        m = pattern.match(text)
+        if m:
+            start, end = int(m.group(1)), m.group(2)
+            last = int(end) if len(end) == 4 else (start // 100) * 100 + int(end)
+            if len(end) == 2 and last < start and last + 100 - start < 50:
+                last += 100  # crosses a century: 1999-01 is 1999 to 2001
+            if last < start:
+                if strict:
+                    raise ValueError(f"period {value!r} ends before it starts")
+                return None
+            return start, last
+    return None
+
+
+def as_period(value: Any) -> tuple[int, int]:
+    """A registration period given by a user, in any of the package's notations.
+
+    The library, the command line and ``report.toml`` all accept the same forms:
+    ``"2013-15"``, ``"2013-2015"``, ``"2013 to 2015"``, ``(2013, 2015)`` (a pair
+    of whole years, or the text ``"(2013, 2015)"``) and a single year ``2016``.
+
+    Parameters
+    ----------
+    value : str, int or pair of int
+        The period.
+
+    Returns
+    -------
+    (int, int)
+        First and last registration year, inclusive.
+
+    Raises
+    ------
+    ValueError
+        If the value is not a period, or ends before it starts.
+
+    Examples
+    --------
+    >>> from overdose_trends.schema import as_period
+    >>> as_period("2013-15"), as_period("2013 to 2015"), as_period((2013, 2015))
+    ((2013, 2015), (2013, 2015), (2013, 2015))
+    >>> as_period(2016)
+    (2016, 2016)
+    """
+    if isinstance(value, list | tuple):
+        ok = len(value) == 2 and all(
+            isinstance(v, int | np.integer) and not isinstance(v, bool) for v in value
+        )
+        if not ok:
+            raise ValueError(f"expected a pair of years (first, last), got {value!r}")
+        first, last = int(value[0]), int(value[1])
+        if last < first:
+            raise ValueError(f"period {first}-{last} ends before it starts")
+        return first, last
+    parsed = None if isinstance(value, bool) else parse_period(value, strict=True)
+    if parsed is None:
+        raise ValueError(
+            "expected a period such as '2013-15', '2013-2015', '2013 to 2015', "
+            f"(2013, 2015) or 2016, got {value!r}"
+        )
+    return parsed
 
 
 # === Take-home naloxone kit data =================================================

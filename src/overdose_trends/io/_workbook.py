@@ -20,6 +20,7 @@ from python_calamine import CalamineWorkbook
 
 from overdose_trends.constants import MARKERS
 from overdose_trends.errors import DataFormatError
+from overdose_trends.schema import parse_period
 
 Source = str | os.PathLike[str] | IO[bytes]
 
@@ -170,66 +171,15 @@ def strip_footnotes(text: str) -> str:
     return _TRAILING_FOOTNOTE_RE.sub("", text).strip()
 
 
-_PERIOD_RES = (
-    # 2017–19, 2017-19, 2017 - 19, 2017—19
-    re.compile(r"^(\d{4})\s*[-\u2013\u2014]\s*(\d{2})$"),
-    # 2017–2019, 2019-2021
-    re.compile(r"^(\d{4})\s*[-\u2013\u2014]\s*(\d{4})$"),
-    # 2020 to 2022
-    re.compile(r"^(\d{4})\s+to\s+(\d{4})$"),
-)
+def period_of_cell(value: Any, *, strict: bool = False) -> tuple[int, int] | None:
+    """Registration period of a header or label cell (``[note N]`` references ignored).
 
-
-def parse_period(value: Any, *, strict: bool = False) -> tuple[int, int] | None:
-    """Parse a registration-period label into ``(start, end)`` years.
-
-    Accepts single years (``2019`` or ``2019.0``), ``"2017–19"`` (en dash, as in
-    ONS editions to 2021), ``"2017-2019"`` and ``"2020 to 2022"`` (accessible
-    layout). A two-digit end is in the start's century, or in the next one when
-    that makes a period shorter than 50 years (``"1999-01"`` is 1999 to 2001;
-    ``"2015-14"`` ends before it starts).
-
-    Parameters
-    ----------
-    value : Any
-        A cell value or label.
-    strict : bool, default False
-        What to do with a range whose end is before its start (``"2015-2013"``,
-        ``"2015-14"``): False returns None (it is not a period label, and the
-        readers report the cell with its location); True raises ``ValueError``.
-
-    Returns
-    -------
-    (int, int) or None
-        First and last registration year (inclusive), or None when the value is
-        not a period label.
-
-    Raises
-    ------
-    ValueError
-        Only with ``strict=True``, for a range that ends before it starts.
+    The notation is :func:`overdose_trends.schema.parse_period`'s; this only
+    cleans the cell first (:func:`clean_label`).
     """
     if isinstance(value, int | float) and not isinstance(value, bool):
-        if float(value).is_integer() and 1900 <= value <= 2100:
-            return int(value), int(value)
-        return None
-    text = clean_label(value)
-    if re.fullmatch(r"\d{4}", text):
-        year = int(text)
-        return (year, year) if 1900 <= year <= 2100 else None
-    for pattern in _PERIOD_RES:
-        m = pattern.match(text)
-        if m:
-            start, end = int(m.group(1)), m.group(2)
-            end_year = int(end) if len(end) == 4 else (start // 100) * 100 + int(end)
-            if len(end) == 2 and end_year < start and end_year + 100 - start < 50:
-                end_year += 100  # crosses a century: 1999-01 is 1999 to 2001
-            if end_year < start:
-                if strict:
-                    raise ValueError(f"period {value!r} ends before it starts")
-                return None
-            return start, end_year
-    return None
+        return parse_period(value, strict=strict)
+    return parse_period(clean_label(value), strict=strict)
 
 
 @dataclass(frozen=True)

@@ -77,7 +77,7 @@ from overdose_trends.io._workbook import (
     column_letter,
     open_workbook,
     parse_number,
-    parse_period,
+    period_of_cell,
     strip_footnotes,
 )
 from overdose_trends.schema import DEATHS_COLUMNS
@@ -179,12 +179,12 @@ class _Layout:
 
 def _split_period(label: str) -> tuple[tuple[int, int] | None, str]:
     """Find a period inside a header label; return it and the remaining text."""
-    whole = parse_period(label)
+    whole = period_of_cell(label)
     if whole is not None:
         return whole, ""
     m = _PERIOD_IN_TEXT.search(label)
     if m:
-        period = parse_period(m.group(1))
+        period = period_of_cell(m.group(1))
         if period is not None:
             return period, (label[: m.start()] + " " + label[m.end() :]).strip(" ,:-")
     return None, label
@@ -419,7 +419,7 @@ def _read_sheet(
                 raise err(f"unexpected value {row[j]!r} in an unlabelled column", i, j)
         row_period = None
         if layout.period_col is not None:
-            row_period = parse_period(row[layout.period_col])
+            row_period = period_of_cell(row[layout.period_col])
             if row_period is None:
                 raise err(f"cannot read period {row[layout.period_col]!r}", i, layout.period_col)
         row_sex = None

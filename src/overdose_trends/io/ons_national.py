@@ -116,7 +116,7 @@ from overdose_trends.io._workbook import (
     column_letter,
     open_workbook,
     parse_number,
-    parse_period,
+    period_of_cell,
     sheet_key,
     strip_footnotes,
 )
@@ -273,7 +273,7 @@ def _substance_name(label: str) -> str:
 def _classify(value: Any, substances: bool) -> dict[str, Any] | None:
     """What a row or header label says: a period, sex, measure, area, underlying
     cause or (if ``substances``) a substance. ``None`` if it is none of these."""
-    period = parse_period(value)
+    period = period_of_cell(value)
     if period is not None:
         return {"period": period}
     text = _norm(value)
@@ -512,7 +512,7 @@ def _read_years_across(sheet: _Sheet, h: int) -> None:
     (``"All drug poisoning"``, ``"Drug misuse"``); an area row (``"England"``)
     gives persons and sets the area for the ``"Males"``/``"Females"`` rows below.
     """
-    periods = {j: parse_period(v) for j, v in enumerate(sheet.rows[h]) if v != ""}
+    periods = {j: period_of_cell(v) for j, v in enumerate(sheet.rows[h]) if v != ""}
     periods = {j: p for j, p in periods.items() if p is not None}
     first = min(periods)
     section: dict[str, Any] = {}
@@ -582,7 +582,7 @@ class _Group:
 
 def _is_datum(value: Any) -> bool:
     """Whether a cell holds a number, an ONS marker or a period (not a header label)."""
-    if parse_period(value) is not None or GSS_CODE.match(str(value).strip()):
+    if period_of_cell(value) is not None or GSS_CODE.match(str(value).strip()):
         return True
     try:
         cell = parse_number(value)
@@ -672,7 +672,7 @@ def _key_dims(sheet: _Sheet, i: int, columns: list[_Column]) -> dict[str, Any]:
         if col.kind != "key" or value == "":
             continue
         if col.role == "period":
-            period = parse_period(value)
+            period = period_of_cell(value)
             if period is None:
                 raise sheet.error(f"expected a year or period, found {value!r}", i, j)
             found: dict[str, Any] = {"period": period}
@@ -820,7 +820,7 @@ def _read_sheet(sheet: _Sheet) -> None:
     if start is None:
         raise sheet.error("unknown layout: no header row found")
     header = [v for v in rows[start] if v != ""]
-    n_periods = sum(parse_period(v) is not None for v in header)
+    n_periods = sum(period_of_cell(v) is not None for v in header)
     if n_periods >= 2 and n_periods >= len(header) - 1:
         _read_years_across(sheet, start)
     elif any(_is_datum(v) for v in header):

@@ -65,8 +65,8 @@ from overdose_trends.constants import (
     MIN_DEATHS_RELIABLE,
     PER_100K,
     PER_MILLION,
-    RATE_STATUSES,
 )
+from overdose_trends.schema import RATE_STATUSES
 
 __all__ = [
     "FIGSIZE",
@@ -572,7 +572,7 @@ def point_status(
     deaths : array-like of float, optional
         Deaths behind each rate (NaN where unknown).
     rate_status : array-like of str, optional
-        ``rate_status`` values (:data:`overdose_trends.constants.RATE_STATUSES`).
+        ``rate_status`` values (:data:`overdose_trends.schema.RATE_STATUSES`).
         At least one of ``deaths`` and ``rate_status`` is needed.
 
     Returns
@@ -594,7 +594,7 @@ def point_status(
     ------
     ValueError
         Without both ``deaths`` and ``rate_status``, for status values outside
-        :data:`~overdose_trends.constants.RATE_STATUSES` or for arrays of
+        :data:`~overdose_trends.schema.RATE_STATUSES` or for arrays of
         different lengths.
 
     References

@@ -514,7 +514,7 @@ def figure_inputs(
     a downloaded file in their source line and label the shipped kit log as
     synthetic), and the figure's config sections.
     """
-    from overdose_trends import __version__
+    from overdose_trends._version import __version__
 
     cache = {} if cache is None else cache
     files = {name: data.path(name) for name in spec.data_inputs}
@@ -555,7 +555,7 @@ def _read_manifest(path: Path) -> dict[str, Any]:
 
 
 def _write_manifest(path: Path, figures: Mapping[str, Any]) -> None:
-    from overdose_trends import __version__
+    from overdose_trends._version import __version__
 
     body = {"format": MANIFEST_FORMAT, "package_version": __version__, "figures": figures}
     tmp = path.with_suffix(".json.tmp")
@@ -798,7 +798,7 @@ def _data_note(config: ReportConfig, data: ReportData) -> str:
 
 
 def _write_pages(out: Path, config: ReportConfig, data: ReportData, registry: Registry):
-    from overdose_trends import __version__
+    from overdose_trends._version import __version__
     from overdose_trends.io.ons_local import check_consistency
 
     la = data.la

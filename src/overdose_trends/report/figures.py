@@ -190,7 +190,7 @@ def as_optional_area_code(value: Any) -> str:
 
 def as_period(value: Any) -> tuple[int, int]:
     """A registration period: ``"2013-2015"``, ``"2013-15"``, ``2016`` or ``[2013, 2015]``."""
-    from overdose_trends.io._workbook import parse_period
+    from overdose_trends.schema import parse_period
 
     if isinstance(value, list | tuple):
         if len(value) != 2 or not all(

@@ -74,8 +74,9 @@ from overdose_trends.constants import (
     ONS_LIMITS_CONF,
     PER_100K,
 )
+from overdose_trends.schema import rate_status
 from overdose_trends.stats.intervals import exact_poisson_limits, z_value
-from overdose_trends.stats.rates import rate_status, whole_years
+from overdose_trends.stats.rates import whole_years
 
 __all__ = [
     "COLUMNS",
@@ -853,7 +854,7 @@ def compare_periods(
             Poisson limits.
         ``status_before``, ``status_after``
             ``rate_status`` of each period (ONS rules for counts,
-            :func:`overdose_trends.stats.rates.rate_status`: ``"not_calculated"`` below 10
+            :func:`overdose_trends.schema.rate_status`: ``"not_calculated"`` below 10
             deaths, ``"unreliable"`` below 20, else ``"ok"``).
         ``change``, ``percent_change``
             ``rate_after - rate_before`` (rate units) and ``100 * change / rate_before``

@@ -72,10 +72,10 @@ from overdose_trends.constants import (
     ESP2013_WEIGHTS,
     ESP2013_WEIGHTS_20,
     MIN_DEATHS_FOR_RATE,
-    MIN_DEATHS_RELIABLE,
     ONS_NORMAL_MIN_DEATHS,
     PER_100K,
 )
+from overdose_trends.schema import rate_status
 from overdose_trends.stats.intervals import (
     PoissonMethod,
     byar_limits,
@@ -94,7 +94,6 @@ __all__ = [
     "crude_rate",
     "dsr",
     "pool_periods",
-    "rate_status",
 ]
 
 #: Named standard populations: name -> (band labels, weights).
@@ -112,39 +111,6 @@ StandardSpec = str | Mapping[str, float] | pd.Series
 
 
 # --- ONS small-number rule ---------------------------------------------------------------
-
-
-def rate_status(deaths: ArrayLike) -> NDArray[np.object_]:
-    """ONS small-number status of rates from their death counts.
-
-    Parameters
-    ----------
-    deaths : array-like of float
-        Deaths each rate is based on (NaN where unknown).
-
-    Returns
-    -------
-    numpy.ndarray of str (object dtype)
-        Per element: ``"not_available"`` where ``deaths`` is missing,
-        ``"not_calculated"`` below
-        :data:`~overdose_trends.constants.MIN_DEATHS_FOR_RATE` (10) deaths,
-        ``"unreliable"`` below
-        :data:`~overdose_trends.constants.MIN_DEATHS_RELIABLE` (20), else
-        ``"ok"`` (values of :data:`~overdose_trends.constants.RATE_STATUSES`).
-
-    References
-    ----------
-    ONS, *Deaths related to drug poisoning by local authority, England and
-    Wales*, reference-table footnotes: "Rates are not calculated when the number
-    of deaths are fewer than ten"; "Rates when deaths are between 10 and 19 are
-    considered unreliable".
-    """
-    d = np.asarray(deaths, dtype=np.float64)
-    return np.select(
-        [np.isnan(d), d < MIN_DEATHS_FOR_RATE, d < MIN_DEATHS_RELIABLE],
-        ["not_available", "not_calculated", "unreliable"],
-        "ok",
-    ).astype(object)
 
 
 # --- crude rates -------------------------------------------------------------------------
