@@ -22,19 +22,22 @@ def test_period_argument() -> None:
 
 
 def test_period_argument_reads_ons_labels_and_explains_errors() -> None:
+    # one notation everywhere: the CLI reads periods with overdose_trends.schema.as_period
     assert _period("2013\u201315") == (2013, 2015)  # en dash, as in ONS tables
     assert _period("2020 to 2022") == (2020, 2022)
+    assert _period("(2013, 2015)") == (2013, 2015)
     with pytest.raises(argparse.ArgumentTypeError, match="'2015-2013' ends before it starts"):
         _period("2015-2013")
-    with pytest.raises(argparse.ArgumentTypeError, match="must look like 2013-2015"):
+    with pytest.raises(
+        argparse.ArgumentTypeError, match="expected a period such as '2013-15', '2013-2015'"
+    ):
         _period("recent")
 
 
 def test_cli_compare_gives_ons_verdicts(tmp_path, capsys) -> None:
     out = tmp_path / "compare.csv"
-    code = main(
-        ["compare", "--area", "E06000033", "E07000148", "--before", "2013-15", "--out", str(out)]
-    )
+    areas = ["--area", "E06000033", "E07000148"]
+    code = main(["compare", *areas, "--before", "2013-15", "--after", "2016-18", "--out", str(out)])
     assert code == 0
     df = pd.read_csv(out).set_index("area_code")
     # ONS LA 2019 edition, Table 3 (poisoning, persons): published deaths and rates
@@ -44,8 +47,27 @@ def test_cli_compare_gives_ons_verdicts(tmp_path, capsys) -> None:
     assert df.loc["E07000148", "ons_verdict"] == "significant increase"
 
 
+def test_cli_compare_reads_every_period_notation(tmp_path) -> None:
+    out = tmp_path / "compare.csv"
+    periods = ["--before", "2013 to 2015", "--after", "2016-2018"]
+    assert main(["compare", "--area", "E06000033", *periods, "--out", str(out)]) == 0
+    df = pd.read_csv(out)
+    # ONS LA 2019 edition, Table 3: Southend-on-Sea 47 deaths in 2013-15, 32 in 2016-18
+    assert df[["deaths_before", "deaths_after"]].iloc[0].tolist() == [47, 32]
+
+
+def test_cli_compare_needs_both_periods(capsys) -> None:
+    # no story defaults: the periods compared are always stated
+    for argv in (["compare"], ["compare", "--before", "2013-15"], ["compare", "--after", "2016"]):
+        with pytest.raises(SystemExit) as info:
+            main(argv)
+        assert info.value.code == 2
+    assert "required" in capsys.readouterr().err
+
+
 def test_cli_compare_unknown_area(capsys) -> None:
-    assert main(["compare", "--area", "E99999999"]) == 2
+    periods = ["--before", "2013-15", "--after", "2016-18"]
+    assert main(["compare", "--area", "E99999999", *periods]) == 2
     assert "E99999999" in capsys.readouterr().err
 
 

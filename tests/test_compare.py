@@ -21,6 +21,8 @@ Sources, transcribed as literals so the tests run without ../shared:
 from __future__ import annotations
 
 import math
+import re
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -30,7 +32,7 @@ from scipy import stats
 from overdose_trends import datasets
 from overdose_trends.stats import compare
 from overdose_trends.stats.compare import (
-    COLUMNS,
+    COMPARISON_COLUMNS,
     TESTS,
     compare_periods,
     exact_rate_ratio,
@@ -95,7 +97,7 @@ def ons_result() -> pd.DataFrame:
 
 
 def test_output_columns(ons_result):
-    assert list(ons_result.reset_index().columns) == ["area_code", "area_name", *COLUMNS]
+    assert list(ons_result.reset_index().columns) == ["area_code", "area_name", *COMPARISON_COLUMNS]
     assert list(ons_result.index) == [
         "E06000033",
         "E07000148",
@@ -173,7 +175,9 @@ def test_unreliable_and_not_calculated(ons_result):
 
 
 def test_conf_998_rescales_limits_and_changes_verdict():
-    out = compare_periods(ons_frame(ONS_ROWS[:6]), conf=0.998).set_index("area_code")
+    out = compare_periods(
+        ons_frame(ONS_ROWS[:6]), before=(2013, 2015), after=(2016, 2018), conf=0.998
+    ).set_index("area_code")
     k = Z998 / Z95
     nor = out.loc["E10000020"]
     # published 95% limits widened on the log scale, each side separately
@@ -231,14 +235,90 @@ def test_shipped_extract_all_areas():
     assert (out.loc[~both, "ons_verdict"] == "not assessed").all()
 
 
+def _lack_a_row_advice(record) -> str:
+    """The code a "lack a row" warning advises, e.g. ``data[~data['area_code'].isin([...])]``."""
+    messages = [str(w.message) for w in record if "lack a row" in str(w.message)]
+    assert len(messages) == 1, messages
+    return re.search(r"to leave them out, compare (.+)$", messages[0]).group(1)
+
+
+def test_lack_a_row_warning_advice_works_when_followed():
+    la = datasets.la_deaths().query(
+        "measure == 'poisoning' and sex == 'persons' and area_level in ['country', 'unitary']"
+    )
+    with pytest.warns(UserWarning, match="lack a row") as record:
+        out = compare_periods(la, before="2013-15", after="2016-18")
+    advice = _lack_a_row_advice(record)
+    assert advice == "data[~data['area_code'].isin(['K04000001'])]"
+    followed = eval(advice, {"data": la})  # the advice is code to run
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # following the advice silences the warning
+        fixed = compare_periods(followed, before="2013-15", after="2016-18")
+    kept = out[out["area_code"] != "K04000001"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(fixed, kept)
+
+
+def test_lack_a_row_warning_advice_with_several_keys_works_when_followed():
+    la = datasets.la_deaths().query("area_level == 'country' or area_code == 'E06000033'")
+    keys = ["area_code", "measure", "sex"]
+    with pytest.warns(UserWarning, match="lack a row") as record:
+        out = compare_periods(la, before=(2013, 2015), after=(2016, 2018), by=keys)
+    advice = _lack_a_row_advice(record)
+    assert advice.startswith("data.groupby(['area_code', 'measure', 'sex'], dropna=False)")
+    followed = eval(advice, {"data": la})  # the advice is code to run
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fixed = compare_periods(followed, before=(2013, 2015), after=(2016, 2018), by=keys)
+    assert len(fixed) == 3 * 2 * 3 and "K04000001" not in set(fixed["area_code"])
+    kept = out[out["p_value"].notna() | ~out["verdict"].str.contains("no row")]
+    pd.testing.assert_frame_equal(fixed, kept.reset_index(drop=True))
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        ("2013-15", "2016-18"),
+        ("2013-2015", "2016-2018"),
+        ("2013 to 2015", "2016 to 2018"),
+        ("(2013, 2015)", "[2016, 2018]"),
+        ([2013, 2015], (np.int64(2016), np.int64(2018))),
+    ],
+)
+def test_every_period_notation_gives_identical_results(before, after):
+    expected = compare_periods(ons_frame(), before=(2013, 2015), after=(2016, 2018))
+    out = compare_periods(ons_frame(), before=before, after=after)
+    pd.testing.assert_frame_equal(out, expected)
+    assert out.attrs == expected.attrs
+    assert out.attrs["comparison"]["before"] == (2013, 2015)
+
+
+def test_single_year_notations_give_identical_results():
+    df = pd.DataFrame({"year": [2015, 2018], "deaths": [100, 144], "rate": [10.0, 12.0]})
+    expected = compare_periods(df, before=2015, after=2018, by=None)
+    for before, after in [("2015", "2018"), ((2015, 2015), (2018, 2018)), ("2015-15", "2018")]:
+        out = compare_periods(df, before=before, after=after, by=None)
+        pd.testing.assert_frame_equal(out, expected)
+
+
+def test_periods_are_required_keywords():
+    with pytest.raises(TypeError, match="before"):
+        compare_periods(ons_frame())  # no story defaults
+    with pytest.raises(TypeError):
+        compare_periods(ons_frame(), (2013, 2015), (2016, 2018))  # keyword-only
+    with pytest.raises(ValueError, match=r"after: expected a period such as '2013-15'"):
+        compare_periods(ons_frame(), before="2013-15", after="2016/18")
+
+
 def test_mixed_measures_rejected_or_split():
     la = datasets.la_deaths()
     la = la[la["area_code"].isin(["E06000033", "E07000148"])]
     with pytest.raises(
         ValueError, match=r"E06000033.*6 rows for period 2013-2015.*'measure'.*'sex'"
     ):
-        compare_periods(la)
-    out = compare_periods(la, by=["area_code", "measure", "sex"])
+        compare_periods(la, before=(2013, 2015), after=(2016, 2018))
+    out = compare_periods(
+        la, before=(2013, 2015), after=(2016, 2018), by=["area_code", "measure", "sex"]
+    )
     assert len(out) == 2 * 2 * 3
     row = out.query("area_code == 'E07000148' and measure == 'misuse' and sex == 'persons'")
     # Table 6 (misuse, persons) Norwich: 2013-15 29, 7.2 (4.8-10.3); 2016-18 52, 13.6 (10.1-17.9)
@@ -341,7 +421,7 @@ def southend_counts() -> pd.DataFrame:
 
 
 def test_counts_single_years_pooled_and_tested_exactly():
-    out = compare_periods(southend_counts()).iloc[0]
+    out = compare_periods(southend_counts(), before=(2013, 2015), after=(2016, 2018)).iloc[0]
     # Table 1 single years add up to Table 3's 3-year totals: 16+18+13 = 47, 6+13+13 = 32.
     assert (out["deaths_before"], out["deaths_after"]) == (47, 32)
     n1, n2 = 176_236 + 178_367 + 179_234, 180_606 + 181_808 + 182_463  # 533,837 and 544,877
@@ -367,7 +447,7 @@ def test_counts_zero_deaths_exact_test_and_not_assessed_by_ons():
             "population": [50_000, 50_000, 90_000, 90_000, 10_000, 10_000],
         }
     )
-    out = compare_periods(df).set_index("area_code")
+    out = compare_periods(df, before=(2013, 2015), after=(2016, 2018)).set_index("area_code")
     a = out.loc["A"]
     assert a["rate_ratio"] == np.inf and a["ratio_ucl"] == np.inf
     assert a["p_value"] == pytest.approx(0.015625)  # 2 * 0.5**7, see test_exact_zero_deaths
@@ -389,7 +469,9 @@ def test_counts_zero_deaths_exact_test_and_not_assessed_by_ons():
 
 
 def test_counts_conf_998():
-    out = compare_periods(southend_counts(), conf=0.998).iloc[0]
+    out = compare_periods(
+        southend_counts(), before=(2013, 2015), after=(2016, 2018), conf=0.998
+    ).iloc[0]
     n1, n2 = 533_837, 544_877
     pi_lo = stats.beta.ppf(0.001, 32, 48)  # Clopper-Pearson 99.8% for 32 of 79
     pi_hi = stats.beta.ppf(0.999, 33, 47)
@@ -405,7 +487,7 @@ def test_counts_missing_year_names_group_and_years():
     with pytest.raises(
         ValueError, match=r"E06000033.*Southend-on-Sea.*year\(s\) \[2017\].*2016-2018"
     ):
-        compare_periods(df)
+        compare_periods(df, before=(2013, 2015), after=(2016, 2018))
 
 
 def test_counts_period_row_used_when_present():
@@ -424,7 +506,9 @@ def test_counts_period_row_used_when_present():
     single = single.assign(period_start=single["year"], period_end=single["year"]).drop(
         columns="year"
     )
-    out = compare_periods(pd.concat([single, period_rows], ignore_index=True))
+    out = compare_periods(
+        pd.concat([single, period_rows], ignore_index=True), before=(2013, 2015), after=(2016, 2018)
+    )
     assert out["p_value"].iloc[0] == pytest.approx(out["p_value"].iloc[1], rel=1e-14)
     assert list(out["deaths_before"]) == [47, 47]
 
@@ -433,15 +517,17 @@ def test_counts_duplicate_year_rejected():
     df = southend_counts()
     df = pd.concat([df, df.iloc[[1]].assign(sex="males")], ignore_index=True)
     with pytest.raises(ValueError, match=r"2 rows for year 2014.*'sex'"):
-        compare_periods(df)
+        compare_periods(df, before=(2013, 2015), after=(2016, 2018))
 
 
 def test_kind_override_uses_counts_when_rates_present():
     df = southend_counts()
     df["rate"] = df["deaths"] / df["population"] * 1e5
     with pytest.raises(ValueError, match="no row of the data is for the before period"):
-        compare_periods(df)  # auto -> rates, and rates cannot be pooled over years
-    out = compare_periods(df, kind="counts")
+        compare_periods(
+            df, before=(2013, 2015), after=(2016, 2018)
+        )  # auto -> rates, and rates cannot be pooled over years
+    out = compare_periods(df, before=(2013, 2015), after=(2016, 2018), kind="counts")
     assert out["test"].iloc[0] == "exact_conditional_binomial"
 
 
@@ -466,14 +552,16 @@ def test_dsr_output_uses_its_conf_column():
             "rate_status": ["ok", "ok"],
         }
     )
-    out = compare_periods(df).iloc[0]  # conf 0.95 requested
+    out = compare_periods(df, before=(2013, 2015), after=(2016, 2018)).iloc[
+        0
+    ]  # conf 0.95 requested
     p, se = log_ratio_p(8.0, 6.0, 10.5, 11.0, 8.6, 13.9, z=Z998)
     assert out["p_value"] == pytest.approx(p, rel=1e-12)
     assert out["ratio_ucl"] == pytest.approx(11 / 8 * math.exp(Z95 * se), rel=1e-12)
     k = Z95 / Z998  # output limits narrowed to 95%
     assert out["lcl_before"] == pytest.approx(8.0 * (6.0 / 8.0) ** k)
     assert (out["deaths_before"], out["population_after"]) == (120, 1_520_000)
-    same = compare_periods(df, conf=0.998).iloc[0]
+    same = compare_periods(df, before=(2013, 2015), after=(2016, 2018), conf=0.998).iloc[0]
     assert (same["lcl_before"], same["ucl_after"]) == (6.0, 13.9)  # given limits unchanged
 
 
@@ -506,26 +594,26 @@ def test_bad_arguments():
     df = ons_frame()
     with pytest.raises(ValueError, match="overlap"):
         compare_periods(df, before=(2013, 2015), after=(2015, 2017))
-    with pytest.raises(ValueError, match="first <= last"):
-        compare_periods(df, before=(2015, 2013))
+    with pytest.raises(ValueError, match="before: period 2015-2013 ends before it starts"):
+        compare_periods(df, before=(2015, 2013), after=(2016, 2018))
     with pytest.raises(ValueError, match="unknown kind"):
-        compare_periods(df, kind="dsr")
+        compare_periods(df, before=(2013, 2015), after=(2016, 2018), kind="dsr")
     with pytest.raises(ValueError, match="did you mean 0.95"):
-        compare_periods(df, conf=95)
+        compare_periods(df, before=(2013, 2015), after=(2016, 2018), conf=95)
     with pytest.raises(ValueError, match=r"by column\(s\) \['region'\]"):
-        compare_periods(df, by="region")
+        compare_periods(df, before=(2013, 2015), after=(2016, 2018), by="region")
     with pytest.raises(ValueError, match="cannot tell what the data hold"):
-        compare_periods(df.drop(columns=["rate"]))
+        compare_periods(df.drop(columns=["rate"]), before=(2013, 2015), after=(2016, 2018))
     with pytest.raises(ValueError, match="no row of the data is for the after period 2017-2019"):
-        compare_periods(df, after=(2017, 2019))
+        compare_periods(df, before=(2013, 2015), after=(2017, 2019))
     mixed = df.copy()
     mixed.loc[mixed["period_start"] == 2016, "rate_per"] = 1_000_000
     with pytest.raises(ValueError, match="per 100000 before and per 1e\\+06 after"):
-        compare_periods(mixed)
+        compare_periods(mixed, before=(2013, 2015), after=(2016, 2018))
     fractional = df.astype({"period_start": float})
     fractional.loc[fractional.index[0], "period_start"] = 2013.5
     with pytest.raises(ValueError, match=r"column 'period_start': 2013.5 \(row index 0\) is not"):
-        compare_periods(fractional)
+        compare_periods(fractional, before=(2013, 2015), after=(2016, 2018))
 
 
 def test_counts_missing_values_not_assessed_never_partial():
@@ -533,7 +621,7 @@ def test_counts_missing_values_not_assessed_never_partial():
     df = southend_counts()
     df["deaths"] = df["deaths"].astype("Int64")
     df.loc[df["year"] == 2014, "deaths"] = pd.NA
-    out = compare_periods(df).iloc[0]
+    out = compare_periods(df, before=(2013, 2015), after=(2016, 2018)).iloc[0]
     assert pd.isna(out["deaths_before"]) and out["deaths_after"] == 32
     assert out["verdict"] == "not assessed: deaths before missing"
     assert out["ons_verdict"] == "not assessed"

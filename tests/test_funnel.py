@@ -306,8 +306,18 @@ def test_funnel_limits_rejects_bad_data() -> None:
         funnel_limits(pd.DataFrame({"deaths": [-1], "rate": [2.0]}))
     with pytest.raises(ValueError, match="must be positive"):
         funnel_limits(pd.DataFrame({"deaths": [3], "rate": [0.0]}))
+    crude = pd.DataFrame({"deaths": [0, 3], "rate": [0.0, 2.0], "pop": [50_000, 150_000]})
+    with pytest.raises(ValueError, match="pass denominator="):
+        funnel_limits(crude, rate_type="crude")
+    # the advice works: the population column is named by denominator= (population= is the
+    # axis of populations to tabulate at)
+    out = funnel_limits(crude, rate_type="crude", denominator="pop")
+    assert out["benchmark"].iloc[0] == pytest.approx(3 / (50_000 + 150_000) * 1e5)
+    crude = crude.assign(lcl=[0.0, 0.4], ucl=[7.4, 5.8])
     with pytest.raises(ValueError, match="pass population="):
-        funnel_limits(pd.DataFrame({"deaths": [0, 3], "rate": [0.0, 2.0]}), rate_type="crude")
+        vs_benchmark(crude, 2.0, rate_type="crude", area=None)
+    out = vs_benchmark(crude, 2.0, rate_type="crude", area=None, population="pop")
+    assert out["funnel_population"].tolist() == [50_000, 150_000]
 
 
 # --- vs_benchmark: PHE funnel significance -----------------------------------------------
@@ -520,8 +530,10 @@ def test_vs_benchmark_by_groups_with_area_benchmark() -> None:
     ]
     with pytest.raises(ValueError, match="appears 0 times in group sex='f'"):
         vs_benchmark(df.iloc[:4], "A", by="sex")
-    with pytest.raises(ValueError, match="area 'ENG' appears 2 times in the table"):
+    with pytest.raises(ValueError, match="area 'ENG' appears 2 times in the table") as err:
         vs_benchmark(df, "ENG")  # forgot by=
+    assert str(err.value).endswith("pass by=['sex']")  # and that advice works:
+    pd.testing.assert_frame_equal(vs_benchmark(df, "ENG", by=["sex"]), out)
     with pytest.raises(ValueError, match="lacks column"):
         vs_benchmark(df.drop(columns="lcl"), 10.0)
     with pytest.raises(ValueError, match="benchmark must be a positive"):
@@ -580,9 +592,22 @@ def test_rank_within_groups() -> None:
     assert out["rank"].tolist() == [3, 1, 1, 1, pd.NA]
     assert out["n_ranked"].tolist() == [3, 3, 3, 1, 1]
     assert out["tied"].tolist() == [False, True, True, False, pd.NA]
-    with pytest.raises(ValueError, match="area 'A' appears 2 times"):
+    with pytest.raises(ValueError, match=r"area 'A' appears 2 times.*pass by=\['period'\]"):
         rank_areas(df)
     with pytest.raises(ValueError, match="must be numeric"):
         rank_areas(df.assign(rate="x"), by="period")
     with pytest.raises(ValueError, match="lacks column"):
         rank_areas(df, "asmr")
+
+
+def test_repeated_area_advice_works_when_followed_on_ons_tables() -> None:
+    la = datasets.la_deaths().query("period_start + 2 == period_end and area_level == 'region'")
+    with pytest.raises(ValueError, match="appears") as err:
+        vs_benchmark(la, None)
+    advice = str(err.value)
+    assert advice.endswith("pass by=['measure', 'sex', 'period_start', 'period_end']")
+    by = ["measure", "sex", "period_start", "period_end"]
+    out = vs_benchmark(la, None, by=by)
+    assert len(out) == len(la) and out["compared"].notna().all()
+    ranked = rank_areas(la, by=by)
+    assert ranked["rank"].max() == la["area_code"].nunique()

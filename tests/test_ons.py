@@ -16,7 +16,8 @@ import pytest
 
 from overdose_trends import DataFormatError
 from overdose_trends.io._workbook import period_of_cell as parse_period
-from overdose_trends.io.ons_local import COLUMNS, check_consistency, read_local_authority
+from overdose_trends.io.ons_local import check_consistency, read_local_authority
+from overdose_trends.schema import DEATHS_COLUMNS
 from tests.workbooks import write_workbook
 
 EN = "\u2013"  # en dash, as in ONS period labels "2013–15"
@@ -274,7 +275,7 @@ def _pick(df, code, start, end, sex="persons", measure="poisoning"):
 @pytest.mark.parametrize("fmt", ["xls", "xlsx"])
 def test_old_layout_values_and_markers(tmp_path, fmt):
     df = read_local_authority(_old_workbook(tmp_path, fmt))
-    assert tuple(df.columns) == COLUMNS
+    assert tuple(df.columns) == DEATHS_COLUMNS
     s = _pick(df, "E06000033", 2013, 2015)
     assert (s.deaths, s.rate, s.lcl, s.ucl, s.rate_status) == (47, 8.8, 6.5, 11.7, "ok")
     assert s.rate_per == 100_000 and s.area_level == "unitary" and s.sheet == "Table 3"
@@ -594,7 +595,7 @@ def la2019():
 
 def test_real_2019_published_values(la2019):
     df = la2019
-    assert tuple(df.columns) == COLUMNS
+    assert tuple(df.columns) == DEATHS_COLUMNS
     s = _pick(df, "E06000033", 2013, 2015)
     assert (s.deaths, s.rate, s.lcl, s.ucl) == (47, 8.8, 6.5, 11.7)
     s = _pick(df, "E06000033", 2016, 2018)
@@ -736,3 +737,28 @@ def test_reversed_period_in_long_table_is_reported(tmp_path):
     path = write_workbook(tmp_path / "reversed.xlsx", {"Table_6": sheet})
     with pytest.raises(DataFormatError, match=r"row 4, column D: cannot read period"):
         read_local_authority(path)
+
+
+# --- the shipped excerpt of the 2019 workbook ------------------------------------------------
+
+EXCERPT_VALUES = ["area_code", "measure", "sex", "period_start", "period_end", "deaths"]
+EXCERPT_VALUES += ["rate", "lcl", "ucl", "rate_status"]
+
+
+def test_shipped_excerpt_reads_to_the_numbers_of_the_shipped_extract():
+    from overdose_trends.io import datasets
+
+    df = read_local_authority(datasets.data_dir() / "ons_la_drug_deaths_2019_excerpt.xlsx")
+    assert tuple(df.columns) == DEATHS_COLUMNS
+    assert set(df["sheet"]) == {"Table 1", "Table 3"} and (df["edition"] == 2019).all()
+    shipped = datasets.la_deaths()
+    shipped = shipped[shipped["sheet"].isin(["Table 1", "Table 3"])]
+    shipped = shipped[shipped["area_code"].isin(set(df["area_code"]))]
+    assert len(df) == len(shipped) == 291
+    keys = EXCERPT_VALUES[:5]
+    got = df[EXCERPT_VALUES].sort_values(keys).reset_index(drop=True)
+    expected = shipped[EXCERPT_VALUES].sort_values(keys).reset_index(drop=True)
+    pd.testing.assert_frame_equal(got, expected)
+    southend = _pick(df, "E06000033", 2013, 2015)
+    assert (southend["deaths"], southend["rate"]) == (47, 8.8)
+    assert check_consistency(df).empty

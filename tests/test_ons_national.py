@@ -15,7 +15,8 @@ import pandas as pd
 import pytest
 
 from overdose_trends.errors import DataFormatError
-from overdose_trends.io.ons_national import COLUMNS, read_national
+from overdose_trends.io.ons_national import read_national
+from overdose_trends.schema import NATIONAL_COLUMNS
 from tests.workbooks import write_workbook
 
 # --- fixture workbooks -----------------------------------------------------------
@@ -376,7 +377,7 @@ def one(df: pd.DataFrame, **keys) -> pd.Series:
 
 def test_old_layout_schema_and_counts(old_xls):
     df = read_national(old_xls)
-    assert tuple(df.columns) == COLUMNS
+    assert tuple(df.columns) == NATIONAL_COLUMNS
     assert str(df["deaths"].dtype) == "Int64"
     assert df["edition"].unique().tolist() == [2016]
     assert (df["rate_per"] == 1_000_000).all()
@@ -520,7 +521,7 @@ def test_unexpected_marker(tmp_path):
 
 def test_accessible_layout(accessible_xlsx):
     df = read_national(accessible_xlsx)
-    assert tuple(df.columns) == COLUMNS
+    assert tuple(df.columns) == NATIONAL_COLUMNS
     assert df["edition"].unique().tolist() == [2022]
     assert df.groupby("table").size().to_dict() == {"deaths_by_sex": 5, "asmr": 8, "region": 3}
 
@@ -837,3 +838,28 @@ def test_table_listed_on_contents_but_missing(tmp_path):
 def test_require_rejects_unknown_table_name(old_xls):
     with pytest.raises(ValueError, match="unknown table"):
         read_national(old_xls, require=("deaths",))
+
+
+def test_shipped_excerpt_reads_to_the_numbers_of_the_shipped_extract():
+    from overdose_trends.io import datasets
+
+    df = read_national(datasets.data_dir() / "ons_national_drug_deaths_2021_excerpt.xlsx")
+    assert tuple(df.columns) == NATIONAL_COLUMNS
+    assert df.groupby("table").size().to_dict() == {"asmr": 300, "deaths_by_sex": 90, "region": 54}
+    keys = ["table", "area_code", "measure", "substance", "sex", "period_start", "period_end"]
+    values = ["deaths", "rate", "lcl", "ucl", "rate_status", "rate_per", "edition"]
+    shipped = datasets.national_deaths().merge(df[keys], on=keys)
+    assert len(shipped) == len(df)
+    got = df[keys + values].sort_values(keys).reset_index(drop=True)
+    expected = shipped[keys + values].sort_values(keys).reset_index(drop=True)
+    pd.testing.assert_frame_equal(got, expected)
+    heroin = df.query(
+        "table == 'asmr' and substance == 'heroin_morphine' and sex == 'persons' "
+        "and period_start == 2021"
+    ).iloc[0]
+    assert (heroin["deaths"], heroin["rate"], heroin["lcl"], heroin["ucl"]) == (
+        1213,
+        21.1,
+        19.9,
+        22.3,
+    )

@@ -142,6 +142,41 @@ def test_no_point_at_a_rate_from_fewer_than_10_deaths():
     assert "1 area(s) without a rate (not calculated)" in flat(figure_texts(ax.figure)["footer"])
 
 
+def _with_england() -> pd.DataFrame:
+    """The districts and England's own row, one district at exactly England's rate."""
+    areas = _areas()
+    areas.loc[areas["area_name"] == "Westbury", ["rate", "lcl", "ucl"]] = [6.7, 4.2, 10.1]
+    england = areas.iloc[:1].assign(
+        area_code="E92000001", area_name="England", deaths=11_646, rate=6.7, lcl=6.6, ucl=6.9,
+        rate_status="ok",
+    )  # fmt: skip
+    england["deaths"] = england["deaths"].astype("Int64")
+    return pd.concat([areas, england], ignore_index=True)
+
+
+@pytest.mark.parametrize("level_column", [False, True])
+def test_funnel_never_draws_the_benchmark_area_as_a_point(level_column):
+    areas = _with_england()
+    if level_column:  # the readers' area_level column, as in la_deaths()
+        areas["area_level"] = ["district"] * 12 + ["country"]
+    data = vs_benchmark(areas, "E92000001", years=3)  # England's own rate is the benchmark
+    england = data.loc[data["area_code"] == "E92000001"].iloc[0]
+    assert england["benchmark"] == england["rate"] == 6.7
+    ax = plot_funnel(data, benchmark_name="England", highlight="E92000001")
+    drawn = np.vstack([c.get_offsets() for c in ax.collections])
+    assert not np.any(np.isclose(drawn[:, 0], england["funnel_population"]))
+    assert ax.get_xlim()[1] < england["funnel_population"]  # the axis spans the districts only
+    assert list(one(ax, "benchmark").get_ydata()) == [6.7, 6.7]
+    assert by_gid(ax, "highlight") == []
+    westbury = data.loc[data["area_name"] == "Westbury", "funnel_population"].iloc[0]
+    assert np.any(np.isclose(drawn[:, 0], westbury))  # a district at the benchmark rate is a point
+    footer = flat(figure_texts(ax.figure)["footer"])
+    assert "1 area(s) with fewer than 10 deaths" in footer  # Lowmoor; England not counted
+    assert "England (highlighted)" not in footer
+    labels = [t.get_text() for t in by_gid(ax, "label")]
+    assert "England" not in labels
+
+
 def test_funnel_errors():
     data = _funnel_data()
     with pytest.raises(ValueError, match="funnel_significance"):

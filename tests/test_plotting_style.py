@@ -1,4 +1,4 @@
-"""House style, annotation, markers and reproducible saving (overdose_trends.plots.style)."""
+"""House style, annotation and reproducible saving (overdose_trends.plots.style)."""
 
 from __future__ import annotations
 
@@ -6,13 +6,11 @@ import hashlib
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
-import numpy as np
 import pytest
 from matplotlib.colors import to_hex, to_rgb
-from matplotlib.text import Text
 from PIL import Image
 
-from overdose_trends.plots import style
+from overdose_trends.plots import _common, style
 from tests.plotting_helpers import figure_texts, flat
 
 
@@ -23,7 +21,7 @@ def _close_figures():
 
 
 def _simple_figure():
-    with style.figure_axes() as ax:
+    with _common.figure_axes() as ax:
         ax.plot([2001, 2002, 2003], [5.0, 6.0, 7.5], gid="line")
         ax.set_xlabel("Year")
         style.annotate(
@@ -72,23 +70,6 @@ def test_style_sheet_settings():
         cycle = [to_hex(c["color"]).upper() for c in rc["axes.prop_cycle"]]
         assert cycle == [c.upper() for c in style.SERIES_COLORS]
     assert mpl.rcParams["svg.hashsalt"] == before  # restored
-
-
-def test_figure_axes_makes_styled_figure_or_uses_given_axes():
-    with style.figure_axes() as ax:
-        pass
-    assert tuple(ax.figure.get_size_inches()) == pytest.approx(style.FIGSIZE)
-    assert not ax.spines["top"].get_visible() and not ax.spines["right"].get_visible()
-    fig, given = plt.subplots()
-    with style.figure_axes(given) as same:
-        assert same is given
-
-
-def test_figure_axes_closes_its_figure_on_error():
-    open_before = plt.get_fignums()
-    with pytest.raises(RuntimeError), style.figure_axes():
-        raise RuntimeError("drawing failed")
-    assert plt.get_fignums() == open_before
 
 
 # --- annotate -------------------------------------------------------------------------------
@@ -189,120 +170,3 @@ def test_save_rejects_unknown_formats(tmp_path):
         style.save_figure(fig, tmp_path / "f", formats=("png", "jpg"))
     with pytest.raises(ValueError, match="at least one"):
         style.save_figure(fig, tmp_path / "f", formats=())
-
-
-# --- small-number rules ------------------------------------------------------------------
-
-
-def test_point_status_follows_ons_small_number_rules():
-    # ONS: no rate below 10 deaths; 10-19 deaths unreliable; 20 or more reliable.
-    rate = [5.0, 5.0, 5.0, 5.0, 5.0, np.nan, 5.0, 5.0]
-    deaths = [9, 10, 19, 20, np.nan, 30, 30, np.nan]
-    status = ["ok", "unreliable", "unreliable", "ok", "unreliable", "ok", "suppressed", None]
-    got = style.point_status(rate, deaths, status)
-    assert got.tolist() == [
-        "not_calculated",  # a rate from 9 deaths is never drawn, whatever its status says
-        "unreliable",
-        "unreliable",
-        "ok",
-        "unreliable",
-        "missing",
-        "missing",
-        "ok",
-    ]
-    assert style.point_status([1.0, 2.0], deaths=[5, 25]).tolist() == ["not_calculated", "ok"]
-    assert style.point_status([np.nan], rate_status=["not_calculated"]).tolist() == [
-        "not_calculated"
-    ]
-
-
-def test_point_status_errors():
-    with pytest.raises(ValueError, match="deaths or a rate_status"):
-        style.point_status([1.0])
-    with pytest.raises(ValueError, match="unknown rate_status"):
-        style.point_status([1.0], rate_status=["great"])
-    with pytest.raises(ValueError, match="same length"):
-        style.point_status([1.0, 2.0], deaths=[30])
-
-
-def test_status_notes_only_for_markers_present():
-    assert style.status_notes(["ok", "ok"]) == []
-    assert style.status_notes(["ok", "unreliable", "not_calculated"]) == [
-        style.NOTE_UNRELIABLE,
-        style.NOTE_NOT_CALCULATED,
-    ]
-    assert style.NOTE_NOT_CALCULATED == "x: rate not calculated (fewer than 10 deaths)."
-
-
-def test_draw_points_markers():
-    fig, ax = plt.subplots()
-    drawn = style.draw_points(
-        ax, [1, 2, 3, 4], [5.0, 6.0, 7.0, np.nan],
-        ["ok", "unreliable", "not_calculated", "missing"], color="#0072B2", key="k",
-    )  # fmt: skip
-    assert set(drawn) == {"ok", "unreliable", "not_calculated"}
-    assert drawn["ok"].get_xydata().tolist() == [[1.0, 5.0]]
-    assert drawn["unreliable"].get_markerfacecolor() == "white"
-    nc = drawn["not_calculated"]
-    assert nc.get_marker() == "x" and nc.get_xydata().tolist() == [[3.0, 0.0]]
-    assert nc.get_transform() == ax.get_xaxis_transform()  # y = 0 in axes units: the floor
-
-
-# --- small helpers ------------------------------------------------------------------------
-
-
-def test_labels_names_units():
-    assert style.period_label(2013, 2015) == "2013-15"
-    assert style.period_label(1999, 2001) == "1999-2001"
-    assert style.period_label(2019, 2019) == "2019"
-    assert style.nice_name("ENGLAND AND WALES") == "England and Wales"
-    assert style.nice_name("Southend-on-Sea") == "Southend-on-Sea"
-    assert style.units_for(100_000) == style.UNITS_ASR_100K
-    assert style.units_for(1_000_000) == "Deaths per million, age-standardised (2013 ESP)"
-    assert style.units_for(100_000, standardised=False) == "Deaths per 100,000, crude rate"
-    assert style.interval_note(0.95) == "Shaded bands: 95% confidence intervals."
-    assert style.interval_note(0.998, "Bars") == "Bars: 99.8% confidence intervals."
-
-
-def test_label_points_avoids_overlaps():
-    fig, ax = plt.subplots(figsize=(6, 4))
-    x = np.array([1.0, 1.05, 1.1, 1.0, 1.05])
-    y = np.array([1.0, 1.02, 1.0, 1.04, 1.06])
-    ax.set_xlim(0, 2)
-    ax.set_ylim(0, 2)
-    names = ["Barrow-in-Furness", "Burnley", "Gosport", "Hull", "Blackpool"]
-    labels = style.label_points(ax, x, y, names)
-    fig.draw_without_rendering()
-    # the text's own box (an Annotation's extent includes its leader line)
-    boxes = [Text.get_window_extent(t) for t in labels]
-    for i in range(len(boxes)):
-        for j in range(i + 1, len(boxes)):
-            assert not boxes[i].overlaps(boxes[j]), (labels[i].get_text(), labels[j].get_text())
-
-
-def test_finish_titles_the_axes_when_not_annotating():
-    fig, ax = plt.subplots()
-    assert style.annotating(None, None) and not style.annotating(ax, None)
-    assert style.annotating(ax, True) and not style.annotating(None, False)
-    style.finish(ax, annotated=False, title="T", units="U", source="S", notes=())
-    assert ax.get_title() == "T" and figure_texts(fig) == {}
-    style.finish(ax, annotated=True, title="T3", units="U", source="S", notes=())
-    assert figure_texts(fig)["title"] == "T3"
-
-
-def test_legend_above_an_annotated_figure_inside_otherwise():
-    fig, ax = plt.subplots()
-    for name in "abc":
-        ax.plot([0, 1], [0, 1], label=name)
-    above = style.legend(ax, True, ncols=3, inside={"fontsize": 5})
-    fig.draw_without_rendering()
-    box, frame = above.get_window_extent(), ax.get_window_extent()
-    assert box.y0 >= frame.y1  # above the Axes, not over the data
-    ys = {round(t.get_window_extent().y0, 3) for t in above.get_texts()}
-    assert len(ys) == 1  # three columns: one row
-    assert above.get_texts()[0].get_fontsize() != 5  # `inside` settings not used above
-    inside = style.legend(ax, False, loc="upper left", inside={"fontsize": 5})
-    fig.draw_without_rendering()
-    box = inside.get_window_extent()
-    assert frame.x0 <= box.x0 and box.y1 <= frame.y1
-    assert inside.get_texts()[0].get_fontsize() == 5

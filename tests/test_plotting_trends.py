@@ -19,13 +19,8 @@ import pytest
 
 from overdose_trends import fit_interrupted, fit_joinpoint, fit_trend
 from overdose_trends.plots import style
-from overdose_trends.plots.trends import (
-    apc_label,
-    percent,
-    plot_interrupted,
-    plot_joinpoint,
-    plot_trend,
-)
+from overdose_trends.plots._fits import apc_label, percent
+from overdose_trends.plots.trends import plot_interrupted, plot_joinpoint, plot_trend
 from tests.plotting_helpers import band_values_at, by_gid, check_image, figure_texts, flat, one
 
 MINUS = "\u2212"
@@ -527,7 +522,7 @@ def test_trend_fit_line_band_and_apc():
     data = _its_data().iloc[:10]
     fit = fit_trend(data, population="population", family="poisson")
     ax = plot_trend(fit, scale="rate")
-    s = fit.summary.iloc[0]
+    s = fit.estimates.iloc[0]
     np.testing.assert_allclose(one(ax, "fitted").get_ydata(), fit.fitted["rate"], rtol=1e-12)
     band = one(ax, "fitted-ci")
     np.testing.assert_allclose(

@@ -18,11 +18,11 @@ import pytest
 from overdose_trends import DataFormatError
 from overdose_trends.constants import ESP2013_BANDS, ESP2013_BANDS_20
 from overdose_trends.io.population import (
-    COLUMNS,
     all_ages,
     read_mid_year_estimates,
     to_esp_bands,
 )
+from overdose_trends.schema import POPULATION_COLUMNS
 
 AGE_HEADERS = [f"Age {a}" for a in range(90)] + ["Aged 90+"]
 HEADER = ["name", "code", "year", *AGE_HEADERS]
@@ -66,7 +66,7 @@ def _standard_rows() -> list[list[str]]:
 
 def test_reads_long_tidy_table(tmp_path):
     pop = read_mid_year_estimates(_write(tmp_path, _csv(_standard_rows())))
-    assert tuple(pop.columns) == COLUMNS
+    assert tuple(pop.columns) == POPULATION_COLUMNS
     assert len(pop) == 3 * 91
     assert pop["year"].dtype == "int64"
     assert pop["age"].dtype == "int64"
@@ -116,7 +116,7 @@ def test_header_variants(tmp_path, top):
     ]
     rows = [[*r, str(sum(_a(a) for a in range(91))), "x"] for r in _standard_rows()[:1]]
     pop = read_mid_year_estimates(_write(tmp_path, _csv(rows, header)))
-    assert tuple(pop.columns) == COLUMNS
+    assert tuple(pop.columns) == POPULATION_COLUMNS
     assert pop["population"].tolist() == [_a(a) for a in range(91)]
     assert pop["age_label"].iloc[-1] == "90+"
 
@@ -272,7 +272,7 @@ def test_other_open_ended_top_age_is_rejected(tmp_path):
 
 def test_header_only_gives_empty_table(tmp_path):
     pop = read_mid_year_estimates(_write(tmp_path, _csv([])))
-    assert tuple(pop.columns) == COLUMNS
+    assert tuple(pop.columns) == POPULATION_COLUMNS
     assert len(pop) == 0
     assert pop["population"].dtype == "Int64"
 
@@ -419,3 +419,21 @@ def test_real_file(shared_data):
     assert missing["area_code"].str.startswith("N09").sum() == 11 * 4 * 91
     assert pd.isna(total[("E06000033", 2000)])
     assert total[("E06000033", 2001)] > 0
+
+
+def test_shipped_excerpt_gives_the_shipped_population_bands():
+    from overdose_trends.io import datasets
+
+    pop = read_mid_year_estimates(datasets.data_dir() / "ons_population_single_age_excerpt.csv")
+    assert tuple(pop.columns) == POPULATION_COLUMNS
+    assert sorted(set(pop["year"])) == [2000, 2013, 2014, 2015]
+    bands = to_esp_bands(pop)
+    shipped = datasets.population_bands().query(
+        "area_code == 'E06000033' and year in [2000, 2013, 2014, 2015]"
+    )
+    columns = ["area_code", "year", "age_band", "population"]
+    got = bands[columns].astype({"age_band": str}).reset_index(drop=True)
+    expected = shipped[columns].astype({"age_band": str}).reset_index(drop=True)
+    pd.testing.assert_frame_equal(got, expected, check_dtype=False)
+    total = all_ages(pop).set_index("year")["population"]
+    assert pd.isna(total[2000]) and total[2013] == 176_236

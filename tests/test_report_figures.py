@@ -1,9 +1,9 @@
-"""The report's figure registry, the full default report and its up-to-date skipping.
+"""The report's figures (the registry of report.figures), the full default report and its skipping.
 
 The full report (every registered figure, from the shipped data) is built once
 per test session by the ``full_report`` fixture; tests that change it work on a
-copy. Skipping logic is also tested on a small registry of trivial figures so
-that rebuilding stays cheap.
+copy. Skipping logic is also tested on a small registry of trivial figures
+(tests/test_report_build.py) so that rebuilding stays cheap.
 """
 
 from __future__ import annotations
@@ -15,19 +15,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from matplotlib.figure import Figure
 
-from overdose_trends.report.build import ReportConfig, SummaryOptions, build_report, figure_hash
-from overdose_trends.report.figures import (
-    REGISTRY,
-    FigureSpec,
-    FunnelOptions,
-    Options,
-    Registry,
-    ReportData,
-    as_count,
-    option,
-)
+from overdose_trends.report.build import build_report, figure_hash
+from overdose_trends.report.config import ReportConfig
+from overdose_trends.report.data import ReportData
+from overdose_trends.report.figures import REGISTRY, FunnelOptions
 
 PIL = pytest.importorskip("PIL.Image")
 
@@ -78,17 +70,6 @@ def test_registry_has_the_story_figures():
     assert REGISTRY["deaths_averted"].data_inputs == ()
     with pytest.raises(KeyError, match="no figure named 'nope'.*rate_trend"):
         REGISTRY["nope"]
-
-
-def test_registry_rejects_bad_entries():
-    reg = Registry()
-    reg.figure("one", inputs=(), title="t", caption="c")(lambda d, c: Figure())
-    with pytest.raises(ValueError, match="already used"):
-        reg.figure("one", inputs=(), title="t", caption="c")(lambda d, c: Figure())
-    with pytest.raises(ValueError, match="identifier"):
-        reg.figure("two words", inputs=(), title="t", caption="c")(lambda d, c: Figure())
-    with pytest.raises(ValueError, match="unknown input 'la_death'"):
-        reg.figure("three", inputs=("la_death",), title="t", caption="c")(lambda d, c: Figure())
 
 
 def test_options_are_parsed_and_checked():
@@ -171,7 +152,7 @@ def test_manifest_records_hashes(full_report):
     assert kit_log["file"] == "synthetic_naloxone_kits_southend_norfolk.csv"
     assert kit_log["shipped"] is True and len(kit_log["sha256"]) == 64
     assert entry["outputs"] == ["figures/kits.png", "figures/kits.svg", "figures/kits.pdf"]
-    config = ReportConfig().with_defaults()
+    config = ReportConfig().with_defaults(REGISTRY)
     assert entry["hash"] == figure_hash(REGISTRY["kits"], config, ReportData(config))
 
 
@@ -184,7 +165,7 @@ def test_second_run_skips_everything(report_copy):
 
 
 def test_changed_section_rebuilds_only_its_figure(report_copy):
-    config = ReportConfig()
+    config = ReportConfig().with_defaults(REGISTRY)
     figures = dict(config.figures)
     figures["funnel"] = dataclasses.replace(figures["funnel"], highlight="E07000145")
     result = build_report(report_copy, dataclasses.replace(config, figures=figures), progress=False)
@@ -243,7 +224,7 @@ class _RecordingConfig:
 def test_builders_read_only_the_inputs_they_declare():
     # The up-to-date hash covers exactly spec.data_inputs and spec.sections: a builder that read
     # anything else could be skipped although its figure would change.
-    config = ReportConfig().with_defaults()
+    config = ReportConfig().with_defaults(REGISTRY)
     for spec in REGISTRY:
         data, recording = _Recording(config), _RecordingConfig(config)
         spec.builder(data, recording)
@@ -253,7 +234,7 @@ def test_builders_read_only_the_inputs_they_declare():
 
 
 def test_figures_carry_titles_sources_and_notes(full_report):
-    config = ReportConfig().with_defaults()
+    config = ReportConfig().with_defaults(REGISTRY)
     data = ReportData(config)
 
     def texts(name):
@@ -274,7 +255,7 @@ def test_figures_carry_titles_sources_and_notes(full_report):
 
 
 def _with(name, **changes):
-    config = ReportConfig()
+    config = ReportConfig().with_defaults(REGISTRY)
     figures = dict(config.figures)
     figures[name] = dataclasses.replace(figures[name], **changes)
     return dataclasses.replace(config, figures=figures)
@@ -299,124 +280,14 @@ def test_bad_options_name_the_section(tmp_path):
     ],
 )
 def test_builders_name_the_section_and_key(name, changes, message):
-    config = _with(name, **changes).with_defaults()
+    config = _with(name, **changes).with_defaults(REGISTRY)
     with pytest.raises(ValueError, match=message):
         REGISTRY[name].builder(ReportData(config), config)
 
 
 def test_kits_left_out_years_are_stated():
-    config = _with("kits", first_year=2016).with_defaults()
+    config = _with("kits", first_year=2016).with_defaults(REGISTRY)
     fig = REGISTRY["kits"].builder(ReportData(config), config)
     text = " ".join(t.get_text() for t in fig.texts).replace("\n", " ")
     # Norfolk's synthetic log: 108 kits issued in October-December 2015
     assert "Kits outside 2016-2019 not shown: 108 issued in 2015." in text
-
-
-# --- skipping, on a registry of trivial figures ------------------------------------------------
-
-
-@dataclasses.dataclass(frozen=True)
-class _Opts(Options):
-    n: int = option(3, as_count, "points")
-
-
-def _trivial(title: str):
-    def build(data: ReportData, config: ReportConfig) -> Figure:
-        fig = Figure(figsize=(2, 1.5))
-        fig.add_subplot().plot(range(4))
-        fig.suptitle(title)
-        return fig
-
-    return build
-
-
-@pytest.fixture
-def small():
-    reg = Registry()
-    reg.add(FigureSpec("a", _trivial("a"), ("kit_log",), "Kits <b>&", "Caption <i>"))
-    reg.add(FigureSpec("b", _trivial("b"), ("la_deaths",), "Deaths", "Caption b"))
-    reg.add(FigureSpec("c", _trivial("c"), (), "Options", "Caption c", options=_Opts))
-    return reg
-
-
-@pytest.fixture
-def kit_log(tmp_path):
-    from overdose_trends.io.datasets import SYNTHETIC_KIT_LOG_FILE, data_dir
-
-    path = tmp_path / "kits.csv"
-    shutil.copy(data_dir() / SYNTHETIC_KIT_LOG_FILE, path)
-    return path
-
-
-def test_same_bytes_under_another_name_rebuilds(small, kit_log, tmp_path):
-    # A copy of the shipped kit log is no longer labelled synthetic, and a renamed workbook
-    # changes the source line: the hash covers the file name and origin, not only the bytes.
-    out = tmp_path / "out"
-    assert build_report(out, ReportConfig(), progress=False, registry=small).built == [
-        "a",
-        "b",
-        "c",
-    ]
-    result = build_report(out, ReportConfig(kit_log=kit_log), progress=False, registry=small)
-    assert result.built == ["a"] and result.skipped == ["b", "c"]
-    renamed = kit_log.with_name("renamed.csv")
-    kit_log.rename(renamed)
-    result = build_report(out, ReportConfig(kit_log=renamed), progress=False, registry=small)
-    assert result.built == ["a"]
-
-
-def test_skipping_follows_data_files_config_and_outputs(small, kit_log, tmp_path):
-    out = tmp_path / "out"
-    config = ReportConfig(kit_log=kit_log)
-    first = build_report(out, config, progress=False, registry=small)
-    assert first.built == ["a", "b", "c"]
-    assert build_report(out, config, progress=False, registry=small).skipped == ["a", "b", "c"]
-    # new bytes in the kit log: only the figure that reads it
-    with kit_log.open("a", encoding="utf-8") as fh:
-        fh.write("2019-12-31,issued,SOS-999999,Southend-on-Sea (synthetic),E06000033,"
-                 "person_at_risk,first,injectable,5\n")  # fmt: skip
-    assert build_report(out, config, progress=False, registry=small).built == ["a"]
-    # its own section changed: only "c"
-    changed = dataclasses.replace(config, figures={"c": _Opts(n=4)})
-    assert build_report(out, changed, progress=False, registry=small).built == ["c"]
-    # an output file missing
-    (out / "figures" / "b.pdf").unlink()
-    assert build_report(out, changed, progress=False, registry=small).built == ["b"]
-    # --force
-    assert build_report(out, changed, force=True, progress=False, registry=small).built == [
-        "a",
-        "b",
-        "c",
-    ]
-    # a damaged manifest rebuilds rather than failing
-    (out / "manifest.json").write_text("{not json", encoding="utf-8")
-    assert build_report(out, changed, progress=False, registry=small).built == ["a", "b", "c"]
-
-
-def test_pages_escape_text(small, tmp_path):
-    out = tmp_path / "out"
-    build_report(out, progress=False, registry=small, only="a")
-    page = (out / "index.html").read_text(encoding="utf-8")
-    assert "Kits &lt;b&gt;&amp;" in page and "Caption &lt;i&gt;" in page
-    assert "<b>&" not in page
-    md = (out / "index.md").read_text(encoding="utf-8")
-    assert r"Kits \<b\>&" in md and "![Kits" in md
-    # figures not built yet are listed, not linked
-    assert "Not built yet: run `overdose-trends report --only b`." in md
-    assert 'src="figures/b.png"' not in page
-
-
-def test_workbook_changes_the_la_figures_only(small, tmp_path):
-    from tests.test_ons import _old_workbook
-
-    wb = _old_workbook(tmp_path)
-    out = tmp_path / "out"
-    summary = SummaryOptions(areas=("E06000033", "E07000148"))  # in the small workbook too
-    build_report(out, ReportConfig(summary=summary), progress=False, registry=small)
-    config = ReportConfig(workbook=Path(wb), summary=summary)
-    data = ReportData(config)
-    assert data.path("la_deaths") == Path(wb)
-    result = build_report(out, config, progress=False, registry=small)
-    assert result.built == ["b"] and result.skipped == ["a", "c"]
-    summary_csv = pd.read_csv(out / "summary.csv")
-    assert summary_csv.area_code.unique().tolist() == ["E06000033", "E07000148"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 
 import numpy as np
 import pandas as pd
@@ -10,6 +11,7 @@ import pytest
 import statsmodels.api as sm
 from scipy import stats
 
+from overdose_trends.stats.trends._args import check_jobs
 from overdose_trends.stats.trends._joinpoint_grid import (
     Basis,
     candidate_grid,
@@ -645,6 +647,10 @@ def test_zero_counts_can_be_replaced_by_half() -> None:
     fit = fit_joinpoint(data, count="deaths", by="area_code", method="bic", zero_counts="add_half")
     e2 = fit.fitted[fit.fitted["area_code"] == "E2"]
     assert e2.loc[e2["time"] == 2007, "observed"].iloc[0] == 0  # the data, not the 0.5
+    assert fit.notes == (
+        "1 zero count(s) replaced by 0.5 in the fit (zero_counts='add_half'); observed values "
+        "keep the 0",
+    )
 
 
 def test_min_joinpoints_needs_enough_points() -> None:
@@ -676,3 +682,25 @@ def test_rate_needs_se_unless_constant_variance() -> None:
         fit_joinpoint(table, rate="rate")
     fit = fit_joinpoint(table, rate="rate", variance="constant", method="bic")
     assert fit.models["variance"].iloc[0] == "constant"
+
+
+def test_n_jobs_counts_back_from_all_cores_as_joblib(monkeypatch) -> None:
+    monkeypatch.setattr(os, "cpu_count", lambda: 8)
+    assert check_jobs("fit_joinpoint", -1) == 8  # all cores
+    assert check_jobs("fit_joinpoint", -2) == 7  # all but one
+    assert check_jobs("fit_joinpoint", -20) == 1  # never fewer than one
+    assert check_jobs("fit_joinpoint", 3) == 3
+    assert check_jobs("fit_joinpoint", np.int64(2)) == 2
+    monkeypatch.setattr(os, "cpu_count", lambda: None)  # unknown: one core
+    assert check_jobs("fit_joinpoint", -1) == 1
+    for bad in (0, 1.5, True, "2"):
+        with pytest.raises(ValueError, match=r"n_jobs must be a positive whole number, or "):
+            fit_joinpoint(two_areas(), count="deaths", by="area_code", n_jobs=bad)
+
+
+def test_all_cores_give_the_results_of_one() -> None:
+    common = dict(count="deaths", by="area_code", method="bic")
+    one = fit_joinpoint(two_areas(), n_jobs=1, **common)
+    every = fit_joinpoint(two_areas(), n_jobs=-1, **common)
+    pd.testing.assert_frame_equal(one.segments, every.segments)
+    pd.testing.assert_frame_equal(one.selection, every.selection)

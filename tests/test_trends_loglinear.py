@@ -27,7 +27,8 @@ import pytest
 import statsmodels.api as sm
 from scipy import optimize, special, stats
 
-from overdose_trends.stats.trends.loglinear import fit_counts, fit_trend
+from overdose_trends.stats.trends._count_model import fit_counts
+from overdose_trends.stats.trends.loglinear import fit_trend
 from tests.trends_helpers import (
     SOUTHEND_DEATHS,
     Z95,
@@ -63,7 +64,7 @@ def test_three_points_match_score_equations():
     b, se, mu = _poisson_line(y, pop, np.array(years) - 2018.0)
     df = pd.DataFrame({"year": years, "deaths": y, "population": pop})
     fit = fit_trend(df, population="population", family="poisson")
-    s = fit.summary.iloc[0]
+    s = fit.estimates.iloc[0]
     assert s["apc"] == pytest.approx(100 * (np.exp(b) - 1), rel=1e-8)
     assert s["apc_lcl"] == pytest.approx(100 * (np.exp(b - Z95 * se) - 1), rel=1e-8)
     assert s["apc_ucl"] == pytest.approx(100 * (np.exp(b + Z95 * se) - 1), rel=1e-8)
@@ -101,7 +102,7 @@ def test_monthly_slope_is_reported_per_year():
     y = [40, 31, 27, 30]
     b, se, _ = _poisson_line(y, np.ones(4), np.arange(4.0))  # slope per month
     df = pd.DataFrame({"month": pd.date_range("2019-01-01", periods=4, freq="MS"), "deaths": y})
-    s = fit_trend(df, time="month", family="poisson").summary.iloc[0]
+    s = fit_trend(df, time="month", family="poisson").estimates.iloc[0]
     assert s["apc"] == pytest.approx(100 * (np.exp(12 * b) - 1), rel=1e-8)
     assert s["apc_lcl"] == pytest.approx(100 * (np.exp(12 * (b - Z95 * se)) - 1), rel=1e-8)
     fitted = fit_trend(df, time="month", family="poisson").fitted
@@ -171,7 +172,7 @@ def test_negbin_matches_written_out_likelihood():
     )
     b0, b1, alpha = opt.x[0], opt.x[1], np.exp(opt.x[2])
     fit = fit_trend(pd.DataFrame({"year": years, "deaths": y}), family="negbin")
-    s = fit.summary.iloc[0]
+    s = fit.estimates.iloc[0]
     assert fit.fitted["expected"].to_numpy() == pytest.approx(np.exp(b0 + b1 * t), rel=1e-5)
     assert s["family"] == "negbin"
     assert s["alpha"] == pytest.approx(alpha, rel=1e-4)
@@ -196,11 +197,11 @@ def test_negbin_matches_written_out_likelihood():
 def test_auto_and_poisson_advice():
     y = [12, 30, 9, 25, 41, 18, 60, 22, 35, 70, 28, 55]  # Pearson chi2/df far above 1
     df = pd.DataFrame({"year": np.arange(2008, 2020), "deaths": y})
-    auto = fit_trend(df).summary.iloc[0]
+    auto = fit_trend(df).estimates.iloc[0]
     assert auto["family"] == "negbin"
     assert auto["advice"].startswith("overdispersed (Pearson chi2/df = ")
     assert "refitted as negative binomial" in auto["advice"]
-    pois = fit_trend(df, family="poisson").summary.iloc[0]
+    pois = fit_trend(df, family="poisson").estimates.iloc[0]
     assert pois["family"] == "poisson" and np.isnan(pois["alpha"])
     assert "family='negbin'" in pois["advice"]
     assert pois["apc_ucl"] - pois["apc_lcl"] < auto["apc_ucl"] - auto["apc_lcl"]
@@ -209,11 +210,11 @@ def test_auto_and_poisson_advice():
 def test_negbin_without_overdispersion_is_poisson():
     # underdispersed counts: the NB2 likelihood is maximised at alpha = 0
     df = pd.DataFrame({"year": np.arange(2010, 2016), "deaths": [20, 21, 20, 22, 21, 22]})
-    nb = fit_trend(df, family="negbin").summary.iloc[0]
-    pois = fit_trend(df, family="poisson").summary.iloc[0]
+    nb = fit_trend(df, family="negbin").estimates.iloc[0]
+    pois = fit_trend(df, family="poisson").estimates.iloc[0]
     assert nb["alpha"] == 0.0 and "alpha estimated as 0" in nb["advice"]
     assert nb["apc"] == pytest.approx(pois["apc"], rel=1e-12)
-    assert fit_trend(df).summary.loc[0, "advice"] == ""
+    assert fit_trend(df).estimates.loc[0, "advice"] == ""
 
 
 # --- simulation -------------------------------------------------------------------------
@@ -244,11 +245,11 @@ def _covers(summary, apc=-3.0):
 
 def test_poisson_ci_covers_true_apc_at_nominal_rate():
     df = _simulate(400, 20, 0.0, seed=20240501)
-    pois = fit_trend(df, population="population", by="sim", family="poisson").summary
+    pois = fit_trend(df, population="population", by="sim", family="poisson").estimates
     # 400 series: binomial sd of the coverage is 0.011, so 0.92-0.98 is about +-2.7 sd
     assert 0.92 <= _covers(pois).mean() <= 0.98
     assert abs(np.log(pois["rate_ratio"]).mean() - np.log(0.97)) < 3 * 0.0062 / np.sqrt(400)
-    auto = fit_trend(df, population="population", by="sim").summary
+    auto = fit_trend(df, population="population", by="sim").estimates
     # Poisson data: the 5% Pearson test switches roughly 5% of the series to NB2
     assert (auto["family"] == "negbin").mean() < 0.12
     assert 0.92 <= _covers(auto).mean() <= 0.98
@@ -256,8 +257,8 @@ def test_poisson_ci_covers_true_apc_at_nominal_rate():
 
 def test_overdispersed_data_switch_to_negbin_and_keep_coverage():
     df = _simulate(400, 25, 0.08, seed=20240502)  # Pearson chi2/df about 4
-    auto = fit_trend(df, population="population", by="sim").summary
-    pois = fit_trend(df, population="population", by="sim", family="poisson").summary
+    auto = fit_trend(df, population="population", by="sim").estimates
+    pois = fit_trend(df, population="population", by="sim", family="poisson").estimates
     assert (auto["family"] == "negbin").mean() > 0.95
     assert auto["advice"].str.contains("refitted as negative binomial").mean() > 0.95
     # Poisson intervals are too narrow by about sqrt(dispersion): coverage near 0.7
@@ -274,7 +275,7 @@ def test_overdispersed_data_switch_to_negbin_and_keep_coverage():
 def test_southend_facts():
     df = southend()
     fit = fit_trend(df, population="population", by="area_code", family="poisson")
-    s = fit.summary.iloc[0]
+    s = fit.estimates.iloc[0]
     assert (s["area_code"], s["n_points"], s["first"], s["last"]) == ("E06000033", 23, 1997, 2019)
     assert fit.fitted["observed"].tolist() == SOUTHEND_DEATHS
     # Poisson score equation for the intercept: fitted deaths add up to the observed total
@@ -286,7 +287,7 @@ def test_southend_facts():
     x2 = np.sum((y - mu) ** 2 / mu)
     assert s["dispersion"] == pytest.approx(x2 / 21, rel=1e-7)
     assert s["dispersion_p"] == pytest.approx(stats.chi2.sf(x2, 21), rel=1e-6)
-    auto = fit_trend(df, population="population", by="area_code").summary.iloc[0]
+    auto = fit_trend(df, population="population", by="area_code").estimates.iloc[0]
     overdispersed = stats.chi2.sf(x2, 21) < 0.05
     assert auto["family"] == ("negbin" if overdispersed else "poisson")
     assert auto["advice"].startswith("overdispersed") == overdispersed
@@ -318,12 +319,12 @@ def test_series_in_a_batch_get_the_results_they_get_alone():
     batch = pd.concat([south, norwich, odd]).sort_values("year", kind="stable")
     fit = fit_trend(batch, population="population", by="area_code")
     # series in order of first appearance
-    assert fit.summary["area_code"].tolist() == ["E06000033", "X", "E07000148"]
-    assert fit.summary["n_points"].tolist() == [23, 12, 5]
-    assert fit.summary["family"].iloc[1] == "negbin"
+    assert fit.estimates["area_code"].tolist() == ["E06000033", "X", "E07000148"]
+    assert fit.estimates["n_points"].tolist() == [23, 12, 5]
+    assert fit.estimates["family"].iloc[1] == "negbin"
     for code, alone in (("E06000033", south), ("E07000148", norwich), ("X", odd)):
         one = fit_trend(alone, population="population", by="area_code")
-        for name in ("summary", "fitted"):
+        for name in ("estimates", "fitted"):
             got = getattr(fit, name)
             got = got[got["area_code"] == code].reset_index(drop=True)
             pd.testing.assert_frame_equal(got, getattr(one, name), check_exact=False, rtol=1e-9)
@@ -337,7 +338,7 @@ def test_deaths_only_at_one_end_have_no_finite_trend():
     with pytest.raises(ValueError, match=r"^fit_trend: the series: all deaths are at one end"):
         fit_trend(df)
     # one death inside the series: finite (the weighted mean time is interior)
-    inside = fit_trend(df.assign(deaths=[0, 2, 0, 0]), family="poisson").summary.iloc[0]
+    inside = fit_trend(df.assign(deaths=[0, 2, 0, 0]), family="poisson").estimates.iloc[0]
     assert np.isfinite(inside["apc"])
     # in a batch the message names the series and how to leave it out
     batch = pd.concat(
@@ -351,7 +352,7 @@ def test_deaths_only_at_one_end_have_no_finite_trend():
         "series, leave it out, e.g. data[~data['area_code'].isin(['E06000053'])]",
         by="area_code",
     )
-    assert fit_trend(kept, by="area_code").summary["area_code"].tolist() == [
+    assert fit_trend(kept, by="area_code").estimates["area_code"].tolist() == [
         "E06000033",
         "E07000148",
     ]

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from overdose_trends import fit_interrupted, fit_joinpoint, fit_trend
+from overdose_trends import datasets, fit_interrupted, fit_joinpoint, fit_trend
 from overdose_trends.stats.trends._series import prepare
 from tests.trends_helpers import follow_hint, southend_norwich
 
@@ -37,6 +37,56 @@ def test_interleaved_rows_are_grouped_keeping_time_order():
     df = _table().iloc[[0, 5, 1, 6, 2, 7, 3, 8, 4, 9]]
     s = prepare(df, time="year", count="deaths", by="area_code")
     assert s.count[s.rows(1)].tolist() == [13, 12, 15, 24, 25]
+    assert s.notes == ("rows were sorted by area_code and year",)
+    assert prepare(_table(), time="year", count="deaths", by="area_code").notes == ()
+
+
+def test_rows_in_any_order_are_sorted_by_series_then_time():
+    df = _table().sample(frac=1.0, random_state=3)
+    s = prepare(df, time="year", count="deaths", population="population", by="area_code")
+    # series in order of first appearance, each in time order
+    first = df["area_code"].iloc[0]
+    assert s.groups.key_rows["area_code"].iloc[0] == first
+    ordered = _table().set_index(["area_code", "year"])
+    for g in range(2):
+        rows = s.groups.data.iloc[s.rows(g)]
+        assert rows["year"].tolist() == list(range(2013, 2018))
+        code = rows["area_code"].iloc[0]
+        assert s.count[s.rows(g)].tolist() == ordered.loc[code, "deaths"].tolist()
+    assert s.times.tolist() == list(range(2013, 2018)) * 2
+    assert s.notes == ("rows were sorted by area_code and year",)
+    # without by: sorted by time alone
+    one = _table().head(5).iloc[::-1]
+    assert prepare(one, time="year", count="deaths").notes == ("rows were sorted by year",)
+
+
+def test_period_start_is_the_time_when_there_is_no_year_column():
+    df = _table().rename(columns={"year": "period_start"})
+    s = prepare(
+        df.assign(period_end=df["period_start"]), time="year", count="deaths", by="area_code"
+    )
+    assert s.time_column == "period_start"
+    assert s.time.tolist()[:5] == [2013.0, 2014.0, 2015.0, 2016.0, 2017.0]
+    assert s.notes[0].startswith("time taken from period_start")
+    # without period_end too
+    assert prepare(df, time="year", count="deaths", by="area_code").time_column == "period_start"
+    # a year column wins, and another time name is never replaced
+    both = df.assign(year=df["period_start"] + 100)
+    assert prepare(both, time="year", count="deaths", by="area_code").time[0] == 2113
+    with pytest.raises(ValueError, match=r"lacks column\(s\) \['month'\]"):
+        prepare(df, time="month", count="deaths", by="area_code")
+
+
+def test_multi_year_periods_are_refused():
+    df = _table().rename(columns={"year": "period_start"})
+    df["period_end"] = df["period_start"] + 2  # ONS three-year periods
+    with pytest.raises(
+        ValueError,
+        match=r"^fit_trend: data has no 'year' column, and its periods are not single years: "
+        r"period_start=2013 but period_end=2015 \(row index 0\); select single registration "
+        r"years first, e.g. data\[data\['period_start'\] == data\['period_end'\]\]$",
+    ):
+        prepare(df, time="year", count="deaths", by="area_code", func="fit_trend")
 
 
 @pytest.mark.parametrize(
@@ -49,8 +99,8 @@ def test_interleaved_rows_are_grouped_keeping_time_order():
         ),
         (
             lambda d: d.assign(year=d.year.where(d.index != 3, 2014)),
-            r"Southend-on-Sea\): time is not strictly increasing: "
-            r"2014 \(row index 3\) follows 2015",
+            r"Southend-on-Sea\): time 2014 appears more than once \(row index 1 and 3\); a "
+            r"series needs one row per time point",
         ),
         (
             lambda d: d.assign(deaths=d.deaths.where(d.area_code != "E07000148", 0)),
@@ -179,8 +229,8 @@ def test_message_says_how_to_leave_the_bad_series_out():
             r"E07000148' \(Norwich\): missing time point\(s\) 2014",
         ),
         (
-            lambda d: d.iloc[[1, 0, *range(2, len(d))]],
-            r"E06000033' \(Southend-on-Sea\): time is not strictly increasing",
+            lambda d: pd.concat([d, d.iloc[[3]]]),
+            r"E06000033' \(Southend-on-Sea\): time 2015 appears more than once",
         ),
     ],
 )
@@ -189,3 +239,106 @@ def test_every_model_names_the_bad_series(model, kwargs, fewest, change, message
     pattern = rf"^{name}: series area_code='" + message.format(fewest=fewest)
     with pytest.raises(ValueError, match=pattern):
         model(change(southend_norwich()), by="area_code", **kwargs)
+
+
+# --- from reader to model: the readers' output goes straight in ----------------------------
+
+
+def _ew_asmr() -> pd.DataFrame:
+    """ONS 2021 edition, Table 4: England and Wales, drug poisoning, persons, 1993-2021."""
+    nat = datasets.national_deaths()
+    return nat[
+        (nat["table"] == "asmr")
+        & (nat["measure"] == "poisoning")
+        & (nat["sex"] == "persons")
+        & (nat["substance"] == "all")
+    ]
+
+
+def _same_tables(a, b, names) -> None:
+    for name in names:
+        pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name))
+
+
+def test_national_deaths_go_straight_into_fit_trend():
+    ew = _ew_asmr()
+    direct = fit_trend(ew[ew["period_start"] >= 2012])
+    by_hand = ew.assign(year=ew["period_start"]).sort_values("year")
+    expected = fit_trend(by_hand[by_hand["year"] >= 2012])
+    _same_tables(direct, expected, ("estimates", "fitted"))
+    assert direct.notes[0].startswith("time taken from period_start")
+    assert expected.notes == ()
+    assert direct.estimates["n_points"].iloc[0] == 10
+
+
+def test_national_deaths_go_straight_into_fit_joinpoint():
+    ew = _ew_asmr()
+    kwargs = {"rate": "rate", "lcl": "lcl", "ucl": "ucl", "method": "bic"}
+    direct = fit_joinpoint(ew, **kwargs)
+    expected = fit_joinpoint(ew.assign(year=ew["period_start"]).sort_values("year"), **kwargs)
+    _same_tables(direct, expected, ("models", "segments", "fitted", "selection"))
+    assert direct.models["first"].iloc[0] == 1993 and direct.models["last"].iloc[0] == 2021
+    assert direct.notes[0].startswith("time taken from period_start")
+
+
+def test_several_series_in_reader_output_are_told_apart_or_named_in_by():
+    nat = datasets.national_deaths()
+    ew = nat[(nat["table"] == "asmr") & (nat["measure"] == "poisoning")]
+    ew = ew[ew["substance"] == "all"]  # persons, males, females
+    with pytest.raises(ValueError, match=r"time 1993 appears more than once .*name the columns "):
+        fit_joinpoint(ew, rate="rate", lcl="lcl", ucl="ucl", method="bic")
+    fit = fit_joinpoint(ew, rate="rate", lcl="lcl", ucl="ucl", method="bic", by="sex")
+    assert sorted(fit.models["sex"]) == ["females", "males", "persons"]
+
+
+def test_multi_year_reader_output_is_refused_until_single_years_are_selected():
+    la = datasets.la_deaths()
+    south = la[
+        (la["area_code"] == "E06000033") & (la["measure"] == "poisoning") & (la["sex"] == "persons")
+    ]
+    with pytest.raises(
+        ValueError, match=r"select single registration years first, e\.g\. (.*)$"
+    ) as info:
+        fit_trend(south)
+    kept = eval(str(info.value).split("e.g. ")[1], {"data": south})
+    fit = fit_trend(kept[kept["period_start"] >= 2001])
+    assert fit.estimates["n_points"].iloc[0] == 19
+
+
+def _shuffled(data: pd.DataFrame) -> pd.DataFrame:
+    return data.sample(frac=1.0, random_state=7)
+
+
+@pytest.mark.parametrize(
+    ("model", "kwargs", "tables"),
+    [
+        (fit_trend, {"population": "population"}, ("estimates", "fitted")),
+        (
+            fit_joinpoint,
+            {"count": "deaths", "population": "population", "method": "bic"},
+            ("models", "segments", "fitted", "selection"),
+        ),
+        (
+            fit_interrupted,
+            {"population": "population", "n_sim": 500},
+            ("effects", "fitted", "averted"),
+        ),
+    ],
+)
+def test_rows_in_any_order_give_the_same_fit_and_a_note(model, kwargs, tables):
+    data = southend_norwich(2012).assign(population=150_000)
+    ordered = model(data, by="area_code", **kwargs)
+    shuffled = model(_shuffled(data), by="area_code", **kwargs)
+    first = _shuffled(data)["area_code"].iloc[0]
+    # series in order of first appearance in the shuffled rows
+    assert getattr(shuffled, tables[0])["area_code"].iloc[0] == first
+    for name in tables:
+        got = getattr(shuffled, name)
+        want = getattr(ordered, name)
+        for code in ("E06000033", "E07000148"):
+            pd.testing.assert_frame_equal(
+                got[got["area_code"] == code].reset_index(drop=True),
+                want[want["area_code"] == code].reset_index(drop=True),
+            )
+    assert ordered.notes == ()
+    assert shuffled.notes == ("rows were sorted by area_code and year",)

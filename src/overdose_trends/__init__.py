@@ -38,7 +38,7 @@ from overdose_trends.errors import DataFormatError
 
 if TYPE_CHECKING:
     from overdose_trends.io import datasets
-    from overdose_trends.io.fetch import FetchError, fetch
+    from overdose_trends.io.fetch import FetchError
     from overdose_trends.io.kit_counts import KitCounts, aggregate_kits, read_kit_counts
     from overdose_trends.io.kit_log import KitLog, ValidationReport, read_kit_log
     from overdose_trends.io.ons_local import check_consistency, read_local_authority
@@ -84,7 +84,6 @@ _EXPORTS: dict[str, str] = {
     "read_kit_counts": "io.kit_counts",
     "aggregate_kits": "io.kit_counts",
     "KitCounts": "io.kit_counts",
-    "fetch": "io.fetch",
     "FetchError": "io.fetch",
     # stats: rates, comparisons, disclosure, kit metrics, models
     "crude_rate": "stats.rates",
@@ -158,7 +157,6 @@ __all__ = [
     "crude_rate",
     "deaths_averted",
     "dsr",
-    "fetch",
     "fit_interrupted",
     "fit_joinpoint",
     "fit_trend",

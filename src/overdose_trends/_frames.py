@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Hashable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -135,7 +136,7 @@ def tidy_number(values: NDArray[np.float64]) -> pd.api.extensions.ExtensionArray
 
 
 def frame(
-    key_rows: pd.DataFrame, columns: dict[str, object], index: pd.Index | None = None
+    key_rows: pd.DataFrame, columns: dict[str, Any], index: pd.Index | None = None
 ) -> pd.DataFrame:
     """Key columns (or, without them, the given index) followed by the value columns."""
     if index is not None:
@@ -152,8 +153,8 @@ def _group_ids(
     """Group id of each row (0.. in order of first appearance) and the first row of each group."""
     if not keys:
         return np.zeros(len(data), dtype=np.int64), np.zeros(1 if len(data) else 0, np.int64)
-    gid = data.groupby(keys, sort=False, dropna=False, observed=True).ngroup().to_numpy()
-    gid = gid.astype(np.int64, copy=False)
+    groups = data.groupby(keys, sort=False, dropna=False, observed=True).ngroup()
+    gid: NDArray[np.int64] = groups.to_numpy().astype(np.int64, copy=False)
     if not len(gid):
         return gid, np.zeros(0, dtype=np.int64)
     # ngroup(sort=False) numbers groups by first appearance, so a row starts a new group

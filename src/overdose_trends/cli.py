@@ -25,7 +25,8 @@ from overdose_trends.errors import DataFormatError
 def _cmd_report(args: argparse.Namespace) -> int:
     import dataclasses
 
-    from overdose_trends.report.build import ReportConfig, build_report, load_config
+    from overdose_trends.report.build import build_report
+    from overdose_trends.report.config import ReportConfig, load_config
     from overdose_trends.report.figures import REGISTRY
 
     if args.list:
@@ -35,11 +36,16 @@ def _cmd_report(args: argparse.Namespace) -> int:
     config_path = args.config
     if config_path is None and Path("report.toml").is_file():
         config_path = "report.toml"  # the documented default next to where it is run
-    config = load_config(config_path) if config_path else ReportConfig()
+    config = load_config(config_path, REGISTRY) if config_path else ReportConfig()
     if args.workbook:
         config = dataclasses.replace(config, workbook=Path(args.workbook))
     result = build_report(
-        args.out, config, force=args.force, only=args.only, progress=not args.quiet
+        args.out,
+        config,
+        force=args.force,
+        only=args.only,
+        progress=not args.quiet,
+        registry=REGISTRY,
     )
     print(f"report: {result.summary()}")
     return 0
@@ -83,18 +89,17 @@ def _cmd_fetch(args: argparse.Namespace) -> int:
 
 
 def _period(text: str) -> tuple[int, int]:
-    """``"2013-2015"``, ``"2013-15"`` or ``"2016"`` -> (first, last) year."""
-    from overdose_trends.schema import parse_period
+    """A period argument in any notation of :func:`overdose_trends.schema.as_period`.
+
+    ``"2013-2015"``, ``"2013-15"``, ``"2013 to 2015"``, ``"(2013, 2015)"`` or
+    ``"2016"`` -> ``(first, last)`` year.
+    """
+    from overdose_trends.schema import as_period
 
     try:
-        period = parse_period(text, strict=True)
-    except ValueError as err:  # e.g. 2015-2013
+        return as_period(text)
+    except ValueError as err:  # not a period, or e.g. 2015-2013
         raise argparse.ArgumentTypeError(str(err)) from None
-    if period is None:
-        raise argparse.ArgumentTypeError(
-            f"period must look like 2013-2015, 2013-15 or 2016, got {text!r}"
-        )
-    return period
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
@@ -181,8 +186,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_fetch)
 
     p = sub.add_parser("compare", help="compare two periods for each area (ONS rates)")
-    p.add_argument("--before", type=_period, default=(2013, 2015), help="e.g. 2013-2015")
-    p.add_argument("--after", type=_period, default=(2016, 2018), help="e.g. 2016-2018")
+    period_help = "registration period, e.g. 2013-15, 2013-2015 or '2013 to 2015'"
+    p.add_argument("--before", type=_period, required=True, help=f"{period_help} (required)")
+    p.add_argument("--after", type=_period, required=True, help=f"{period_help} (required)")
     p.add_argument("--area", nargs="*", help="GSS codes (default: every area)")
     p.add_argument("--measure", default="poisoning", choices=("poisoning", "misuse"))
     p.add_argument("--sex", default="persons", choices=("persons", "males", "females"))

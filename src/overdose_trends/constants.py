@@ -13,8 +13,9 @@ from __future__ import annotations
 import re
 from types import MappingProxyType
 
-#: Rates in ONS local-authority tables are per 100,000; national tables per 1,000,000.
+#: Rates in ONS local-authority tables are per 100,000 population.
 PER_100K = 100_000
+#: Rates in the ONS national reference tables are per 1,000,000 population.
 PER_MILLION = 1_000_000
 
 # --- ONS small-number rules ---------------------------------------------------------
@@ -189,9 +190,12 @@ ESP2013_WEIGHTS = (
     1500,
     1000,
 )
-#: 20-band form: the first band split into under 1 (1,000) and 1-4 (4,000).
+#: 20-band form: the first band split into under 1 (1,000) and 1-4 (4,000). Lower age
+#: of each band.
 ESP2013_BAND_STARTS_20 = (0, 1, *ESP2013_BAND_STARTS[1:])
+#: Band labels of the 20-band form (``"0"``, ``"1-4"``, ``"5-9"`` ... ``"90+"``).
 ESP2013_BANDS_20 = ("0", "1-4", *ESP2013_BANDS[1:])
+#: Weights of the 20-band form (per 100,000 standard population).
 ESP2013_WEIGHTS_20 = (1000, 4000, *ESP2013_WEIGHTS[1:])
 
 assert sum(ESP2013_WEIGHTS) == 100_000
@@ -200,13 +204,16 @@ assert sum(ESP2013_WEIGHTS_20) == 100_000
 
 # --- Trend models --------------------------------------------------------------------------
 
-#: NCI Joinpoint defaults (Joinpoint help: "Grid Search Method - Details" and the
-#: session options printed by Joinpoint 4.9): at least 2 observations before the
-#: first / after the last joinpoint and 2 between joinpoints (joinpoints not
-#: counted), 4499 permutations per test, overall significance level 0.05.
+#: NCI Joinpoint default: at least 2 observations before the first and after the
+#: last joinpoint. Source for the NCI defaults here: Joinpoint help, "Grid Search
+#: Method - Details", and the session options printed by Joinpoint 4.9.
 NCI_MIN_OBS_END = 2
+#: NCI Joinpoint default: at least 2 observations between joinpoints (joinpoints
+#: not counted).
 NCI_MIN_OBS_BETWEEN = 2
+#: NCI Joinpoint default: 4,499 permutations per permutation test.
 NCI_PERMUTATIONS = 4499
+#: NCI Joinpoint default: overall significance level of the permutation tests.
 NCI_ALPHA = 0.05
 #: Joinpoint adds 0.5 to zero counts when analysing counts or crude rates
 #: (Joinpoint help FAQ "Zeros in the Dependent Variable").

@@ -12,9 +12,21 @@ class DataFormatError(ValueError):
 
     Attributes
     ----------
-    file, sheet, row, column
+    file, sheet, row, column : str, str, int, str or None
         Location of the problem; ``None`` where not applicable. ``row`` is the
         1-based row number as shown by a spreadsheet program.
+    reason : str
+        The message without the location.
+
+    Examples
+    --------
+    >>> err = ot.DataFormatError(
+    ...     "text where a count belongs", file="la.xls", sheet="Table 1", row=12, column="D"
+    ... )
+    >>> str(err)
+    "file 'la.xls', sheet 'Table 1', row 12, column D: text where a count belongs"
+    >>> err.row, err.reason
+    (12, 'text where a count belongs')
     """
 
     def __init__(

@@ -39,6 +39,10 @@ DEATHS_COLUMNS = (
 #: Tidy columns of the ONS national tables: which table, and the substance mentioned.
 NATIONAL_COLUMNS = ("table", *DEATHS_COLUMNS[:4], "substance", *DEATHS_COLUMNS[4:])
 
+#: Tidy columns of mid-year population estimates by single year of age, in order
+#: (see :func:`overdose_trends.io.population.read_mid_year_estimates`).
+POPULATION_COLUMNS = ("area_code", "area_name", "year", "age", "age_label", "population")
+
 #: pandas dtypes of the tidy columns (for reading them back from CSV).
 DTYPES = MappingProxyType(
     {

@@ -1,7 +1,7 @@
 """Checks on the cells of one column, shared by the kit-log and counts validators.
 
 Each check works on a :class:`~overdose_trends.io._kit_table.Column`'s distinct
-texts and reports every row holding a flagged text through :func:`flag`, so
+texts and reports every row holding a flagged text through :meth:`RowChecker.flag`, so
 its cost grows with the number of distinct values, not of rows:
 
 * :func:`scan_personal` blanks cells that look like personal data
@@ -20,6 +20,7 @@ Geographic Codes* (GSS codes: a letter and eight digits).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -42,49 +43,90 @@ def norm_values(values: pd.Series) -> pd.Series:
     return values.str.lower().str.replace(r"[\s_\-/]+", " ", regex=True).str.strip()
 
 
-def flag(
-    col: Column,
-    rows: np.ndarray,
-    issues: Issues,
-    reject: np.ndarray | None,
-    bad_u: np.ndarray,
-    rule: str,
-    severity: str,
-    message: Any,
-    echo: bool = False,
-) -> np.ndarray:
-    """Report every row whose value is a flagged distinct value; returns the row positions.
+@dataclass
+class RowChecker:
+    """Where a validator reports problems: the rows it checks and what it found.
 
-    ``bad_u`` and an array ``message`` are per distinct text; ``echo`` puts
-    the text in the issue's ``value``; an ``"error"`` sets ``reject`` on the rows.
+    One per validated table (see
+    :class:`~overdose_trends.io._kit_validation.TableCheck`); the file and sheet
+    are those of ``issues``.
+
+    Attributes
+    ----------
+    rows : numpy.ndarray of int64
+        Spreadsheet row (header = row 1) of each checked row, for the report.
+    issues : Issues
+        Collector of the report's issues.
+    reject : numpy.ndarray of bool
+        Per checked row: rejected by an error. Updated in place by every
+        ``"error"`` this checker reports.
     """
-    bad_u = np.asarray(bad_u, dtype=bool)
-    if not bad_u.any():
-        return np.empty(0, dtype=np.intp)
-    at = np.flatnonzero(bad_u[col.codes])
-    msg = message
-    if isinstance(message, np.ndarray | pd.Series):
-        msg = np.asarray(message, dtype=object)[col.codes[at]]
-    value = col.stripped.to_numpy(dtype=object)[col.codes[at]] if echo else None
-    issues.add(rows[at], col.header, rule, severity, msg, value)
-    if reject is not None and severity == "error":
-        reject[at] = True
-    return at
+
+    rows: np.ndarray
+    issues: Issues
+    reject: np.ndarray
+
+    def report(
+        self,
+        at: np.ndarray,
+        *,
+        column: str | None,
+        rule: str,
+        severity: str,
+        message: Any,
+        value: Any = None,
+    ) -> None:
+        """Report the rows at positions ``at``; an ``"error"`` rejects them.
+
+        ``message`` (and ``value``) are one per position or one for all.
+        """
+        if not len(at):
+            return
+        self.issues.add(self.rows[at], column, rule, severity, message, value)
+        if severity == "error":
+            self.reject[at] = True
+
+    def flag(
+        self,
+        col: Column,
+        bad: np.ndarray,
+        *,
+        rule: str,
+        severity: str,
+        message: Any,
+        echo: bool = False,
+    ) -> np.ndarray:
+        """Report every row of ``col`` holding a flagged distinct text; returns the positions.
+
+        ``bad`` and an array ``message`` are per distinct text of ``col``;
+        ``echo`` puts the text in the issue's ``value``; an ``"error"``
+        rejects the rows.
+        """
+        bad = np.asarray(bad, dtype=bool)
+        if not bad.any():
+            return np.empty(0, dtype=np.intp)
+        at = np.flatnonzero(bad[col.codes])
+        msg = message
+        if isinstance(message, np.ndarray | pd.Series):
+            msg = np.asarray(message, dtype=object)[col.codes[at]]
+        value = col.stripped.to_numpy(dtype=object)[col.codes[at]] if echo else None
+        self.report(at, column=col.header, rule=rule, severity=severity, message=msg, value=value)
+        return at
 
 
-def scan_personal(col: Column, rows: np.ndarray, issues: Issues) -> None:
+def scan_personal(checker: RowChecker, col: Column) -> None:
     """Blank cells that look like personal data (in place) and report them without values."""
     kinds = personal_data_kinds(col.stripped)
     hit = pd.notna(kinds)
     if not hit.any():
         return
     at = np.flatnonzero(hit[col.codes])
-    issues.add(
-        rows[at],
-        col.header,
-        "personal_data",
-        "warning",
-        f"column {col.header!r} held what looks like "
+    checker.report(
+        at,
+        column=col.header,
+        rule="personal_data",
+        severity="warning",
+        message=f"column {col.header!r} held what looks like "
         + pd.Series(kinds[col.codes[at]], dtype=object)
         + "; the cell was blanked (value not shown)",
     )
@@ -96,41 +138,29 @@ def known_area_set(known_areas: Iterable[str] | None) -> frozenset[str] | None:
     return None if known_areas is None else frozenset(a.upper() for a in known_areas)
 
 
-def parse_area(
-    col: Column,
-    rows: np.ndarray,
-    issues: Issues,
-    known_areas: frozenset[str] | None,
-    reject: np.ndarray,
-) -> np.ndarray:
+def parse_area(checker: RowChecker, col: Column, known_areas: frozenset[str] | None) -> np.ndarray:
     """Area codes per distinct value (upper-cased) and their errors; returns uniques."""
     text = col.stripped.str.upper()
     blank = col.blank
     valid = text.str.match(GSS_CODE.pattern).to_numpy(dtype=bool)
-    flag(col, rows, issues, reject, blank, "blank_required", "error", "area_code is blank")
-    flag(
+    checker.flag(col, blank, rule="blank_required", severity="error", message="area_code is blank")
+    checker.flag(
         col,
-        rows,
-        issues,
-        reject,
         ~blank & ~valid,
-        "invalid_area_code",
-        "error",
-        "area_code " + quoted(col.uniques) + " is not a GSS code (a letter and 8 digits, "
-        "e.g. E06000033)",
+        rule="invalid_area_code",
+        severity="error",
+        message="area_code " + quoted(col.uniques) + " is not a GSS code (a letter and 8 "
+        "digits, e.g. E06000033)",
         echo=True,
     )
     if known_areas is not None:
         unknown = valid & ~text.isin(known_areas).to_numpy()
-        flag(
+        checker.flag(
             col,
-            rows,
-            issues,
-            reject,
             unknown,
-            "unknown_area_code",
-            "error",
-            "area_code " + quoted(col.uniques) + " is not in known_areas",
+            rule="unknown_area_code",
+            severity="error",
+            message="area_code " + quoted(col.uniques) + " is not in known_areas",
             echo=True,
         )
     return text.to_numpy(dtype=object)

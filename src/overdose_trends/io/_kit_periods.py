@@ -112,7 +112,8 @@ def parse_period_labels(
             continue
         todo &= ~hit
         a = parts[0][hit]
-        b = parts[1][hit] if parts.shape[1] > 1 else None
+        b = parts[1][hit] if parts.shape[1] > 1 else a  # a year label has one part
+        s: np.ndarray
         if name in ("fy", "fy_quarter"):
             y = a.astype(int).to_numpy()
             nxt = b.astype(int).to_numpy()
@@ -121,8 +122,8 @@ def parse_period_labels(
             s = y * 12 + 3 + (q - 1) * 3
             ln = 3 if name == "fy_quarter" else 12
         elif name in ("quarter", "quarter_first"):
-            y, q = (a, b) if name == "quarter" else (b, a)
-            y, q = y.astype(int).to_numpy(), q.astype(int).to_numpy()
+            yq = (a, b) if name == "quarter" else (b, a)
+            y, q = yq[0].astype(int).to_numpy(), yq[1].astype(int).to_numpy()
             ok = np.ones(len(y), dtype=bool)
             s, ln = y * 12 + (q - 1) * 3, 3
         elif name == "month":

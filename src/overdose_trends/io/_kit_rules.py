@@ -24,9 +24,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from overdose_trends.io._kit_cells import quoted
+from overdose_trends.io._kit_cells import RowChecker, quoted
 from overdose_trends.io._kit_dates import day_text
-from overdose_trends.io._kit_report import Issues
 from overdose_trends.io._kit_table import Column
 from overdose_trends.schema import EVENT_TYPES, TERMINAL_EVENTS
 
@@ -66,19 +65,21 @@ def _earliest(
 
 
 def check_kits(
+    checker: RowChecker,
+    kit_col: Column | None,
     kit: np.ndarray,
     kit_u: np.ndarray,
     etype: np.ndarray,
     dates: np.ndarray,
-    rows: np.ndarray,
-    kit_col: Column | None,
-    issues: Issues,
-    reject: np.ndarray,
 ) -> None:
     """Apply the kit rules (see the module notes) to rows not yet rejected.
 
     Parameters
     ----------
+    checker : RowChecker
+        Reports the issues on the checked rows and rejects rows on errors.
+    kit_col : Column or None
+        The kit_id column; without one no rule applies.
     kit, kit_u : numpy.ndarray
         Per row the code of its kit in ``kit_u`` (-1 without a kit id), and
         the kit ids (from :func:`kit_codes`).
@@ -87,16 +88,11 @@ def check_kits(
         :data:`~overdose_trends.schema.EVENT_TYPES` (0 = issued).
     dates : numpy.ndarray of datetime64[D]
         Per row the event date.
-    rows : numpy.ndarray of int64
-        Per row its spreadsheet row (for messages).
-    kit_col : Column or None
-        The kit_id column; without one no rule applies.
-    issues, reject
-        The issue collector and the per-row rejection mask, updated in place.
     """
     if kit_col is None:
         return
     header = kit_col.header
+    rows, reject = checker.rows, checker.reject
     names = np.asarray(EVENT_TYPES, dtype=object)
     day = dates.astype(np.int64)
     n_kits = len(kit_u)
@@ -110,12 +106,14 @@ def check_kits(
 
     def report(at: np.ndarray, rule: str, severity: str, text: pd.Series) -> None:
         """Issue ``"kit '<id>'" + text`` on rows ``at``; an error rejects them."""
-        kits = kit_u[kit[at]]
-        issues.add(
-            rows[at], header, rule, severity, "kit " + _kit_text(kit_u, kit[at]) + text, kits
+        checker.report(
+            at,
+            column=header,
+            rule=rule,
+            severity=severity,
+            message="kit " + _kit_text(kit_u, kit[at]) + text,
+            value=kit_u[kit[at]],
         )
-        if severity == "error":
-            reject[at] = True
 
     # duplicate issues: the earliest (by date, then row) is kept
     keep, at, ref = _earliest(np.flatnonzero(linked & (etype == 0)), kit, day, rows, n_kits)

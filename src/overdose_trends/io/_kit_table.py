@@ -240,6 +240,7 @@ def plan_columns(
             entry = ("unknown", None)
         if entry[0] == "field":
             f = entry[1]
+            assert f is not None  # a field entry names its field
             if f in seen:
                 raise DataFormatError(
                     f"columns {headers[seen[f]]!r} and {header!r} both give {f!r}; map one of "

@@ -12,7 +12,8 @@ Both :func:`~overdose_trends.io.kit_log.read_kit_log` and
 3. cells of the kept field columns that look like personal data are blanked
    (``personal_data`` warnings).
 
-The validator then applies its own rules, setting :attr:`TableCheck.reject`,
+The validator then applies its own rules through :attr:`TableCheck.checker`
+(a :class:`~overdose_trends.io._kit_cells.RowChecker`), which sets :attr:`TableCheck.reject`,
 and :meth:`TableCheck.report` closes the accounting: every input row is
 either loaded or rejected (as an exact duplicate or by an error), so
 ``n_loaded + n_rejected == n_input``.
@@ -25,7 +26,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from overdose_trends.io._kit_cells import scan_personal
+from overdose_trends.io._kit_cells import RowChecker, scan_personal
 from overdose_trends.io._kit_report import MAPPED_COLUMNS, Issues, ValidationReport
 from overdose_trends.io._kit_table import Column, Table
 
@@ -61,6 +62,8 @@ class TableCheck:
         Spreadsheet row of each of those rows.
     reject : numpy.ndarray of bool
         Per row of ``rows``: rejected by an error (set by the validator).
+    checker : RowChecker
+        Reports issues on ``rows`` and sets ``reject`` (the validator's rules use it).
     """
 
     def __init__(self, table: Table, unknown_column: str) -> None:
@@ -87,7 +90,7 @@ class TableCheck:
             elif kind == "unknown":
                 self.unknown.append(col.header)
                 self.issues.add_column(col.header, "unknown_column", unknown_column)
-            elif kind == "field":
+            elif kind == "field" and f is not None:
                 fields[f] = col
         self.duplicate = exact_duplicates(table, self.issues)
         keep = np.flatnonzero(~self.duplicate)
@@ -96,8 +99,9 @@ class TableCheck:
             fields = {f: c.take(keep) for f, c in fields.items()}
         self.fields = fields
         self.reject = np.zeros(len(self.rows), dtype=bool)
+        self.checker = RowChecker(self.rows, self.issues, self.reject)
         for col in fields.values():
-            scan_personal(col, self.rows, self.issues)
+            scan_personal(self.checker, col)
 
     def report(self, n_loaded: int, kind: str) -> ValidationReport:
         """The validation report; ``n_loaded`` is the number of rows in the output."""

@@ -20,7 +20,7 @@ from python_calamine import CalamineWorkbook
 
 from overdose_trends.constants import MARKERS
 from overdose_trends.errors import DataFormatError
-from overdose_trends.schema import parse_period
+from overdose_trends.schema import parse_period, rate_status
 
 Source = str | os.PathLike[str] | IO[bytes]
 
@@ -229,6 +229,23 @@ def parse_number(value: Any) -> Cell:
         return Cell(float(text.replace(",", "")), None)
     except ValueError:
         raise ValueError(f"expected a number or an ONS marker, found {text!r}") from None
+
+
+def blank_rate_status(deaths: float | None, markers: Sequence[str | None]) -> str:
+    """Status of a rate left blank in a table: its marker, else the ONS small-number rule.
+
+    ``markers`` are the statuses of the row's cells (``None`` for an unmarked
+    cell; ``"unreliable"`` is ignored: it qualifies a rate, not a missing one). Without a
+    marker, a rate left blank is ``"not_calculated"`` when
+    :func:`~overdose_trends.schema.rate_status` says its deaths are too few for
+    a rate, else ``"not_available"``.
+    """
+    marked = next((m for m in markers if m and m != "unreliable"), None)
+    if marked:
+        return marked
+    if deaths is not None and rate_status([deaths])[0] == "not_calculated":
+        return "not_calculated"
+    return "not_available"
 
 
 def first_row_matching(

@@ -11,22 +11,27 @@ else the ``data/`` folder of the source checkout.
 
 from __future__ import annotations
 
+import difflib
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
-from overdose_trends.schema import DEATHS_COLUMNS, DTYPES, NATIONAL_COLUMNS
+from overdose_trends.constants import ESP2013_BANDS
+from overdose_trends.schema import DEATHS_COLUMNS, DTYPES, NATIONAL_COLUMNS, as_period
 
 if TYPE_CHECKING:
     from overdose_trends.io.kit_log import KitLog
 
 __all__ = [
+    "SERIES_COLUMNS",
     "data_dir",
     "la_deaths",
     "national_deaths",
     "population_bands",
+    "series",
     "synthetic_kit_counts",
     "synthetic_kit_log",
 ]
@@ -34,18 +39,36 @@ __all__ = [
 LA_DEATHS_FILE = "ons_la_drug_deaths_2019.csv.gz"
 NATIONAL_DEATHS_FILE = "ons_national_drug_deaths_2021.csv.gz"
 POPULATION_FILE = "ons_population_esp_bands.csv.gz"
+#: Excerpts of the original ONS files, cell for cell, for the readers' examples
+#: (made by scripts/make_excerpts.py; see data/README.md).
+LA_WORKBOOK_EXCERPT = "ons_la_drug_deaths_2019_excerpt.xlsx"
+NATIONAL_WORKBOOK_EXCERPT = "ons_national_drug_deaths_2021_excerpt.xlsx"
+POPULATION_EXCERPT = "ons_population_single_age_excerpt.csv"
 #: SYNTHETIC kit data made by scripts/make_synthetic_kits.py (not real services' figures).
 SYNTHETIC_KIT_LOG_FILE = "synthetic_naloxone_kits_southend_norfolk.csv"
 SYNTHETIC_KIT_COUNTS_FILE = "synthetic_naloxone_kits_monthly.csv"
+#: Columns of :func:`series`, in order.
+SERIES_COLUMNS = ("area_code", "area_name", "year", "deaths", "population")
 
 
 def data_dir() -> Path:
     """Folder holding the shipped extracts.
 
+    Returns
+    -------
+    pathlib.Path
+        The folder (``data/`` of the checkout unless ``OVERDOSE_TRENDS_DATA`` is set).
+
     Raises
     ------
     FileNotFoundError
         If neither ``OVERDOSE_TRENDS_DATA`` nor the checkout's ``data/`` exists.
+
+    Examples
+    --------
+    >>> folder = ot.datasets.data_dir()
+    >>> (folder / ot.datasets.LA_DEATHS_FILE).is_file()
+    True
     """
     env = os.environ.get("OVERDOSE_TRENDS_DATA")
     candidates = [Path(env)] if env else []
@@ -67,6 +90,11 @@ def la_deaths(path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
     1993-2019 and three-year periods 2001-03 … 2017-19 with age-standardised
     rates per 100,000 (2013 ESP) and 95% confidence limits.
 
+    Parameters
+    ----------
+    path : path, optional
+        Another copy of the extract (default: the shipped file in :func:`data_dir`).
+
     Returns
     -------
     pandas.DataFrame
@@ -76,6 +104,18 @@ def la_deaths(path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
     ----------
     ONS (2020) "Deaths related to drug poisoning by local authority, England
     and Wales, 1993 to 2019" (released 14 October 2020), Open Government Licence v3.0.
+
+    Examples
+    --------
+    >>> la = ot.datasets.la_deaths()
+    >>> la.shape
+    (59334, 16)
+    >>> southend = la.query(
+    ...     "area_code == 'E06000033' and measure == 'poisoning' and sex == 'persons'"
+    ...     " and period_start == 2013 and period_end == 2015"
+    ... )
+    >>> southend[["area_name", "deaths", "rate", "lcl", "ucl"]].to_dict("records")
+    [{'area_name': 'Southend-on-Sea', 'deaths': 47, 'rate': 8.8, 'lcl': 6.5, 'ucl': 11.7}]
     """
     path = Path(path) if path is not None else data_dir() / LA_DEATHS_FILE
     return _read(path, DEATHS_COLUMNS)
@@ -88,6 +128,11 @@ def national_deaths(path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
     1,000,000 by substance and sex) and 7 (countries and regions) as read by
     :func:`overdose_trends.io.ons_national.read_national`.
 
+    Parameters
+    ----------
+    path : path, optional
+        Another copy of the extract (default: the shipped file in :func:`data_dir`).
+
     Returns
     -------
     pandas.DataFrame
@@ -99,6 +144,21 @@ def national_deaths(path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
     ONS (2022) "Deaths related to drug poisoning in England and Wales: 2021
     registrations" reference tables (released 3 August 2022), Open Government
     Licence v3.0.
+
+    Examples
+    --------
+    Age-standardised rates per million, England and Wales, persons:
+
+    >>> national = ot.datasets.national_deaths()
+    >>> asmr = national.query(
+    ...     "table == 'asmr' and substance == 'all' and sex == 'persons'"
+    ...     " and period_start in [2012, 2021]"
+    ... )
+    >>> asmr.pivot(index="period_start", columns="measure", values="rate")
+    measure       misuse  poisoning
+    period_start
+    2012            29.1       46.6
+    2021            53.2       84.4
     """
     path = Path(path) if path is not None else data_dir() / NATIONAL_DEATHS_FILE
     return _read(path, NATIONAL_COLUMNS)
@@ -110,6 +170,11 @@ def population_bands(path: str | os.PathLike[str] | None = None) -> pd.DataFrame
     England and Wales local authorities (boundaries before the 2021 Census
     rebasing), mid-1997 to mid-2020, persons, grouped from single years of age
     with :func:`overdose_trends.io.population.to_esp_bands`.
+
+    Parameters
+    ----------
+    path : path, optional
+        Another copy of the extract (default: the shipped file in :func:`data_dir`).
 
     Returns
     -------
@@ -123,9 +188,20 @@ def population_bands(path: str | os.PathLike[str] | None = None) -> pd.DataFrame
     ----------
     ONS, "Population estimates - local authority based by single year of age"
     (Nomis dataset), Open Government Licence v3.0.
-    """
-    from overdose_trends.constants import ESP2013_BANDS
 
+    Examples
+    --------
+    Southend-on-Sea: in 2000 two of the 19 bands are missing, so their sum
+    would undercount (:func:`series` refuses such years):
+
+    >>> bands = ot.datasets.population_bands()
+    >>> southend = bands.query("area_code == 'E06000033' and year in [2000, 2013]")
+    >>> southend.groupby("year")["population"].agg(["count", "sum"])
+          count     sum
+    year
+    2000     17  156850
+    2013     19  176236
+    """
     path = Path(path) if path is not None else data_dir() / POPULATION_FILE
     df = pd.read_csv(
         path,
@@ -150,11 +226,27 @@ def synthetic_kit_log(path: str | os.PathLike[str] | None = None) -> KitLog:
     Use it to try the kit functions and to illustrate; never quote it as a
     service's figures.
 
+    Parameters
+    ----------
+    path : path, optional
+        Another copy of the log (default: the shipped file in :func:`data_dir`).
+
     Returns
     -------
     overdose_trends.io.kit_log.KitLog
         ``.events`` (columns :data:`overdose_trends.schema.EVENT_COLUMNS`)
         and ``.report`` (the validation report: 0 rejected rows).
+
+    Examples
+    --------
+    >>> log = ot.datasets.synthetic_kit_log()
+    >>> len(log.events), log.report.n_rejected
+    (5961, 0)
+    >>> log.events.groupby("area_code")["kit_id"].nunique()
+    area_code
+    E06000033     963
+    E10000020    3981
+    Name: kit_id, dtype: int64
     """
     from overdose_trends.io.kit_log import read_kit_log
 
@@ -168,11 +260,235 @@ def synthetic_kit_counts(path: str | os.PathLike[str] | None = None) -> pd.DataF
     The same events as :func:`synthetic_kit_log` aggregated by month, in the
     counts layout (:data:`overdose_trends.schema.COUNT_COLUMNS`: number of
     kits per area, service (``"all"`` = total), month and measure).
+
+    Parameters
+    ----------
+    path : path, optional
+        Another copy of the counts (default: the shipped file in :func:`data_dir`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The counts table (``.counts`` of
+        :func:`~overdose_trends.io.kit_counts.read_kit_counts`).
+
+    Examples
+    --------
+    >>> counts = ot.datasets.synthetic_kit_counts()
+    >>> issued = counts.query("service == 'all' and measure == 'kits_issued'")
+    >>> issued.groupby("area_code")["value"].sum()
+    area_code
+    E06000033     963
+    E10000020    3981
+    Name: value, dtype: Int64
     """
     from overdose_trends.io.kit_counts import read_kit_counts
 
     path = Path(path) if path is not None else data_dir() / SYNTHETIC_KIT_COUNTS_FILE
     return read_kit_counts(path, freq="month").counts
+
+
+def series(
+    area: str,
+    measure: str = "poisoning",
+    sex: str = "persons",
+    years: Any = None,
+) -> pd.DataFrame:
+    """Deaths and population of one area by single registration year, ready for the models.
+
+    Joins the single-year deaths of :func:`la_deaths` to the all-ages
+    population of :func:`population_bands` (the sum of its 19 age bands), one
+    row per year, for :func:`~overdose_trends.stats.trends.loglinear.fit_trend`,
+    :func:`~overdose_trends.stats.trends.joinpoint.fit_joinpoint` and
+    :func:`~overdose_trends.stats.trends.interrupted.fit_interrupted` with
+    ``population="population"``.
+
+    Parameters
+    ----------
+    area : str
+        GSS code (``"E06000033"``), or a name matching exactly one area of the
+        deaths extract (ignoring case and surrounding spaces: ``"Southend-on-Sea"``).
+    measure : {"poisoning", "misuse"}, default "poisoning"
+        All deaths related to drug poisoning, or the subset related to drug misuse.
+    sex : {"persons", "males", "females"}, default "persons"
+        The shipped extract has single-year deaths for persons only; the
+        other sexes are refused with a message saying so.
+    years : period, optional
+        First and last year, in any period notation
+        (:func:`~overdose_trends.schema.as_period`: ``"2001-2019"``,
+        ``(2001, 2019)``, ``"2001 to 2019"``). Default: from the first to the
+        last year with both published deaths and a complete population
+        (2001-2019 in the shipped extracts).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`SERIES_COLUMNS`: ``area_code``, ``area_name`` (as in the
+        deaths extract), ``year`` (int64, registration year of the deaths and
+        mid-year of the population), ``deaths`` (int64) and ``population``
+        (int64, persons of all ages at 30 June); sorted by year, one row per
+        year, without gaps.
+
+    Raises
+    ------
+    ValueError
+        If ``area``, ``measure`` or ``sex`` is unknown or has no single-year
+        deaths, or if any year asked for has no published deaths, no
+        population, or a population missing some age bands (the shipped
+        population has no 85-89 and 90+ bands in 1997-2000): such years are
+        refused and named, never undercounted or silently dropped.
+
+    See Also
+    --------
+    overdose_trends.stats.trends.loglinear.fit_trend : log-linear trend of the rate.
+
+    Examples
+    --------
+    >>> df = ot.datasets.series("E06000033")
+    >>> len(df), int(df["year"].min()), int(df["year"].max())
+    (19, 2001, 2019)
+    >>> df.query("2013 <= year <= 2015")[["year", "deaths", "population"]]
+          year  deaths  population
+    12  2013      16      176236
+    13  2014      18      178367
+    14  2015      13      179234
+    >>> fit = ot.fit_trend(df, population="population")
+
+    Years whose population lacks age bands are refused, not undercounted:
+
+    >>> ot.datasets.series("E06000033", years="1997-2019")
+    Traceback (most recent call last):
+    ...
+    ValueError: E06000033 (Southend-on-Sea): ... lacks age bands 85-89, 90+ in 1997-2000, ...
+    """
+    first_last = None if years is None else as_period(years)
+    deaths = la_deaths()
+    code, name = _series_area(deaths, area)
+    counts = _series_deaths(deaths, code, measure, sex)
+    population, missing_bands = _series_population(population_bands(), code)
+    span = _series_span(counts, population, missing_bands, first_last, f"{code} ({name})")
+    out = pd.DataFrame(
+        {
+            "area_code": pd.array([code] * len(span), dtype="str"),
+            "area_name": pd.array([name] * len(span), dtype="str"),
+            "year": span,
+            "deaths": counts.reindex(span).to_numpy(dtype="int64"),
+            "population": population.reindex(span).to_numpy(dtype="int64"),
+        }
+    )
+    out.attrs["source"] = (
+        f"ONS single-year {measure} deaths ({LA_DEATHS_FILE}) and mid-year populations "
+        f"({POPULATION_FILE})"
+    )
+    return out
+
+
+def _series_area(deaths: pd.DataFrame, area: str) -> tuple[str, str]:
+    """GSS code and published name of the area given as a code or an exact name."""
+    areas = deaths.drop_duplicates("area_code").set_index("area_code")["area_name"]
+    key = str(area).strip()
+    if key.upper() in areas.index:
+        return key.upper(), str(areas[key.upper()])
+    hits = areas[areas.str.strip().str.casefold() == key.casefold()]
+    if len(hits) == 1:
+        return str(hits.index[0]), str(hits.iloc[0])
+    if len(hits) > 1:
+        raise ValueError(f"area name {area!r} matches several codes {list(hits.index)}: pass one")
+    close = difflib.get_close_matches(key, list(areas), n=3)
+    hint = f"; did you mean {' or '.join(map(repr, close))}?" if close else ""
+    raise ValueError(f"no area with code or name {area!r} in the deaths extract{hint}")
+
+
+def _series_deaths(deaths: pd.DataFrame, code: str, measure: str, sex: str) -> pd.Series:
+    """Single-year deaths of the area by year (published values only)."""
+    for label, value, allowed in (
+        ("measure", measure, sorted(deaths["measure"].unique())),
+        ("sex", sex, ("persons", "males", "females")),
+    ):
+        if value not in allowed:
+            raise ValueError(f"unknown {label} {value!r}; use one of {list(allowed)}")
+    single = deaths[(deaths["period_start"] == deaths["period_end"]) & deaths["deaths"].notna()]
+    rows = single[
+        (single["area_code"] == code) & (single["measure"] == measure) & (single["sex"] == sex)
+    ]
+    if rows.empty:
+        have = sorted(single.loc[single["measure"] == measure, "sex"].unique())
+        raise ValueError(
+            f"no single-year {measure} deaths for {code}, sex {sex!r}: the shipped extract has "
+            f"single registration years for sex {have} only (the other sexes are published "
+            "for three-year periods)"
+        )
+    return rows.set_index("period_start")["deaths"].astype("int64")
+
+
+def _series_population(bands: pd.DataFrame, code: str) -> tuple[pd.Series, dict[int, str]]:
+    """All-ages population of the area by year (``<NA>`` where an age band is missing),
+    and the missing bands of each such year."""
+    rows = bands[bands["area_code"] == code]
+    grouped = rows.groupby("year")["population"]
+    complete = grouped.count() == len(ESP2013_BANDS)
+    missing = {}
+    for year in complete.index[~complete.to_numpy()]:
+        have = rows.loc[(rows["year"] == year) & rows["population"].notna(), "age_band"]
+        lacking = [b for b in ESP2013_BANDS if b not in set(have.astype(str))]
+        missing[int(year)] = ", ".join(lacking)
+    return grouped.sum().astype("Int64").where(complete, pd.NA), missing
+
+
+_NOT_IN_POPULATION = (
+    " (the shipped population covers the districts, unitary authorities and boroughs of "
+    "England and Wales, not countries, regions or counties)"
+)
+
+
+def _series_span(
+    counts: pd.Series,
+    pop: pd.Series,
+    missing: dict[int, str],
+    first_last: tuple[int, int] | None,
+    label: str,
+) -> np.ndarray:
+    """The years of the series; raises naming the years that lack deaths or population."""
+    usable = sorted(set(counts.index) & set(pop.index[pop.notna()]))
+    if first_last is None:
+        if not usable:
+            raise ValueError(
+                f"{label}: no year has both single-year deaths and a complete population"
+                + (_NOT_IN_POPULATION if pop.empty else "")
+            )
+        first_last = (int(usable[0]), int(usable[-1]))
+    span = np.arange(first_last[0], first_last[1] + 1, dtype="int64")
+    found = []
+    if gaps := [y for y in span if y not in counts.index]:
+        found.append(f"no published deaths in {_years_text(gaps)}")
+    if gaps := [y for y in span if y not in pop.index]:
+        found.append(
+            f"no population in {_years_text(gaps)}" + (_NOT_IN_POPULATION if pop.empty else "")
+        )
+    by_bands: dict[str, list[int]] = {}
+    for y in span:
+        if int(y) in missing:
+            by_bands.setdefault(missing[int(y)], []).append(int(y))
+    for bands_text, ys in by_bands.items():
+        found.append(
+            f"the population lacks age bands {bands_text} in {_years_text(ys)}, so the sum of "
+            "the other bands would undercount it"
+        )
+    if found:
+        ok = f"; years with both deaths and a population: {_years_text(usable)}" if usable else ""
+        raise ValueError(f"{label}: " + "; ".join(found) + ok)
+    return span
+
+
+def _years_text(years: list[int]) -> str:
+    """Years as runs: ``1997-2000, 2003``."""
+    runs: list[list[int]] = []
+    for y in sorted(int(v) for v in years):
+        if runs and y == runs[-1][-1] + 1:
+            runs[-1].append(y)
+        else:
+            runs.append([y])
+    return ", ".join(str(r[0]) if len(r) == 1 else f"{r[0]}-{r[-1]}" for r in runs)
 
 
 def _read(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:

@@ -53,7 +53,7 @@ import pandas as pd
 
 from overdose_trends.errors import DataFormatError
 from overdose_trends.io._kit_cells import (
-    flag,
+    RowChecker,
     known_area_set,
     map_vocab,
     norm_values,
@@ -76,7 +76,7 @@ from overdose_trends.io._kit_periods import (
     period_index,
     starts_period,
 )
-from overdose_trends.io._kit_report import Issues, ValidationReport
+from overdose_trends.io._kit_report import ValidationReport
 from overdose_trends.io._kit_table import (
     Column,
     Table,
@@ -174,6 +174,23 @@ def aggregate_kits(
     ----------
     Public Health Scotland, *National Naloxone Programme Scotland* monitoring
     reports (counts of kits issued, first and repeat supplies, by period).
+
+    Examples
+    --------
+    Kits reported used, per area and financial year, from the SYNTHETIC log
+    (not real services' figures):
+
+    >>> events = ot.datasets.synthetic_kit_log().events
+    >>> counts = ot.aggregate_kits(events, "financial_year", by=("area_code",))
+    >>> used = counts.query("measure == 'kits_returned_used'")
+    >>> used.pivot(index="period_start", columns="area_code", values="value")
+    area_code     E06000033  E10000020
+    period_start
+    2015-04-01            0         10
+    2016-04-01           17         63
+    2017-04-01           14         93
+    2018-04-01           28        115
+    2019-04-01           23        102
     """
     if freq not in FREQ_MONTHS:
         raise ValueError(f"freq must be one of {FREQUENCIES}, got {freq!r}")
@@ -191,7 +208,7 @@ def aggregate_kits(
     if np.isnat(dates).any():
         row = int(np.flatnonzero(np.isnat(dates))[0])
         raise ValueError(f"event at position {row} has no event_date")
-    etype = pd.Index(EVENT_TYPES).get_indexer(events["event_type"])
+    etype = pd.Index(EVENT_TYPES).get_indexer(pd.Index(events["event_type"]))
     if (etype < 0).any():
         row = int(np.flatnonzero(etype < 0)[0])
         raise ValueError(
@@ -216,6 +233,11 @@ def aggregate_kits(
     return counts
 
 
+def _period_of(day: np.datetime64, freq: str) -> int:
+    """Period number (:func:`~overdose_trends.io._kit_periods.period_index`) of one day."""
+    return int(period_index(abs_months(np.asarray(day)), freq))
+
+
 def _count(
     events: pd.DataFrame,
     dates: np.ndarray,
@@ -232,8 +254,8 @@ def _count(
     if len(events) == 0:
         return pd.DataFrame({c: pd.Series(dtype=_EMPTY_DTYPES.get(c, "str")) for c in cols})
     period = period_index(abs_months(dates), freq)
-    wide_lo = None if start is None else int(period_index(abs_months(as_day(start)), freq))
-    wide_hi = None if end is None else int(period_index(abs_months(as_day(end)), freq))
+    wide_lo = None if start is None else _period_of(as_day(start), freq)
+    wide_hi = None if end is None else _period_of(as_day(end), freq)
     lo = int(period.min()) if wide_lo is None else min(int(period.min()), wide_lo)
     hi = int(period.max()) if wide_hi is None else max(int(period.max()), wide_hi)
     n_p = hi - lo + 1
@@ -402,6 +424,35 @@ def read_kit_counts(
     ``suppressed`` is rejected), and totals (``service == "all"``) equal to
     the sum of their exact service rows (warning ``total_mismatch``).
 
+    Parameters
+    ----------
+    source : path, binary file object or pandas.DataFrame
+        A CSV file or an ``.xlsx``/``.xls`` workbook (detected from the file's
+        first bytes) with one header row; a DataFrame is validated the same way
+        (its header counts as row 1).
+    mapping : dict, optional
+        File column name -> field, for columns not already named as the field
+        (``{"Quarter": "period", "Used": "kits_returned_used"}``); ``None`` as
+        the field ignores a column. Fields: ``area_code``, ``service``,
+        ``period``, ``period_start``, ``period_end``, ``measure``, ``value``,
+        ``status`` and the measures of :data:`~overdose_trends.schema.MEASURES`.
+    freq : {"month", "quarter", "year", "financial_year"}, optional
+        Length of the periods given as dates (``period`` dates, or
+        ``period_start`` without ``period_end``); default month.
+    as_of : date or str, optional
+        Periods starting after this day are rejected (default today).
+    dayfirst : bool, default True
+        Read ``03/04/2016`` as 3 April (UK).
+    known_areas : iterable of str, optional
+        If given, area codes not in it are rejected (default: GSS pattern only).
+    sheet : str, optional
+        Workbook sheet (default: the only sheet, or the only one with the
+        required columns).
+    header_row : int, default 1
+        1-based row of the column headers.
+    encoding : str, default "utf-8-sig"
+        Text encoding of a CSV file.
+
     Returns
     -------
     KitCounts
@@ -418,6 +469,37 @@ def read_kit_counts(
     Public Health Scotland, *National Naloxone Programme Scotland* monitoring
     reports (financial years and quarters); Government Analysis Function,
     "Symbols in tables, definitions and shorthand" (``[c]``, ``[x]``, ``[z]``).
+
+
+    Examples
+    --------
+    The shipped SYNTHETIC monthly counts (long layout, one service per row
+    and totals over services):
+
+    >>> path = ot.datasets.data_dir() / "synthetic_naloxone_kits_monthly.csv"
+    >>> published = ot.read_kit_counts(path, freq="month")
+    >>> published.report.n_input, published.report.n_rejected
+    (2142, 0)
+    >>> totals = published.counts.query("service == 'all' and measure == 'kits_issued'")
+    >>> totals.groupby("area_code")["value"].sum()
+    area_code
+    E06000033     963
+    E10000020    3981
+    Name: value, dtype: Int64
+
+    Suppressed cells stay suppressed (``<NA>``, never 0):
+
+    >>> table = pd.DataFrame(
+    ...     {
+    ...         "area_code": ["E06000033", "E06000033"],
+    ...         "period": ["2016 Q1", "2016 Q2"],
+    ...         "kits_issued": ["12", "[c]"],
+    ...     }
+    ... )
+    >>> ot.read_kit_counts(table).counts[["period_start", "measure", "value", "status"]]
+      period_start      measure  value      status
+    0   2016-01-01  kits_issued     12       exact
+    1   2016-04-01  kits_issued   <NA>  suppressed
     """
     if freq is not None and freq not in FREQ_MONTHS:
         raise ValueError(f"freq must be one of {FREQUENCIES}, got {freq!r}")
@@ -425,7 +507,7 @@ def read_kit_counts(
 
     def planner(headers: list[str], name: str, sheet_name: str | None):
         plan = plan_columns(headers, mapping, fields, name, sheet_name)
-        have = {f for kind, f in plan if kind == "field"}
+        have = {f for kind, f in plan if kind == "field" and f is not None}
         wide = have & set(MEASURES)
         long = {"measure", "value"} & have
         problems = []
@@ -473,25 +555,22 @@ def _validate_counts(
 ) -> KitCounts:
     """Apply the rules of :func:`read_kit_counts` to a read table."""
     check = TableCheck(table, "not a field of a counts table")
-    issues, notes, mapped = check.issues, check.notes, check.mapped
+    checker, notes, mapped = check.checker, check.notes, check.mapped
     fields, rows, reject = check.fields, check.rows, check.reject
     n = len(rows)
 
     area_col = fields["area_code"]
-    area_u = parse_area(area_col, rows, issues, known_areas, reject)
+    area_u = parse_area(checker, area_col, known_areas)
     area = area_u[area_col.codes]
     if "service" in fields:
         scol = fields["service"]
         service_u = scol.stripped.to_numpy(dtype=object)
-        flag(
+        checker.flag(
             scol,
-            rows,
-            issues,
-            reject,
             scol.blank,
-            "blank_required",
-            "error",
-            "service is blank (write 'all' for a total over services)",
+            rule="blank_required",
+            severity="error",
+            message="service is blank (write 'all' for a total over services)",
         )
         service = service_u[scol.codes]
     else:
@@ -499,44 +578,39 @@ def _validate_counts(
         notes.append("No service column: every count is a total over services ('all').")
 
     # --- periods ------------------------------------------------------------------------
-    p_start, p_end = _read_periods(fields, rows, issues, reject, dayfirst, freq, notes)
-    future = ~np.isnat(p_start) & (p_start > as_of)
-    at = np.flatnonzero(future)
-    if len(at):
-        issues.add(
-            rows[at],
-            None,
-            "future_date",
-            "error",
-            "period starts " + day_text(p_start[at]) + f", after as_of ({as_of})",
-        )
-        reject[at] = True
+    p_start, p_end = _read_periods(checker, fields, dayfirst=dayfirst, freq=freq, notes=notes)
+    at = np.flatnonzero(~np.isnat(p_start) & (p_start > as_of))
+    checker.report(
+        at,
+        column=None,
+        rule="future_date",
+        severity="error",
+        message="period starts " + day_text(p_start[at]) + f", after as_of ({as_of})",
+    )
     english = pd.Series(area, dtype=object).str.startswith("E").to_numpy(dtype=bool)
     early = np.flatnonzero(english & ~np.isnat(p_end) & (p_end < ENGLAND_START))
-    if len(early):
-        issues.add(
-            rows[early],
-            None,
-            "before_supply_start",
-            "warning",
-            "period ends " + day_text(p_end[early]) + ", " + BEFORE_ENGLAND_SUPPLY,
-        )
+    checker.report(
+        early,
+        column=None,
+        rule="before_supply_start",
+        severity="warning",
+        message="period ends " + day_text(p_end[early]) + ", " + BEFORE_ENGLAND_SUPPLY,
+    )
 
     # --- measures and values -------------------------------------------------------------
     status_col = fields.get("status")
     if "measure" in fields:
         mcol = fields["measure"]
         m_u, m_blank, m_unknown = map_vocab(mcol, "measure", MEASURES, _measure_synonyms(), mapped)
-        flag(mcol, rows, issues, reject, m_blank, "blank_required", "error", "measure is blank")
-        flag(
+        checker.flag(
+            mcol, m_blank, rule="blank_required", severity="error", message="measure is blank"
+        )
+        checker.flag(
             mcol,
-            rows,
-            issues,
-            reject,
             m_unknown,
-            "unknown_measure",
-            "error",
-            "measure " + quoted(mcol.uniques) + f" is not one of {list(MEASURES)}",
+            rule="unknown_measure",
+            severity="error",
+            message="measure " + quoted(mcol.uniques) + f" is not one of {list(MEASURES)}",
             echo=True,
         )
         cells = [(fields["value"], m_u[mcol.codes])]
@@ -551,20 +625,17 @@ def _validate_counts(
             ("invalid_count", "error"),
             ("blank_count", "warning"),
         ):
-            flag(
+            checker.flag(
                 col,
-                rows,
-                issues,
-                reject,
                 rule_u == rule,
-                rule,
-                severity,
-                f"{label} " + detail_u,
+                rule=rule,
+                severity=severity,
+                message=f"{label} " + detail_u,
                 echo=severity == "error",
             )
         status = status_u[col.codes]
         if status_col is not None:
-            status = _apply_status(status_col, status, rows, issues, reject)
+            status = _apply_status(checker, status_col, status)
         value = np.where(status_u[col.codes] == "exact", value_u[col.codes], 0)
         parts.append((measure, value, status))
 
@@ -596,19 +667,18 @@ def _validate_counts(
         later = sub["_pos"].to_numpy() != firsts
         at = sub["_pos"].to_numpy()[later]
         at, idx = np.unique(at, return_index=True)
-        issues.add(
-            rows[at],
-            None,
-            "duplicate_count",
-            "error",
-            "same area, service, period and measure as row "
+        checker.report(
+            at,
+            column=None,
+            rule="duplicate_count",
+            severity="error",
+            message="same area, service, period and measure as row "
             + pd.Series(rows[firsts[later][idx]]).astype(str)
             + " (that row is kept)",
         )
-        reject[at] = True
     ok_rows = ~reject
     frame = frame[ok_rows[frame["_pos"].to_numpy()]]
-    _check_totals(frame, rows, issues)
+    _check_totals(checker, frame)
     order = pd.Categorical(frame["measure"], categories=MEASURES).codes
     counts = (
         frame.assign(_m=order)
@@ -626,31 +696,29 @@ def _validate_counts(
 
 
 def _read_periods(
+    checker: RowChecker,
     fields: dict[str, Column],
-    rows: np.ndarray,
-    issues: Issues,
-    reject: np.ndarray,
+    *,
     dayfirst: bool,
     freq: str | None,
     notes: list[str],
 ) -> tuple[np.ndarray, np.ndarray]:
     """period_start and period_end (datetime64[D], NaT where rejected) per row."""
-    n = len(rows)
+    n = len(checker.rows)
     if "period" in fields:
         col = fields["period"]
         start_u, months_u, detail_u, used_dates = parse_period_labels(
             col, dayfirst=dayfirst, freq=freq
         )
-        flag(col, rows, issues, reject, col.blank, "blank_required", "error", "period is blank")
-        flag(
+        checker.flag(
+            col, col.blank, rule="blank_required", severity="error", message="period is blank"
+        )
+        checker.flag(
             col,
-            rows,
-            issues,
-            reject,
             (start_u < 0) & ~col.blank,
-            "invalid_period",
-            "error",
-            "period " + detail_u,
+            rule="invalid_period",
+            severity="error",
+            message="period " + detail_u,
             echo=True,
         )
         if used_dates:
@@ -666,23 +734,21 @@ def _read_periods(
         start[good], end[good] = month_bounds(s[good], ln[good])
         return start, end
     scol = fields["period_start"]
-    start = _day_cells(scol, "period_start", rows, issues, reject, dayfirst)
+    start = _day_cells(checker, scol, "period_start", dayfirst=dayfirst)
     if "period_end" in fields:
         ecol = fields["period_end"]
-        end = _day_cells(ecol, "period_end", rows, issues, reject, dayfirst)
+        end = _day_cells(checker, ecol, "period_end", dayfirst=dayfirst)
         backwards = np.flatnonzero(~np.isnat(start) & ~np.isnat(end) & (end < start))
-        if len(backwards):
-            issues.add(
-                rows[backwards],
-                ecol.header,
-                "invalid_period",
-                "error",
-                "period_end "
-                + day_text(end[backwards])
-                + " is before period_start "
-                + day_text(start[backwards]),
-            )
-            reject[backwards] = True
+        checker.report(
+            backwards,
+            column=ecol.header,
+            rule="invalid_period",
+            severity="error",
+            message="period_end "
+            + day_text(end[backwards])
+            + " is before period_start "
+            + day_text(start[backwards]),
+        )
         return start, end
     f = freq or "month"
     length, _ = FREQ_MONTHS[f]
@@ -694,60 +760,43 @@ def _read_periods(
     good = ~np.isnat(start)
     end[good] = month_bounds(abs_months(start[good]), length)[1]
     off = np.flatnonzero(good)[~starts_period(start[good], f)]
-    if len(off):
-        issues.add(
-            rows[off],
-            scol.header,
-            "invalid_period",
-            "error",
-            "period_start "
-            + day_text(start[off])
-            + f" is not the first day of a {f.replace('_', ' ')}",
-        )
-        reject[off] = True
+    checker.report(
+        off,
+        column=scol.header,
+        rule="invalid_period",
+        severity="error",
+        message="period_start "
+        + day_text(start[off])
+        + f" is not the first day of a {f.replace('_', ' ')}",
+    )
     return start, end
 
 
-def _day_cells(
-    col: Column,
-    label: str,
-    rows: np.ndarray,
-    issues: Issues,
-    reject: np.ndarray,
-    dayfirst: bool,
-) -> np.ndarray:
+def _day_cells(checker: RowChecker, col: Column, label: str, *, dayfirst: bool) -> np.ndarray:
     """Per row the date in ``col`` (datetime64[D]); blank or unreadable dates are rejected."""
     days_u, blank_u, detail_u = parse_dates(col.uniques, dayfirst=dayfirst, date_format=None)
-    flag(col, rows, issues, reject, blank_u, "blank_required", "error", f"{label} is blank")
-    flag(
+    checker.flag(col, blank_u, rule="blank_required", severity="error", message=f"{label} is blank")
+    checker.flag(
         col,
-        rows,
-        issues,
-        reject,
         ~blank_u & np.isnat(days_u),
-        "invalid_period",
-        "error",
-        f"{label} " + detail_u,
+        rule="invalid_period",
+        severity="error",
+        message=f"{label} " + detail_u,
         echo=True,
     )
     return days_u[col.codes]
 
 
-def _apply_status(
-    col: Column, status: np.ndarray, rows: np.ndarray, issues: Issues, reject: np.ndarray
-) -> np.ndarray:
+def _apply_status(checker: RowChecker, col: Column, status: np.ndarray) -> np.ndarray:
     """Combine a status column with the status read from the cell."""
     norm = norm_values(col.stripped).str.replace(" ", "_")
     known = norm.isin(COUNT_STATUSES).to_numpy() | col.blank
-    flag(
+    checker.flag(
         col,
-        rows,
-        issues,
-        reject,
         ~known,
-        "unknown_status",
-        "error",
-        "status " + quoted(col.uniques) + f" is not one of {list(COUNT_STATUSES)}",
+        rule="unknown_status",
+        severity="error",
+        message="status " + quoted(col.uniques) + f" is not one of {list(COUNT_STATUSES)}",
         echo=True,
     )
     given = norm.to_numpy(dtype=object)[col.codes]
@@ -758,27 +807,25 @@ def _apply_status(
         | (~numeric & np.isin(given, ["exact", "rounded"]))
     )
     at = np.flatnonzero(conflict)
-    if len(at):
-        issues.add(
-            rows[at],
-            col.header,
-            "status_conflict",
-            "error",
-            "status "
-            + pd.Series(given[at], dtype=object)
-            + " does not match the cell ("
-            + pd.Series(status[at], dtype=object)
-            + ")",
-            given[at],
-        )
-        reject[at] = True
+    checker.report(
+        at,
+        column=col.header,
+        rule="status_conflict",
+        severity="error",
+        message="status "
+        + pd.Series(given[at], dtype=object)
+        + " does not match the cell ("
+        + pd.Series(status[at], dtype=object)
+        + ")",
+        value=given[at],
+    )
     out = status.copy()
     take = has & numeric & (given == "rounded")
     out[take] = "rounded"
     return out
 
 
-def _check_totals(frame: pd.DataFrame, rows: np.ndarray, issues: Issues) -> None:
+def _check_totals(checker: RowChecker, frame: pd.DataFrame) -> None:
     """Warn where a service total differs from the sum of its exact parts."""
     key = ["area_code", "period_start", "period_end", "measure"]
     is_total = (frame["service"] == "all").to_numpy()
@@ -795,12 +842,12 @@ def _check_totals(frame: pd.DataFrame, rows: np.ndarray, issues: Issues) -> None
     differ = (totals["value"] != totals["parts_sum"]).fillna(False).to_numpy(dtype=bool)
     bad = totals[comparable & differ]
     if len(bad):
-        issues.add(
-            rows[bad["_pos"].to_numpy()],
-            None,
-            "total_mismatch",
-            "warning",
-            "total "
+        checker.report(
+            bad["_pos"].to_numpy(),
+            column=None,
+            rule="total_mismatch",
+            severity="warning",
+            message="total "
             + bad["value"].astype(str)
             + " for "
             + bad["measure"].astype(str)

@@ -103,14 +103,20 @@ import numpy as np
 import pandas as pd
 
 from overdose_trends.errors import DataFormatError
-from overdose_trends.io._kit_cells import flag, known_area_set, map_vocab, parse_area, quoted
+from overdose_trends.io._kit_cells import (
+    RowChecker,
+    known_area_set,
+    map_vocab,
+    parse_area,
+    quoted,
+)
 from overdose_trends.io._kit_dates import (
     BEFORE_ENGLAND_SUPPLY,
     ENGLAND_START,
     as_day,
     parse_dates,
 )
-from overdose_trends.io._kit_report import ISSUE_COLUMNS, Issues, ValidationReport
+from overdose_trends.io._kit_report import ISSUE_COLUMNS, ValidationReport
 from overdose_trends.io._kit_rules import check_kits, kit_codes
 from overdose_trends.io._kit_table import (
     Column,
@@ -259,6 +265,42 @@ def read_kit_log(
     Public Health Scotland, National Naloxone Programme Scotland monitoring
     reports; Public Health Wales, Harm Reduction Database Wales: Take Home
     Naloxone (categories of recipient, supply and re-supply).
+
+
+    Examples
+    --------
+    The shipped SYNTHETIC log (two services shaped like Southend-on-Sea and
+    Norfolk; not real figures) loads without a rejected row:
+
+    >>> path = ot.datasets.data_dir() / "synthetic_naloxone_kits_southend_norfolk.csv"
+    >>> log = ot.read_kit_log(path, as_of="2020-01-01")
+    >>> log.report.n_input, log.report.n_loaded, log.report.n_rejected
+    (5961, 5961, 0)
+    >>> log.events["event_type"].value_counts().to_dict()
+    {'issued': 4944, 'returned_used': 465, 'lost': 349, 'returned_unused': 127, 'expired': 76}
+
+    Columns named differently are mapped; common spellings are translated and
+    counted; a row that breaks a rule is rejected and reported with its row:
+
+    >>> raw = pd.DataFrame(
+    ...     {
+    ...         "Date": ["14/03/2016", "31/02/2016", "15/03/2016"],
+    ...         "Type": ["Supply", "issued", "Used"],
+    ...         "service": ["Drug service A"] * 3,
+    ...         "area_code": ["E06000033"] * 3,
+    ...         "kit_id": ["K1", "K2", "K1"],
+    ...     }
+    ... )
+    >>> log = ot.read_kit_log(raw, {"Date": "event_date", "Type": "event_type"}, as_of="2020-01-01")
+    >>> log.events[["event_date", "event_type", "kit_id", "source_row"]]
+      event_date     event_type kit_id  source_row
+    0 2016-03-14         issued     K1           2
+    1 2016-03-15  returned_used     K1           4
+    >>> issue = log.report.issues.iloc[0]
+    >>> int(issue["row"]), issue["rule"], issue["severity"]
+    (3, 'invalid_date', 'error')
+    >>> issue["message"]
+    "row 3: event_date '31/02/2016' is not a valid date"
     """
     if value_mapping:
         for f in value_mapping:
@@ -314,40 +356,40 @@ def _validate_log(
 ) -> KitLog:
     """Apply the rules of the module docstring to a read table (arguments of read_kit_log)."""
     check = TableCheck(table, "not a field of the kit log; left out")
-    issues, notes, mapped = check.issues, check.notes, check.mapped
+    checker, notes, mapped = check.checker, check.notes, check.mapped
     fields, rows, reject = check.fields, check.rows, check.reject
     n = len(rows)
 
     # --- required text fields -----------------------------------------------------------
     service_col = fields["service"]
     service_u = service_col.stripped.to_numpy(dtype=object)
-    flag(
+    checker.flag(
         service_col,
-        rows,
-        issues,
-        reject,
         service_u == "",
-        "blank_required",
-        "error",
-        "service is blank",
+        rule="blank_required",
+        severity="error",
+        message="service is blank",
     )
-    area_u = parse_area(fields["area_code"], rows, issues, known_areas, reject)
+    area_u = parse_area(checker, fields["area_code"], known_areas)
 
     # --- event type ---------------------------------------------------------------------
     etype_col = fields["event_type"]
     etype_u, blank_u, unknown_u = map_vocab(
         etype_col, "event_type", EVENT_TYPES, value_mapping.get("event_type"), mapped
     )
-    flag(etype_col, rows, issues, reject, blank_u, "blank_required", "error", "event_type is blank")
-    flag(
+    checker.flag(
         etype_col,
-        rows,
-        issues,
-        reject,
+        blank_u,
+        rule="blank_required",
+        severity="error",
+        message="event_type is blank",
+    )
+    checker.flag(
+        etype_col,
         unknown_u,
-        "unknown_event_type",
-        "error",
-        "event_type " + quoted(etype_col.uniques) + f" is not one of {list(EVENT_TYPES)} "
+        rule="unknown_event_type",
+        severity="error",
+        message="event_type " + quoted(etype_col.uniques) + f" is not one of {list(EVENT_TYPES)} "
         "or a known synonym; pass value_mapping={'event_type': {...}}",
         echo=True,
     )
@@ -362,40 +404,37 @@ def _validate_log(
     dates_u, dblank_u, detail_u = parse_dates(
         date_col.uniques, dayfirst=dayfirst, date_format=date_format
     )
-    flag(date_col, rows, issues, reject, dblank_u, "blank_required", "error", "event_date is blank")
-    bad_date_u = ~dblank_u & np.isnat(dates_u)
-    flag(
+    checker.flag(
         date_col,
-        rows,
-        issues,
-        reject,
-        bad_date_u,
-        "invalid_date",
-        "error",
-        "event_date " + detail_u.astype(object),
+        dblank_u,
+        rule="blank_required",
+        severity="error",
+        message="event_date is blank",
+    )
+    checker.flag(
+        date_col,
+        ~dblank_u & np.isnat(dates_u),
+        rule="invalid_date",
+        severity="error",
+        message="event_date " + detail_u.astype(object),
         echo=True,
     )
-    future_u = ~np.isnat(dates_u) & (dates_u > as_of)
-    flag(
+    checker.flag(
         date_col,
-        rows,
-        issues,
-        reject,
-        future_u,
-        "future_date",
-        "error",
-        "event_date " + quoted(date_col.uniques) + f" is after as_of ({as_of})",
+        ~np.isnat(dates_u) & (dates_u > as_of),
+        rule="future_date",
+        severity="error",
+        message="event_date " + quoted(date_col.uniques) + f" is after as_of ({as_of})",
         echo=True,
     )
     dates = dates_u[date_col.codes]
     _check_supply_start(
-        dates,
+        checker,
         date_col,
-        rows,
-        issues,
+        dates,
         programme_start,
-        (service_u, service_col.codes),
-        (area_u, fields["area_code"].codes),
+        services=(service_u, service_col.codes),
+        areas=(area_u, fields["area_code"].codes),
     )
 
     # --- optional categorical fields ----------------------------------------------------
@@ -404,27 +443,23 @@ def _validate_log(
     for f in ("recipient_type", "supply_type", "product"):
         col = fields.get(f)
         if col is None:
-            out_cat[f] = (
-                np.where(issued, "unknown", None)
-                if f in ISSUE_FIELDS
-                else np.full(n, "unknown", dtype=object)
-            )
+            absent = np.full(n, "unknown", dtype=object)
+            if f in ISSUE_FIELDS:
+                absent[~issued] = None
+            out_cat[f] = absent
             where = "issue rows" if f in ISSUE_FIELDS else "all rows"
             notes.append(f"No {f} column: {f} is 'unknown' on {where}.")
             continue
         values_u, blank_u, unknown_u = map_vocab(
             col, f, _VOCABULARIES[f], value_mapping.get(f), mapped
         )
-        flag(
+        checker.flag(
             col,
-            rows,
-            issues,
-            None,
             unknown_u,
-            "unknown_category",
-            "warning",
-            f"{f} " + quoted(col.uniques) + f" is not one of {list(_VOCABULARIES[f])} or a "
-            f"known synonym; kept as 'unknown' (pass value_mapping={{{f!r}: {{...}}}})",
+            rule="unknown_category",
+            severity="warning",
+            message=f"{f} " + quoted(col.uniques) + f" is not one of {list(_VOCABULARIES[f])} "
+            f"or a known synonym; kept as 'unknown' (pass value_mapping={{{f!r}: {{...}}}})",
             echo=True,
         )
         values_u = values_u.copy()
@@ -438,7 +473,7 @@ def _validate_log(
         out_cat[f] = values
 
     # --- doses -----------------------------------------------------------------------------
-    doses, doses_ok = _parse_doses(fields.get("doses"), rows, issues, reject, n)
+    doses, doses_ok = _parse_doses(checker, fields.get("doses"))
     product = out_cat["product"]
     default = np.zeros(n, dtype=np.int64)
     has_default = np.zeros(n, dtype=bool)
@@ -462,7 +497,7 @@ def _validate_log(
         )
 
     # --- identifiers of events and kits ------------------------------------------------
-    event_id = _event_ids(fields.get("event_id"), rows, issues, reject)
+    event_id = _event_ids(checker, fields.get("event_id"))
     kit_col = fields.get("kit_id")
     if kit_col is None:
         kit_code = np.full(n, -1, dtype=np.int64)
@@ -475,7 +510,7 @@ def _validate_log(
         kit_code, kit_u = kit_codes(kit_col)
 
     terminal = (etype >= 1) & ~reject
-    check_kits(kit_code, kit_u, etype, dates, rows, kit_col, issues, reject)
+    check_kits(checker, kit_col, kit_code, kit_u, etype, dates)
     unlinked = (kit_code < 0) & ~reject
     if kit_col is not None and unlinked.any():
         notes.append(
@@ -515,15 +550,18 @@ def _validate_log(
 
 
 def _check_supply_start(
-    dates: np.ndarray,
+    checker: RowChecker,
     date_col: Column,
-    rows: np.ndarray,
-    issues: Issues,
+    dates: np.ndarray,
     programme_start: Any,
+    *,
     services: tuple[np.ndarray, np.ndarray],
     areas: tuple[np.ndarray, np.ndarray],
 ) -> None:
-    """Warn about events before supply could start (England) or before ``programme_start``."""
+    """Warn about events before supply could start (England) or before ``programme_start``.
+
+    ``services`` and ``areas`` are each (distinct values, code per row).
+    """
     english_u = np.array([str(a).startswith("E") for a in areas[0]], dtype=bool)
     start = np.where(english_u[areas[1]], ENGLAND_START, np.datetime64("NaT", "D"))
     # per row: does the row's service have its own programme_start?
@@ -551,20 +589,19 @@ def _check_supply_start(
             "before programme_start (" + start[early].astype(str).astype(object) + ")",
             BEFORE_ENGLAND_SUPPLY,
         )
-        issues.add(
-            rows[early],
-            date_col.header,
-            "before_supply_start",
-            "warning",
-            "event_date " + pd.Series(day_text) + " is " + pd.Series(why, dtype=object),
-            day_text,
+        checker.report(
+            early,
+            column=date_col.header,
+            rule="before_supply_start",
+            severity="warning",
+            message="event_date " + pd.Series(day_text) + " is " + pd.Series(why, dtype=object),
+            value=day_text,
         )
 
 
-def _parse_doses(
-    col: Column | None, rows: np.ndarray, issues: Issues, reject: np.ndarray, n: int
-) -> tuple[np.ndarray, np.ndarray]:
+def _parse_doses(checker: RowChecker, col: Column | None) -> tuple[np.ndarray, np.ndarray]:
     """Doses per row (int64) and a mask of rows with a usable value."""
+    n = len(checker.rows)
     if col is None:
         return np.zeros(n, dtype=np.int64), np.zeros(n, dtype=bool)
     text = col.stripped
@@ -575,37 +612,28 @@ def _parse_doses(
     values[whole] = text[whole].astype(float).astype(np.int64)
     implausible = whole & ((values < 1) | (values > MAX_DOSES_PER_KIT))
     shown = quoted(col.uniques)
-    flag(
+    checker.flag(
         col,
-        rows,
-        issues,
-        reject,
         negative,
-        "invalid_doses",
-        "error",
-        "doses " + shown + " is negative",
+        rule="invalid_doses",
+        severity="error",
+        message="doses " + shown + " is negative",
         echo=True,
     )
-    flag(
+    checker.flag(
         col,
-        rows,
-        issues,
-        reject,
         ~blank & ~whole & ~negative,
-        "invalid_doses",
-        "error",
-        "doses " + shown + " is not a whole number",
+        rule="invalid_doses",
+        severity="error",
+        message="doses " + shown + " is not a whole number",
         echo=True,
     )
-    flag(
+    checker.flag(
         col,
-        rows,
-        issues,
-        None,
         implausible,
-        "implausible_doses",
-        "warning",
-        "doses " + shown + f" is outside 1-{MAX_DOSES_PER_KIT} (a code for unknown?); "
+        rule="implausible_doses",
+        severity="warning",
+        message="doses " + shown + f" is outside 1-{MAX_DOSES_PER_KIT} (a code for unknown?); "
         "kept as missing",
         echo=True,
     )
@@ -613,26 +641,27 @@ def _parse_doses(
     return values[col.codes], usable[col.codes]
 
 
-def _event_ids(
-    col: Column | None, rows: np.ndarray, issues: Issues, reject: np.ndarray
-) -> np.ndarray:
+def _event_ids(checker: RowChecker, col: Column | None) -> np.ndarray:
     """Event ids as given (None where blank or no column); later duplicates rejected."""
     if col is None:
-        return np.full(len(rows), None, dtype=object)
+        return np.full(len(checker.rows), None, dtype=object)
     text = col.stripped.to_numpy(dtype=object)
     blank_u = col.blank
-    ids = np.where(blank_u, None, text)[col.codes]
+    ids_u = text.copy()
+    ids_u[blank_u] = None
+    ids = ids_u[col.codes]
     counts = np.bincount(col.codes, minlength=len(text))
     if (counts[~blank_u] > 1).any():
         dup = pd.Index(col.codes).duplicated(keep="first") & ~blank_u[col.codes]
         at = np.flatnonzero(dup)
-        issues.add(
-            rows[at],
-            col.header,
-            "duplicate_event_id",
-            "error",
-            "event_id " + quoted(col.uniques)[col.codes[at]] + " was given to an earlier row",
-            text[col.codes[at]],
+        checker.report(
+            at,
+            column=col.header,
+            rule="duplicate_event_id",
+            severity="error",
+            message="event_id "
+            + quoted(col.uniques)[col.codes[at]]
+            + " was given to an earlier row",
+            value=text[col.codes[at]],
         )
-        reject[at] = True
     return ids

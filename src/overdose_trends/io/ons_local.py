@@ -7,7 +7,7 @@ into one tidy, long table. :func:`read_national` (from
 :func:`check_consistency` cross-checks a loaded table.
 
 Tidy columns (one row per area, measure, sex and registration period)
---------------------------------------------------------------------
+---------------------------------------------------------------------
 area_code : str
     GSS code, e.g. ``"E06000033"``.
 area_name : str
@@ -72,6 +72,7 @@ from overdose_trends.errors import DataFormatError
 from overdose_trends.io._workbook import (
     Source,
     Workbook,
+    blank_rate_status,
     check_contents,
     clean_label,
     column_letter,
@@ -80,12 +81,9 @@ from overdose_trends.io._workbook import (
     period_of_cell,
     strip_footnotes,
 )
-from overdose_trends.schema import DEATHS_COLUMNS
+from overdose_trends.schema import DEATHS_COLUMNS, rate_status
 
-__all__ = ["COLUMNS", "check_consistency", "read_local_authority"]
-
-#: Column order of the tidy output of :func:`read_local_authority`.
-COLUMNS = DEATHS_COLUMNS
+__all__ = ["check_consistency", "read_local_authority"]
 
 
 _SKIP_SHEET = re.compile(
@@ -376,6 +374,7 @@ def _read_sheet(
     for c in layout.values:
         key = (c.period, c.sex, c.measure)
         fields = blocks.setdefault(key, {})
+        assert c.field is not None  # value columns name their field
         if c.field in fields:
             raise err(f"two {c.field!r} columns for the same period", layout.header_row, c.index)
         fields[c.field] = c.index
@@ -433,6 +432,8 @@ def _read_sheet(
             measure = measure or measure_default
             if measure is None:
                 raise err("cannot tell whether the table is drug poisoning or drug misuse", i)
+            if period is None:
+                raise err("no registration year or period for this row", i)
             values: dict[str, Any] = {}
             statuses: list[str] = []
             for fname, j in fields.items():
@@ -464,20 +465,16 @@ def _read_sheet(
             elif rate is not None:
                 status = "unreliable" if "unreliable" in statuses else "ok"
             else:
-                status = next((s for s in statuses if s != "unreliable"), None) or (
-                    "not_calculated"
-                    if deaths is not None and deaths < MIN_DEATHS_FOR_RATE
-                    else "not_available"
-                )
-            key = (code, measure, sex, period)
-            if key in seen:
+                status = blank_rate_status(deaths, statuses)
+            row_key = (code, measure, sex, period)
+            if row_key in seen:
                 raise err(
                     f"duplicate row for {code} {measure} {sex} {period[0]}-{period[1]} "
-                    f"(first at row {seen[key] + 1})",
+                    f"(first at row {seen[row_key] + 1})",
                     i,
                     layout.code_col,
                 )
-            seen[key] = i
+            seen[row_key] = i
             out.append(
                 {
                     "area_code": code,
@@ -537,8 +534,9 @@ def read_local_authority(source: Source) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Tidy long table with the columns in :data:`COLUMNS` (documented in the
-        module docstring): one row per area, measure, sex and period. Rates
+        Tidy long table with the columns in
+        :data:`~overdose_trends.schema.DEATHS_COLUMNS` (documented in the module
+        docstring): one row per area, measure, sex and period. Rates
         are per 100,000 (``rate_per``), age-standardised to the 2013 ESP.
         ``df.attrs["skipped_sheets"]`` lists sheets that were not tables of
         deaths by area; ``df.attrs["ignored_rows"]`` lists rows with no area
@@ -554,9 +552,28 @@ def read_local_authority(source: Source) -> pd.DataFrame:
 
     Examples
     --------
-    >>> df = read_local_authority("2019localauthorities1.xls")  # doctest: +SKIP
-    >>> df.query("area_code == 'E06000033' and period_start == 2013 and period_end == 2015"
-    ...          " and measure == 'poisoning' and sex == 'persons'")  # doctest: +SKIP
+    An excerpt of the 2019 edition ships with the package (Tables 1 and 3 for
+    seven areas, cell for cell as published; see ``data/README.md``):
+
+    >>> path = ot.datasets.data_dir() / "ons_la_drug_deaths_2019_excerpt.xlsx"
+    >>> df = ot.read_local_authority(path)
+    >>> len(df), df.attrs["skipped_sheets"]
+    (291, ['Contents', 'Notes, Terms and Conditions', 'Definition'])
+    >>> southend = df.query("area_code == 'E06000033' and period_start == 2013")
+    >>> columns = ["period_end", "deaths", "rate", "lcl", "ucl", "rate_status"]
+    >>> southend[columns].reset_index(drop=True)
+       period_end  deaths  rate  lcl   ucl    rate_status
+    0        2013      16   NaN  NaN   NaN  not_available
+    1        2015      47   8.8  6.5  11.7             ok
+
+    The markers become statuses: ``:`` (fewer than 10 deaths) and ``U`` (10-19):
+
+    >>> castle_point = df.query("area_name == 'Castle Point' and period_end > period_start")
+    >>> castle_point.groupby("rate_status")["deaths"].agg(["size", "min", "max"])
+                    size  min  max
+    rate_status
+    not_calculated    11    2    8
+    unreliable         6   11   13
 
     References
     ----------
@@ -589,7 +606,7 @@ def read_local_authority(source: Source) -> pd.DataFrame:
     df["rate_per"] = df["rate_per"].astype("int64")
     df["row"] = df["row"].astype("int64")
     df["edition"] = int(df["period_end"].max())
-    df = df.loc[:, list(COLUMNS)]
+    df = df.loc[:, list(DEATHS_COLUMNS)]
     df.attrs["source"] = wb.name
     df.attrs["skipped_sheets"] = skipped
     df.attrs["ignored_rows"] = ignored
@@ -625,73 +642,91 @@ def check_consistency(df: pd.DataFrame) -> pd.DataFrame:
         ``area_name``, ``measure``, ``sex``, ``period_start``, ``period_end``,
         ``expected``, ``found``, ``sheet``, ``row`` and ``message``; empty
         when everything agrees.
+
+    Examples
+    --------
+    In the 2019 edition the three-year drug-misuse totals of two Welsh areas
+    do not match their single years (they appear exchanged):
+
+    >>> la = ot.datasets.la_deaths().query(
+    ...     "area_code in ['W06000016', 'W06000024'] and measure == 'misuse'"
+    ... )
+    >>> problems = ot.check_consistency(la)
+    >>> len(problems), problems["check"].unique().tolist()
+    (18, ['sum_of_years'])
+    >>> problems["message"].iloc[0]
+    'single years 2009-2011 sum to 43 but the period shows 13'
     """
-    out_cols = [
-        "check",
-        "area_code",
-        "area_name",
-        "measure",
-        "sex",
-        "period_start",
-        "period_end",
-        "expected",
-        "found",
-        "sheet",
-        "row",
-        "message",
-    ]
-    problems: list[pd.DataFrame] = []
-    keys = ["area_code", "measure", "sex"]
-    single = df[(df["period_start"] == df["period_end"]) & df["deaths"].notna()]
-    multi = df[(df["period_end"] > df["period_start"]) & df["deaths"].notna()]
-    if len(single) and len(multi):
-        span = multi[[*keys, "period_start", "period_end"]].copy()
-        span["_id"] = np.arange(len(span))
-        span["year"] = [
-            list(range(a, b + 1))
-            for a, b in zip(span["period_start"], span["period_end"], strict=True)
-        ]
-        long = span.explode("year").astype({"year": "int64"})
-        joined = long.merge(
-            single[[*keys, "period_start", "deaths"]].rename(columns={"period_start": "year"}),
-            on=[*keys, "year"],
-            how="inner",
-        )
-        agg = joined.groupby("_id").agg(n=("year", "size"), total=("deaths", "sum"))
-        width = (span["period_end"] - span["period_start"] + 1).to_numpy()
-        agg = agg[agg["n"].to_numpy() == width[agg.index.to_numpy()]]
-        m = multi.iloc[agg.index.to_numpy()].copy()
-        m["expected"] = agg["total"].to_numpy()
-        m["found"] = m["deaths"]
-        bad = m[m["expected"] != m["found"]].copy()
-        if len(bad):
-            bad["check"] = "sum_of_years"
-            bad["message"] = [
-                f"single years {a}-{b} sum to {e} but the period shows {f}"
-                for a, b, e, f in zip(
-                    bad["period_start"],
-                    bad["period_end"],
-                    bad["expected"],
-                    bad["found"],
-                    strict=True,
-                )
-            ]
-            problems.append(bad)
-    low = df[
-        df["rate"].notna() & df["deaths"].notna() & (df["deaths"] < MIN_DEATHS_FOR_RATE)
-    ].copy()
-    if len(low):
-        low["check"] = "rate_below_10"
-        low["expected"] = pd.NA
-        low["found"] = low["deaths"]
-        low["message"] = [
-            f"rate {r} published from {d} deaths (< {MIN_DEATHS_FOR_RATE})"
-            for r, d in zip(low["rate"], low["deaths"], strict=True)
-        ]
-        problems.append(low)
+    problems = [p for p in (_sum_of_years(df), _rate_below_10(df)) if len(p)]
     if not problems:
-        return pd.DataFrame(columns=out_cols)
-    res = pd.concat(problems, ignore_index=True)[out_cols]
+        return pd.DataFrame(columns=_CONSISTENCY_COLUMNS)
+    res = pd.concat(problems, ignore_index=True)[_CONSISTENCY_COLUMNS]
     res["expected"] = res["expected"].astype("Int64")
     res["found"] = res["found"].astype("Int64")
     return res.reset_index(drop=True)
+
+
+#: Columns of :func:`check_consistency`.
+_CONSISTENCY_COLUMNS = [
+    "check",
+    "area_code",
+    "area_name",
+    "measure",
+    "sex",
+    "period_start",
+    "period_end",
+    "expected",
+    "found",
+    "sheet",
+    "row",
+    "message",
+]
+
+
+def _sum_of_years(df: pd.DataFrame) -> pd.DataFrame:
+    """Multi-year rows whose deaths differ from the sum of their single years."""
+    keys = ["area_code", "measure", "sex"]
+    single = df[(df["period_start"] == df["period_end"]) & df["deaths"].notna()]
+    multi = df[(df["period_end"] > df["period_start"]) & df["deaths"].notna()]
+    if not (len(single) and len(multi)):
+        return df.iloc[:0]
+    span = multi[[*keys, "period_start", "period_end"]].copy()
+    span["_id"] = np.arange(len(span))
+    span["year"] = [
+        list(range(a, b + 1)) for a, b in zip(span["period_start"], span["period_end"], strict=True)
+    ]
+    long = span.explode("year").astype({"year": "int64"})
+    joined = long.merge(
+        single[[*keys, "period_start", "deaths"]].rename(columns={"period_start": "year"}),
+        on=[*keys, "year"],
+        how="inner",
+    )
+    agg = joined.groupby("_id").agg(n=("year", "size"), total=("deaths", "sum"))
+    width = (span["period_end"] - span["period_start"] + 1).to_numpy()
+    agg = agg[agg["n"].to_numpy() == width[agg.index.to_numpy()]]
+    m = multi.iloc[agg.index.to_numpy()].copy()
+    m["expected"] = agg["total"].to_numpy()
+    m["found"] = m["deaths"]
+    bad = m[m["expected"] != m["found"]].copy()
+    bad["check"] = "sum_of_years"
+    bad["message"] = [
+        f"single years {a}-{b} sum to {e} but the period shows {f}"
+        for a, b, e, f in zip(
+            bad["period_start"], bad["period_end"], bad["expected"], bad["found"], strict=True
+        )
+    ]
+    return bad
+
+
+def _rate_below_10(df: pd.DataFrame) -> pd.DataFrame:
+    """Rows with a rate although the ONS rule says it is not calculated."""
+    too_few = rate_status(df["deaths"].astype("float64")) == "not_calculated"
+    low = df[df["rate"].notna().to_numpy() & too_few].copy()
+    low["check"] = "rate_below_10"
+    low["expected"] = pd.NA
+    low["found"] = low["deaths"]
+    low["message"] = [
+        f"rate {r} published from {d} deaths (< {MIN_DEATHS_FOR_RATE})"
+        for r, d in zip(low["rate"], low["deaths"], strict=True)
+    ]
+    return low

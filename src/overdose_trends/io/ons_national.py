@@ -27,7 +27,7 @@ row keys in the left-hand columns or in section rows (``Persons``,
 such as ``[x]``, ``[c]``, ``[u]``, periods such as ``"2020 to 2022"``).
 
 Tidy columns (one row per table, area, measure, substance, sex and period)
--------------------------------------------------------------------------
+--------------------------------------------------------------------------
 table : str
     ``"deaths_by_sex"``, ``"asmr"`` or ``"region"`` (see above).
 area_code : str
@@ -101,16 +101,17 @@ import pandas as pd
 from overdose_trends.constants import (
     AREA_LEVELS,
     GSS_CODE,
-    MIN_DEATHS_FOR_RATE,
     PER_100K,
     PER_MILLION,
     SEX_LABELS,
 )
 from overdose_trends.errors import DataFormatError
+from overdose_trends.io._national_tables import KINDS, SKIP_SHEET, Kind
 from overdose_trends.io._workbook import (
     Cell,
     Source,
     Workbook,
+    blank_rate_status,
     check_contents,
     clean_label,
     column_letter,
@@ -122,10 +123,7 @@ from overdose_trends.io._workbook import (
 )
 from overdose_trends.schema import NATIONAL_COLUMNS
 
-__all__ = ["AREA_NAMES", "COLUMNS", "TABLES", "read_national"]
-
-#: Column order of the tidy output of :func:`read_national`.
-COLUMNS = NATIONAL_COLUMNS
+__all__ = ["AREA_NAMES", "TABLES", "read_national"]
 
 #: Short ids of the tables read, in output order.
 TABLES = ("deaths_by_sex", "asmr", "region")
@@ -149,75 +147,6 @@ AREA_NAMES = MappingProxyType(
     }
 )
 _ENGLAND_AND_WALES = "K04000001"
-
-
-# --- which tables ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Kind:
-    """A table to read, recognised by regular expressions on its title."""
-
-    table: str
-    looks_for: str  # for error messages
-    require: tuple[str, ...]
-    exclude: tuple[str, ...]
-    substances: bool  # may labels name substances?
-    needs_area: bool  # must every row name an area?
-
-    def matches(self, title: str) -> bool:
-        return all(re.search(p, title) for p in self.require) and not any(
-            re.search(p, title) for p in self.exclude
-        )
-
-
-_ASMR = r"age[- ]standardi[sz]ed"
-_KINDS = (
-    _Kind(
-        "deaths_by_sex",
-        "'number of deaths ... by sex ... country' (no rates, ages or substances)",
-        require=(r"number of deaths", r"\bsex\b", r"\bcountr"),
-        exclude=(
-            _ASMR,
-            r"\brates?\b",
-            r"\bage\b(?!-)",
-            r"substance",
-            r"region",
-            r"occurrence",
-            r"delay",
-        ),
-        substances=False,
-        needs_area=False,
-    ),
-    _Kind(
-        "asmr",
-        "'age-standardised mortality rates ... by sex' (not by region, age or deprivation)",
-        require=(_ASMR, r"\bsex\b"),
-        exclude=(
-            r"region",
-            r"\bimd\b",
-            r"deprivation",
-            r"quintile",
-            r"local authorit",
-            r"age[- ]specific",
-            r"\bage groups?\b",
-        ),
-        substances=True,
-        needs_area=False,
-    ),
-    _Kind(
-        "region",
-        "'age-standardised mortality rates ... by (country and) region'",
-        require=(_ASMR, r"\bregions?\b"),
-        exclude=(r"\bimd\b", r"deprivation", r"quintile", r"local authorit"),
-        substances=False,
-        needs_area=True,
-    ),
-)
-_SKIP_SHEET = re.compile(
-    r"^(cover|contents?|table of contents|index|notes?\b.*|definitions?|"
-    r"terms.*|metadata|information|about.*)$"
-)
 
 
 # --- vocabulary of labels ----------------------------------------------------------
@@ -376,7 +305,7 @@ class _Sheet:
 
     book: Workbook
     name: str
-    kind: _Kind
+    kind: Kind
     title: str
     rows: list[list[Any]]
     records: list[dict[str, Any]] = field(default_factory=list)
@@ -472,11 +401,7 @@ def _emit(
     elif rate is not None:
         status = "unreliable" if "unreliable" in markers else "ok"
     else:
-        status = next((m for m in markers if m != "unreliable"), None) or (
-            "not_calculated"
-            if deaths is not None and deaths < MIN_DEATHS_FOR_RATE
-            else "not_available"
-        )
+        status = blank_rate_status(deaths, markers)
 
     sheet.records.append(
         {
@@ -689,7 +614,7 @@ def _key_dims(sheet: _Sheet, i: int, columns: list[_Column]) -> dict[str, Any]:
         else:
             found = _classify(value, sheet.kind.substances or col.role == "category") or {}
             wanted = {"sex": {"sex"}, "category": {"measure", "substance", "cause"}}.get(
-                col.role, set(found)
+                col.role or "", set(found)
             )
             if not found or not wanted & set(found):
                 raise sheet.error(f"unrecognised label {value!r}", i, j)
@@ -712,6 +637,7 @@ def _read_grid(sheet: _Sheet, start: int, end: int) -> None:
     groups: dict[int, _Group] = {}
     for j, col in enumerate(columns):
         if col.kind in ("value", "marker"):
+            assert col.role is not None  # value and marker columns name their field
             group = groups.setdefault(col.group, _Group(col.dims))
             group.fields[col.role] = j
             group.rate_per = min(group.rate_per, col.rate_per)
@@ -793,18 +719,18 @@ def _find_tables(wb: Workbook) -> list[_Sheet]:
     found: list[_Sheet] = []
     seen_titles: list[str] = []
     for name in wb.sheet_names:
-        if _SKIP_SHEET.match(sheet_key(name)):
+        if SKIP_SHEET.match(sheet_key(name)):
             continue
         rows = wb.rows(name)
         title = " ".join(t for t in (_own_title(rows), listed.get(name, "")) if t)
         seen_titles.append(f"{name}: {title[:80]!r}")
         text = _norm(title)
-        for kind in _KINDS:
+        for kind in KINDS:
             if kind.matches(text):
                 found.append(_Sheet(wb, name, kind, text, rows))
                 break
     if not found:
-        wanted = "; ".join(k.looks_for for k in _KINDS)
+        wanted = "; ".join(k.looks_for for k in KINDS)
         raise DataFormatError(
             "no recognisable ONS national drug-poisoning table. Looked for sheets titled "
             f"{wanted}. Sheets found: {'; '.join(seen_titles) or 'none'}",
@@ -865,7 +791,8 @@ def read_national(source: Source, require: Sequence[str] = TABLES) -> pd.DataFra
     -------
     pandas.DataFrame
         One row per table, area, measure, substance, sex and registration period,
-        with the columns :data:`COLUMNS` described in the module docstring:
+        with the columns :data:`~overdose_trends.schema.NATIONAL_COLUMNS` described in the
+        module docstring:
         ``deaths`` (number registered), ``rate``/``lcl``/``ucl`` (age-standardised
         mortality rate and 95% confidence limits, deaths per 1,000,000 population,
         2013 European Standard Population), ``rate_status`` and provenance
@@ -889,8 +816,23 @@ def read_national(source: Source, require: Sequence[str] = TABLES) -> pd.DataFra
 
     Examples
     --------
-    >>> df = read_national("2021registrations.xlsx")  # doctest: +SKIP
-    >>> df.query("table == 'asmr' and substance == 'all' and sex == 'persons'")  # doctest: +SKIP
+    An excerpt of the 2021 edition ships with the package (Tables 1, 4 and 7
+    for 2017-2021, cell for cell as published; see ``data/README.md``):
+
+    >>> path = ot.datasets.data_dir() / "ons_national_drug_deaths_2021_excerpt.xlsx"
+    >>> df = ot.read_national(path)
+    >>> df.groupby("table").size().to_dict()
+    {'asmr': 300, 'deaths_by_sex': 90, 'region': 54}
+    >>> rates = df.query(
+    ...     "table == 'asmr' and sex == 'persons' and period_start == 2021"
+    ...     " and substance in ['all', 'heroin_morphine', 'cocaine']"
+    ... )
+    >>> rates[["measure", "substance", "deaths", "rate", "lcl", "ucl"]].reset_index(drop=True)
+         measure        substance  deaths  rate   lcl   ucl
+    0     misuse              all    3060  53.2  51.4  55.1
+    1  poisoning              all    4859  84.4  82.0  86.8
+    2  poisoning          cocaine     840  14.6  13.6  15.6
+    3  poisoning  heroin_morphine    1213  21.1  19.9  22.3
     """
     wb = open_workbook(source)
     check_contents(wb)
@@ -900,7 +842,7 @@ def read_national(source: Source, require: Sequence[str] = TABLES) -> pd.DataFra
         raise ValueError(f"unknown table(s) {sorted(unknown)}; choose from {TABLES}")
     missing = [t for t in require if t not in {s.kind.table for s in sheets}]
     if missing:
-        wanted = "; ".join(f"{k.table}: {k.looks_for}" for k in _KINDS if k.table in missing)
+        wanted = "; ".join(f"{k.table}: {k.looks_for}" for k in KINDS if k.table in missing)
         raise DataFormatError(
             f"required table(s) not found: {wanted}. Recognised sheets: "
             f"{[s.name for s in sheets]} (pass require=() to load a partial workbook)",
@@ -922,4 +864,4 @@ def read_national(source: Source, require: Sequence[str] = TABLES) -> pd.DataFra
         key=lambda s: s.map(order) if s.name == "table" else s,
         kind="stable",
     )
-    return df.loc[:, list(COLUMNS)].reset_index(drop=True)
+    return df.loc[:, list(NATIONAL_COLUMNS)].reset_index(drop=True)

@@ -43,6 +43,7 @@ import io
 import os
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import IO
 
 import numpy as np
@@ -58,10 +59,7 @@ from overdose_trends.constants import (
 from overdose_trends.errors import DataFormatError
 from overdose_trends.io._workbook import column_letter, source_name
 
-__all__ = ["COLUMNS", "TOP_AGE", "all_ages", "read_mid_year_estimates", "to_esp_bands"]
-
-#: Column order of the tidy output of :func:`read_mid_year_estimates`.
-COLUMNS = ("area_code", "area_name", "year", "age", "age_label", "population")
+__all__ = ["TOP_AGE", "all_ages", "read_mid_year_estimates", "to_esp_bands"]
 
 #: Highest age; ``age == TOP_AGE`` means "TOP_AGE and over".
 TOP_AGE = 90
@@ -106,10 +104,11 @@ def _read_text(source: CsvSource) -> tuple[str, str]:
         name = source_name(source)  # type: ignore[arg-type]
         data = source.read()
     if isinstance(data, bytes):
+        raw = data
         try:
-            data = data.decode("utf-8-sig")
+            data = raw.decode("utf-8-sig")
         except UnicodeDecodeError:
-            data = data.decode("cp1252")
+            data = raw.decode("cp1252")
     return data.lstrip("\ufeff"), name
 
 
@@ -239,8 +238,8 @@ def read_mid_year_estimates(source: CsvSource) -> pd.DataFrame:
     -------
     pandas.DataFrame
         One row per area, year and age, in file order then age order; columns
-        :data:`COLUMNS` (see the module docstring). ``population`` is a count of
-        persons at 30 June of ``year``.
+        :data:`~overdose_trends.schema.POPULATION_COLUMNS` (see the module
+        docstring). ``population`` is a count of persons at 30 June of ``year``.
 
     Raises
     ------
@@ -263,6 +262,28 @@ def read_mid_year_estimates(source: CsvSource) -> pd.DataFrame:
     ----------
     ONS, mid-year population estimates for local authorities by single year of
     age (see the module docstring).
+
+    Examples
+    --------
+    An excerpt of the ONS file ships with the package (Southend-on-Sea, 2000
+    and 2013-2015; see ``data/README.md``). In 2000 ages over 84 are ``-``:
+
+    >>> path = ot.datasets.data_dir() / "ons_population_single_age_excerpt.csv"
+    >>> pop = ot.read_mid_year_estimates(path)
+    >>> pop.shape
+    (364, 6)
+    >>> pop.query("age >= 84 and year in [2000, 2013]").pivot(
+    ...     index="age_label", columns="year", values="population"
+    ... )
+    year       2000  2013
+    age_label
+    84          921   862
+    85         <NA>   780
+    86         <NA>   759
+    87         <NA>   606
+    88         <NA>   596
+    89         <NA>   532
+    90+        <NA>  1999
     """
     text, file = _read_text(source)
     first = next(csv.reader(io.StringIO(text)), None)
@@ -270,20 +291,48 @@ def read_mid_year_estimates(source: CsvSource) -> pd.DataFrame:
         raise DataFormatError("file is empty or has no header line", file=file, row=1)
     header = [h.replace("\ufeff", "") for h in first]
     roles, ages = _header_roles(header, file)
-    number_cols = [*ages.values(), *([roles["total"]] if "total" in roles else [])]
+    table = _read_rows(text, _CsvTable(file, header, roles, ages))
+    codes, names, years = _row_keys(table)
+    values, mask = _age_counts(table)
+    return _assemble_population(codes, names, years, values, mask)
+
+
+@dataclass
+class _CsvTable:
+    """A population CSV being read: what error messages and the column roles need."""
+
+    file: str
+    header: list[str]
+    roles: dict[str, int]  # name, code, year[, total] -> 0-based column
+    ages: dict[int, int]  # age -> 0-based column
+    df: pd.DataFrame = field(default_factory=pd.DataFrame)
+    rows: np.ndarray = field(default_factory=lambda: np.empty(0, dtype="int64"))
+
+    def error(self, message: str, j: int, i: int) -> DataFormatError:
+        """Error at the ``i``-th data row (0-based, after blank lines) and column ``j``."""
+        return _cell_error(message, self.file, self.header, j, int(self.rows[i]))
+
+    def counts(self, j: int) -> tuple[np.ndarray, np.ndarray]:
+        """Whole-number counts of column ``j`` and their missing mask."""
+        return _parse_counts(self.df[j], self.rows, self.file, self.header, j)
+
+
+def _read_rows(text: str, table: _CsvTable) -> _CsvTable:
+    """Parse the data lines into ``table.df`` (blank lines dropped) and their row numbers."""
+    roles = table.roles
+    number_cols = [*table.ages.values(), *([roles["total"]] if "total" in roles else [])]
     # Trailing blank lines would turn every number column into text; drop them here
     # (they hold no data and do not move the row numbers of the lines above).
     text = text.rstrip() + "\n"
-
     try:
         df = pd.read_csv(
             io.StringIO(text),
             header=None,
             skiprows=1,
-            names=list(range(len(header))),
+            names=list(range(len(table.header))),
             dtype={roles["name"]: object, roles["code"]: object, roles["year"]: object},
             keep_default_na=False,
-            na_values={j: list(MISSING_MARKERS) for j in number_cols},
+            na_values={j: list(MISSING_MARKERS) for j in number_cols},  # type: ignore[misc]
             thousands=",",
             skip_blank_lines=False,
             low_memory=False,
@@ -291,18 +340,23 @@ def read_mid_year_estimates(source: CsvSource) -> pd.DataFrame:
     except pd.errors.ParserError as exc:
         m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
         if m is None:
-            raise DataFormatError(f"cannot parse CSV: {exc}", file=file) from exc
+            raise DataFormatError(f"cannot parse CSV: {exc}", file=table.file) from exc
         raise DataFormatError(
             f"line has {m.group(3)} fields but the header has {m.group(1)}",
-            file=file,
+            file=table.file,
             row=int(m.group(2)),
         ) from exc
-
     rows_all = np.arange(len(df)) + 2
-    blank = (df.isna() | df.astype(object).eq("")).all(axis=1).to_numpy()
+    blank = (df.isna() | (df.astype(object) == "")).all(axis=1).to_numpy()
     if blank.any():
         df = df.loc[~blank]
-    rows = rows_all[~blank]
+    table.df, table.rows = df, rows_all[~blank]
+    return table
+
+
+def _row_keys(table: _CsvTable) -> tuple[pd.Series, pd.Series, np.ndarray]:
+    """Area codes, names and years of the rows, checked (one row per code and year)."""
+    df, roles = table.df, table.roles
 
     def strings(j: int) -> pd.Series:
         return df[j].map(lambda v: v.strip() if isinstance(v, str) else "").astype(object)
@@ -310,7 +364,7 @@ def read_mid_year_estimates(source: CsvSource) -> pd.DataFrame:
     def check(valid: np.ndarray, j: int, message: str) -> None:
         if not valid.all():
             i = int(np.argmin(valid))
-            raise _cell_error(message.format(df[j].iloc[i]), file, header, j, int(rows[i]))
+            raise table.error(message.format(df[j].iloc[i]), j, i)
 
     codes = strings(roles["code"])
     check(
@@ -318,8 +372,7 @@ def read_mid_year_estimates(source: CsvSource) -> pd.DataFrame:
         roles["code"],
         "{!r} is not a GSS area code (E, W, K, S or N and 8 digits)",
     )
-    year_text = strings(roles["year"])
-    year_match = year_text.str.extract(_YEAR)[0]
+    year_match = strings(roles["year"]).str.extract(_YEAR)[0]
     check(year_match.notna().to_numpy(), roles["year"], "year {!r} is not a 4-digit year")
     years = year_match.astype("int64").to_numpy()
     names = strings(roles["name"])
@@ -334,37 +387,43 @@ def read_mid_year_estimates(source: CsvSource) -> pd.DataFrame:
         )
         raise DataFormatError(
             f"area {key['code'].iloc[i]} year {years[i]} appears on rows "
-            f"{' and '.join(str(rows[k]) for k in same)}",
-            file=file,
-            row=int(rows[same[1]]),
-            column=f"{header[roles['code']]!r} ({column_letter(roles['code'])})",
+            f"{' and '.join(str(table.rows[k]) for k in same)}",
+            file=table.file,
+            row=int(table.rows[same[1]]),
+            column=f"{table.header[roles['code']]!r} ({column_letter(roles['code'])})",
         )
+    return codes, names, years
 
-    n = len(df)
+
+def _age_counts(table: _CsvTable) -> tuple[np.ndarray, np.ndarray]:
+    """Counts by row and age (0..TOP_AGE) and their missing mask, checked against a total."""
+    n = len(table.df)
     values = np.empty((n, TOP_AGE + 1), dtype="int64")
     mask = np.empty((n, TOP_AGE + 1), dtype=bool)
     for age in range(TOP_AGE + 1):
-        j = ages[age]
-        values[:, age], mask[:, age] = _parse_counts(df[j], rows, file, header, j)
-
-    if "total" in roles:
-        j = roles["total"]
-        total, total_missing = _parse_counts(df[j], rows, file, header, j)
+        values[:, age], mask[:, age] = table.counts(table.ages[age])
+    if "total" in table.roles:
+        j = table.roles["total"]
+        total, total_missing = table.counts(j)
         known = np.where(mask, 0, values).sum(axis=1)
-        complete = ~mask.any(axis=1)
+        complete = mask.sum(axis=1) == 0
         bad = ~total_missing & ((complete & (known != total)) | (~complete & (known > total)))
         if bad.any():
             i = int(np.argmax(bad))
             relation = "does not equal" if complete[i] else "is less than"
-            raise _cell_error(
+            raise table.error(
                 f"all-ages total {total[i]} {relation} the sum of the single ages ({known[i]})",
-                file,
-                header,
                 j,
-                int(rows[i]),
+                i,
             )
+    return values, mask
 
-    n_ages = TOP_AGE + 1
+
+def _assemble_population(
+    codes: pd.Series, names: pd.Series, years: np.ndarray, values: np.ndarray, mask: np.ndarray
+) -> pd.DataFrame:
+    """The long table of :data:`~overdose_trends.schema.POPULATION_COLUMNS`."""
+    n, n_ages = values.shape
     each_row = np.repeat(np.arange(n), n_ages)
     each_age = np.tile(np.arange(n_ages), n)
     # Build the string columns once per input row / age and expand with take (fast).
@@ -436,7 +495,7 @@ def _aggregate(
     n_bands = len(starts)
     band = np.searchsorted(np.asarray(starts), pop["age"].to_numpy(dtype="int64"), side="right") - 1
     cell = gid * n_bands + band
-    popn = pd.array(pop["population"], dtype="Int64")
+    popn = pop["population"].astype("Int64").array
     na = popn.isna()
     counts = popn.to_numpy(dtype="int64", na_value=0)
     if (counts < 0).any():
@@ -491,6 +550,23 @@ def to_esp_bands(pop: pd.DataFrame, bands: str = "esp2013") -> pd.DataFrame:
     ----------
     Eurostat (2013), "Revision of the European Standard Population: report of
     Eurostat's task force", Luxembourg: Publications Office of the European Union.
+
+    Examples
+    --------
+    A band with a missing single age is missing, never a partial sum:
+
+    >>> pop = ot.read_mid_year_estimates(
+    ...     ot.datasets.data_dir() / "ons_population_single_age_excerpt.csv"
+    ... )
+    >>> bands = ot.to_esp_bands(pop)
+    >>> bands.query("year in [2000, 2013] and age_band_start >= 80").pivot(
+    ...     index="age_band", columns="year", values="population"
+    ... )
+    year      2000  2013
+    age_band
+    80-84     4912  4718
+    85-89     <NA>  3273
+    90+       <NA>  1999
     """
     if bands not in BAND_SCHEMES:
         raise ValueError(f"unknown band scheme {bands!r}; use one of {sorted(BAND_SCHEMES)}")
@@ -499,7 +575,9 @@ def to_esp_bands(pop: pd.DataFrame, bands: str = "esp2013") -> pd.DataFrame:
     n_groups, n_bands = sums.shape
     out = key_rows.loc[np.repeat(np.arange(n_groups), n_bands)].reset_index(drop=True)
     codes = np.tile(np.arange(n_bands), n_groups)
-    out["age_band"] = pd.Categorical.from_codes(codes, categories=list(labels), ordered=True)
+    out["age_band"] = pd.Categorical.from_codes(
+        codes, dtype=pd.CategoricalDtype(list(labels), ordered=True)
+    )
     out["age_band_start"] = np.asarray(starts, dtype="int64")[codes]
     out["population"] = pd.arrays.IntegerArray(sums.ravel(), na.ravel())
     return out
@@ -533,6 +611,18 @@ def all_ages(pop: pd.DataFrame) -> pd.DataFrame:
     References
     ----------
     ONS, mid-year population estimates (see the module docstring).
+
+    Examples
+    --------
+    >>> pop = ot.read_mid_year_estimates(
+    ...     ot.datasets.data_dir() / "ons_population_single_age_excerpt.csv"
+    ... )
+    >>> ot.all_ages(pop)
+       area_code        area_name  year  population
+    0  E06000033  Southend-on-Sea  2000        <NA>
+    1  E06000033  Southend-on-Sea  2013      176236
+    2  E06000033  Southend-on-Sea  2014      178367
+    3  E06000033  Southend-on-Sea  2015      179234
     """
     key_rows, _, sums, na = _aggregate(pop, (0,), ("age", "population"))
     out = key_rows.copy()

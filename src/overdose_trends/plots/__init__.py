@@ -12,7 +12,12 @@
   trend fits.
 
 Every figure function is named ``plot_*``, takes the package's tidy tables or a
-model result, accepts ``ax=`` and returns the Axes. Modules here may import
+model result, accepts ``ax=`` and returns the Axes. The parameters every figure
+shares (``ax``, ``title``, ``units``, ``source``, ``notes``, ``from_zero``,
+``annotate``) mean the same everywhere and are documented once, in the private
+``plots._docs``; the helpers the figures share (small-number markers, legends,
+labels, table checks) are private too, in ``plots._common`` (and ``plots._fits``
+for the model figures). Modules here may import
 :mod:`overdose_trends.stats` and :mod:`overdose_trends.io`, never the report or
 the CLI. Use the names from the front door (``import overdose_trends as ot``).
 """

@@ -23,18 +23,39 @@ heroin users for lay overdose reversal. *Annals of Internal Medicine* 158(1):1-9
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
+from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
+from numpy.typing import NDArray
 
 from overdose_trends._frames import numeric, require_columns
 from overdose_trends.plots import style
-from overdose_trends.plots.rates import one_row_per, unique_value
+from overdose_trends.plots._common import (
+    PeriodLike,
+    annotating,
+    as_years,
+    figure_axes,
+    finish,
+    legend,
+    nice_name,
+    one_row_per,
+    thousands_formatter,
+    unique_float,
+)
+from overdose_trends.plots._docs import figure_doc
 
-__all__ = ["ESTIMATOR_LABELS", "UNITS_KITS_DEATHS", "plot_deaths_averted", "plot_kits_vs_deaths"]
+__all__ = [
+    "ESTIMATOR_LABELS",
+    "SOURCE_DEATHS_AVERTED_MODEL",
+    "UNITS_KITS_DEATHS",
+    "plot_deaths_averted",
+    "plot_kits_vs_deaths",
+]
 
 #: Row labels of the estimators of :func:`overdose_trends.stats.averted.deaths_averted`.
 ESTIMATOR_LABELS = {
@@ -143,6 +164,131 @@ def _yearly_deaths(
     return df
 
 
+def _year_span(
+    kits: pd.DataFrame, dead: pd.DataFrame, years: PeriodLike | None, context_years: int,
+    func: str,
+) -> tuple[int, int]:
+    """First and last year shown: ``years``, or ``context_years`` before kits began to their end.
+
+    The first year is never before the first year of deaths or kits.
+    """
+    kit_years = kits["year"].to_numpy()
+    if years is None:
+        first, last = int(kit_years.min()) - int(context_years), int(kit_years.max())
+    else:
+        first, last = as_years(years, func)
+    death_year = numeric(dead, "period_start")
+    return max(first, int(min(death_year.min(), kit_years.min()))), last
+
+
+class _Bars(NamedTuple):
+    """What the kit bars showed, for the legend and the notes."""
+
+    drawn: dict[str, bool]  # measure -> any bar drawn
+    marks: dict[str, int]  # "n/r" / "supp." -> count of missing values marked
+    part_years: dict[int, float]  # year -> share of the year with records (hatched bars)
+
+
+def _draw_kit_bars(ax: Axes, kits: pd.DataFrame, first: int, last: int) -> _Bars:
+    """Side-by-side bars of kits issued and returned used; marks where a count is missing."""
+    out = _Bars(dict.fromkeys(_KIT_MEASURES, False), {}, {})
+    for j, m in enumerate(_KIT_MEASURES):
+        rows = kits.loc[(kits["measure"] == m) & kits["year"].between(first, last)]
+        if len(rows) == 0:
+            continue
+        color, label = _KIT_STYLE[m]
+        x = rows["year"].to_numpy(dtype=np.float64) + (j - 0.5) * 0.4
+        value = numeric(rows, "value")
+        known = np.isfinite(value)
+        bars = ax.bar(
+            x[known], value[known], width=0.4, color=color, label=label, zorder=2,
+            gid=f"bars-{m}",
+        )  # fmt: skip
+        out.drawn[m] = bool(known.any())
+        if "coverage" in rows.columns:
+            coverage = numeric(rows, "coverage")[known]
+            year = rows["year"].to_numpy()[known]
+            for bar, share, y in zip(bars, coverage, year, strict=True):
+                if share < 1 - 1e-9:
+                    bar.set_hatch("////")
+                    bar.set_edgecolor("white")
+                    out.part_years[int(y)] = float(share)
+        for xi, st in zip(x[~known], rows["status"].astype(str).to_numpy()[~known], strict=True):
+            mark = "supp." if st == "suppressed" else "n/r"
+            out.marks[mark] = out.marks.get(mark, 0) + 1
+            ax.text(
+                xi, 0.01, mark, transform=ax.get_xaxis_transform(), ha="center",
+                va="bottom", fontsize=7, color="#4D4D4D", rotation=90, gid="not-reported",
+            )  # fmt: skip
+    return out
+
+
+def _year_axis(ax: Axes, first: int, last: int) -> NDArray[np.int_]:
+    """Kits axis from 0 and the years along x (about 10 labelled); the grid of years."""
+    grid = np.arange(first, last + 1)
+    ax.set_ylim(bottom=0)
+    ax.yaxis.set_major_formatter(thousands_formatter())
+    ax.set_ylabel("Kits per year")
+    ax.set_xlabel("Year")
+    ax.set_xlim(first - 0.6, last + 0.6)
+    ax.set_xticks(grid, [str(y) if (y - first) % max(1, grid.size // 10) == 0 else ""
+                          for y in grid])  # fmt: skip
+    return grid
+
+
+def _draw_deaths(
+    ax: Axes, dead: pd.DataFrame, grid: NDArray[np.int_], measure: str | None
+) -> Axes:
+    """The deaths per year as a line on a twin Axes (right axis, from 0); the twin."""
+    first, last = int(grid[0]), int(grid[-1])
+    twin = ax.twinx()
+    twin.spines["right"].set_visible(True)
+    twin.grid(False)
+    death_year = numeric(dead, "period_start")
+    keep = (death_year >= first) & (death_year <= last)
+    order = np.argsort(death_year[keep])
+    d_year = death_year[keep][order]
+    d_value = numeric(dead, "deaths")[keep][order]
+    full = np.full(grid.size, np.nan)
+    full[(d_year - first).astype(int)] = d_value
+    twin.plot(
+        grid, full, color=style.PALETTE["black"], marker="o", lw=1.8, zorder=3,
+        label=_DEATHS_LABEL.get(str(measure), "Deaths") + " (right axis)", gid="deaths",
+    )  # fmt: skip
+    twin.set_ylim(bottom=0, top=max(1.0, float(np.nanmax(full)) * 1.15))
+    twin.set_ylabel("Deaths registered per year")
+    ax.set_ylim(top=max(1.0, ax.get_ylim()[1] * 1.1))
+    return twin
+
+
+def _kits_notes(bars: _Bars, synthetic: bool) -> list[str]:
+    notes = []
+    if synthetic:
+        notes.append(style.NOTE_SYNTHETIC_KITS)
+    if "n/r" in bars.marks:
+        notes.append("n/r: not reported for the whole year (e.g. the programme started part-way).")
+    if "supp." in bars.marks:
+        notes.append("supp.: suppressed (small number).")
+    if bars.part_years:
+        shares = ", ".join(f"{y}: {share:.0%}" for y, share in sorted(bars.part_years.items()))
+        notes.append(
+            f"Hatched bars: part years, kits recorded for only part of the year ({shares} of "
+            "the year's days)."
+        )
+    notes.append(
+        "Deaths are registrations in the calendar year; kits and deaths have separate axes."
+    )
+    return notes
+
+
+@figure_doc(
+    ax="a new figure in the house style (the deaths go on a twin Axes sharing x)",
+    title='"Take-home naloxone kits and deaths per year, <area>"',
+    units=":data:`UNITS_KITS_DEATHS`",
+    source="the kit source (synthetic or not) and "
+    ":data:`~overdose_trends.plots.style.SOURCE_ONS_LA`",
+    notes="synthetic data, missing counts, part years, the two axes",
+)
 def plot_kits_vs_deaths(
     kit_counts: pd.DataFrame,
     deaths: pd.DataFrame,
@@ -151,7 +297,7 @@ def plot_kits_vs_deaths(
     service: str | None = "all",
     measure: str | None = "poisoning",
     sex: str | None = "persons",
-    years: tuple[int, int] | None = None,
+    years: PeriodLike | None = None,
     context_years: int = 5,
     synthetic: bool | None = None,
     ax: Axes | None = None,
@@ -183,11 +329,15 @@ def plot_kits_vs_deaths(
     service : str or None, default "all"
         Service whose kits are drawn (``"all"``: totals over services); when
         absent and the area has a single service, that one.
-    measure, sex : str or None, default "poisoning", "persons"
-        Filters of ``deaths`` (None: no filter).
-    years : (int, int), optional
-        First and last year shown; default from ``context_years`` before the
-        first kit year to the last kit year.
+    measure : str or None, default "poisoning"
+        Filter of ``deaths`` (None: no filter).
+    sex : str or None, default "persons"
+        Filter of ``deaths`` (None: no filter).
+    years : period, optional
+        First and last year shown, in any period notation
+        (:func:`overdose_trends.schema.as_period`: ``(2010, 2019)``,
+        ``"2010-19"``); default from ``context_years`` before the first kit
+        year to the last kit year.
     context_years : int, default 5
         Years of deaths shown before kits began, for context.
     synthetic : bool, optional
@@ -195,13 +345,12 @@ def plot_kits_vs_deaths(
         :data:`~overdose_trends.plots.style.NOTE_SYNTHETIC_KITS` and the
         synthetic source); default: when a service name contains "synthetic",
         as in the shipped data.
-    ax : Axes, optional
-        Draw into this Axes (the deaths go on a twin Axes sharing x); otherwise
-        a new figure in the house style.
-    title, source, notes, annotate :
-        As in :func:`overdose_trends.plots.rates.plot_rate_trend`.
-    units : str, optional
-        Units line; default :data:`UNITS_KITS_DEATHS`.
+    {shared.ax}
+    {shared.title}
+    {shared.units}
+    {shared.source}
+    {shared.notes}
+    {shared.annotate}
 
     Returns
     -------
@@ -226,122 +375,54 @@ def plot_kits_vs_deaths(
     Bird, Parmar & Strang (2015) (kits issued relative to opioid deaths as the
     coverage measure); ONS, *Deaths related to drug poisoning by local
     authority* (deaths by year of registration).
+
+    Examples
+    --------
+    The synthetic Norfolk kit log's yearly counts against Norfolk's deaths:
+
+    >>> yearly = ot.kit_counts(ot.datasets.synthetic_kit_counts(), period="year")
+    >>> ax = ot.plot_kits_vs_deaths(yearly, ot.datasets.la_deaths(), area_code="E10000020")
+    >>> print(ax.figure.texts[0].get_text())
+    Take-home naloxone kits and deaths per year, Norfolk
+    >>> issued = [bar for bar in ax.patches if bar.get_gid() == "bars-kits_issued"]
+    >>> {round(bar.get_x() + 0.4): int(bar.get_height()) for bar in issued}  # 2015: "n/r"
+    {2016: 575, 2017: 836, 2018: 1110, 2019: 1352}
     """
     func = "plot_kits_vs_deaths"
     synthetic = _is_synthetic(kit_counts, synthetic)
     kits, area_code = _yearly_kits(kit_counts, area_code, service)
     dead = _yearly_deaths(deaths, area_code, measure, sex)
-    kit_years = kits["year"].to_numpy()
-    if years is None:
-        first, last = int(kit_years.min()) - int(context_years), int(kit_years.max())
-    else:
-        first, last = (int(y) for y in years)
-        if first > last:
-            raise ValueError(f"{func}: years must be (first, last), got {years}")
-    death_year = numeric(dead, "period_start")
-    first = max(first, int(min(death_year.min(), kit_years.min())))
-    grid = np.arange(first, last + 1)
-    annotated = style.annotating(ax, annotate)
-    place = style.nice_name(dead["area_name"].iloc[0]) if "area_name" in dead.columns else area_code
+    first, last = _year_span(kits, dead, years, context_years, func)
+    annotated = annotating(ax, annotate)
+    place = nice_name(dead["area_name"].iloc[0]) if "area_name" in dead.columns else area_code
 
-    with style.figure_axes(ax) as ax:
-        missing_marks: dict[str, int] = {}
-        part_years: dict[int, float] = {}
-        by_measure = dict.fromkeys(_KIT_MEASURES, False)  # any bar drawn
-        for j, m in enumerate(_KIT_MEASURES):
-            rows = kits.loc[(kits["measure"] == m) & kits["year"].between(first, last)]
-            if len(rows) == 0:
-                continue
-            color, label = _KIT_STYLE[m]
-            x = rows["year"].to_numpy(dtype=np.float64) + (j - 0.5) * 0.4
-            value = numeric(rows, "value")
-            known = np.isfinite(value)
-            bars = ax.bar(
-                x[known], value[known], width=0.4, color=color, label=label, zorder=2,
-                gid=f"bars-{m}",
-            )  # fmt: skip
-            by_measure[m] = bool(known.any())
-            if "coverage" in rows.columns:
-                coverage = numeric(rows, "coverage")[known]
-                year = rows["year"].to_numpy()[known]
-                for bar, share, y in zip(bars, coverage, year, strict=True):
-                    if share < 1 - 1e-9:
-                        bar.set_hatch("////")
-                        bar.set_edgecolor("white")
-                        part_years[int(y)] = float(share)
-            for xi, st in zip(
-                x[~known], rows["status"].astype(str).to_numpy()[~known], strict=True
-            ):
-                mark = "supp." if st == "suppressed" else "n/r"
-                missing_marks[mark] = missing_marks.get(mark, 0) + 1
-                ax.text(
-                    xi, 0.01, mark, transform=ax.get_xaxis_transform(), ha="center",
-                    va="bottom", fontsize=7, color="#4D4D4D", rotation=90, gid="not-reported",
-                )  # fmt: skip
-        ax.set_ylim(bottom=0)
-        ax.yaxis.set_major_formatter(style.thousands_formatter())
-        ax.set_ylabel("Kits per year")
-        ax.set_xlabel("Year")
-        ax.set_xlim(first - 0.6, last + 0.6)
-        ax.set_xticks(grid, [str(y) if (y - first) % max(1, grid.size // 10) == 0 else ""
-                              for y in grid])  # fmt: skip
-
-        twin = ax.twinx()
-        twin.spines["right"].set_visible(True)
-        twin.grid(False)
-        keep = (death_year >= first) & (death_year <= last)
-        order = np.argsort(death_year[keep])
-        d_year = death_year[keep][order]
-        d_value = numeric(dead, "deaths")[keep][order]
-        d_label = _DEATHS_LABEL.get(str(measure), "Deaths") + " (right axis)"
-        full = np.full(grid.size, np.nan)
-        full[(d_year - first).astype(int)] = d_value
-        twin.plot(
-            grid, full, color=style.PALETTE["black"], marker="o", lw=1.8, zorder=3,
-            label=d_label, gid="deaths",
-        )  # fmt: skip
-        twin.set_ylim(bottom=0, top=max(1.0, float(np.nanmax(full)) * 1.15))
-        twin.set_ylabel("Deaths registered per year")
-        ax.set_ylim(top=max(1.0, ax.get_ylim()[1] * 1.1))
+    with figure_axes(ax) as ax:
+        bars = _draw_kit_bars(ax, kits, first, last)
+        grid = _year_axis(ax, first, last)
+        twin = _draw_deaths(ax, dead, grid, measure)
         # plain swatches for the kits: the bars' own handle copies the first bar, maybe hatched
-        handles = [
+        handles: list[Artist] = [
             Patch(facecolor=_KIT_STYLE[m][0], label=_KIT_STYLE[m][1])
             for m in _KIT_MEASURES
-            if by_measure[m]
+            if bars.drawn[m]
         ]
         handles += twin.get_legend_handles_labels()[0]
         # on the twin Axes, which is drawn last, so the deaths line never crosses the legend
-        style.legend(
+        legend(
             twin, annotated, handles=handles, ncols=3, loc="upper left",
             inside={"frameon": True, "edgecolor": "none"},
         )  # fmt: skip
-
-        auto_notes = []
-        if synthetic:
-            auto_notes.append(style.NOTE_SYNTHETIC_KITS)
-        if "n/r" in missing_marks:
-            auto_notes.append(
-                "n/r: not reported for the whole year (e.g. the programme started part-way)."
-            )
-        if "supp." in missing_marks:
-            auto_notes.append("supp.: suppressed (small number).")
-        if part_years:
-            shares = ", ".join(f"{y}: {share:.0%}" for y, share in sorted(part_years.items()))
-            auto_notes.append(
-                f"Hatched bars: part years, kits recorded for only part of the year ({shares} of "
-                "the year's days)."
-            )
-        auto_notes.append(
-            "Deaths are registrations in the calendar year; kits and deaths have separate axes."
-        )
         if title is None:
             title = f"Take-home naloxone kits and deaths per year, {place}"
-        style.finish(
+        finish(
             ax, annotated=annotated, title=title, units=units or UNITS_KITS_DEATHS,
             source=source or [_kit_source(synthetic), style.SOURCE_ONS_LA],
-            notes=[*auto_notes, *notes],
+            notes=[*_kits_notes(bars, synthetic), *notes],
         )  # fmt: skip
     return ax
+
+
+# --- deaths averted ---------------------------------------------------------------------------
 
 
 def _fmt(values: Sequence[float]) -> list[str]:
@@ -350,12 +431,137 @@ def _fmt(values: Sequence[float]) -> list[str]:
     return [f"{v:,.{digits}f}" for v in values]
 
 
+class _Estimates(NamedTuple):
+    """The rows of a deaths-averted table, one entry per estimator."""
+
+    central: NDArray[np.float64]
+    lower: NDArray[np.float64]
+    upper: NDArray[np.float64]
+    naive: NDArray[np.bool_]  # the naive claim: a lone point
+    has: NDArray[np.bool_]  # an estimate to draw
+    band: NDArray[np.bool_]  # an interval to draw
+    labels: list[str]  # row labels
+    reasons: list[str]  # why a row has no estimate (its ``assumptions``)
+
+
+def _estimates(estimates: pd.DataFrame, func: str) -> _Estimates:
+    require_columns(estimates, ["estimator", "central", "lower", "upper"], func)
+    if len(estimates) == 0:
+        raise ValueError(f"{func}: estimates has no rows")
+    est = estimates["estimator"].astype(str).to_numpy()
+    central, lower, upper = (numeric(estimates, c) for c in ("central", "lower", "upper"))
+    kits = numeric(estimates, "kits") if "kits" in estimates.columns else np.full(len(est), np.nan)
+    naive = est == "naive"
+    has = np.isfinite(central)
+    labels = []
+    for e, k in zip(est, kits, strict=True):
+        text = ESTIMATOR_LABELS.get(e, e.replace("_", " ").capitalize())
+        if np.isfinite(k):
+            text += f"\n({k:,.0f} {_KITS_WORD.get(e, 'kits')})"
+        labels.append(text)
+    reasons = [""] * len(est)
+    if "assumptions" in estimates.columns:
+        reasons = [str(v) for v in estimates["assumptions"]]
+    band = has & ~naive & np.isfinite(lower) & np.isfinite(upper)
+    return _Estimates(central, lower, upper, naive, has, band, labels, reasons)
+
+
+def _draw_estimates(ax: Axes, e: _Estimates, y: NDArray[np.float64]) -> None:
+    """Intervals and points of the estimates, the naive claim as a hollow diamond."""
+    if e.band.any():
+        ax.hlines(
+            y[e.band], e.lower[e.band], e.upper[e.band], color=style.PALETTE["blue"], lw=3.0,
+            zorder=2, gid="intervals",
+        )  # fmt: skip
+    point = e.has & ~e.naive
+    if point.any():
+        ax.plot(
+            e.central[point], y[point], ls="none", marker="o", ms=8,
+            color=style.PALETTE["blue"], zorder=3, gid="estimates",
+        )  # fmt: skip
+    claim = e.has & e.naive
+    if claim.any():
+        ax.plot(
+            e.central[claim], y[claim], ls="none", marker="D", ms=8, mfc="white",
+            mec=style.PALETTE["vermillion"], mew=2.0, zorder=3, gid="naive",
+        )  # fmt: skip
+
+
+def _draw_values(
+    ax: Axes, e: _Estimates, y: NDArray[np.float64], top: float, log_x: bool
+) -> None:
+    """Each row's numbers above its interval, or why it has no estimate."""
+    for i in range(len(y)):
+        if not e.has[i]:
+            reason = e.reasons[i]
+            ax.text(
+                0.01, y[i], "not estimated" + (f": {reason}" if reason else ""),
+                transform=ax.get_yaxis_transform(), va="center", ha="left", fontsize=8.5,
+                color="#4D4D4D", gid="value",
+            )  # fmt: skip
+            continue
+        if e.naive[i]:
+            text = f"{_fmt([e.central[i]])[0]} (naive claim)"
+            color = style.PALETTE["vermillion"]
+            left, right = e.central[i], e.central[i]
+        elif e.band[i]:
+            c, lo, hi = _fmt([e.central[i], e.lower[i], e.upper[i]])
+            text, color = f"{c} ({lo} to {hi})", "#222222"
+            left, right = e.lower[i], e.upper[i]
+        else:
+            text, color = _fmt([e.central[i]])[0], "#222222"
+            left, right = e.central[i], e.central[i]
+        # text above the interval, growing away from the nearer edge of the axis
+        at_right = right > 0.6 * top if not log_x else False
+        ax.annotate(
+            text, (right if at_right else left, y[i]), xytext=(0, 9),
+            textcoords="offset points", ha="right" if at_right else "left", va="bottom",
+            fontsize=8.5, color=color, gid="value",
+        )  # fmt: skip
+
+
+def _averted_axes(ax: Axes, e: _Estimates, y: NDArray[np.float64], top: float, log_x: bool) -> None:
+    n = len(y)
+    ax.set_yticks(y, e.labels)
+    ax.set_ylim(n - 0.4, -0.6)
+    ax.xaxis.grid(True)
+    ax.yaxis.grid(False)
+    ax.tick_params(axis="y", length=0)
+    if log_x:
+        positive = np.r_[e.central[e.has], e.lower[e.band], e.upper[e.band]]
+        positive = positive[positive > 0]
+        ax.set_xscale("log")
+        ax.set_xlim(max(positive.min() / 2, 0.1) if positive.size else 0.1, top * 2)
+    else:
+        ax.set_xlim(0, top * 1.12)
+        ax.xaxis.set_major_formatter(thousands_formatter())
+    ax.set_xlabel("Deaths averted")
+
+
+def _averted_notes(conf: float, synthetic: bool) -> list[str]:
+    notes = [
+        f"Intervals: {100 * conf:g}% uncertainty intervals (parameter priors and chance).",
+        "Use-based: kits used x (P(fatal without naloxone) - P(fatal with)); "
+        "distribution-based: kits issued / kits per death averted (from a US model).",
+        "The naive figure counts every kit returned used as a life saved; shown for contrast.",
+    ]
+    if synthetic:
+        notes.insert(0, style.NOTE_SYNTHETIC_KITS)
+    return notes
+
+
+@figure_doc(
+    ax="a new figure in the house style, its height growing with the rows",
+    title='"Deaths averted by take-home naloxone, and the naive claim"',
+    source="the kit source (synthetic or not) and :data:`SOURCE_DEATHS_AVERTED_MODEL`",
+    notes="synthetic data, the intervals, the estimators",
+)
 def plot_deaths_averted(
     estimates: pd.DataFrame,
     *,
-    ax: Axes | None = None,
     synthetic: bool = False,
     log_x: bool = False,
+    ax: Axes | None = None,
     title: str | None = None,
     source: str | Sequence[str] | None = None,
     notes: Sequence[str] = (),
@@ -370,16 +576,17 @@ def plot_deaths_averted(
         (``"naive"``, ``"use_based"``, ``"distribution_based"``), ``central``,
         ``lower``, ``upper``; optional ``kits``, ``conf`` and ``assumptions``
         (shown for a row without an estimate). Rows are drawn top to bottom.
-    ax : Axes, optional
-        Draw into this Axes; otherwise a new figure in the house style.
     synthetic : bool, default False
         The kit counts come from synthetic data: adds
         :data:`~overdose_trends.plots.style.NOTE_SYNTHETIC_KITS` and the
         synthetic source.
     log_x : bool, default False
         Deaths averted on a log scale (when the naive figure dwarfs the others).
-    title, source, notes, annotate :
-        As in :func:`overdose_trends.plots.rates.plot_rate_trend`.
+    {shared.ax}
+    {shared.title}
+    {shared.source}
+    {shared.notes}
+    {shared.annotate}
 
     Returns
     -------
@@ -397,110 +604,44 @@ def plot_deaths_averted(
     ----------
     Bird, Parmar & Strang (2015); McDonald & Strang (2016); Coffin & Sullivan
     (2013); see :mod:`overdose_trends.stats.averted`.
+
+    Examples
+    --------
+    380 kits returned used and 3,873 issued (the synthetic Norfolk service):
+
+    >>> estimates = ot.deaths_averted(kits_used=380, kits_issued=3873, seed=1)
+    >>> ax = ot.plot_deaths_averted(estimates, synthetic=True)
+    >>> for text in ax.texts:
+    ...     print(text.get_text())
+    380 (naive claim)
+    35 (16 to 59)
+    17 (4 to 55)
     """
     func = "plot_deaths_averted"
-    require_columns(estimates, ["estimator", "central", "lower", "upper"], func)
-    if len(estimates) == 0:
-        raise ValueError(f"{func}: estimates has no rows")
-    est = estimates["estimator"].astype(str).to_numpy()
-    central, lower, upper = (numeric(estimates, c) for c in ("central", "lower", "upper"))
-    kits = numeric(estimates, "kits") if "kits" in estimates.columns else np.full(len(est), np.nan)
-    n = len(est)
+    e = _estimates(estimates, func)
+    n = len(e.labels)
     y = np.arange(n, dtype=np.float64)
-    naive = est == "naive"
-    has = np.isfinite(central)
-    labels = []
-    for e, k in zip(est, kits, strict=True):
-        text = ESTIMATOR_LABELS.get(e, e.replace("_", " ").capitalize())
-        if np.isfinite(k):
-            text += f"\n({k:,.0f} {_KITS_WORD.get(e, 'kits')})"
-        labels.append(text)
-    conf = float(unique_value(estimates, "conf", 0.95))
-    annotated = style.annotating(ax, annotate)
-    figsize = (style.FIGSIZE[0], 3.4 + 0.8 * n)
+    conf = unique_float(estimates, "conf", 0.95)
+    annotated = annotating(ax, annotate)
+    top = float(np.nanmax(np.r_[e.central[e.has], e.upper[e.band]])) if e.has.any() else 1.0
 
-    with style.figure_axes(ax, figsize=figsize) as ax:
-        band = has & ~naive & np.isfinite(lower) & np.isfinite(upper)
-        if band.any():
-            ax.hlines(
-                y[band], lower[band], upper[band], color=style.PALETTE["blue"], lw=3.0,
-                zorder=2, gid="intervals",
-            )  # fmt: skip
-        point = has & ~naive
-        if point.any():
-            ax.plot(
-                central[point], y[point], ls="none", marker="o", ms=8,
-                color=style.PALETTE["blue"], zorder=3, gid="estimates",
-            )  # fmt: skip
-        claim = has & naive
-        if claim.any():
-            ax.plot(
-                central[claim], y[claim], ls="none", marker="D", ms=8, mfc="white",
-                mec=style.PALETTE["vermillion"], mew=2.0, zorder=3, gid="naive",
-            )  # fmt: skip
-        top = float(np.nanmax(np.r_[central[has], upper[band]])) if has.any() else 1.0
-        for i in range(n):
-            if not has[i]:
-                reason = str(estimates["assumptions"].iloc[i]) if "assumptions" in estimates else ""
-                ax.text(
-                    0.01, y[i], "not estimated" + (f": {reason}" if reason else ""),
-                    transform=ax.get_yaxis_transform(), va="center", ha="left", fontsize=8.5,
-                    color="#4D4D4D", gid="value",
-                )  # fmt: skip
-                continue
-            if naive[i]:
-                text = f"{_fmt([central[i]])[0]} (naive claim)"
-                color = style.PALETTE["vermillion"]
-                left, right = central[i], central[i]
-            elif band[i]:
-                c, lo, hi = _fmt([central[i], lower[i], upper[i]])
-                text, color = f"{c} ({lo} to {hi})", "#222222"
-                left, right = lower[i], upper[i]
-            else:
-                text, color = _fmt([central[i]])[0], "#222222"
-                left, right = central[i], central[i]
-            # text above the interval, growing away from the nearer edge of the axis
-            at_right = right > 0.6 * top if not log_x else False
-            ax.annotate(
-                text, (right if at_right else left, y[i]), xytext=(0, 9),
-                textcoords="offset points", ha="right" if at_right else "left", va="bottom",
-                fontsize=8.5, color=color, gid="value",
-            )  # fmt: skip
-        ax.set_yticks(y, labels)
-        ax.set_ylim(n - 0.4, -0.6)
-        ax.xaxis.grid(True)
-        ax.yaxis.grid(False)
-        ax.tick_params(axis="y", length=0)
-        if log_x:
-            positive = np.r_[central[has], lower[band], upper[band]]
-            positive = positive[positive > 0]
-            ax.set_xscale("log")
-            ax.set_xlim(max(positive.min() / 2, 0.1) if positive.size else 0.1, top * 2)
-        else:
-            ax.set_xlim(0, top * 1.12)
-            ax.xaxis.set_major_formatter(style.thousands_formatter())
-        ax.set_xlabel("Deaths averted")
+    with figure_axes(ax, figsize=(style.FIGSIZE[0], 3.4 + 0.8 * n)) as ax:
+        _draw_estimates(ax, e, y)
+        _draw_values(ax, e, y, top, log_x)
+        _averted_axes(ax, e, y, top, log_x)
         handles = [
             Line2D([], [], color=style.PALETTE["blue"], marker="o", lw=3, label="Estimate and "
                    f"{100 * conf:g}% uncertainty interval"),
             Line2D([], [], ls="none", marker="D", mfc="white", mec=style.PALETTE["vermillion"],
                    mew=2, label="Naive claim (not an estimate)"),
         ]  # fmt: skip
-        style.legend(ax, annotated, handles=handles)
-        auto_notes = [
-            f"Intervals: {100 * conf:g}% uncertainty intervals (parameter priors and chance).",
-            "Use-based: kits used x (P(fatal without naloxone) - P(fatal with)); "
-            "distribution-based: kits issued / kits per death averted (from a US model).",
-            "The naive figure counts every kit returned used as a life saved; shown for contrast.",
-        ]
-        if synthetic:
-            auto_notes.insert(0, style.NOTE_SYNTHETIC_KITS)
+        legend(ax, annotated, handles=handles)
         if title is None:
             title = "Deaths averted by take-home naloxone, and the naive claim"
-        style.finish(
+        finish(
             ax, annotated=annotated, title=title,
             units="Deaths averted (central estimate and uncertainty interval)",
             source=source or [_kit_source(synthetic), SOURCE_DEATHS_AVERTED_MODEL],
-            notes=[*auto_notes, *notes],
+            notes=[*_averted_notes(conf, synthetic), *notes],
         )  # fmt: skip
     return ax

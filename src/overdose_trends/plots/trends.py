@@ -18,6 +18,8 @@
     A :class:`~overdose_trends.stats.trends.loglinear.TrendFit`: observed deaths
     (or rates) and the fitted log-linear trend with its confidence band and APC.
 
+Each fit result also draws its figure itself: ``fit.plot()``.
+
 References
 ----------
 Kim HJ, Fay MP, Feuer EJ, Midthune DN (2000). Permutation tests for joinpoint
@@ -42,26 +44,64 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Hashable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
-import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
-from matplotlib.ticker import MaxNLocator
 from numpy.typing import NDArray
 
 from overdose_trends._frames import numeric, require_columns, show
 from overdose_trends.constants import MIN_DEATHS_FOR_RATE, ONS_LIMITS_CONF
 from overdose_trends.plots import style
-from overdose_trends.plots.rates import (
+from overdose_trends.plots._common import (
+    annotating,
     axis_label,
     deaths_column,
     default_source,
+    figure_axes,
+    finish,
+    interval_note,
+    legend,
+    nice_name,
+    status_notes,
     table_status,
+    unique_float,
     unique_value,
+    units_for,
+)
+from overdose_trends.plots._docs import figure_doc
+from overdose_trends.plots._fits import (
+    AFTER_COLOR,
+    BEFORE_COLOR,
+    FAMILY_NAMES,
+    OBSERVED_COLOR,
+    TALL_FIGSIZE,
+    apc_label,
+    change,
+    count_digits,
+    draw_observed,
+    fitted_series,
+    headroom,
+    key_columns,
+    midpoint,
+    model_notes,
+    number,
+    p_text,
+    pct_text,
+    pick_series,
+    range_label,
+    ratio,
+    rows_of,
+    scale_units,
+    series_label,
+    star_note,
+    time_axis,
+    time_label,
+    time_unit_of,
+    to_x,
 )
 
 if TYPE_CHECKING:
@@ -69,269 +109,27 @@ if TYPE_CHECKING:
     from overdose_trends.stats.trends.joinpoint import JoinpointFit
     from overdose_trends.stats.trends.loglinear import TrendFit
 
-__all__ = ["apc_label", "plot_interrupted", "plot_joinpoint", "percent", "plot_trend"]
-
-#: Colour of observed points and their bars.
-OBSERVED_COLOR = "#333333"
-#: Colours of the fitted lines before and after an intervention; the
-#: counterfactual takes the "before" colour (it continues that trend).
-BEFORE_COLOR = style.PALETTE["blue"]
-AFTER_COLOR = style.PALETTE["vermillion"]
-#: Size of new figures (inches): taller than the house default, for the legend above the Axes.
-TALL_FIGSIZE = (style.FIGSIZE[0], 6.0)
-MINUS = "\u2212"
-DASH = "\u2013"
-
-Scale = Literal["count", "rate"]
-
-
-# --- formatting -------------------------------------------------------------------------------
-
-
-def percent(value: float, *, sign: bool = True, digits: int = 1) -> str:
-    """``+5.2`` / ``−1.3`` (a true minus sign; ``0.0`` unsigned), for figure texts."""
-    if not np.isfinite(value):
-        return "NA"
-    text = f"{abs(value):.{digits}f}"
-    if float(text) == 0:
-        return text
-    if value < 0:
-        return MINUS + text
-    return ("+" if sign else "") + text
-
-
-def _number(value: float, digits: int) -> str:
-    """A number with thousands separators and a true minus sign."""
-    if not np.isfinite(value):
-        return "NA"
-    text = f"{abs(value):,.{digits}f}"
-    return MINUS + text if value < 0 and float(text.replace(",", "")) != 0 else text
-
-
-def _ratio(value: float) -> str:
-    return _number(value, 2)
-
-
-def _p(value: float) -> str:
-    if not np.isfinite(value):
-        return "p not available"
-    return (
-        "p < 0.001"
-        if value < 0.001
-        else f"p = {value:.2g}"
-        if value < 0.01
-        else (f"p = {value:.2f}")
-    )
-
-
-def _time_label(value: Any, unit: str = "year") -> str:
-    """A time for texts: ``2015``, ``2015.5``, ``Oct 2015`` (monthly; dates given as text too)."""
-    if unit == "month" and isinstance(value, str):
-        try:
-            value = pd.Timestamp(value)
-        except (TypeError, ValueError):
-            return value
-    if isinstance(value, pd.Period):
-        return value.strftime("%b %Y") if value.freqstr.startswith("M") else str(value)
-    if isinstance(value, pd.Timestamp | np.datetime64):
-        return pd.Timestamp(value).strftime("%b %Y")
-    if isinstance(value, str):
-        return value
-    number = float(value)
-    return f"{number:.0f}" if number == round(number) else f"{number:g}"
-
-
-def _range_label(start: Any, end: Any, unit: str = "year") -> str:
-    return f"{_time_label(start, unit)}{DASH}{_time_label(end, unit)}"
-
-
-def apc_label(apc: float, lcl: float, ucl: float, p_value: float, conf: float) -> str:
-    """``"APC +5.2% (3.1 to 7.4)*"``: ``*`` when ``p_value < 1 - conf``.
-
-    Parameters
-    ----------
-    apc, lcl, ucl : float
-        Annual percent change and its confidence limits (percent).
-    p_value : float
-        P-value of the test of a zero slope (NaN: no star).
-    conf : float
-        Confidence level of the limits; the star marks significance at ``1 - conf``.
-
-    Returns
-    -------
-    str
-
-    References
-    ----------
-    NCI Joinpoint Trend Analysis Software help, "Annual Percent Change (APC)"
-    (an asterisk marks an APC significantly different from zero).
-    """
-    return "APC " + _change(apc, lcl, ucl, p_value, conf)
-
-
-def _change(value: float, lcl: float, ucl: float, p_value: float, conf: float) -> str:
-    """``"+5.2% (3.1 to 7.4)*"``."""
-    star = "*" if np.isfinite(p_value) and p_value < 1 - conf else ""
-    return f"{percent(value)}% ({percent(lcl, sign=False)} to {percent(ucl, sign=False)}){star}"
-
-
-def _pct_text(conf: float) -> str:
-    return f"{100 * conf:.1f}".rstrip("0").rstrip(".") + "%"
-
-
-def _star_note(conf: float, aapc: bool = True) -> str:
-    what = "APC: annual percent change of a segment" if aapc else "APC: annual percent change"
-    if aapc:
-        what += "; AAPC: average annual percent change over a range (Clegg et al. 2009)"
-    return (
-        f"{what}; {_pct_text(conf)} confidence intervals in brackets; * significantly "
-        f"different from zero (p < {1 - conf:.2g})."
-    )
-
-
-# --- series and times ---------------------------------------------------------------------------
-
-
-def _key_columns(table: pd.DataFrame, first_value: str) -> list[Hashable]:
-    """The ``by`` columns of a result table: those before ``first_value``."""
-    return list(table.columns[: table.columns.get_loc(first_value)])
-
-
-def _series_label(key: Mapping[Hashable, Any]) -> str:
-    return ", ".join(str(v) for v in key.values())
-
-
-def _pick_series(
-    table: pd.DataFrame, keys: list[Hashable], series: Any, func: str
-) -> dict[Hashable, Any]:
-    """The key values of the one series to draw, or a ValueError listing the series there are."""
-    labels = [
-        ", ".join(show(v) for v in row) for row in table[keys].itertuples(index=False, name=None)
-    ]
-    shown = "; ".join(labels[:10]) + (f" ... ({len(labels)} series)" if len(labels) > 10 else "")
-    if series is None:
-        if len(table) != 1:
-            raise ValueError(
-                f"{func}: the fit holds {len(table)} series ({', '.join(map(str, keys))}); "
-                f"pass series= one of: {shown}"
-            )
-        return {k: table[k].iloc[0] for k in keys}
-    if not keys:
-        raise ValueError(
-            f"{func}: the fit holds a single series without keys (fitted without by=); "
-            f"leave series=None, got {series!r}"
-        )
-    if isinstance(series, Mapping):
-        wanted = dict(series)
-        unknown = [k for k in wanted if k not in keys]
-        if unknown:
-            raise ValueError(f"{func}: series names unknown column(s) {unknown}; keys are {keys}")
-    else:
-        values = series if isinstance(series, tuple) else (series,)
-        if len(values) != len(keys):
-            raise ValueError(
-                f"{func}: series={series!r} gives {len(values)} value(s) for the "
-                f"{len(keys)} key column(s) {keys}"
-            )
-        wanted = dict(zip(keys, values, strict=True))
-    mask = np.ones(len(table), dtype=bool)
-    for k, v in wanted.items():
-        mask &= (table[k] == v).to_numpy(dtype=bool, na_value=False)
-    if mask.sum() != 1:
-        raise ValueError(
-            f"{func}: "
-            + ("no" if mask.sum() == 0 else f"{int(mask.sum())} series match")
-            + f" series {series!r} in the fit; it has: {shown}"
-        )
-    row = int(np.flatnonzero(mask)[0])
-    return {k: table[k].iloc[row] for k in keys}
-
-
-def _rows(table: pd.DataFrame, key: Mapping[Hashable, Any]) -> pd.DataFrame:
-    """Rows of a result table belonging to the series ``key``."""
-    mask = np.ones(len(table), dtype=bool)
-    for k, v in key.items():
-        mask &= (table[k] == v).to_numpy(dtype=bool, na_value=False)
-    return table.loc[mask]
-
-
-def _x(values: Any) -> NDArray[Any]:
-    """Plot positions of times: floats for years, datetime64 for months (periods to timestamps)."""
-    s = pd.Series(list(values) if not isinstance(values, pd.Series) else values)
-    if isinstance(s.dtype, pd.PeriodDtype):
-        return s.dt.to_timestamp().to_numpy(dtype="datetime64[ns]")
-    if pd.api.types.is_datetime64_any_dtype(s.dtype):
-        if getattr(s.dt, "tz", None) is not None:
-            s = s.dt.tz_localize(None)
-        return s.to_numpy(dtype="datetime64[ns]")
-    if s.dtype == object and len(s) and isinstance(s.iloc[0], pd.Timestamp | pd.Period):
-        return _x(pd.Series(s.tolist()))
-    return s.to_numpy(dtype=np.float64)
-
-
-def _midpoint(a: Any, b: Any) -> Any:
-    if isinstance(a, np.datetime64):
-        return a + (b - a) / 2
-    return (float(a) + float(b)) / 2.0
-
-
-def _time_axis(ax: Axes, x: NDArray[Any], unit: str) -> None:
-    """Limits half a step beyond the data; whole-year ticks for annual data."""
-    if x.size == 0:
-        return
-    if np.issubdtype(x.dtype, np.datetime64):
-        step = (x[1] - x[0]) if x.size > 1 else np.timedelta64(30, "D")
-        ax.set_xlim(x[0] - step / 2, x[-1] + step / 2)
-        return
-    step = float(np.min(np.diff(x))) if x.size > 1 else 1.0
-    ax.set_xlim(x[0] - step / 2, x[-1] + step / 2)
-    if unit == "year":
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=10, steps=[1, 2, 5, 10]))
-
-
-def _per_time(unit: str) -> str:
-    return "month" if unit == "month" else "year"
-
-
-def _scale_units(scale: str, unit: str, per: float) -> str:
-    """Units line of a model's values: deaths per year (month), or crude rates per ``per``."""
-    if scale == "count":
-        return f"Deaths per {_per_time(unit)}"
-    return style.units_for(per, standardised=False)
-
-
-def _draw_observed(
-    ax: Axes,
-    x: NDArray[Any],
-    value: NDArray[np.float64],
-    status: NDArray[Any],
-    *,
-    ms: float,
-    zorder: float,
-) -> Line2D:
-    """Observed points (``gid`` ``"observed"``) by the small-number rules of ``status``.
-
-    Rates from fewer than 10 deaths are not drawn as values: they leave a gap
-    in ``"observed"`` and get an "x" on the axis floor; rates from 10-19
-    deaths get a hollow marker over their point
-    (:func:`~overdose_trends.plots.style.draw_points`).
-    """
-    shown = np.isin(status, ["ok", "unreliable"])
-    (points,) = ax.plot(
-        x, np.where(shown, value, np.nan), ls="none", marker="o", ms=ms, color=OBSERVED_COLOR,
-        zorder=zorder, gid="observed",
-    )  # fmt: skip
-    flagged = np.isin(status, ["unreliable", "not_calculated"])
-    if flagged.any():
-        pos = mdates.date2num(x) if np.issubdtype(x.dtype, np.datetime64) else x
-        style.draw_points(
-            ax, pos[flagged], value[flagged], status[flagged], color=OBSERVED_COLOR,
-            key="observed", size=ms, zorder=zorder + 0.5,
-        )  # fmt: skip
-    return points
+__all__ = ["plot_interrupted", "plot_joinpoint", "plot_trend"]
 
 
 # --- joinpoint --------------------------------------------------------------------------------
+
+
+class _Joinpoint(NamedTuple):
+    """One series of a joinpoint fit, and the input rows behind its observed points."""
+
+    key: dict[Hashable, Any]  # the series' ``by`` values
+    model: pd.Series  # its row of ``fit.models``
+    segments: pd.DataFrame
+    times: pd.Series
+    x: NDArray[Any]  # plot positions of the times
+    observed: NDArray[np.float64]
+    fitted: NDArray[np.float64]
+    unit: str  # "year" or "month"
+    rows: pd.DataFrame | None  # the rows of ``data`` at the fitted times
+    lo: NDArray[np.float64] | None  # their confidence limits
+    hi: NDArray[np.float64] | None
+    status: NDArray[np.object_]  # small-number status of each observed value
 
 
 def _observed_limits(
@@ -346,17 +144,16 @@ def _observed_limits(
 ) -> pd.DataFrame:
     """The rows of ``data`` at each fitted time of the series ``key``, with ``lcl`` and ``ucl``."""
     require_columns(data, [time, lcl, ucl, *key], func)
-    rows = _rows(data, key)
-    where = f" for series {_series_label(key)}" if key else ""
-    at = pd.Index(_x(rows[time]))
+    rows = rows_of(data, key)
+    where = f" for series {series_label(key)}" if key else ""
+    at = pd.Index(to_x(rows[time]))
     if at.has_duplicates:
         dup = at[at.duplicated()][0]
         raise ValueError(
             f"{func}: data has several rows{where} at {time}={show(dup)}; pass the table "
             "the fit was made from (one measure, sex and substance)"
         )
-    wanted = _x(times)
-    pos = at.get_indexer(wanted)
+    pos = at.get_indexer(to_x(times))
     if (pos < 0).any():
         missing = times.iloc[int(np.flatnonzero(pos < 0)[0])]
         raise ValueError(
@@ -366,16 +163,155 @@ def _observed_limits(
     return rows.iloc[pos]
 
 
+def _joinpoint_series(
+    fit: JoinpointFit,
+    series: Any,
+    data: pd.DataFrame | None,
+    columns: tuple[Hashable, Hashable, Hashable],
+    func: str,
+) -> _Joinpoint:
+    """The series to draw, with the limits and small-number status of its observed values."""
+    key = pick_series(fit.models, key_columns(fit.models, "model"), series, func)
+    fitted = rows_of(fit.fitted, key)
+    times = fitted["time"].reset_index(drop=True)
+    observed = fitted["observed"].to_numpy(dtype=np.float64, na_value=np.nan)
+    rows = lo = hi = None
+    status = np.full(len(observed), "ok", dtype=object)
+    counted = False  # deaths or statuses known for the small-number rules
+    if data is not None:
+        time, lcl, ucl = columns
+        if time == "year" and "year" not in data.columns and "period_start" in data.columns:
+            time = "period_start"  # as the models read the readers' tables
+        rows = _observed_limits(data, key, times, time=time, lcl=lcl, ucl=ucl, func=func)
+        lo, hi = numeric(rows, lcl), numeric(rows, ucl)
+        counted = deaths_column(rows, "deaths") is not None or "rate_status" in rows.columns
+        if fit.scale == "rate" and counted:
+            status = table_status(rows.assign(_observed=observed), "_observed")
+    if fit.scale == "rate" and np.isfinite(getattr(fit, "per", np.nan)) and not counted:
+        warnings.warn(
+            f"{func}: crude rates are drawn without the small-number rules; pass data= (with "
+            f"the deaths) to mark rates from fewer than {MIN_DEATHS_FOR_RATE} deaths",
+            UserWarning,
+            stacklevel=3,
+        )
+    return _Joinpoint(
+        key=key, model=rows_of(fit.models, key).iloc[0],
+        segments=rows_of(fit.segments, key).sort_values("segment"), times=times,
+        x=to_x(times), observed=observed, fitted=fitted["fitted"].to_numpy(dtype=np.float64),
+        unit=getattr(fit, "time_unit", "year"), rows=rows, lo=lo, hi=hi, status=status,
+    )  # fmt: skip
+
+
 def _joinpoint_units(fit: JoinpointFit, data: pd.DataFrame | None, unit: str) -> str:
     per = getattr(fit, "per", np.nan)
     if fit.scale == "count" or (per is not None and np.isfinite(per)):
-        return _scale_units(fit.scale, unit, per)
+        return scale_units(fit.scale, unit, per)
     rate_per = unique_value(data, "rate_per") if data is not None else None
     if rate_per is not None:
-        return style.units_for(float(rate_per))
+        return units_for(float(rate_per))
     return "Rate (in the units of the input series)"
 
 
+def _joinpoint_source(fit: JoinpointFit, rows: pd.DataFrame | None) -> str:
+    """From the input table; without it ONS national tables for rate input, else local ones."""
+    if rows is not None:
+        return default_source(rows)
+    if fit.scale == "rate" and not np.isfinite(getattr(fit, "per", np.nan)):
+        return style.SOURCE_ONS_NATIONAL
+    return style.SOURCE_ONS_LA
+
+
+def _aapc_title(
+    fit: JoinpointFit, s: _Joinpoint, ranges: Sequence[tuple[Any, Any]], conf: float
+) -> str:
+    """The legend title: the AAPC over the whole series, then over each range asked for."""
+    whole = rows_of(fit.aapc(), s.key).iloc[0]
+    extra = [rows_of(fit.aapc(a, b), s.key).iloc[0] for a, b in ranges]
+    return "\n".join(
+        f"AAPC {range_label(row['start'], row['end'], s.unit)}: "
+        + change(row["aapc"], row["aapc_lcl"], row["aapc_ucl"], row["p_value"], conf)
+        for row in (whole, *extra)
+    )
+
+
+def _draw_joinpoint(
+    ax: Axes, s: _Joinpoint, conf: float, limits_conf: float, scale: str
+) -> tuple[list[Any], list[str]]:
+    """Observed points (and bars), one line per segment, the joinpoints; legend entries."""
+    point = Line2D([], [], ls="none", marker="o", ms=4.5, color=OBSERVED_COLOR)
+    handles: list[Any] = [point]
+    labels = [f"Observed {'count' if scale == 'count' else 'rate'}"]
+    if s.lo is not None and s.hi is not None:
+        ok = np.isfinite(s.observed) & np.isfinite(s.lo) & np.isfinite(s.hi)
+        ok &= np.isin(s.status, ["ok", "unreliable"])
+        ax.vlines(
+            s.x[ok], s.lo[ok], s.hi[ok], color=style.NEUTRAL, linewidth=1.2, zorder=2,
+            gid="observed-ci",
+        )  # fmt: skip
+        bar = Line2D([], [], ls="none", marker="|", ms=11, mew=1.2, color=style.NEUTRAL)
+        handles[0] = (bar, point)
+        labels[0] += f" ({pct_text(limits_conf)} CI)"
+    draw_observed(ax, s.x, s.observed, s.status, ms=4.5, zorder=3)
+    apcs = s.segments[["apc", "apc_lcl", "apc_ucl", "p_value"]].to_numpy(dtype=np.float64)
+    for i, seg in enumerate(s.segments.itertuples(index=False)):
+        in_seg = ((s.times >= seg.start) & (s.times <= seg.end)).to_numpy(dtype=bool)
+        apc, lcl, ucl, p_value = apcs[i]
+        label = f"{range_label(seg.start, seg.end)}: " + apc_label(apc, lcl, ucl, p_value, conf)
+        (line,) = ax.plot(
+            s.x[in_seg], s.fitted[in_seg], color=style.SERIES_COLORS[i % len(style.SERIES_COLORS)],
+            lw=2.2, zorder=4, gid=f"segment-{seg.segment}", label=label,
+        )  # fmt: skip
+        handles.append(line)
+        labels.append(label)
+    joinpoints = list(s.model["joinpoints"])
+    if joinpoints:
+        for jp in to_x(pd.Series(joinpoints)):
+            ax.axvline(jp, color=style.NEUTRAL, ls=":", lw=1.2, zorder=1, gid="joinpoint")
+        handles.append(Line2D([], [], color=style.NEUTRAL, ls=":", lw=1.2))
+        labels.append("Joinpoint" + ("s" if len(joinpoints) > 1 else ""))
+    return handles, labels
+
+
+def _joinpoint_notes(s: _Joinpoint, conf: float, limits_conf: float) -> list[str]:
+    k = int(s.model["n_joinpoints"])
+    how = (
+        "sequential permutation tests (Kim et al. 2000)"
+        if str(s.model["selection"]) == "permutation"
+        else "the Bayesian information criterion (Kim et al. 2009)"
+    )
+    joinpoints = list(s.model["joinpoints"])
+    at = ", ".join(time_label(j) for j in joinpoints)
+    jp_text = f"{k} joinpoint{'s' if k != 1 else ''} ({at})" if k else "no joinpoint"
+    notes = [
+        f"Lines: log-linear joinpoint model, one colour per segment; {jp_text} chosen "
+        f"from 0 to {int(s.model['max_joinpoints'])} by {how}"
+        + ("; dotted lines mark the joinpoints." if k else "."),
+        star_note(conf),
+    ]
+    if s.lo is not None:
+        notes.insert(0, interval_note(limits_conf, "Bars on the points"))
+    return notes + status_notes(s.status)
+
+
+def _joinpoint_title(s: _Joinpoint) -> str:
+    place = None
+    if s.rows is not None and "area_name" in s.rows.columns:
+        place = nice_name(unique_value(s.rows, "area_name", series_label(s.key)))
+    elif s.key:
+        place = series_label(s.key)
+    return "Joinpoint regression" + (f": {place}" if place else "")
+
+
+@figure_doc(
+    title='"Joinpoint regression" and the area (from ``data``) or the series',
+    units='by ``fit.scale``: "Deaths per year" for counts, "Deaths per 100,000, crude rate" '
+    "for counts with a population, the ONS age-standardised units from "
+    '``data["rate_per"]`` for rate input',
+    source="from ``data``; without it the ONS national tables for rate input, otherwise "
+    "the ONS local-authority tables",
+    notes="points and bars, joinpoint selection, APC/AAPC and the significance star",
+    from_zero=" (ignored with ``log_scale``)",
+)
 def plot_joinpoint(
     fit: JoinpointFit,
     series: Any = None,
@@ -385,13 +321,13 @@ def plot_joinpoint(
     lcl: Hashable = "lcl",
     ucl: Hashable = "ucl",
     aapc_ranges: Sequence[tuple[Any, Any]] = (),
+    log_scale: bool = False,
     ax: Axes | None = None,
     title: str | None = None,
     units: str | None = None,
     source: str | Sequence[str] | None = None,
     notes: Sequence[str] = (),
     from_zero: bool = True,
-    log_scale: bool = False,
     annotate: bool | None = None,
 ) -> Axes:
     """Joinpoint regression: observed values, fitted segments, joinpoints, APCs and AAPC.
@@ -400,40 +336,32 @@ def plot_joinpoint(
     ----------
     fit : JoinpointFit
         Result of :func:`overdose_trends.stats.trends.joinpoint.fit_joinpoint`.
-    series : scalar, tuple or mapping, optional
-        Which series to draw when the fit holds several (fitted with ``by=``):
-        its key value (one ``by`` column), a tuple of key values in ``by``
-        order, or a ``{column: value}`` mapping. Default: the fit's only series.
+    {shared.series}
     data : pandas.DataFrame, optional
         The table the fit was made from. When given, the observed points get
         their confidence intervals as bars (columns ``lcl``/``ucl``, matched on
         ``time`` and the ``by`` keys: the fit itself keeps no limits), and the
         units, source and area name default from its ``rate_per``, ``table``
         and ``area_name`` columns.
-    time, lcl, ucl : hashable, default "year", "lcl", "ucl"
-        Columns of ``data``.
+    time : hashable, default "year"
+        Column of ``data`` holding the times (``"period_start"`` when there is
+        no ``"year"`` column, as for the models).
+    lcl : hashable, default "lcl"
+        Column of ``data`` holding the lower confidence limits.
+    ucl : hashable, default "ucl"
+        Column of ``data`` holding the upper confidence limits.
     aapc_ranges : sequence of (start, end)
         Further ranges whose AAPC (:meth:`JoinpointFit.aapc`) is shown under
         the whole-range AAPC, e.g. ``[(2012, 2021)]``.
-    ax : Axes, optional
-        Draw into this Axes; otherwise a new figure in the house style.
-    title, units, source : str, optional
-        Override the title (default "Joinpoint regression" and the area or
-        series), the units line (default by ``fit.scale``: ``"Deaths per
-        year"`` for counts, ``"Deaths per 100,000, crude rate"`` for counts
-        with a population, the ONS age-standardised units from
-        ``data["rate_per"]`` for rate input) and the source (default from
-        ``data``; without it ONS national tables for rate input, otherwise the
-        ONS local-authority tables).
-    notes : sequence of str
-        Extra notes after the automatic ones (points and bars, joinpoint
-        selection, APC/AAPC and the significance star).
-    from_zero : bool, default True
-        Start the value axis at 0 (ignored with ``log_scale``).
     log_scale : bool, default False
         Logarithmic value axis: log-linear segments are then straight lines.
-    annotate : bool, optional
-        As in :func:`overdose_trends.plots.rates.plot_rate_trend`.
+    {shared.ax}
+    {shared.title}
+    {shared.units}
+    {shared.source}
+    {shared.notes}
+    {shared.from_zero}
+    {shared.annotate}
 
     Returns
     -------
@@ -451,6 +379,12 @@ def plot_joinpoint(
         ``series=None`` with several series, or ``data`` without the columns,
         without a row at a fitted time or with several rows at one.
 
+    Warns
+    -----
+    UserWarning
+        For crude rates (counts with a population) without ``data``: the
+        small-number rules need the deaths.
+
     Notes
     -----
     Each segment is drawn through the fitted values at the data's time
@@ -466,142 +400,45 @@ def plot_joinpoint(
 
     Examples
     --------
-    >>> from overdose_trends import datasets, trends
-    >>> nat = datasets.national_deaths().query(
+    Drug-poisoning death rates in England and Wales, 1993-2021 (ONS Table 4):
+
+    >>> nat = ot.datasets.national_deaths().query(
     ...     "table == 'asmr' and area_code == 'K04000001' and measure == 'poisoning' "
-    ...     "and sex == 'persons' and substance == 'all'").assign(year=lambda d: d.period_start)
-    >>> fit = fit_joinpoint(nat, rate="rate", lcl="lcl", ucl="ucl", seed=1)  # doctest: +SKIP
-    >>> ax = plot_joinpoint(fit, data=nat, aapc_ranges=[(2012, 2021)])  # doctest: +SKIP
+    ...     "and sex == 'persons' and substance == 'all'")
+    >>> fit = ot.fit_joinpoint(nat, time="period_start", rate="rate", lcl="lcl", ucl="ucl",
+    ...                        method="bic")
+    >>> ax = ot.plot_joinpoint(fit, data=nat, time="period_start", aapc_ranges=[(2012, 2021)])
+    >>> print(ax.figure.texts[0].get_text())
+    Joinpoint regression: England and Wales
+    >>> print(ax.get_legend().get_title().get_text())
+    AAPC 1993–2021: +2.4% (0.9 to 3.9)*
+    AAPC 2012–2021: +6.6% (2.3 to 11.0)*
     """
     func = "plot_joinpoint"
-    keys = _key_columns(fit.models, "model")
-    key = _pick_series(fit.models, keys, series, func)
-    model = _rows(fit.models, key).iloc[0]
-    segments = _rows(fit.segments, key).sort_values("segment")
-    fitted = _rows(fit.fitted, key)
-    unit = getattr(fit, "time_unit", "year")
-    times = fitted["time"].reset_index(drop=True)
-    x = _x(times)
-    observed = fitted["observed"].to_numpy(dtype=np.float64, na_value=np.nan)
-    values = fitted["fitted"].to_numpy(dtype=np.float64)
-
-    lo = hi = None
-    rows = None
-    status = np.full(len(observed), "ok", dtype=object)
-    counted = False  # deaths or statuses known for the small-number rules
-    if data is not None:
-        rows = _observed_limits(data, key, times, time=time, lcl=lcl, ucl=ucl, func=func)
-        lo, hi = numeric(rows, lcl), numeric(rows, ucl)
-        counted = deaths_column(rows, "deaths") is not None or "rate_status" in rows.columns
-        if fit.scale == "rate" and counted:
-            status = table_status(rows.assign(_observed=observed), "_observed")
-    if fit.scale == "rate" and np.isfinite(getattr(fit, "per", np.nan)) and not counted:
-        warnings.warn(
-            f"{func}: crude rates are drawn without the small-number rules; pass data= (with "
-            f"the deaths) to mark rates from fewer than {MIN_DEATHS_FOR_RATE} deaths",
-            UserWarning,
-            stacklevel=2,
-        )
-    units = units or _joinpoint_units(fit, rows, unit)
-    if source is None:
-        if rows is not None:
-            source = default_source(rows)
-        elif fit.scale == "rate" and not np.isfinite(getattr(fit, "per", np.nan)):
-            source = style.SOURCE_ONS_NATIONAL
-        else:
-            source = style.SOURCE_ONS_LA
-    annotated = style.annotating(ax, annotate)
+    s = _joinpoint_series(fit, series, data, (time, lcl, ucl), func)
+    units = units or _joinpoint_units(fit, s.rows, s.unit)
+    source = source or _joinpoint_source(fit, s.rows)
+    annotated = annotating(ax, annotate)
     conf = float(fit.conf)
-    limits_conf = float(unique_value(rows, "conf", ONS_LIMITS_CONF)) if rows is not None else 0.0
-    whole = fit.aapc()
-    whole = _rows(whole, key).iloc[0]
-    extra = [_rows(fit.aapc(a, b), key).iloc[0] for a, b in aapc_ranges]
+    limits_conf = unique_float(s.rows, "conf", ONS_LIMITS_CONF) if s.rows is not None else 0.0
+    legend_title = _aapc_title(fit, s, aapc_ranges, conf)
 
-    with style.figure_axes(ax, figsize=TALL_FIGSIZE) as ax:
-        what = "count" if fit.scale == "count" else "rate"
-        point = Line2D([], [], ls="none", marker="o", ms=4.5, color=OBSERVED_COLOR)
-        handles: list[Any] = [point]
-        labels = [f"Observed {what}"]
-        if lo is not None and hi is not None:
-            ok = np.isfinite(observed) & np.isfinite(lo) & np.isfinite(hi)
-            ok &= np.isin(status, ["ok", "unreliable"])
-            ax.vlines(
-                x[ok], lo[ok], hi[ok], color=style.NEUTRAL, linewidth=1.2, zorder=2,
-                gid="observed-ci",
-            )  # fmt: skip
-            bar = Line2D([], [], ls="none", marker="|", ms=11, mew=1.2, color=style.NEUTRAL)
-            handles[0] = (bar, point)
-            labels[0] += f" ({_pct_text(limits_conf)} CI)"
-        _draw_observed(ax, x, observed, status, ms=4.5, zorder=3)
-        t_obs = times
-        for i, seg in enumerate(segments.itertuples(index=False)):
-            in_seg = ((t_obs >= seg.start) & (t_obs <= seg.end)).to_numpy(dtype=bool)
-            color = style.SERIES_COLORS[i % len(style.SERIES_COLORS)]
-            label = f"{_range_label(seg.start, seg.end)}: " + apc_label(
-                seg.apc, seg.apc_lcl, seg.apc_ucl, seg.p_value, conf
-            )
-            (line,) = ax.plot(
-                x[in_seg], values[in_seg], color=color, lw=2.2, zorder=4,
-                gid=f"segment-{seg.segment}", label=label,
-            )  # fmt: skip
-            handles.append(line)
-            labels.append(label)
-        joinpoints = list(model["joinpoints"])
-        if joinpoints:
-            for jp in _x(pd.Series(joinpoints)):
-                ax.axvline(jp, color=style.NEUTRAL, ls=":", lw=1.2, zorder=1, gid="joinpoint")
-            handles.append(Line2D([], [], color=style.NEUTRAL, ls=":", lw=1.2))
-            labels.append("Joinpoint" + ("s" if len(joinpoints) > 1 else ""))
-        legend_title = "\n".join(
-            f"AAPC {_range_label(row['start'], row['end'], unit)}: "
-            + _change(row["aapc"], row["aapc_lcl"], row["aapc_ucl"], row["p_value"], conf)
-            for row in (whole, *extra)
-        )
-        _time_axis(ax, x, unit)
-        ax.set_xlabel("Year" if unit == "year" else "Month")
+    with figure_axes(ax, figsize=TALL_FIGSIZE) as ax:
+        handles, labels = _draw_joinpoint(ax, s, conf, limits_conf, fit.scale)
+        time_axis(ax, s.x, s.unit)
+        ax.set_xlabel("Year" if s.unit == "year" else "Month")
         ax.set_ylabel(axis_label(units, full=not annotated))
         if log_scale:
             ax.set_yscale("log")
         elif from_zero:
             ax.set_ylim(bottom=0)
-        style.legend(
+        legend(
             ax, annotated, handles=handles, labels=labels, title=legend_title, alignment="left",
             above={"borderaxespad": None}, inside={"fontsize": 8, "title_fontsize": 8},
         )  # fmt: skip
-
-        k = int(model["n_joinpoints"])
-        method = str(model["selection"])
-        how = (
-            "sequential permutation tests (Kim et al. 2000)"
-            if method == "permutation"
-            else "the Bayesian information criterion (Kim et al. 2009)"
-        )
-        jp_text = (
-            f"{k} joinpoint{'s' if k != 1 else ''} ("
-            + ", ".join(_time_label(j) for j in joinpoints)
-            + ")"
-            if k
-            else "no joinpoint"
-        )
-        auto_notes = [
-            f"Lines: log-linear joinpoint model, one colour per segment; {jp_text} chosen "
-            f"from 0 to {int(model['max_joinpoints'])} by {how}"
-            + ("; dotted lines mark the joinpoints." if k else "."),
-            _star_note(conf),
-        ]
-        if lo is not None:
-            auto_notes.insert(0, style.interval_note(limits_conf, "Bars on the points"))
-        auto_notes += style.status_notes(status)
-        if title is None:
-            place = None
-            if rows is not None and "area_name" in rows.columns:
-                place = style.nice_name(unique_value(rows, "area_name", _series_label(key)))
-            elif key:
-                place = _series_label(key)
-            title = "Joinpoint regression" + (f": {place}" if place else "")
-        style.finish(
-            ax, annotated=annotated, title=title, units=units,
-            source=source, notes=[*auto_notes, *notes],
+        finish(
+            ax, annotated=annotated, title=_joinpoint_title(s) if title is None else title,
+            units=units, source=source, notes=[*_joinpoint_notes(s, conf, limits_conf), *notes],
         )  # fmt: skip
     return ax
 
@@ -615,87 +452,127 @@ _BOX_PLACES = {
     "lower left": (0.02, 0.03, "left", "bottom"),
     "lower right": (0.98, 0.03, "right", "bottom"),
 }
-_FAMILY_NAMES = {"poisson": "Poisson", "negbin": "negative binomial (NB2)"}
 
 
-def _count_digits(*values: float) -> int:
-    """Decimals for deaths: one below 100, none from 100."""
-    finite = [abs(v) for v in values if np.isfinite(v)]
-    return 1 if finite and max(finite) < 100 else 0
+class _Interrupted(NamedTuple):
+    """One series of an interrupted-time-series fit, on the scale drawn."""
+
+    key: dict[Hashable, Any]
+    effects: pd.Series  # its row of ``fit.effects``
+    averted: pd.Series  # its row of ``fit.averted``
+    fitted: pd.DataFrame
+    get: dict[str, NDArray[Any]]  # values on the scale: observed, fitted, cf, status ...
+    x: NDArray[Any]
+    post: NDArray[np.bool_]
+    cf_lo: NDArray[np.float64]
+    cf_hi: NDArray[np.float64]
+    unit: str
+    t0_text: str  # the intervention time, as text
 
 
-def _scale_columns(fitted: pd.DataFrame, scale: str, func: str) -> dict[str, str]:
-    """Columns of the observed, fitted and counterfactual values on ``scale``."""
-    if scale not in ("count", "rate"):
-        raise ValueError(f"{func}: scale must be 'count' or 'rate', got {scale!r}")
-    if scale == "count":
-        return {"observed": "observed", "fitted": "expected", "lcl": "expected_lcl",
-                "ucl": "expected_ucl"}  # fmt: skip
-    population = fitted["population"].to_numpy(dtype=np.float64, na_value=np.nan)
-    if not np.isfinite(population).all():
-        raise ValueError(
-            f"{func}: scale='rate' needs a population, but the model was fitted without one "
-            "(pass population= to the model, or use scale='count')"
-        )
-    return {"observed": "observed_rate", "fitted": "rate", "lcl": "rate_lcl",
-            "ucl": "rate_ucl"}  # fmt: skip
+def _interrupted_series(
+    fit: InterruptedFit, series: Any, scale: str, func: str
+) -> _Interrupted:
+    key, effects, fitted, get = fitted_series(fit, fit.effects, series, scale, func)
+    unit = time_unit_of(fitted["time"])
+    cf = "counterfactual" if scale == "count" else "counterfactual_rate"
+    cf_lo, cf_hi = (fitted[f"{cf}_{b}"].to_numpy(dtype=np.float64) for b in ("lcl", "ucl"))
+    return _Interrupted(
+        key=key, effects=effects, averted=rows_of(fit.averted, key).iloc[0], fitted=fitted,
+        get=get, x=to_x(fitted["time"]), post=fitted["post"].to_numpy(dtype=bool),
+        cf_lo=cf_lo, cf_hi=cf_hi, unit=unit, t0_text=time_label(effects["intervention"], unit),
+    )  # fmt: skip
 
 
-def _fitted_series(
-    fit: InterruptedFit | TrendFit, table: pd.DataFrame, series: Any, scale: str, func: str
-) -> tuple[dict[Hashable, Any], pd.Series, pd.DataFrame, dict[str, NDArray[np.float64]]]:
-    """The series to draw of a model fit: key, row of ``table``, fitted rows and their values.
-
-    ``table`` is the fit's one-row-per-series table (``effects`` or
-    ``summary``). The values are the observed, fitted and interval columns
-    on ``scale`` (:func:`_scale_columns`), plus ``"deaths"`` (the observed
-    counts, for the small-number rules) and ``"status"`` of each observed
-    value (:func:`~overdose_trends.plots.style.point_status` for rates,
-    all ``"ok"`` for counts).
-    """
-    key = _pick_series(table, _key_columns(table, "family"), series, func)
-    fitted = _rows(fit.fitted, key).reset_index(drop=True)
-    cols = _scale_columns(fitted, scale, func)
-    if "counterfactual" in fitted.columns:  # interrupted time series
-        cols["cf"] = "counterfactual" if scale == "count" else "counterfactual_rate"
-    values: dict[str, Any] = {
-        k: fitted[c].to_numpy(dtype=np.float64, na_value=np.nan) for k, c in cols.items()
-    }
-    deaths = fitted["observed"].to_numpy(dtype=np.float64, na_value=np.nan)
-    values["status"] = (
-        style.point_status(values["observed"], deaths)
-        if scale == "rate"
-        else np.full(len(deaths), "ok", dtype=object)
+def _draw_interrupted(
+    ax: Axes, s: _Interrupted, conf: float, scale: str, intervention_label: str | None
+) -> tuple[list[Any], list[str]]:
+    """Counterfactual band and line, fitted lines, observed points, intervention; legend."""
+    x, post, get, e = s.x, s.post, s.get, s.effects
+    first_post = int(np.flatnonzero(post)[0])
+    last_pre = first_post - 1
+    ax.fill_between(
+        x[post], s.cf_lo[post], s.cf_hi[post], color=BEFORE_COLOR, alpha=0.15, linewidth=0,
+        zorder=1, gid="counterfactual-ci",
+    )  # fmt: skip
+    (cf_line,) = ax.plot(
+        x[last_pre:], get["cf"][last_pre:], color=BEFORE_COLOR, ls="--", lw=1.8, zorder=3,
+        gid="counterfactual",
+    )  # fmt: skip
+    (pre_line,) = ax.plot(
+        x[~post], get["fitted"][~post], color=BEFORE_COLOR, lw=2.2, zorder=4, gid="fitted-pre"
     )
-    return key, _rows(table, key).iloc[0], fitted, values
+    (post_line,) = ax.plot(
+        x[post], get["fitted"][post], color=AFTER_COLOR, lw=2.2, zorder=4, gid="fitted-post"
+    )
+    points = draw_observed(ax, x, get["observed"], get["status"], ms=5, zorder=5)
+    boundary = midpoint(x[last_pre], x[first_post])
+    (line,) = ax.plot(
+        [boundary, boundary], [0, 1], transform=ax.get_xaxis_transform(), color="#4D4D4D",
+        lw=1.0, ls="-.", zorder=2, gid="intervention",
+    )  # fmt: skip
+    band = Patch(facecolor=BEFORE_COLOR, alpha=0.15, linewidth=0)
+    pre = change(e["pre_apc"], e["pre_apc_lcl"], e["pre_apc_ucl"], np.nan, conf)
+    post_apc = change(e["post_apc"], e["post_apc_lcl"], e["post_apc_ucl"], np.nan, conf)
+    t0 = s.t0_text
+    labels = [
+        f"Observed {'deaths' if scale == 'count' else 'rate'}",
+        f"Fitted before {t0}: APC {pre}",
+        f"Fitted from {t0}: APC {post_apc}",
+        f"Pre-{t0} trend continued ({pct_text(conf)} CI)",
+        intervention_label or f"Intervention from {t0}",
+    ]
+    return [points, pre_line, post_line, (band, cf_line), line], labels
 
 
-def _time_unit_of(times: pd.Series) -> str:
-    x = _x(times)
-    return "month" if np.issubdtype(x.dtype, np.datetime64) else "year"
+def _effects_box(s: _Interrupted) -> str:
+    """The step, the slope change and the deaths averted, each with its interval."""
+    e, a = s.effects, s.averted
+    digits = count_digits(a["averted"], a["averted_lcl"], a["averted_ucl"])
+    return "\n".join(
+        [
+            f"Step at {s.t0_text}: rate ratio {ratio(e['level_ratio'])} "
+            f"({ratio(e['level_lcl'])} to {ratio(e['level_ucl'])}), {p_text(e['level_p'])}",
+            f"Slope change: \u00d7{ratio(e['slope_change_ratio'])} per year "
+            f"({ratio(e['slope_change_lcl'])} to "
+            f"{ratio(e['slope_change_ucl'])}), {p_text(e['slope_change_p'])}",
+            f"Deaths averted {range_label(a['start'], a['end'])}: "
+            f"{number(a['averted'], digits)} "
+            f"({number(a['averted_lcl'], digits)} to {number(a['averted_ucl'], digits)})",
+            f"(observed {number(a['observed'], 0)}, expected without the change "
+            f"{number(a['counterfactual'], digits)})",
+        ]
+    )
 
 
-def _model_notes(row: pd.Series, status: NDArray[Any]) -> list[str]:
-    """Small-number notes of the observed points and the model's overdispersion advice."""
-    notes = style.status_notes(status)
-    advice = str(row.get("advice", "") or "")
-    if advice:
-        notes.append(f"Model check: {advice}.")
-    return notes
+def _interrupted_notes(s: _Interrupted, conf: float) -> list[str]:
+    family = FAMILY_NAMES.get(str(s.effects["family"]), str(s.effects["family"]))
+    population = s.fitted["population"].to_numpy(dtype=np.float64, na_value=np.nan)
+    offset = " with the population as offset" if np.isfinite(population).all() else ""
+    span = range_label(s.averted["start"], s.averted["end"])
+    t0 = s.t0_text
+    notes = [
+        f"Model: segmented {family} regression of the deaths{offset} (Bernal et al. 2017): "
+        f"a step and a change of slope from {t0}; lines are the fitted values.",
+        f"Dashed line and band: counterfactual (the trend before {t0} continued, no "
+        f"step or slope change) with its {pct_text(conf)} confidence interval.",
+        f"Deaths averted = counterfactual minus observed deaths, {span} "
+        "(negative: more deaths than the continued trend); interval from simulated "
+        "coefficients, reflecting the counterfactual's uncertainty only.",
+    ]
+    return notes + model_notes(s.effects, s.get["status"])
 
 
-def _headroom(ax: Axes, top_value: float, share: float) -> None:
-    """Raise the top of the value axis so the top ``share`` of the Axes is free for a box."""
-    if np.isfinite(top_value) and top_value > 0:
-        bottom = ax.get_ylim()[0]
-        ax.set_ylim(bottom, bottom + (top_value - bottom) / (1.0 - share))
-
-
+@figure_doc(
+    title='"Interrupted time series" and the series',
+    units='"Deaths per year", or "Deaths per 100,000, crude rate" for ``scale="rate"``',
+    notes="model, counterfactual, deaths averted, the model's overdispersion advice",
+)
 def plot_interrupted(
     fit: InterruptedFit,
     series: Any = None,
     *,
-    scale: Scale = "count",
+    scale: Literal["count", "rate"] = "count",
     intervention_label: str | None = None,
     box_loc: Literal["upper left", "upper right", "lower left", "lower right"] = "upper left",
     ax: Axes | None = None,
@@ -712,12 +589,8 @@ def plot_interrupted(
     ----------
     fit : InterruptedFit
         Result of :func:`overdose_trends.stats.trends.interrupted.fit_interrupted`.
-    series : scalar, tuple or mapping, optional
-        Which series to draw when the fit holds several (as in
-        :func:`plot_joinpoint`); default the fit's only series.
-    scale : {"count", "rate"}, default "count"
-        Draw deaths per time unit, or rates per ``fit.per`` population (only
-        when the model had a population offset).
+    {shared.series}
+    {shared.scale}
     intervention_label : str, optional
         Legend text of the intervention line, e.g. ``"Naloxone kits issued
         from 2015"``; default ``"Intervention from <time>"``.
@@ -725,20 +598,13 @@ def plot_interrupted(
         Corner of the Axes holding the effects box (step, slope change, deaths
         averted); the value axis is extended so the box does not cover the
         data when it sits at the top.
-    ax : Axes, optional
-        Draw into this Axes; otherwise a new figure in the house style.
-    title, units, source : str, optional
-        Override the title (default "Interrupted time series" and the series),
-        the units line (``"Deaths per year"``, or ``"Deaths per 100,000, crude
-        rate"`` for ``scale="rate"``) and the source (default
-        :data:`~overdose_trends.plots.style.SOURCE_ONS_LA`).
-    notes : sequence of str
-        Extra notes after the automatic ones (model, counterfactual, deaths
-        averted, the model's overdispersion advice).
-    from_zero : bool, default True
-        Start the value axis at 0.
-    annotate : bool, optional
-        As in :func:`plot_joinpoint`.
+    {shared.ax}
+    {shared.title}
+    {shared.units}
+    {shared.source}
+    {shared.notes}
+    {shared.from_zero}
+    {shared.annotate}
 
     Returns
     -------
@@ -773,128 +639,59 @@ def plot_interrupted(
     ----------
     Bernal, Cummins & Gasparrini (2017) *Int J Epidemiol* 46:348-355 (figure
     of observed data, fitted model and counterfactual).
+
+    Examples
+    --------
+    Deaths in Southend-on-Sea before and after take-home naloxone (2015):
+
+    >>> la = ot.datasets.la_deaths().query(
+    ...     "area_code == 'E06000033' and measure == 'poisoning' and sex == 'persons' "
+    ...     "and period_start == period_end and period_start >= 2005")
+    >>> fit = ot.fit_interrupted(la, time="period_start", intervention=2015, family="poisson")
+    >>> ax = ot.plot_interrupted(fit, intervention_label="Take-home naloxone from 2015")
+    >>> print(next(t for t in ax.texts if t.get_gid() == "effects").get_text())
+    Step at 2015: rate ratio 0.56 (0.31 to 1.00), p = 0.05
+    Slope change: ×1.06 per year (0.88 to 1.28), p = 0.56
+    Deaths averted 2015–2019: 35.6 (0.3 to 92.7)
+    (observed 61, expected without the change 96.6)
+    >>> ax.get_legend().get_texts()[-1].get_text()
+    'Take-home naloxone from 2015'
     """
     func = "plot_interrupted"
     if box_loc not in _BOX_PLACES:
         raise ValueError(f"{func}: box_loc must be one of {list(_BOX_PLACES)}, got {box_loc!r}")
-    key, effects, fitted, get = _fitted_series(fit, fit.effects, series, scale, func)
-    averted = _rows(fit.averted, key).iloc[0]
-    times = fitted["time"]
-    unit = _time_unit_of(times)
-    x = _x(times)
-    post = fitted["post"].to_numpy(dtype=bool)
-    pre = ~post
-    cf = "counterfactual" if scale == "count" else "counterfactual_rate"
-    cf_lo, cf_hi = (fitted[f"{cf}_{b}"].to_numpy(dtype=np.float64) for b in ("lcl", "ucl"))
+    s = _interrupted_series(fit, series, scale, func)
+    units = units or scale_units(scale, s.unit, fit.per)
+    annotated = annotating(ax, annotate)
     conf = float(fit.conf)
-    t0 = effects["intervention"]
-    t0_text = _time_label(t0, unit)
-    first_post = int(np.flatnonzero(post)[0])
-    last_pre = first_post - 1
-    units = units or _scale_units(scale, unit, fit.per)
-    annotated = style.annotating(ax, annotate)
-    family = _FAMILY_NAMES.get(str(effects["family"]), str(effects["family"]))
-    pre_text = "APC " + _change(
-        effects["pre_apc"], effects["pre_apc_lcl"], effects["pre_apc_ucl"], np.nan, conf
-    )
-    post_text = "APC " + _change(
-        effects["post_apc"], effects["post_apc_lcl"], effects["post_apc_ucl"], np.nan, conf
-    )
 
-    with style.figure_axes(ax, figsize=TALL_FIGSIZE) as ax:
-        ax.fill_between(
-            x[post], cf_lo[post], cf_hi[post], color=BEFORE_COLOR, alpha=0.15, linewidth=0,
-            zorder=1, gid="counterfactual-ci",
-        )  # fmt: skip
-        (cf_line,) = ax.plot(
-            x[last_pre:], get["cf"][last_pre:], color=BEFORE_COLOR, ls="--", lw=1.8, zorder=3,
-            gid="counterfactual",
-        )  # fmt: skip
-        (pre_line,) = ax.plot(
-            x[pre], get["fitted"][pre], color=BEFORE_COLOR, lw=2.2, zorder=4, gid="fitted-pre"
-        )
-        (post_line,) = ax.plot(
-            x[post], get["fitted"][post], color=AFTER_COLOR, lw=2.2, zorder=4, gid="fitted-post"
-        )
-        points = _draw_observed(ax, x, get["observed"], get["status"], ms=5, zorder=5)
-        boundary = _midpoint(x[last_pre], x[first_post])
-        (line,) = ax.plot(
-            [boundary, boundary], [0, 1], transform=ax.get_xaxis_transform(), color="#4D4D4D",
-            lw=1.0, ls="-.", zorder=2, gid="intervention",
-        )  # fmt: skip
-        band = Patch(facecolor=BEFORE_COLOR, alpha=0.15, linewidth=0)
-        handles = [points, pre_line, post_line, (band, cf_line), line]
-        what = "deaths" if scale == "count" else "rate"
-        labels = [
-            f"Observed {what}",
-            f"Fitted before {t0_text}: {pre_text}",
-            f"Fitted from {t0_text}: {post_text}",
-            f"Pre-{t0_text} trend continued ({_pct_text(conf)} CI)",
-            intervention_label or f"Intervention from {t0_text}",
-        ]
-
-        start, end = averted["start"], averted["end"]
-        digits = _count_digits(averted["averted"], averted["averted_lcl"], averted["averted_ucl"])
-        box = "\n".join(
-            [
-                f"Step at {t0_text}: rate ratio {_ratio(effects['level_ratio'])} "
-                f"({_ratio(effects['level_lcl'])} to {_ratio(effects['level_ucl'])}), "
-                f"{_p(effects['level_p'])}",
-                f"Slope change: \u00d7{_ratio(effects['slope_change_ratio'])} per year "
-                f"({_ratio(effects['slope_change_lcl'])} to "
-                f"{_ratio(effects['slope_change_ucl'])}), {_p(effects['slope_change_p'])}",
-                f"Deaths averted {_range_label(start, end)}: "
-                f"{_number(averted['averted'], digits)} "
-                f"({_number(averted['averted_lcl'], digits)} to "
-                f"{_number(averted['averted_ucl'], digits)})",
-                f"(observed {_number(averted['observed'], 0)}, expected without the change "
-                f"{_number(averted['counterfactual'], digits)})",
-            ]
-        )
+    with figure_axes(ax, figsize=TALL_FIGSIZE) as ax:
+        handles, labels = _draw_interrupted(ax, s, conf, scale, intervention_label)
         bx, by, ha, va = _BOX_PLACES[box_loc]
         ax.text(
-            bx, by, box, transform=ax.transAxes, ha=ha, va=va, fontsize=8.5, color="#222222",
-            linespacing=1.35, zorder=6, gid="effects",
+            bx, by, _effects_box(s), transform=ax.transAxes, ha=ha, va=va, fontsize=8.5,
+            color="#222222", linespacing=1.35, zorder=6, gid="effects",
             bbox={"boxstyle": "round,pad=0.45", "facecolor": "white", "edgecolor": "#BBBBBB",
                   "linewidth": 0.8},
         )  # fmt: skip
-
-        _time_axis(ax, x, unit)
-        ax.set_xlabel("Year" if unit == "year" else "Month")
+        time_axis(ax, s.x, s.unit)
+        ax.set_xlabel("Year" if s.unit == "year" else "Month")
         ax.set_ylabel(axis_label(units, full=not annotated))
         if from_zero:
             ax.set_ylim(bottom=0)
         if box_loc.startswith("upper"):
-            shown = np.concatenate([get["observed"], get["fitted"], cf_hi[post]])
-            _headroom(ax, float(np.nanmax(shown)) * 1.04, 0.30)
-        style.legend(
+            shown = np.concatenate([s.get["observed"], s.get["fitted"], s.cf_hi[s.post]])
+            headroom(ax, float(np.nanmax(shown)) * 1.04, 0.30)
+        legend(
             ax, annotated, handles=handles, labels=labels, above={"fontsize": 8.5},
             inside={"fontsize": 8},
         )  # fmt: skip
-
-        auto_notes = [
-            f"Model: segmented {family} regression of the deaths"
-            + (
-                " with the population as offset"
-                if np.isfinite(
-                    fitted["population"].to_numpy(dtype=np.float64, na_value=np.nan)
-                ).all()
-                else ""
-            )
-            + f" (Bernal et al. 2017): a step and a change of slope from {t0_text}; "
-            "lines are the fitted values.",
-            f"Dashed line and band: counterfactual (the trend before {t0_text} continued, no "
-            f"step or slope change) with its {_pct_text(conf)} confidence interval.",
-            f"Deaths averted = counterfactual minus observed deaths, {_range_label(start, end)} "
-            "(negative: more deaths than the continued trend); interval from simulated "
-            "coefficients, reflecting the counterfactual's uncertainty only.",
-        ]
-        auto_notes += _model_notes(effects, get["status"])
         if title is None:
-            title = "Interrupted time series" + (f": {_series_label(key)}" if key else "")
-        style.finish(
+            title = "Interrupted time series" + (f": {series_label(s.key)}" if s.key else "")
+        finish(
             ax, annotated=annotated, title=title, units=units,
-            source=source or style.SOURCE_ONS_LA, notes=[*auto_notes, *notes],
+            source=source or style.SOURCE_ONS_LA,
+            notes=[*_interrupted_notes(s, conf), *notes],
         )  # fmt: skip
     return ax
 
@@ -902,11 +699,25 @@ def plot_interrupted(
 # --- log-linear trend -------------------------------------------------------------------------
 
 
+def _trend_table(fit: TrendFit) -> pd.DataFrame:
+    """The fit's one-row-per-series table (``estimates``; ``summary`` in older results)."""
+    table = getattr(fit, "estimates", None)
+    if isinstance(table, pd.DataFrame):
+        return table
+    summary: pd.DataFrame = fit.summary  # type: ignore[assignment]
+    return summary
+
+
+@figure_doc(
+    title='"Log-linear trend" and the series',
+    units='"Deaths per year", or "Deaths per 100,000, crude rate" for ``scale="rate"``',
+    notes="the model, APC and the significance star, the model's overdispersion advice",
+)
 def plot_trend(
     fit: TrendFit,
     series: Any = None,
     *,
-    scale: Scale = "count",
+    scale: Literal["count", "rate"] = "count",
     ax: Axes | None = None,
     title: str | None = None,
     units: str | None = None,
@@ -920,14 +731,16 @@ def plot_trend(
     Parameters
     ----------
     fit : TrendFit
-        Result of :func:`overdose_trends.stats.trends.fit_trend`.
-    series : scalar, tuple or mapping, optional
-        Which series to draw (as in :func:`plot_joinpoint`).
-    scale : {"count", "rate"}, default "count"
-        Deaths per time unit, or rates per ``fit.per`` (needs a population).
-    ax, title, units, source, notes, from_zero, annotate :
-        As in :func:`plot_interrupted` (default title "Log-linear trend" and
-        the series; source :data:`~overdose_trends.plots.style.SOURCE_ONS_LA`).
+        Result of :func:`overdose_trends.stats.trends.loglinear.fit_trend`.
+    {shared.series}
+    {shared.scale}
+    {shared.ax}
+    {shared.title}
+    {shared.units}
+    {shared.source}
+    {shared.notes}
+    {shared.from_zero}
+    {shared.annotate}
 
     Returns
     -------
@@ -945,27 +758,41 @@ def plot_trend(
     ----------
     NCI Joinpoint help, "Annual Percent Change (APC)"; McCullagh & Nelder
     (1989) *Generalized Linear Models* (log-linear Poisson models with offsets).
+
+    Examples
+    --------
+    Drug-poisoning deaths in Norwich, 2001-2019:
+
+    >>> la = ot.datasets.la_deaths().query(
+    ...     "area_code == 'E07000148' and measure == 'poisoning' and sex == 'persons' "
+    ...     "and period_start == period_end and period_start >= 2001")
+    >>> fit = ot.fit_trend(la, time="period_start", family="poisson")
+    >>> ax = ot.plot_trend(fit)
+    >>> ax.get_legend().get_texts()[1].get_text()
+    'Fitted trend: APC +1.0% (−0.9 to 3.0)'
     """
     func = "plot_trend"
-    key, summary, fitted, get = _fitted_series(fit, fit.summary, series, scale, func)
-    unit = _time_unit_of(fitted["time"])
-    x = _x(fitted["time"])
+    table = _trend_table(fit)
+    key, row, fitted, get = fitted_series(fit, table, series, scale, func)
+    unit = time_unit_of(fitted["time"])
+    x = to_x(fitted["time"])
     conf = float(fit.conf)
-    units = units or _scale_units(scale, unit, fit.per)
-    annotated = style.annotating(ax, annotate)
-    family = _FAMILY_NAMES.get(str(summary["family"]), str(summary["family"]))
+    units = units or scale_units(scale, unit, fit.per)
+    annotated = annotating(ax, annotate)
+    family = FAMILY_NAMES.get(str(row["family"]), str(row["family"]))
 
-    with style.figure_axes(ax) as ax:
+    with figure_axes(ax) as ax:
         band = ax.fill_between(
             x, get["lcl"], get["ucl"], color=BEFORE_COLOR, alpha=0.18, linewidth=0, zorder=1,
             gid="fitted-ci",
         )  # fmt: skip
-        label = "Fitted trend: " + apc_label(
-            summary["apc"], summary["apc_lcl"], summary["apc_ucl"], summary["p_value"], conf
+        apc, lcl, ucl, p_value = row[["apc", "apc_lcl", "apc_ucl", "p_value"]].to_numpy(
+            dtype=np.float64
         )
+        label = "Fitted trend: " + apc_label(apc, lcl, ucl, p_value, conf)
         (line,) = ax.plot(x, get["fitted"], color=BEFORE_COLOR, lw=2.2, zorder=3, gid="fitted")
-        points = _draw_observed(ax, x, get["observed"], get["status"], ms=5, zorder=4)
-        _time_axis(ax, x, unit)
+        points = draw_observed(ax, x, get["observed"], get["status"], ms=5, zorder=4)
+        time_axis(ax, x, unit)
         ax.set_xlabel("Year" if unit == "year" else "Month")
         ax.set_ylabel(axis_label(units, full=not annotated))
         if from_zero:
@@ -978,13 +805,13 @@ def plot_trend(
         auto_notes = [
             f"Line: log-linear {family} regression"
             + (" with the population as offset" if scale == "rate" else "")
-            + f"; band: {_pct_text(conf)} confidence interval of the fitted mean.",
-            _star_note(conf, aapc=False),
+            + f"; band: {pct_text(conf)} confidence interval of the fitted mean.",
+            star_note(conf, aapc=False),
+            *model_notes(row, get["status"]),
         ]
-        auto_notes += _model_notes(summary, get["status"])
         if title is None:
-            title = "Log-linear trend" + (f": {_series_label(key)}" if key else "")
-        style.finish(
+            title = "Log-linear trend" + (f": {series_label(key)}" if key else "")
+        finish(
             ax, annotated=annotated, title=title, units=units,
             source=source or style.SOURCE_ONS_LA, notes=[*auto_notes, *notes],
         )  # fmt: skip

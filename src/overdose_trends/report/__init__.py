@@ -1,6 +1,18 @@
 """The report command's machinery (the ``report`` room).
 
-Configuration (``report.toml``), the registry of figure builders referred to by
-name, the summary tables, the up-to-date checks and the HTML/Markdown pages.
+========================  ==============================================================
+``report.config``         what the report covers (``report.toml``): ``ReportConfig``,
+                          ``load_config``, ``default_toml``; the figure registry is handed in
+``report.options``        options of a section: ``option()``, ``Options``, value parsers
+``report.data``           ``ReportData``: the data inputs, loaded on first use
+``report.registry``       ``FigureSpec`` and ``Registry``: figures referred to by name
+``report.figures``        ``REGISTRY``: the report's figures (private builders, their options)
+``report.tables``         summary and comparison tables (``summary.csv``)
+``report.pages``          ``index.md`` and ``index.html``
+``report.build``          ``build_report``: builds what is out of date (hashes, manifest)
+========================  ==============================================================
+
 Modules here may import every room below them (io, stats, plots), never the CLI.
+Imports within the room run one way: options <- config <- data <- registry <-
+figures, tables <- pages <- build.
 """

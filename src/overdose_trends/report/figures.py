@@ -1,52 +1,18 @@
-"""The report's figures: a registry of named figures, their inputs, options and builders.
+"""The report's figures: options and private builders, registered in :data:`REGISTRY` by name.
 
-Each figure of ``overdose-trends report`` is one :class:`FigureSpec` in
-:data:`REGISTRY`: a ``name`` (also the file stem and the TOML section of its
-options), a ``builder`` ``(data, config) -> matplotlib.figure.Figure``, the
-``inputs`` it depends on (data files from :data:`DATA_INPUTS` and config
-sections) and an ``options`` dataclass, the ``[name]`` section of
-``report.toml``. The report hashes exactly these inputs to decide whether a
-figure is up to date, so a builder must read only the data and sections it
-lists (its own section is always included).
+Each figure is a private builder ``(data, config) -> matplotlib.figure.Figure``
+registered with :meth:`~overdose_trends.report.registry.Registry.figure` under
+its name (the file stem and the ``[name]`` section of ``report.toml``), beside
+the options dataclass of that section. Registration order is page order.
 
-Adding a figure is one decorated function (and, if it has settings, its
-options class)::
-
-    @dataclass(frozen=True)
-    class JoinpointOptions(Options):
-        area_code: str = option("K04000001", as_area_code, "series to fit")
-        measure: str = measure_option()
-        sex: str = sex_option()
-
-    @REGISTRY.figure(
-        "joinpoint_national",
-        inputs=("national_deaths",),
-        options=JoinpointOptions,
-        title="Joinpoint regression, England and Wales",
-        caption="...",
-    )
-    def joinpoint_national(data: ReportData, config: ReportConfig) -> Figure:
-        opts = config.section("joinpoint_national")
-        sel = select_rows(data.national, table="asmr", areas=opts.area_code,
-                          measure=opts.measure, sex=opts.sex, length=0)
-        fit = ...
-        return _draw(plot_joinpoint, fit, size=(8, 6), data=sel, title=...)
-
-Registration order is page order. Options are frozen dataclasses deriving
-from :class:`Options` whose fields are declared with :func:`option` (default,
-parser, help text); the parser checks and normalises a value (e.g.
-``"2013-2015"`` -> ``(2013, 2015)``) both when a TOML file is loaded and when
-the class is built in Python. Once registered, the figure is built, hashed,
-listed by ``--list``, accepted by ``--only`` and ``[name]`` in TOML, linked
-from the index pages, and covered by ``tests/test_report_figures.py`` (files,
-300 dpi); ``overdose_trends.report.build.default_toml()`` writes its section for
-``report.toml``. Builders select rows with :func:`select_rows`, draw with
+Builders select rows with ``select_rows`` (``report/_common.py``), draw with
 ``_draw(helper, ...)`` (a ``matplotlib.figure.Figure`` not registered with
 pyplot, passed as ``ax=`` with ``annotate=True`` to the
 :mod:`overdose_trends.plots` helper, so every figure has its title, units,
-source line and notes), and raise ``ValueError`` naming ``[section] key``
-for data the options do not match. ``tests/test_report_figures.py`` checks
-that each builder reads exactly the data inputs it declares.
+source line and notes), and raise ``ValueError`` naming ``[section] key`` for
+data the options do not match. ``tests/test_report_figures.py`` checks that
+each builder reads exactly the data inputs it declares, and that every figure
+is written at 300 dpi.
 
 References
 ----------
@@ -58,424 +24,62 @@ Universal Design* (the palette of :mod:`overdose_trends.plots`).
 
 from __future__ import annotations
 
-import dataclasses
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
-from functools import cached_property
-from pathlib import Path
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from overdose_trends.constants import AREA_LEVELS, GSS_CODE
+from overdose_trends.report._common import display_name, period_text, select_rows
+from overdose_trends.report.config import (
+    ENGLAND,
+    ENGLAND_AND_WALES,
+    NORFOLK,
+    NORWICH,
+    SOUTHEND,
+    ReportConfig,
+)
+from overdose_trends.report.data import ReportData
+from overdose_trends.report.options import (
+    Options,
+    as_area_code,
+    as_area_codes,
+    as_area_level,
+    as_count,
+    as_level,
+    as_measure,
+    as_names,
+    as_optional_area_code,
+    as_text,
+    as_year,
+    measure_option,
+    option,
+    sex_option,
+)
+from overdose_trends.report.registry import Registry
+from overdose_trends.schema import as_period
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-    from overdose_trends.io.kit_log import KitLog
-    from overdose_trends.report.build import ReportConfig
-
 __all__ = [
-    "DATA_INPUTS",
     "REGISTRY",
     "AreasVsBenchmarkOptions",
     "AvertedOptions",
-    "FigureSpec",
     "FunnelOptions",
+    "ItsOptions",
+    "JoinpointOptions",
     "KitsOptions",
-    "Options",
     "PeriodComparisonOptions",
     "RankingOptions",
     "RateTrendOptions",
-    "Registry",
-    "ReportData",
     "SubstancesOptions",
-    "as_area_code",
-    "as_area_codes",
-    "as_area_level",
-    "as_count",
-    "as_level",
-    "as_measure",
-    "as_names",
-    "as_optional_area_code",
-    "as_period",
-    "as_periods",
-    "as_sex",
-    "as_text",
-    "as_year",
-    "default_options",
-    "display_name",
-    "measure_option",
-    "one_of",
-    "option",
-    "period_text",
-    "select_rows",
-    "sex_option",
 ]
-
-#: Data inputs a figure may depend on: name -> what it is. Their files are hashed.
-DATA_INPUTS = {
-    "la_deaths": "ONS deaths by local authority (shipped extract or config `workbook`)",
-    "national_deaths": "ONS national tables (shipped extract or config `national_workbook`)",
-    "kit_log": "take-home naloxone kit event log (shipped synthetic log or config `kit_log`)",
-    "population": "mid-year population by ESP age band (shipped extract)",
-}
-
-MEASURES = ("poisoning", "misuse")
-SEXES = ("persons", "males", "females")
-ENGLAND = "E92000001"
-ENGLAND_AND_WALES = "K04000001"
-SOUTHEND = "E06000033"
-NORWICH = "E07000148"
-NORFOLK = "E10000020"
-
-
-# --- options: parsers and the base class ------------------------------------------------------
-
-
-def option(default: Any, parse: Callable[[Any], Any], help: str = "") -> Any:
-    """A field of an :class:`Options` dataclass: default, parser and help text.
-
-    ``parse(value)`` returns the normalised value or raises ``ValueError`` /
-    ``TypeError`` with a message (the key is added by the caller).
-    """
-    return field(default=default, metadata={"parse": parse, "help": help})
-
-
-class Options:
-    """Base of the figure options dataclasses: every field is parsed on construction."""
-
-    def __post_init__(self) -> None:
-        for f in dataclasses.fields(self):  # type: ignore[arg-type]
-            parse = f.metadata.get("parse")
-            if parse is None:
-                continue
-            try:
-                value = parse(getattr(self, f.name))
-            except (TypeError, ValueError) as err:
-                raise ValueError(f"{f.name}: {err}") from None
-            object.__setattr__(self, f.name, value)
-
-
-def as_text(value: Any) -> str:
-    """A string."""
-    if not isinstance(value, str):
-        raise TypeError(f"expected a string, got {value!r}")
-    return value
-
-
-def as_area_code(value: Any) -> str:
-    """A GSS code such as ``"E06000033"``."""
-    if not isinstance(value, str) or not GSS_CODE.match(value):
-        raise ValueError(f"expected a GSS area code such as 'E06000033', got {value!r}")
-    return value
-
-
-def as_area_codes(value: Any) -> tuple[str, ...]:
-    """A non-empty list of distinct GSS codes."""
-    if isinstance(value, str) or not isinstance(value, list | tuple) or not value:
-        raise TypeError(f"expected a non-empty list of GSS area codes, got {value!r}")
-    codes = tuple(as_area_code(v) for v in value)
-    if len(set(codes)) != len(codes):
-        raise ValueError(f"area codes repeated in {list(codes)}")
-    return codes
-
-
-def as_optional_area_code(value: Any) -> str:
-    """A GSS code, or ``""`` for none."""
-    return value if value == "" else as_area_code(value)
-
-
-def as_period(value: Any) -> tuple[int, int]:
-    """A registration period: ``"2013-2015"``, ``"2013-15"``, ``2016`` or ``[2013, 2015]``."""
-    from overdose_trends.schema import parse_period
-
-    if isinstance(value, list | tuple):
-        if len(value) != 2 or not all(
-            isinstance(v, int) and not isinstance(v, bool) for v in value
-        ):
-            raise ValueError(f"expected [first year, last year], got {value!r}")
-        first, last = int(value[0]), int(value[1])
-        if last < first:
-            raise ValueError(f"period {first}-{last} ends before it starts")
-        return first, last
-    if isinstance(value, bool) or not isinstance(value, str | int):
-        raise TypeError(f"expected a period such as '2013-2015', got {value!r}")
-    parsed = parse_period(value, strict=True)
-    if parsed is None:
-        raise ValueError(f"expected a period such as '2013-2015' or '2016', got {value!r}")
-    return parsed
-
-
-def as_periods(value: Any) -> tuple[tuple[int, int], ...]:
-    """A non-empty list of periods."""
-    if isinstance(value, str) or not isinstance(value, list | tuple) or not value:
-        raise TypeError(f"expected a non-empty list of periods, got {value!r}")
-    return tuple(as_period(v) for v in value)
-
-
-def one_of(*allowed: str) -> Callable[[Any], str]:
-    """A parser accepting one of ``allowed``."""
-
-    def parse(value: Any) -> str:
-        if value not in allowed:
-            raise ValueError(f"expected one of {', '.join(map(repr, allowed))}, got {value!r}")
-        return value
-
-    parse.__doc__ = f"One of {', '.join(allowed)}."
-    return parse
-
-
-def as_names(value: Any) -> tuple[str, ...]:
-    """A non-empty list of strings."""
-    if isinstance(value, str) or not isinstance(value, list | tuple) or not value:
-        raise TypeError(f"expected a non-empty list of names, got {value!r}")
-    return tuple(as_text(v) for v in value)
-
-
-def as_count(value: Any) -> int:
-    """A whole number >= 0."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValueError(f"expected a whole number >= 0, got {value!r}")
-    return int(value)
-
-
-def as_year(value: Any) -> int:
-    """A calendar year (1900-2100)."""
-    if isinstance(value, bool) or not isinstance(value, int) or not 1900 <= value <= 2100:
-        raise ValueError(f"expected a year such as 2019, got {value!r}")
-    return int(value)
-
-
-def as_level(value: Any) -> float:
-    """A confidence level strictly between 0 and 1."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 1:
-        raise ValueError(f"expected a confidence level between 0 and 1 such as 0.95, got {value!r}")
-    return float(value)
-
-
-as_area_level = one_of(*sorted(set(AREA_LEVELS.values())))
-as_measure = one_of(*MEASURES)
-as_sex = one_of(*SEXES)
-
-
-# --- the data bundle ----------------------------------------------------------------------------
-
-
-class ReportData:
-    """The data the figures are built from, loaded on first use.
-
-    Parameters
-    ----------
-    config : ReportConfig
-        Its ``workbook``, ``national_workbook`` and ``kit_log`` paths replace
-        the shipped extracts (:mod:`overdose_trends.io.datasets`) when set.
-    """
-
-    def __init__(self, config: ReportConfig) -> None:
-        self.config = config
-
-    def _files(self, name: str) -> tuple[Path | None, Path]:
-        """(configured file or None, shipped file) of data input ``name``."""
-        from overdose_trends import datasets as ds
-
-        own = {
-            "la_deaths": (self.config.workbook, ds.LA_DEATHS_FILE),
-            "national_deaths": (self.config.national_workbook, ds.NATIONAL_DEATHS_FILE),
-            "kit_log": (self.config.kit_log, ds.SYNTHETIC_KIT_LOG_FILE),
-            "population": (None, ds.POPULATION_FILE),
-        }
-        if name not in own:
-            raise KeyError(f"unknown data input {name!r}; expected one of {sorted(own)}")
-        given, shipped = own[name]
-        return (None if given is None else Path(given)), ds.data_dir() / shipped
-
-    def path(self, name: str) -> Path:
-        """The file behind data input ``name`` (a key of :data:`DATA_INPUTS`)."""
-        given, shipped = self._files(name)
-        return shipped if given is None else given
-
-    def is_shipped(self, name: str) -> bool:
-        """True when data input ``name`` is the extract shipped in ``data/`` (not a config path)."""
-        return self._files(name)[0] is None
-
-    @property
-    def synthetic_kits(self) -> bool:
-        """True when the kit log is the shipped SYNTHETIC one."""
-        return self.is_shipped("kit_log")
-
-    @cached_property
-    def la(self) -> pd.DataFrame:
-        """Deaths by local authority (:func:`overdose_trends.io.datasets.la_deaths` layout)."""
-        from overdose_trends.io.datasets import la_deaths
-        from overdose_trends.io.ons_local import read_local_authority
-
-        if self.config.workbook is not None:
-            return read_local_authority(self.config.workbook)
-        return la_deaths()
-
-    @cached_property
-    def national(self) -> pd.DataFrame:
-        """National tables (:func:`overdose_trends.io.datasets.national_deaths` layout)."""
-        from overdose_trends.io.datasets import national_deaths
-        from overdose_trends.io.ons_national import read_national
-
-        if self.config.national_workbook is not None:
-            return read_national(self.config.national_workbook)
-        return national_deaths()
-
-    @cached_property
-    def kit_log(self) -> KitLog:
-        """The kit log, read and validated by :func:`overdose_trends.io.kit_log.read_kit_log`."""
-        from overdose_trends.io.kit_log import read_kit_log
-
-        return read_kit_log(self.path("kit_log"))
-
-    @cached_property
-    def kit_counts(self) -> pd.DataFrame:
-        """Monthly counts of the kit log per service and in total (``service == "all"``)."""
-        from overdose_trends.io.kit_counts import aggregate_kits
-
-        return aggregate_kits(self.kit_log.events, "month", total=True)
-
-    @cached_property
-    def population(self) -> pd.DataFrame:
-        """Population by ESP age band (:func:`overdose_trends.io.datasets.population_bands`)."""
-        from overdose_trends.io.datasets import population_bands
-
-        return population_bands()
-
-
-# --- the registry -------------------------------------------------------------------------------
-
-Builder = Callable[[ReportData, "ReportConfig"], "Figure"]
-
-
-@dataclass(frozen=True)
-class FigureSpec:
-    """One figure of the report.
-
-    Attributes
-    ----------
-    name : str
-        Identifier: file stem (``figures/<name>.png``), TOML section of the
-        options and the value of ``--only``.
-    builder : callable
-        ``builder(data, config) -> matplotlib.figure.Figure``; called inside
-        the house style.
-    inputs : tuple of str
-        Data inputs (keys of :data:`DATA_INPUTS`) and config sections (other
-        figures' names or ``"summary"``) the figure depends on, besides its own
-        section.
-    title : str
-        Heading on the report page.
-    caption : str
-        What the figure shows and how to read it (report page).
-    options : type, optional
-        Dataclass (subclass of :class:`Options`) of the ``[name]`` section.
-    """
-
-    name: str
-    builder: Builder
-    inputs: tuple[str, ...]
-    title: str
-    caption: str
-    options: type | None = None
-
-    @property
-    def sections(self) -> tuple[str, ...]:
-        """Config sections hashed for this figure (its own first)."""
-        own = (self.name,) if self.options is not None else ()
-        return own + tuple(i for i in self.inputs if i not in DATA_INPUTS and i != self.name)
-
-    @property
-    def data_inputs(self) -> tuple[str, ...]:
-        """Data inputs hashed for this figure."""
-        return tuple(i for i in self.inputs if i in DATA_INPUTS)
-
-
-class Registry:
-    """An ordered collection of :class:`FigureSpec`, looked up by name."""
-
-    def __init__(self) -> None:
-        self._specs: dict[str, FigureSpec] = {}
-
-    def add(self, spec: FigureSpec) -> FigureSpec:
-        """Register ``spec``.
-
-        Raises
-        ------
-        ValueError
-            For a name already registered or not usable as a file stem, an input
-            that is neither a data input nor the section of a registered figure
-            (or ``"summary"``), or options that are not an :class:`Options` dataclass.
-        """
-        if not spec.name.isidentifier():
-            raise ValueError(f"figure name {spec.name!r} must be a Python identifier")
-        if spec.name in self._specs or spec.name in ("summary", "report"):
-            raise ValueError(f"figure name {spec.name!r} is already used")
-        sections = ("summary", *self._specs)
-        unknown = [i for i in spec.inputs if i not in DATA_INPUTS and i not in sections]
-        if unknown:
-            raise ValueError(
-                f"figure {spec.name!r}: unknown input {unknown[0]!r}; expected data inputs "
-                f"{', '.join(DATA_INPUTS)} or config sections {', '.join(sections)}"
-            )
-        if spec.options is not None and not (
-            dataclasses.is_dataclass(spec.options) and issubclass(spec.options, Options)
-        ):
-            raise ValueError(f"figure {spec.name!r}: options must be an Options dataclass")
-        self._specs[spec.name] = spec
-        return spec
-
-    def figure(
-        self,
-        name: str,
-        *,
-        inputs: tuple[str, ...],
-        title: str,
-        caption: str,
-        options: type | None = None,
-    ) -> Callable[[Builder], Builder]:
-        """Decorator registering a builder under ``name`` (see :class:`FigureSpec`)."""
-
-        def register(builder: Builder) -> Builder:
-            self.add(FigureSpec(name, builder, tuple(inputs), title, caption, options))
-            return builder
-
-        return register
-
-    def __getitem__(self, name: str) -> FigureSpec:
-        try:
-            return self._specs[name]
-        except KeyError:
-            raise KeyError(
-                f"no figure named {name!r}; the figures are {', '.join(self._specs)}"
-            ) from None
-
-    def __contains__(self, name: object) -> bool:
-        return name in self._specs
-
-    def __iter__(self) -> Iterator[FigureSpec]:
-        return iter(list(self._specs.values()))
-
-    def __len__(self) -> int:
-        return len(self._specs)
-
-    def names(self) -> list[str]:
-        """Figure names in registration order."""
-        return list(self._specs)
-
-    def options(self) -> dict[str, type]:
-        """Options class of each figure that has one."""
-        return {s.name: s.options for s in self._specs.values() if s.options is not None}
-
 
 #: The report's figures, in page order.
 REGISTRY = Registry()
-
 
 # --- helpers for builders -----------------------------------------------------------------------
 
@@ -497,69 +101,6 @@ def _draw(plot: Callable[..., Any], *args: Any, size: tuple[float, float], **kwa
     fig, ax = _figure(*size)
     plot(*args, ax=ax, annotate=True, **kwargs)
     return fig
-
-
-def period_text(period: tuple[int, int]) -> str:
-    """``(2013, 2015)`` -> ``"2013-15"`` (ONS style), ``(2016, 2016)`` -> ``"2016"``."""
-    first, last = period
-    return f"{first}-{str(last)[-2:]}" if first != last else str(first)
-
-
-def select_rows(
-    frame: pd.DataFrame,
-    /,
-    *,
-    areas: str | Iterable[str] | None = None,
-    measure: str | None = None,
-    sex: str | None = None,
-    periods: Iterable[tuple[int, int]] | None = None,
-    length: int | None = None,
-    first: int | None = None,
-    last: int | None = None,
-    **equal: Any,
-) -> pd.DataFrame:
-    """Rows of an ONS table matching every filter given (None: no filter).
-
-    Parameters
-    ----------
-    frame : pandas.DataFrame
-        :func:`overdose_trends.io.datasets.la_deaths` or ``national_deaths`` layout.
-    areas : str or iterable of str
-        Area code(s).
-    measure, sex : str
-        ``"poisoning"`` / ``"misuse"``; ``"persons"`` / ``"males"`` / ``"females"``.
-    periods : iterable of (int, int)
-        Registration periods ``(period_start, period_end)``, matched exactly.
-    length : int
-        ``period_end - period_start``: 0 for single years, 2 for ONS three-year periods.
-    first, last : int
-        Rows with ``period_start >= first`` and ``period_end <= last``.
-    **equal
-        Other columns and the value they must equal, e.g. ``table="asmr"`` (the
-        national tables' ``table`` column).
-
-    Returns
-    -------
-    pandas.DataFrame
-        The matching rows, in table order (index kept).
-    """
-    keep = pd.Series(True, index=frame.index)
-    if areas is not None:
-        keep &= frame["area_code"].isin([areas] if isinstance(areas, str) else list(areas))
-    for column, value in {"measure": measure, "sex": sex, **equal}.items():
-        if value is not None:
-            keep &= frame[column] == value
-    start, end = frame["period_start"], frame["period_end"]
-    if periods is not None:
-        wanted = pd.MultiIndex.from_tuples(list(periods))
-        keep &= pd.MultiIndex.from_arrays([start, end]).isin(wanted)
-    if length is not None:
-        keep &= end - start == length
-    if first is not None:
-        keep &= start >= first
-    if last is not None:
-        keep &= end <= last
-    return frame.loc[keep.to_numpy(dtype=bool)]
 
 
 def _require(section: str, key: str, codes: tuple[str, ...], present: pd.Series) -> None:
@@ -586,11 +127,6 @@ def _subject(opts: Options) -> str:
     return f"Deaths related to drug {opts.measure} ({opts.sex})"  # type: ignore[attr-defined]
 
 
-def display_name(name: str) -> str:
-    """``ENGLAND`` -> ``England``: ONS prints country names in capitals."""
-    return name.title() if name.isupper() else name
-
-
 def _la_source(data: ReportData) -> str:
     """Source line of the local-authority data: the shipped edition or the workbook's name."""
     from overdose_trends.plots.style import SOURCE_ONS_LA
@@ -609,16 +145,6 @@ def _national_source(data: ReportData) -> str:
         "ONS, Deaths related to drug poisoning in England and Wales "
         f"({data.config.national_workbook.name})"
     )
-
-
-def measure_option() -> Any:
-    """The ``measure`` field of an options class (default ``"poisoning"``)."""
-    return option("poisoning", as_measure, "poisoning or misuse")
-
-
-def sex_option(help: str = "persons, males or females") -> Any:
-    """The ``sex`` field of an options class (default ``"persons"``)."""
-    return option("persons", as_sex, help)
 
 
 # --- the figures --------------------------------------------------------------------------------
@@ -1163,8 +689,3 @@ def _its_southend(data: ReportData, config: ReportConfig) -> Figure:
         source=[_la_source(data), "ONS mid-year population estimates (Nomis)"],
         title=f"Deaths related to drug {opts.measure}, {place}, {opts.first}-{opts.last}",
     )  # fmt: skip
-
-
-def default_options() -> Mapping[str, Options]:
-    """Default options of every registered figure that has options."""
-    return {name: cls() for name, cls in REGISTRY.options().items()}

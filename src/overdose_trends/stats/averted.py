@@ -99,7 +99,7 @@ import math
 import numbers
 import warnings
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 import pandas as pd
@@ -124,17 +124,47 @@ Domain = Literal["probability", "positive"]
 
 @dataclass(frozen=True)
 class Prior:
-    """A prior distribution for one model parameter.
+    """A prior distribution for one parameter of :func:`deaths_averted`.
 
     Build with :meth:`fixed`, :meth:`beta`, :meth:`beta_from_interval`,
-    :meth:`lognormal` or :meth:`lognormal_from_interval`.
+    :meth:`lognormal` or :meth:`lognormal_from_interval`; pass it as any
+    parameter of :func:`deaths_averted` (a float or a ``(low, central, high)``
+    triple is turned into one).
 
-    Attributes
+    Parameters
     ----------
     kind : {"fixed", "beta", "lognormal"}
+        The family.
     params : tuple of float
         ``(value,)``, ``(alpha, beta)`` or ``(median, sigma)`` (sigma on the
         natural-log scale).
+
+    Returns
+    -------
+    Prior
+        The prior; :attr:`central` is the value used for central estimates (the
+        fixed value, the beta mean or the log-normal median), :meth:`sample`
+        draws from it and :meth:`describe` gives a short text.
+
+    References
+    ----------
+    Bird SM, Parmar MKB, Strang J (2015), *Drugs: Education, Prevention and
+    Policy* 22(1):66-76 (the default ``p_fatal_without``); Coffin PO, Sullivan
+    SD (2013), *Annals of Internal Medicine* 158(1):1-9 (227 kits per death
+    averted, 95% CI 71-716). See :mod:`overdose_trends.stats.averted`.
+
+    Examples
+    --------
+    The default prior of the probability that a treated overdose would have been
+    fatal without naloxone (mean 0.10, a 95% range as wide as 0.05-0.15):
+
+    >>> p0 = ot.Prior.beta_from_interval(0.05, 0.10, 0.15)
+    >>> p0.describe()
+    'Beta(13.6, 122): mean 0.1, 95% 0.0556-0.156'
+    >>> ot.Prior.lognormal_from_interval(71, 227, 716).central
+    227.0
+    >>> ot.Prior.fixed(0.008).describe()
+    'fixed 0.008'
     """
 
     kind: Literal["fixed", "beta", "lognormal"]
@@ -235,7 +265,8 @@ class Prior:
         if self.kind == "fixed":
             return np.full(size, self.params[0])
         if self.kind == "beta":
-            return rng.beta(*self.params, size=size)
+            a, b = self.params
+            return rng.beta(a, b, size=size)
         median, sigma = self.params
         return median * np.exp(sigma * rng.standard_normal(size))
 
@@ -243,7 +274,7 @@ class Prior:
         """Short text such as ``Beta(13.6, 122): mean 0.1, 95% 0.0556-0.156``."""
         if self.kind == "fixed":
             return f"fixed {self.params[0]:.{digits}g}"
-        lo, hi = self.ppf([0.025, 0.975])
+        lo, hi = self.ppf(np.array([0.025, 0.975]))
         if self.kind == "beta":
             a, b = self.params
             return (
@@ -299,16 +330,18 @@ def _prior(spec: object, name: str, domain: Domain) -> Prior:
 
 
 def _count(x: object, name: str) -> int | None:
+    """A count of kits as an int (None stays None), checked to be whole and not negative."""
     if x is None:
         return None
     if isinstance(x, bool) or not isinstance(x, numbers.Real):
         raise ValueError(f"{name} must be a whole number of kits, got {x!r}")
-    if not math.isfinite(float(x)) or float(x) != int(x) or x < 0:
+    v = cast(float, x)
+    if not math.isfinite(float(v)) or float(v) != int(v) or v < 0:
         raise ValueError(f"{name} must be a non-negative whole number of kits, got {x!r}")
-    return int(x)
+    return int(v)
 
 
-def _row(estimator: str, description: str, kits: int | None, assumptions: str) -> dict:
+def _row(estimator: str, description: str, kits: int | None, assumptions: str) -> dict[str, Any]:
     """An output row without an estimate (``assumptions`` says why until one is set)."""
     return {
         "estimator": estimator,
@@ -325,7 +358,7 @@ def _row(estimator: str, description: str, kits: int | None, assumptions: str) -
 
 def _interval(
     exact: tuple[int, float] | None, draws: NDArray[np.int64], conf: float, n_draws: int
-) -> dict:
+) -> dict[str, Any]:
     """``lower``, ``upper``, ``method`` (and ``n_draws``) of an estimate's ``conf`` interval.
 
     With ``exact = (n, p)`` the equal-tailed quantiles of Binomial(n, p); otherwise
@@ -341,6 +374,210 @@ def _interval(
         }
     lo, hi = np.quantile(draws, [alpha / 2.0, 1.0 - alpha / 2.0], method="inverted_cdf")
     return {"lower": float(lo), "upper": float(hi), "n_draws": n_draws, "method": "monte carlo"}
+
+
+# --- deaths_averted(): check, draw, estimate, assemble ---------------------------------------
+
+
+@dataclass(frozen=True)
+class _Priors:
+    """The model's parameters: p0, p1, share, undercount, kits per event, kits per death."""
+
+    p0: Prior
+    p1: Prior
+    share: Prior
+    under: Prior
+    per_event: Prior
+    k: Prior
+
+    @property
+    def use_fixed(self) -> bool:
+        """Every parameter of the use-based model is a fixed value."""
+        return all(p.is_fixed for p in (self.p0, self.p1, self.share, self.under, self.per_event))
+
+
+def _check_priors(
+    p_fatal_without: object,
+    p_fatal_with: object,
+    share_opioid_overdose: object,
+    undercount: object,
+    kits_per_event: object,
+    kits_per_death_averted: object,
+) -> _Priors:
+    """Each parameter as a :class:`Prior` on its support; ``p0 > p1`` and ``k >= 1`` centrally."""
+    priors = _Priors(
+        p0=_prior(p_fatal_without, "p_fatal_without", "probability"),
+        p1=_prior(p_fatal_with, "p_fatal_with", "probability"),
+        share=_prior(share_opioid_overdose, "share_opioid_overdose", "probability"),
+        under=_prior(undercount, "undercount", "positive"),
+        per_event=_prior(kits_per_event, "kits_per_event", "positive"),
+        k=_prior(kits_per_death_averted, "kits_per_death_averted", "positive"),
+    )
+    p0, p1 = priors.p0, priors.p1
+    if p0.central <= p1.central:
+        raise ValueError(
+            f"p_fatal_without (central {p0.central:g}) must exceed p_fatal_with "
+            f"(central {p1.central:g}): naloxone cannot avert deaths otherwise"
+        )
+    if priors.k.central < 1:
+        raise ValueError(f"kits_per_death_averted must be >= 1, got central {priors.k.central:g}")
+    return priors
+
+
+def _check_draws(n_draws: int) -> int:
+    """``n_draws`` as an int, checked to be a whole number of at least 100."""
+    if isinstance(n_draws, bool) or int(n_draws) != n_draws or n_draws < 100:
+        raise ValueError(f"n_draws must be a whole number >= 100, got {n_draws!r}")
+    return int(n_draws)
+
+
+def _warn_scope(used: int | None, issued: int | None) -> None:
+    """Warn when the used and issued counts cannot cover the same kits (called by the entry)."""
+    if used is None or issued is None:
+        return
+    if used > issued:
+        warnings.warn(
+            f"kits_used ({used:,}) exceeds kits_issued ({issued:,}): the two counts cover "
+            "different services, areas or periods",
+            stacklevel=3,
+        )
+    elif issued > 0 and used / issued > IMPLAUSIBLE_USE_RATE:
+        warnings.warn(
+            f"kits_used is {used / issued:.0%} of kits_issued; same-scope use rates observed "
+            "in UK programmes are 3-13%, so check that both counts have the same scope",
+            stacklevel=3,
+        )
+
+
+def _draw(
+    priors: _Priors,
+    used: int | None,
+    issued: int | None,
+    n_draws: int,
+    seed: int | np.random.Generator | None,
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Monte Carlo deaths averted by the use-based and the distribution-based model.
+
+    Parameter draws come first, in a fixed order (common random numbers across calls),
+    then the chance draws of both models, always made so the stream does not depend
+    on the inputs.
+    """
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    d_p0 = priors.p0.sample(rng, n_draws)
+    d_p1 = priors.p1.sample(rng, n_draws)
+    d_share = priors.share.sample(rng, n_draws)
+    d_under = priors.under.sample(rng, n_draws)
+    d_per_event = priors.per_event.sample(rng, n_draws)
+    d_k = priors.k.sample(rng, n_draws)
+    d_round = rng.random(n_draws)
+    events = (used or 0) * d_under / d_per_event
+    whole = np.floor(events)
+    n_events = (whole + (d_round < events - whole)).astype(np.int64)
+    use_draws = rng.binomial(n_events, np.clip(d_share * (d_p0 - d_p1), 0.0, 1.0))
+    dist_draws = rng.binomial(issued or 0, np.clip(1.0 / d_k, 0.0, 1.0))
+    return use_draws, dist_draws
+
+
+def _naive_row(used: int | None) -> dict[str, Any]:
+    """Every kit returned used counted as a life saved (shown for contrast)."""
+    row = _row(
+        "naive",
+        "naive: every kit returned used counted as a life saved",
+        used,
+        "kits_used not given",
+    )
+    if used is not None:
+        row.update(
+            central=float(used),
+            lower=float(used),
+            upper=float(used),
+            assumptions="every used kit was used on a distinct overdose that would otherwise have "
+            "been fatal, and nobody treated died; shown only for contrast",
+        )
+    return row
+
+
+def _use_row(
+    used: int | None, priors: _Priors, draws: NDArray[np.int64], conf: float, n_draws: int
+) -> dict[str, Any]:
+    """Kits used x (P(fatal without naloxone) - P(fatal with)), with its interval."""
+    row = _row(
+        "use_based",
+        "use-based: kits used x (P(fatal without naloxone) - P(fatal with))",
+        used,
+        "kits_used not given",
+    )
+    if used is None:
+        return row
+    p0, p1, share, under, per_event = (
+        priors.p0, priors.p1, priors.share, priors.under, priors.per_event
+    )  # fmt: skip
+    events_c = used * under.central / per_event.central
+    q_c = share.central * (p0.central - p1.central)
+    row["central"] = events_c * q_c
+    exact = None
+    if priors.use_fixed and float(events_c).is_integer():
+        exact = (int(events_c), min(max(q_c, 0.0), 1.0))
+    row.update(_interval(exact, draws, conf, n_draws))
+    row["assumptions"] = (
+        f"treated opioid overdoses = {used:,} kits used x undercount / kits per event; "
+        f"averted ~ Binomial(events, share x (p0 - p1)) with "
+        f"p0 {p0.describe()} [Bird, Parmar & Strang 2015; Irvine et al. 2018]; "
+        f"p1 {p1.describe()} [McDonald & Strang 2016]; "
+        f"share on opioid overdoses {share.describe()}; undercount {under.describe()}; "
+        f"kits per event {per_event.describe()}"
+    )
+    return row
+
+
+def _distribution_row(
+    issued: int | None, k: Prior, draws: NDArray[np.int64], conf: float, n_draws: int
+) -> dict[str, Any]:
+    """Kits issued / kits per death averted, with its interval."""
+    row = _row(
+        "distribution_based",
+        "distribution-based: kits issued / kits per death averted (transfer from another setting)",
+        issued,
+        "kits_issued not given",
+    )
+    if issued is None:
+        return row
+    row["central"] = issued / k.central
+    exact = (issued, 1.0 / k.params[0]) if k.is_fixed else None
+    row.update(_interval(exact, draws, conf, n_draws))
+    row["assumptions"] = (
+        f"averted ~ Binomial({issued:,} kits issued, 1/k), k kits per death averted "
+        f"{k.describe()}; k is transferred from another setting (default: Coffin & "
+        "Sullivan 2013, US heroin users, lifetime model; British Columbia 2012-16 about 64, "
+        "Irvine et al. 2018), not measured locally"
+    )
+    return row
+
+
+#: Columns of :func:`deaths_averted` output, in order.
+_COLUMNS = [
+    "estimator",
+    "description",
+    "kits",
+    "central",
+    "lower",
+    "upper",
+    "conf",
+    "n_draws",
+    "method",
+    "assumptions",
+]
+
+
+def _assemble(rows: list[dict[str, Any]], conf: float) -> pd.DataFrame:
+    """The output table from the three rows, with its column types and order."""
+    out = pd.DataFrame(rows)
+    out["kits"] = out["kits"].astype("Int64")
+    for c in ("central", "lower", "upper"):
+        out[c] = out[c].astype("float64")
+    out["conf"] = float(conf)
+    out["n_draws"] = out["n_draws"].astype("int64")
+    return out.loc[:, _COLUMNS]
 
 
 def deaths_averted(
@@ -404,9 +641,9 @@ def deaths_averted(
         always shown for contrast; a row whose input is missing has ``<NA>``
         values), with columns:
 
-        ``description`` (str), ``kits`` (the count the row is based on),
-        ``central`` (deaths averted at the central parameter values: the
-        beta means and log-normal medians, i.e. ``U undercount /
+        ``description`` (str), ``kits`` (the count of kits the row is based on),
+        ``central`` (deaths averted, a number of deaths, at the central parameter
+        values: the beta means and log-normal medians, i.e. ``U undercount /
         kits_per_event x s (p0 - p1)`` and ``K / k``), ``lower``, ``upper``
         (equal-tailed ``conf`` interval of the deaths averted, parameter
         uncertainty plus binomial chance), ``conf``, ``n_draws`` (0 when the
@@ -473,139 +710,43 @@ def deaths_averted(
     Examples
     --------
     The Norfolk news figures (2,600 kits returned used, about 4,000 issued;
-    different scopes, taken at face value):
+    different scopes, taken at face value - hence a warning that 65% is not a
+    plausible use rate):
 
-    >>> df = deaths_averted(2600, 4000, seed=1)
-    >>> df[["estimator", "central"]].round(1).values.tolist()
-    [['naive', 2600.0], ['use_based', 239.2], ['distribution_based', 17.6]]
+    >>> df = ot.deaths_averted(2600, 4000, seed=1)
+    >>> df[["estimator", "central", "lower", "upper"]].round(1)
+                estimator  central   lower   upper
+    0               naive   2600.0  2600.0  2600.0
+    1           use_based    239.2   119.0   388.0
+    2  distribution_based     17.6     4.0    57.0
+
+    With every parameter fixed the interval is exact (binomial):
+
+    >>> fixed = ot.deaths_averted(100, p_fatal_without=0.1, p_fatal_with=0.01)
+    >>> fixed[["estimator", "central", "lower", "upper", "method"]].iloc[[1]].round(1)
+       estimator  central  lower  upper          method
+    1  use_based      9.0    4.0   15.0  exact binomial
     """
     used = _count(kits_used, "kits_used")
     issued = _count(kits_issued, "kits_issued")
     if used is None and issued is None:
         raise ValueError("give kits_used, kits_issued or both")
     z_value(conf)  # validates conf
-    if isinstance(n_draws, bool) or int(n_draws) != n_draws or n_draws < 100:
-        raise ValueError(f"n_draws must be a whole number >= 100, got {n_draws!r}")
-    n_draws = int(n_draws)
-    p0 = _prior(p_fatal_without, "p_fatal_without", "probability")
-    p1 = _prior(p_fatal_with, "p_fatal_with", "probability")
-    share = _prior(share_opioid_overdose, "share_opioid_overdose", "probability")
-    under = _prior(undercount, "undercount", "positive")
-    per_event = _prior(kits_per_event, "kits_per_event", "positive")
-    k = _prior(kits_per_death_averted, "kits_per_death_averted", "positive")
-    if p0.central <= p1.central:
-        raise ValueError(
-            f"p_fatal_without (central {p0.central:g}) must exceed p_fatal_with "
-            f"(central {p1.central:g}): naloxone cannot avert deaths otherwise"
-        )
-    if k.central < 1:
-        raise ValueError(f"kits_per_death_averted must be >= 1, got central {k.central:g}")
-    if used is not None and issued is not None:
-        if used > issued:
-            warnings.warn(
-                f"kits_used ({used:,}) exceeds kits_issued ({issued:,}): the two counts cover "
-                "different services, areas or periods",
-                stacklevel=2,
-            )
-        elif issued > 0 and used / issued > IMPLAUSIBLE_USE_RATE:
-            warnings.warn(
-                f"kits_used is {used / issued:.0%} of kits_issued; same-scope use rates observed "
-                "in UK programmes are 3-13%, so check that both counts have the same scope",
-                stacklevel=2,
-            )
-
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-    # parameter draws first, in a fixed order (common random numbers across calls)
-    d_p0 = p0.sample(rng, n_draws)
-    d_p1 = p1.sample(rng, n_draws)
-    d_share = share.sample(rng, n_draws)
-    d_under = under.sample(rng, n_draws)
-    d_per_event = per_event.sample(rng, n_draws)
-    d_k = k.sample(rng, n_draws)
-    d_round = rng.random(n_draws)
-    # chance draws for both estimators, always made so the stream does not depend on the inputs
-    events = (used or 0) * d_under / d_per_event
-    whole = np.floor(events)
-    n_events = (whole + (d_round < events - whole)).astype(np.int64)
-    use_draws = rng.binomial(n_events, np.clip(d_share * (d_p0 - d_p1), 0.0, 1.0))
-    dist_draws = rng.binomial(issued or 0, np.clip(1.0 / d_k, 0.0, 1.0))
-
-    # naive
-    naive_row = _row(
-        "naive",
-        "naive: every kit returned used counted as a life saved",
-        used,
-        "kits_used not given",
+    n_draws = _check_draws(n_draws)
+    priors = _check_priors(
+        p_fatal_without,
+        p_fatal_with,
+        share_opioid_overdose,
+        undercount,
+        kits_per_event,
+        kits_per_death_averted,
     )
-    if used is not None:
-        naive_row.update(
-            central=float(used),
-            lower=float(used),
-            upper=float(used),
-            assumptions="every used kit was used on a distinct overdose that would otherwise have "
-            "been fatal, and nobody treated died; shown only for contrast",
-        )
+    _warn_scope(used, issued)
 
-    # use-based
-    use_row = _row(
-        "use_based",
-        "use-based: kits used x (P(fatal without naloxone) - P(fatal with))",
-        used,
-        "kits_used not given",
-    )
-    if used is not None:
-        events_c = used * under.central / per_event.central
-        q_c = share.central * (p0.central - p1.central)
-        use_row["central"] = events_c * q_c
-        fixed = all(p.is_fixed for p in (p0, p1, share, under, per_event))
-        if fixed and float(events_c).is_integer():
-            exact = (int(events_c), min(max(q_c, 0.0), 1.0))
-        else:
-            exact = None
-        use_row.update(_interval(exact, use_draws, conf, n_draws))
-        use_row["assumptions"] = (
-            f"treated opioid overdoses = {used:,} kits used x undercount / kits per event; "
-            f"averted ~ Binomial(events, share x (p0 - p1)) with "
-            f"p0 {p0.describe()} [Bird, Parmar & Strang 2015; Irvine et al. 2018]; "
-            f"p1 {p1.describe()} [McDonald & Strang 2016]; "
-            f"share on opioid overdoses {share.describe()}; undercount {under.describe()}; "
-            f"kits per event {per_event.describe()}"
-        )
-
-    # distribution-based
-    dist_row = _row(
-        "distribution_based",
-        "distribution-based: kits issued / kits per death averted (transfer from another setting)",
-        issued,
-        "kits_issued not given",
-    )
-    if issued is not None:
-        dist_row["central"] = issued / k.central
-        exact = (issued, 1.0 / k.params[0]) if k.is_fixed else None
-        dist_row.update(_interval(exact, dist_draws, conf, n_draws))
-        dist_row["assumptions"] = (
-            f"averted ~ Binomial({issued:,} kits issued, 1/k), k kits per death averted "
-            f"{k.describe()}; k is transferred from another setting (default: Coffin & "
-            "Sullivan 2013, US heroin users, lifetime model; British Columbia 2012-16 about 64, "
-            "Irvine et al. 2018), not measured locally"
-        )
-
-    out = pd.DataFrame([naive_row, use_row, dist_row])
-    out["kits"] = out["kits"].astype("Int64")
-    for c in ("central", "lower", "upper"):
-        out[c] = out[c].astype("float64")
-    out["conf"] = float(conf)
-    out["n_draws"] = out["n_draws"].astype("int64")
-    cols = [
-        "estimator",
-        "description",
-        "kits",
-        "central",
-        "lower",
-        "upper",
-        "conf",
-        "n_draws",
-        "method",
-        "assumptions",
+    use_draws, dist_draws = _draw(priors, used, issued, n_draws, seed)
+    rows = [
+        _naive_row(used),
+        _use_row(used, priors, use_draws, conf, n_draws),
+        _distribution_row(issued, priors.k, dist_draws, conf, n_draws),
     ]
-    return out.loc[:, cols]
+    return _assemble(rows, conf)

@@ -52,34 +52,38 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Hashable, Sequence
-from typing import Literal, NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
-from overdose_trends._frames import (
-    Groups,
-    as_list,
-    frame,
-    numeric,
-    others,
-    positive,
-    tidy_number,
-)
+from overdose_trends._frames import Groups, as_list, frame, others, positive, show, tidy_number
 from overdose_trends.constants import (
     MIN_DEATHS_FOR_RATE,
     MIN_DEATHS_RELIABLE,
     ONS_LIMITS_CONF,
     PER_100K,
 )
-from overdose_trends.schema import rate_status
-from overdose_trends.stats.intervals import exact_poisson_limits, z_value
-from overdose_trends.stats.rates import whole_years
+from overdose_trends.stats._periods import (
+    VALUE_COLUMNS,
+    Kind,
+    Side,
+    Table,
+    Window,
+    detect_kind,
+    period_label,
+    read_counts,
+    read_rates,
+    scale_limits,
+    times,
+    window,
+)
+from overdose_trends.stats.intervals import z_value
 
 __all__ = [
-    "COLUMNS",
+    "COMPARISON_COLUMNS",
     "ONS_VERDICTS",
     "TESTS",
     "RatioTest",
@@ -89,7 +93,7 @@ __all__ = [
 ]
 
 #: Value columns of :func:`compare_periods` output, after the ``by`` keys (and ``area_name``).
-COLUMNS = (
+COMPARISON_COLUMNS = (
     "deaths_before",
     "deaths_after",
     "population_before",
@@ -131,28 +135,9 @@ TESTS = ("exact_conditional_binomial", "log_ratio_z_limits", "log_ratio_z_deaths
 #: two-sided p-value. Source: R ``binom.test`` and ``scipy.stats.binomtest`` (``1 + 1e-7``).
 _RELATIVE_ERROR = 1e-7
 
-Kind = Literal["auto", "rates", "counts"]
-Window = int | tuple[int, int]
-
-#: Columns that hold values, not group identity (ignored when explaining duplicate rows).
-_VALUE_COLUMNS = {
-    "deaths",
-    "count",
-    "population",
-    "rate",
-    "lcl",
-    "ucl",
-    "rate_per",
-    "rate_status",
-    "conf",
-    "method",
-    "edition",
-    "sheet",
-    "row",
-    "period_start",
-    "period_end",
-    "year",
-}
+#: A period as the user gives it: ``"2013-15"``, ``"2013-2015"``, ``"2013 to 2015"``,
+#: ``(2013, 2015)`` or a single year ``2016`` (see :func:`overdose_trends.schema.as_period`).
+PeriodLike = str | int | tuple[int, int]
 
 _STATUS_REASON = {
     "not_calculated": f"not calculated (fewer than {MIN_DEATHS_FOR_RATE} deaths)",
@@ -172,7 +157,9 @@ class RatioTest(NamedTuple):
 # --- the two tests on arrays --------------------------------------------------------------------
 
 
-def _binom_two_sided_p(x: NDArray[np.float64], n: NDArray[np.float64], p0: NDArray[np.float64]):
+def _binom_two_sided_p(
+    x: NDArray[np.float64], n: NDArray[np.float64], p0: NDArray[np.float64]
+) -> NDArray[np.float64]:
     """Two-sided exact binomial p-value, vectorised, as ``scipy.stats.binomtest`` and R.
 
     The p-value is the probability of every outcome no more likely than the observed one
@@ -189,7 +176,9 @@ def _binom_two_sided_p(x: NDArray[np.float64], n: NDArray[np.float64], p0: NDArr
     mean = n * p0
     threshold = stats.binom.logpmf(x, n, p0) + np.log1p(_RELATIVE_ERROR)
 
-    def search(lo: NDArray[np.float64], hi: NDArray[np.float64], rising: bool):
+    def search(
+        lo: NDArray[np.float64], hi: NDArray[np.float64], rising: bool
+    ) -> NDArray[np.float64]:
         # smallest k in [lo, hi) with logpmf(k) <= threshold (falling side) or > threshold
         # (rising side); hi if there is none.
         lo, hi = lo.copy(), hi.copy()
@@ -334,17 +323,17 @@ def _log_se(
 
 
 def _log_ratio(
-    rate_b,
-    lcl_b,
-    ucl_b,
-    rate_a,
-    lcl_a,
-    ucl_a,
-    deaths_b,
-    deaths_a,
-    limits_z_b,
-    limits_z_a,
-    conf,
+    rate_b: NDArray[np.float64],
+    lcl_b: NDArray[np.float64],
+    ucl_b: NDArray[np.float64],
+    rate_a: NDArray[np.float64],
+    lcl_a: NDArray[np.float64],
+    ucl_a: NDArray[np.float64],
+    deaths_b: NDArray[np.float64],
+    deaths_a: NDArray[np.float64],
+    limits_z_b: NDArray[np.float64],
+    limits_z_a: NDArray[np.float64],
+    conf: float,
 ) -> tuple[RatioTest, NDArray[np.bool_]]:
     se_b, lim_b = _log_se(rate_b, lcl_b, ucl_b, deaths_b, limits_z_b)
     se_a, lim_a = _log_se(rate_a, lcl_a, ucl_a, deaths_a, limits_z_a)
@@ -419,7 +408,7 @@ def log_rate_ratio(
     interval from a P value. *BMJ* 343:d2090.
     """
     limits_z = z_value(limits_conf)
-    arrays = np.broadcast_arrays(
+    rb, lb, ub, ra, la, ua, db, da = np.broadcast_arrays(
         *(
             np.asarray(a, dtype=np.float64)
             for a in (
@@ -434,307 +423,27 @@ def log_rate_ratio(
             )
         )
     )
-    z = np.full(arrays[0].shape, limits_z)
-    result, _ = _log_ratio(*arrays, z, z, conf)
+    z = np.full(rb.shape, limits_z)
+    result, _ = _log_ratio(rb, lb, ub, ra, la, ua, db, da, z, z, conf)
     return result
 
 
-# --- helpers for compare_periods() -------------------------------------------------------
-
-
-def _window(value: Window, name: str) -> tuple[int, int]:
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-        return int(value), int(value)
-    try:
-        start, end = value  # type: ignore[misc]
-        start_i, end_i = int(start), int(end)
-    except (TypeError, ValueError):
-        raise ValueError(
-            f"{name} must be a year or a (first, last) pair of years, got {value!r}"
-        ) from None
-    if start_i != start or end_i != end or start_i > end_i:
-        raise ValueError(
-            f"{name} must be (first, last) whole years with first <= last, got {value!r}"
-        )
-    return start_i, end_i
-
-
-def _label(window: tuple[int, int]) -> str:
-    return str(window[0]) if window[0] == window[1] else f"{window[0]}-{window[1]}"
-
-
-def _varying(rows: pd.DataFrame, keys: list[Hashable]) -> list[Hashable]:
-    return [
-        c
-        for c in rows.columns
-        if c not in keys and c not in _VALUE_COLUMNS and rows[c].nunique(dropna=False) > 1
-    ]
-
-
-def _duplicate_error(
-    groups: Groups, g: int, mask: NDArray[np.bool_], what: str, n_bad: int
-) -> ValueError:
-    rows = groups.rows(g, mask)
-    varying = _varying(rows, groups.keys)
-    if varying:
-        hint = (
-            f"they differ in {varying}: filter the data to one value of "
-            f"{' and '.join(map(repr, varying))} or add {varying} to by"
-        )
-    else:
-        hint = "remove the duplicates or add the column that tells them apart to by"
-    return ValueError(
-        f"{groups.name(g)} has {len(rows)} rows for {what} (row index "
-        f"{list(rows.index[:6])}); {hint}{others(n_bad)}"
-    )
-
-
-class _Side(NamedTuple):
-    deaths: NDArray[np.float64]
-    population: NDArray[np.float64]
-    rate: NDArray[np.float64]
-    lcl: NDArray[np.float64]
-    ucl: NDArray[np.float64]
-    status: NDArray[np.object_]
-    limits_z: NDArray[np.float64]  # two-sided normal quantile of the limits' confidence level
-    rate_per: NDArray[np.float64]
-    present: NDArray[np.bool_]
-
-
-class _Table(NamedTuple):
-    """The input of :func:`compare_periods` with its groups, periods and resolved columns."""
-
-    data: pd.DataFrame
-    groups: Groups
-    start: NDArray[np.int64]
-    end: NDArray[np.int64]
-    count: Hashable | None
-    population: Hashable
-    per: float
-
-
-def _exact_rows(t: _Table, window: tuple[int, int]) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
-    """Row position of each group's row for exactly this period (-1 if none)."""
-    groups, start, end = t.groups, t.start, t.end
-    exact = (start == window[0]) & (end == window[1])
-    n_rows = np.bincount(groups.gid[exact], minlength=groups.n)
-    dup = np.flatnonzero(n_rows > 1)
-    if dup.size:
-        raise _duplicate_error(groups, int(dup[0]), exact, f"period {_label(window)}", dup.size)
-    pos = np.full(groups.n, -1, dtype=np.int64)
-    pos[groups.gid[exact]] = np.flatnonzero(exact)
-    return pos, exact
-
-
-def _take(values: NDArray[np.float64], pos: NDArray[np.int64]) -> NDArray[np.float64]:
-    out = np.full(pos.shape, np.nan)
-    have = pos >= 0
-    out[have] = values[pos[have]]
-    return out
-
-
-def _rates_side(t: _Table, window: tuple[int, int], name: str, limits_conf: float | None) -> _Side:
-    """One period of published or standardised rates: each group's row for ``window``."""
-    data, groups, count, population = t.data, t.groups, t.count, t.population
-    pos, _ = _exact_rows(t, window)
-    missing = np.flatnonzero(pos < 0)
-    if missing.size == groups.n:
-        raise ValueError(
-            f"no row of the data is for the {name} period {_label(window)} "
-            f"(period_start={window[0]}, period_end={window[1]}); rates cannot be combined over "
-            "years, so each period must be a row of the data (use counts and populations with "
-            "kind='counts' to pool single years)"
-        )
-
-    def column(label: Hashable | None, default: float = np.nan) -> NDArray[np.float64]:
-        """Each group's value of a numeric column for ``window``; ``default`` if it is absent."""
-        if label is None or label not in data.columns:
-            return np.full(pos.shape, default)
-        return _take(numeric(data, label), pos)
-
-    rate = column("rate")
-    lcl = column("lcl")
-    ucl = column("ucl")
-    deaths = column(count)
-    pop = column(population)
-    if "rate_status" in data.columns:
-        status = data["rate_status"].to_numpy(dtype=object)[np.maximum(pos, 0)]
-        status = np.where(pd.isna(status) | (pos < 0), "not_available", status).astype(object)
-    elif count is not None:
-        status = rate_status(deaths)
-        status = np.where(np.isnan(rate) & (status != "not_calculated"), "not_available", status)
-    else:
-        status = np.where(np.isnan(rate), "not_available", "ok").astype(object)
-    if limits_conf is not None:
-        level = np.full(pos.shape, float(limits_conf))
-    elif "conf" in data.columns:
-        level = np.where(pos >= 0, _take(numeric(data, "conf"), pos), ONS_LIMITS_CONF)
-    else:
-        level = np.full(pos.shape, ONS_LIMITS_CONF)
-    bad = ~((level > 0) & (level < 1))
-    if bad.any():
-        g = int(np.argmax(bad))
-        raise ValueError(
-            f"{groups.name(g)}: confidence level of the limits for {_label(window)} is "
-            f"{level[g]!r}; it must be a proportion between 0 and 1"
-        )
-    z = stats.norm.ppf(0.5 + level / 2.0)  # z_value, for an array of levels
-    rate_per = column("rate_per", float(t.per))
-    return _Side(deaths, pop, rate, lcl, ucl, status, z, rate_per, pos >= 0)
-
-
-def _counts_side(t: _Table, window: tuple[int, int], name: str, conf: float) -> _Side:
-    """One period of counts and populations: a group's row for ``window`` or its years summed."""
-    data, groups, start, end, per = t.data, t.groups, t.start, t.end, t.per
-    pos, exact = _exact_rows(t, window)
-    width = window[1] - window[0] + 1
-    single = (start == end) & (start >= window[0]) & (start <= window[1]) & ~exact
-    single &= pos[groups.gid] < 0  # a group's own period row takes precedence
-    offset = start - window[0]
-    cell = groups.gid * width + offset
-    n_cell = np.bincount(cell[single], minlength=groups.n * width).reshape(groups.n, width)
-    dup = np.flatnonzero((n_cell > 1).any(axis=1))
-    if dup.size:
-        g = int(dup[0])
-        year = window[0] + int(np.argmax(n_cell[g] > 1))
-        raise _duplicate_error(
-            groups, g, single & (start == year), f"year {year} (in {_label(window)})", dup.size
-        )
-    n_years = (n_cell > 0).sum(axis=1)
-    incomplete = np.flatnonzero((pos < 0) & (n_years < width))
-    if incomplete.size:
-        g = int(incomplete[0])
-        if n_years[g] == 0:
-            what = "no rows"
-        else:
-            lacking = [window[0] + int(i) for i in np.flatnonzero(n_cell[g] == 0)]
-            what = f"no row for year(s) {lacking}"
-        raise ValueError(
-            f"{groups.name(g)} has {what} in the {name} period {_label(window)}: give every "
-            f"year from {window[0]} to {window[1]}, or one row with period_start={window[0]} and "
-            f"period_end={window[1]}{others(incomplete.size)}"
-        )
-    values = []
-    for column in (t.count, t.population):
-        v = numeric(data, column)
-        summed = np.bincount(groups.gid[single], weights=v[single], minlength=groups.n)
-        values.append(np.where(pos >= 0, _take(v, pos), summed))
-    deaths, pop = values
-    for v, label in ((deaths, "deaths"), (pop, "population")):
-        bad = v < 0
-        if bad.any():
-            raise ValueError(
-                f"{groups.name(int(np.argmax(bad)))}: negative {label} in {_label(window)}"
-                f"{others(int(bad.sum()))}"
-            )
-    bad = np.isfinite(deaths) & (deaths != np.round(deaths))
-    if bad.any():
-        g = int(np.argmax(bad))
-        raise ValueError(
-            f"{groups.name(g)}: deaths in {_label(window)} total {deaths[g]:g}, not a whole "
-            "number; the exact test needs counts of deaths"
-        )
-    bad = pop == 0
-    if bad.any():
-        raise ValueError(
-            f"{groups.name(int(np.argmax(bad)))}: population is 0 in {_label(window)}, so no "
-            f"rate can be calculated{others(int(bad.sum()))}"
-        )
-    bad = deaths > pop
-    if bad.any():
-        g = int(np.argmax(bad))
-        raise ValueError(
-            f"{groups.name(g)}: {deaths[g]:g} deaths exceed the population {pop[g]:g} in "
-            f"{_label(window)}"
-        )
-    with np.errstate(divide="ignore", invalid="ignore"):
-        scale = per / pop
-        lo, hi = exact_poisson_limits(deaths, conf)
-    status = rate_status(deaths)
-    status = np.where(np.isnan(pop), "not_available", status).astype(object)
-    z = np.full(pos.shape, z_value(conf))
-    return _Side(
-        deaths,
-        pop,
-        deaths * scale,
-        lo * scale,
-        hi * scale,
-        status,
-        z,
-        np.full(pos.shape, per),
-        np.ones(pos.shape, dtype=bool),
-    )
-
-
-def _detect_kind(
-    data: pd.DataFrame, kind: str, count: Hashable | None, population: Hashable
-) -> Literal["rates", "counts"]:
-    if kind not in ("auto", "rates", "counts"):
-        raise ValueError(f"unknown kind {kind!r}; use 'auto', 'rates' or 'counts'")
-    if kind == "auto":
-        if "rate" in data.columns:
-            kind = "rates"
-        elif population in data.columns and count is not None:
-            kind = "counts"
-        else:
-            raise ValueError(
-                "cannot tell what the data hold: give published or standardised rates (columns "
-                "rate, lcl, ucl) or counts and populations (columns deaths or count, and "
-                f"{population!r}); the data have {list(data.columns)}"
-            )
-    if kind == "rates" and "rate" not in data.columns:
-        raise ValueError(f"kind='rates' needs a 'rate' column; the data have {list(data.columns)}")
-    if kind == "rates" and not {"lcl", "ucl"} <= set(data.columns) and count is None:
-        raise ValueError(
-            "kind='rates' needs confidence limits (columns lcl and ucl) or a deaths/count column "
-            "for the standard errors"
-        )
-    if kind == "counts":
-        missing = [c for c in (count, population) if c is None or c not in data.columns]
-        if missing or count is None:
-            raise ValueError(
-                f"kind='counts' needs a deaths (or count) column and a {population!r} column; "
-                f"the data have {list(data.columns)}"
-            )
-    return kind  # type: ignore[return-value]
-
-
-def _times(data: pd.DataFrame) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-    if "period_start" in data.columns and "period_end" in data.columns:
-        cols = ("period_start", "period_end")
-    elif "year" in data.columns:
-        cols = ("year", "year")
-    else:
-        raise ValueError(
-            "data need period_start and period_end columns (registration years, as in ONS "
-            f"tables) or a year column; they have {list(data.columns)}"
-        )
-    return whole_years(data, cols[0]), whole_years(data, cols[1])
-
-
-def _scale_limits(side: _Side, conf: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Limits at ``conf`` from limits with quantile ``side.limits_z``, scaled on the log scale."""
-    z_new = z_value(conf)
-    z_old = side.limits_z
-    same = np.isclose(z_old, z_new, rtol=0, atol=1e-12)
-    k = z_new / z_old
-    with np.errstate(divide="ignore", invalid="ignore"):
-        lcl = np.where(same, side.lcl, side.rate * (side.lcl / side.rate) ** k)
-        ucl = np.where(same, side.ucl, side.rate * (side.ucl / side.rate) ** k)
-    return lcl, ucl
+# --- verdict text -----------------------------------------------------------------------
 
 
 def _format_p(p: NDArray[np.float64]) -> NDArray[np.object_]:
+    """``p = 0.024`` (two significant figures), or ``p < 0.0001``."""
     text = np.char.mod("p = %.2g", np.where(np.isfinite(p), p, 0.0)).astype(object)
     return np.where(p < 1e-4, "p < 0.0001", text).astype(object)
 
 
 def _join(a: NDArray[np.object_], b: NDArray[np.object_], sep: str = "; ") -> NDArray[np.object_]:
+    """``a; b`` element-wise, leaving out empty parts."""
     both = (a != "") & (b != "")
     return np.where(both, a + sep + b, a + b).astype(object)
 
 
-def _reasons(side: _Side, which: str, kind: str, window: tuple[int, int]) -> NDArray[np.object_]:
+def _reasons(side: Side, which: str, kind: str, period: Window) -> NDArray[np.object_]:
     """Why a period's value cannot be tested ('' if it can)."""
     empty = np.full(side.rate.shape, "", dtype=object)
     if kind == "counts":
@@ -751,7 +460,7 @@ def _reasons(side: _Side, which: str, kind: str, window: tuple[int, int]) -> NDA
     return np.select(
         [~side.present, np.isnan(side.rate), side.rate <= 0],
         [
-            f"no row for {_label(window)}",
+            f"no row for {period_label(period)}",
             f"rate {which} " + status_text,
             f"rate {which} is 0 (use counts for the exact test)",
         ],
@@ -759,7 +468,8 @@ def _reasons(side: _Side, which: str, kind: str, window: tuple[int, int]) -> NDA
     ).astype(object)
 
 
-def _notes(side: _Side, which: str) -> NDArray[np.object_]:
+def _notes(side: Side, which: str) -> NDArray[np.object_]:
+    """Notes on unreliable rates for the verdict ('' for reliable ones)."""
     return np.select(
         [side.status == "not_calculated", side.status == "unreliable"],
         [
@@ -770,16 +480,216 @@ def _notes(side: _Side, which: str) -> NDArray[np.object_]:
     ).astype(object)
 
 
-# --- compare_periods() -------------------------------------------------------------------
+# --- compare_periods(): check, read, test, assemble ----------------------------------------
+
+
+def _check_arguments(
+    data: pd.DataFrame,
+    before: PeriodLike,
+    after: PeriodLike,
+    by: Hashable | Sequence[Hashable] | None,
+    count: Hashable | None,
+) -> tuple[Window, Window, list[Hashable], Hashable | None]:
+    """The two periods, the ``by`` keys and the deaths column, checked against the data."""
+    w_before = window(before, "before")
+    w_after = window(after, "after")
+    if w_before[0] <= w_after[1] and w_after[0] <= w_before[1]:
+        raise ValueError(
+            f"the periods {period_label(w_before)} and {period_label(w_after)} overlap; the "
+            "test needs deaths in separate periods"
+        )
+    if len(data) == 0:
+        raise ValueError("data has no rows")
+    keys = as_list(by)
+    missing_keys = [k for k in keys if k not in data.columns]
+    if missing_keys:
+        raise ValueError(
+            f"by column(s) {missing_keys} not in the data; it has {list(data.columns)}"
+        )
+    clash = [k for k in keys if k in VALUE_COLUMNS]
+    if clash:
+        raise ValueError(f"by must not include the period or value columns {clash}")
+    if count is None:
+        count = next((c for c in ("deaths", "count") if c in data.columns), None)
+    elif count not in data.columns:
+        raise ValueError(f"count column {count!r} not in the data; it has {list(data.columns)}")
+    return w_before, w_after, keys, count
+
+
+def _without_absent(t: Table, absent: NDArray[np.int64], before: Window, after: Window) -> str:
+    """Code that leaves out the groups lacking a row for a period (advice in the warning)."""
+    keys = t.groups.keys
+    if len(keys) == 1 and absent.size <= 10:
+        values = t.groups.key_rows[keys[0]].iloc[absent]
+        listed = ", ".join(show(v) for v in values)
+        return f"data[~data[{keys[0]!r}].isin([{listed}])]"
+    cols = ("period_start", "period_end")
+    if not set(cols) <= set(t.data.columns):
+        cols = ("year", "year")
+
+    def has(period: Window) -> str:
+        if cols[0] == cols[1]:
+            return f"(g[{cols[0]!r}] == {period[0]}).any()"
+        return f"((g[{cols[0]!r}] == {period[0]}) & (g[{cols[1]!r}] == {period[1]})).any()"
+
+    keep = f"lambda g: {has(before)} and {has(after)}"
+    return f"data.groupby({keys!r}, dropna=False).filter({keep})"
+
+
+def _read_sides(
+    t: Table,
+    kind: str,
+    before: Window,
+    after: Window,
+    conf: float,
+    limits_conf: float | None,
+) -> tuple[Side, Side]:
+    """Each group's values in the two periods; warns of groups lacking a row (rates)."""
+    groups = t.groups
+    if kind == "rates":
+        b = read_rates(t, before, "before", limits_conf)
+        a = read_rates(t, after, "after", limits_conf)
+        absent = np.flatnonzero(~(b.present & a.present))
+        if absent.size:
+            warnings.warn(
+                f"{absent.size} group(s) lack a row for {period_label(before)} or "
+                f"{period_label(after)} and are reported as not assessed, e.g. "
+                f"{groups.name(int(absent[0]))}; "
+                f"to leave them out, compare {_without_absent(t, absent, before, after)}",
+                UserWarning,
+                stacklevel=3,
+            )
+    else:
+        b = read_counts(t, before, "before", conf)
+        a = read_counts(t, after, "after", conf)
+    differ = ~np.isclose(b.rate_per, a.rate_per) & ~np.isnan(b.rate_per) & ~np.isnan(a.rate_per)
+    if differ.any():
+        g = int(np.argmax(differ))
+        raise ValueError(
+            f"{groups.name(g)}: rates are per {b.rate_per[g]:g} before and per "
+            f"{a.rate_per[g]:g} after; compare rates on the same scale{others(int(differ.sum()))}"
+        )
+    return b, a
+
+
+class _Tested(NamedTuple):
+    """The test of each group's change, and the limits of both rates at ``conf``."""
+
+    result: RatioTest
+    test: NDArray[np.object_]  # one of TESTS, None when not assessed
+    lcl_b: NDArray[np.float64]
+    ucl_b: NDArray[np.float64]
+    lcl_a: NDArray[np.float64]
+    ucl_a: NDArray[np.float64]
+
+
+def _test_change(b: Side, a: Side, kind: str, conf: float) -> _Tested:
+    """Rate ratio after / before with its test: exact (counts) or on the log ratio (rates)."""
+    if kind == "rates":
+        result, from_limits = _log_ratio(
+            b.rate, b.lcl, b.ucl, a.rate, a.lcl, a.ucl,
+            b.deaths, a.deaths, b.limits_z, a.limits_z, conf,
+        )  # fmt: skip
+        test = np.where(from_limits, TESTS[1], TESTS[2]).astype(object)
+        lcl_b, ucl_b = scale_limits(b, conf)
+        lcl_a, ucl_a = scale_limits(a, conf)
+    else:
+        result = exact_rate_ratio(b.deaths, b.population, a.deaths, a.population, conf)
+        test = np.full(b.rate.shape, TESTS[0], dtype=object)
+        lcl_b, ucl_b, lcl_a, ucl_a = b.lcl, b.ucl, a.lcl, a.ucl
+    assessed = np.isfinite(result.p_value)
+    test = np.where(assessed, test, np.full(test.shape, None, dtype=object))
+    return _Tested(result, test, lcl_b, ucl_b, lcl_a, ucl_a)
+
+
+def _ons_verdict(b: Side, a: Side, t: _Tested) -> NDArray[np.object_]:
+    """The ONS rule: non-overlapping intervals at ``conf``; not assessed for unpublished rates."""
+    unpublished = ("not_calculated", "suppressed", "not_available")
+    ons_missing = (
+        np.isin(b.status, unpublished)
+        | np.isin(a.status, unpublished)
+        | np.isnan(b.rate + t.lcl_b + t.ucl_b + a.rate + t.lcl_a + t.ucl_a)
+    )
+    return np.select(
+        [ons_missing, t.lcl_a > t.ucl_b, t.ucl_a < t.lcl_b],
+        ["not assessed", "significant increase", "significant decrease"],
+        "no significant change",
+    ).astype(object)
+
+
+def _verdict(
+    b: Side, a: Side, result: RatioTest, kind: str, conf: float, before: Window, after: Window
+) -> NDArray[np.object_]:
+    """Plain English from the test, with notes on unreliable rates, or why it was not done."""
+    with np.errstate(invalid="ignore"):
+        significant = result.p_value < 1.0 - conf
+        direction = np.where(result.ratio > 1, "significant increase", "significant decrease")
+    verdict = np.where(significant, direction, "no significant change").astype(object) + " ("
+    verdict = verdict + _format_p(result.p_value) + ")"
+    notes = _join(_notes(b, "before"), _notes(a, "after"))
+    verdict = np.where(notes != "", verdict + "; " + notes, verdict).astype(object)
+    reasons = _join(_reasons(b, "before", kind, before), _reasons(a, "after", kind, after))
+    if kind == "counts":
+        none = (b.deaths == 0) & (a.deaths == 0)
+        reasons = np.where(none & (reasons == ""), "no deaths in either period", reasons)
+    else:
+        reasons = np.where(
+            reasons == "", "no confidence limits or deaths for the standard error", reasons
+        )
+    assessed = np.isfinite(result.p_value)
+    return np.where(assessed, verdict, "not assessed: " + reasons.astype(object)).astype(object)
+
+
+def _assemble(
+    t: Table,
+    b: Side,
+    a: Side,
+    tested: _Tested,
+    ons: NDArray[np.object_],
+    verdict: NDArray[np.object_],
+) -> pd.DataFrame:
+    """The output table: keys, ``area_name``, then :data:`COMPARISON_COLUMNS`."""
+    data, groups, result = t.data, t.groups, tested.result
+    with np.errstate(divide="ignore", invalid="ignore"):
+        change = a.rate - b.rate
+        percent = np.where(b.rate > 0, 100.0 * change / b.rate, np.nan)
+    key_rows = groups.key_rows.copy()
+    if "area_name" in data.columns and "area_name" not in groups.keys:
+        key_rows["area_name"] = data["area_name"].iloc[groups.first].to_numpy()
+    columns: dict[str, Any] = {
+        "deaths_before": tidy_number(b.deaths),
+        "deaths_after": tidy_number(a.deaths),
+        "population_before": tidy_number(b.population),
+        "population_after": tidy_number(a.population),
+        "rate_before": b.rate,
+        "lcl_before": tested.lcl_b,
+        "ucl_before": tested.ucl_b,
+        "rate_after": a.rate,
+        "lcl_after": tested.lcl_a,
+        "ucl_after": tested.ucl_a,
+        "status_before": pd.array(b.status, dtype="str"),
+        "status_after": pd.array(a.status, dtype="str"),
+        "change": change,
+        "percent_change": percent,
+        "rate_ratio": result.ratio,
+        "ratio_lcl": result.lcl,
+        "ratio_ucl": result.ucl,
+        "p_value": result.p_value,
+        "test": pd.array(tested.test, dtype="str"),
+        "ons_verdict": pd.array(ons, dtype="str"),
+        "verdict": pd.array(verdict, dtype="str"),
+        "rate_per": tidy_number(np.where(np.isnan(b.rate_per), a.rate_per, b.rate_per)),
+    }
+    return frame(key_rows, columns)
 
 
 def compare_periods(
     data: pd.DataFrame,
-    before: Window = (2013, 2015),
-    after: Window = (2016, 2018),
+    *,
+    before: PeriodLike,
+    after: PeriodLike,
     by: Hashable | Sequence[Hashable] | None = "area_code",
     conf: float = 0.95,
-    *,
     kind: Kind = "auto",
     count: Hashable | None = None,
     population: Hashable = "population",
@@ -812,9 +722,11 @@ def compare_periods(
         ONS tables hold several measures and sexes per area: filter to one (e.g.
         ``la.query("measure == 'poisoning' and sex == 'persons'")``) or include
         ``measure``/``sex`` in ``by``; otherwise a ``ValueError`` reports the duplicates.
-    before, after : int or (int, int), default (2013, 2015) and (2016, 2018)
-        First and last registration year of each period (a single year may be an int).
-        The periods must not overlap.
+    before, after : str, int or (int, int)
+        Required. First and last registration year of each period, in any of the
+        package's notations (:func:`overdose_trends.schema.as_period`): ``"2013-15"``,
+        ``"2013-2015"``, ``"2013 to 2015"``, ``(2013, 2015)``, or a single year such as
+        ``2016``. The periods must not overlap.
     by : column label or list of labels, default "area_code"
         Columns identifying a group; one output row per group, in order of first
         appearance. None: the whole table is one group.
@@ -841,28 +753,29 @@ def compare_periods(
     pandas.DataFrame
         One row per group: the ``by`` columns, ``area_name`` (when the data have it and
         it is not a key; from the group's first row), then
+        (:data:`COMPARISON_COLUMNS`)
 
         ``deaths_before``, ``deaths_after``
             Deaths in each period (Int64; ``<NA>`` when not given).
         ``population_before``, ``population_after``
             Population (person-years) in each period; ``<NA>`` for ONS tables.
         ``rate_before``, ``lcl_before``, ``ucl_before``; ``rate_after``, ``lcl_after``, ...
-            Rates per ``rate_per`` with limits at ``conf``. For rates data these are the
-            given limits when ``conf`` equals ``limits_conf``; otherwise they are rescaled
-            on the log scale, ``rate * (limit / rate) ** (z_conf / z_limits)`` (each side
-            separately, keeping the skew). For counts: crude rates with exact (Garwood)
-            Poisson limits.
+            Rates per ``rate_per`` (per 100,000 for ONS tables and by default) with
+            limits at ``conf``. For rates data these are the given limits when ``conf``
+            equals ``limits_conf``; otherwise they are rescaled on the log scale,
+            ``rate * (limit / rate) ** (z_conf / z_limits)`` (each side separately,
+            keeping the skew). For counts: crude rates with exact (Garwood) Poisson limits.
         ``status_before``, ``status_after``
             ``rate_status`` of each period (ONS rules for counts,
             :func:`overdose_trends.schema.rate_status`: ``"not_calculated"`` below 10
             deaths, ``"unreliable"`` below 20, else ``"ok"``).
         ``change``, ``percent_change``
-            ``rate_after - rate_before`` (rate units) and ``100 * change / rate_before``
-            (NaN when the rate before is 0).
+            ``rate_after - rate_before`` (per ``rate_per``) and
+            ``100 * change / rate_before`` (per cent; NaN when the rate before is 0).
         ``rate_ratio``, ``ratio_lcl``, ``ratio_ucl``, ``p_value``
-            Rate ratio after / before, its limits at ``conf`` and the two-sided p-value
-            for "no change", from :func:`exact_rate_ratio` (counts) or
-            :func:`log_rate_ratio` (rates).
+            Rate ratio after / before (no unit), its limits at ``conf`` and the
+            two-sided p-value for "no change", from :func:`exact_rate_ratio` (counts)
+            or :func:`log_rate_ratio` (rates).
         ``test``
             The test used, one of :data:`TESTS`; ``<NA>`` when not assessed.
         ``ons_verdict``
@@ -878,6 +791,9 @@ def compare_periods(
             ``"not assessed: ..."`` with the reason.
         ``rate_per``
             Population multiplier of the rates (e.g. 100000).
+
+        ``attrs["comparison"]`` holds the periods as ``(first, last)`` years, ``conf``
+        and the ``kind`` used.
 
     Raises
     ------
@@ -896,7 +812,7 @@ def compare_periods(
         Rates only: when some groups have no row for one of the periods (e.g. England
         and Wales, which the ONS local-authority workbook gives only as single-year
         counts). Those groups are kept in the output as ``"not assessed: no row for
-        2013-2015"``, never dropped.
+        2013-2015"``, never dropped; the warning gives the code that leaves them out.
 
     Notes
     -----
@@ -928,150 +844,35 @@ def compare_periods(
 
     Examples
     --------
-    >>> from overdose_trends import datasets
-    >>> la = datasets.la_deaths().query("measure == 'poisoning' and sex == 'persons'")
-    >>> out = compare_periods(la, before=(2013, 2015), after=(2016, 2018))
-    >>> out.set_index("area_code").loc["E07000148", "ons_verdict"]
-    'significant increase'
+    Drug-poisoning deaths, persons, from the ONS 2019 edition shipped with the package:
+    Southend-on-Sea 2013-15 8.8 (6.5-11.7) and 2016-18 5.8 (4.0-8.3) per 100,000;
+    Norwich 10.0 (7.1-13.7) and 21.0 (16.6-26.3):
+
+    >>> la = ot.datasets.la_deaths().query(
+    ...     "measure == 'poisoning' and sex == 'persons' "
+    ...     "and area_code in ['E06000033', 'E07000148']"
+    ... )
+    >>> out = ot.compare_periods(la, before="2013-15", after="2016-18")
+    >>> out[["area_name", "rate_before", "rate_after", "ons_verdict"]]
+             area_name  rate_before  rate_after            ons_verdict
+    0  Southend-on-Sea          8.8         5.8  no significant change
+    1          Norwich         10.0        21.0   significant increase
+    >>> out["verdict"].tolist()
+    ['no significant change (p = 0.081)', 'significant increase (p = 0.00029)']
     """
     conf = float(conf)
-    z_value(conf)
-    w_before = _window(before, "before")
-    w_after = _window(after, "after")
-    if w_before[0] <= w_after[1] and w_after[0] <= w_before[1]:
-        raise ValueError(
-            f"the periods {_label(w_before)} and {_label(w_after)} overlap; the test needs "
-            "deaths in separate periods"
-        )
-    if len(data) == 0:
-        raise ValueError("data has no rows")
-    keys = as_list(by)
-    missing_keys = [k for k in keys if k not in data.columns]
-    if missing_keys:
-        raise ValueError(
-            f"by column(s) {missing_keys} not in the data; it has {list(data.columns)}"
-        )
-    clash = [k for k in keys if k in _VALUE_COLUMNS]
-    if clash:
-        raise ValueError(f"by must not include the period or value columns {clash}")
-    if count is None:
-        count = next((c for c in ("deaths", "count") if c in data.columns), None)
-    elif count not in data.columns:
-        raise ValueError(f"count column {count!r} not in the data; it has {list(data.columns)}")
-    resolved = _detect_kind(data, kind, count, population)
+    z_value(conf)  # validates conf before anything else
+    w_before, w_after, keys, count = _check_arguments(data, before, after, by, count)
+    resolved = detect_kind(data, kind, count, population)
     per_value = float(PER_100K) if per is None else positive("per", per, "100000")
+    start, end = times(data)
+    table = Table(data, Groups(data, keys), start, end, count, population, per_value)
 
-    start, end = _times(data)
-    table = _Table(data, Groups(data, keys), start, end, count, population, per_value)
-    groups = table.groups
-    if resolved == "rates":
-        b = _rates_side(table, w_before, "before", limits_conf)
-        a = _rates_side(table, w_after, "after", limits_conf)
-        absent = np.flatnonzero(~(b.present & a.present))
-        if absent.size:
-            warnings.warn(
-                f"{absent.size} group(s) lack a row for {_label(w_before)} or {_label(w_after)} "
-                f"and are reported as not assessed, e.g. {groups.name(int(absent[0]))}",
-                UserWarning,
-                stacklevel=2,
-            )
-    else:
-        b = _counts_side(table, w_before, "before", conf)
-        a = _counts_side(table, w_after, "after", conf)
-    differ = ~np.isclose(b.rate_per, a.rate_per) & ~np.isnan(b.rate_per) & ~np.isnan(a.rate_per)
-    if differ.any():
-        g = int(np.argmax(differ))
-        raise ValueError(
-            f"{groups.name(g)}: rates are per {b.rate_per[g]:g} before and per "
-            f"{a.rate_per[g]:g} after; compare rates on the same scale{others(int(differ.sum()))}"
-        )
+    b, a = _read_sides(table, resolved, w_before, w_after, conf, limits_conf)
+    tested = _test_change(b, a, resolved, conf)
+    ons = _ons_verdict(b, a, tested)
+    verdict = _verdict(b, a, tested.result, resolved, conf, w_before, w_after)
 
-    if resolved == "rates":
-        result, from_limits = _log_ratio(
-            b.rate, b.lcl, b.ucl, a.rate, a.lcl, a.ucl,
-            b.deaths, a.deaths, b.limits_z, a.limits_z, conf,
-        )  # fmt: skip
-        test = np.where(from_limits, TESTS[1], TESTS[2]).astype(object)
-        lcl_b, ucl_b = _scale_limits(b, conf)
-        lcl_a, ucl_a = _scale_limits(a, conf)
-    else:
-        result = exact_rate_ratio(b.deaths, b.population, a.deaths, a.population, conf)
-        test = np.full(b.rate.shape, TESTS[0], dtype=object)
-        lcl_b, ucl_b, lcl_a, ucl_a = b.lcl, b.ucl, a.lcl, a.ucl
-
-    assessed = np.isfinite(result.p_value)
-    test = np.where(assessed, test, None)
-
-    # ONS rule: non-overlapping intervals at `conf`.
-    unpublished = ("not_calculated", "suppressed", "not_available")
-    ons_missing = (
-        np.isin(b.status, unpublished)
-        | np.isin(a.status, unpublished)
-        | np.isnan(b.rate + lcl_b + ucl_b + a.rate + lcl_a + ucl_a)
-    )
-    ons = np.select(
-        [ons_missing, lcl_a > ucl_b, ucl_a < lcl_b],
-        ["not assessed", "significant increase", "significant decrease"],
-        "no significant change",
-    ).astype(object)
-
-    # Verdict from the test.
-    alpha = 1.0 - conf
-    with np.errstate(invalid="ignore"):
-        significant = result.p_value < alpha
-        direction = np.where(result.ratio > 1, "significant increase", "significant decrease")
-    verdict = np.where(significant, direction, "no significant change").astype(object) + " ("
-    verdict = verdict + _format_p(result.p_value) + ")"
-    notes = _join(_notes(b, "before"), _notes(a, "after"))
-    verdict = np.where(notes != "", verdict + "; " + notes, verdict).astype(object)
-    reasons = _join(
-        _reasons(b, "before", resolved, w_before), _reasons(a, "after", resolved, w_after)
-    )
-    if resolved == "counts":
-        none = (b.deaths == 0) & (a.deaths == 0)
-        reasons = np.where(none & (reasons == ""), "no deaths in either period", reasons)
-    else:
-        reasons = np.where(
-            reasons == "", "no confidence limits or deaths for the standard error", reasons
-        )
-    verdict = np.where(assessed, verdict, "not assessed: " + reasons.astype(object)).astype(object)
-
-    with np.errstate(divide="ignore", invalid="ignore"):
-        change = a.rate - b.rate
-        percent = np.where(b.rate > 0, 100.0 * change / b.rate, np.nan)
-
-    key_rows = groups.key_rows.copy()
-    if "area_name" in data.columns and "area_name" not in keys:
-        key_rows["area_name"] = data["area_name"].iloc[groups.first].to_numpy()
-    columns: dict[str, object] = {
-        "deaths_before": tidy_number(b.deaths),
-        "deaths_after": tidy_number(a.deaths),
-        "population_before": tidy_number(b.population),
-        "population_after": tidy_number(a.population),
-        "rate_before": b.rate,
-        "lcl_before": lcl_b,
-        "ucl_before": ucl_b,
-        "rate_after": a.rate,
-        "lcl_after": lcl_a,
-        "ucl_after": ucl_a,
-        "status_before": pd.array(b.status, dtype="str"),
-        "status_after": pd.array(a.status, dtype="str"),
-        "change": change,
-        "percent_change": percent,
-        "rate_ratio": result.ratio,
-        "ratio_lcl": result.lcl,
-        "ratio_ucl": result.ucl,
-        "p_value": result.p_value,
-        "test": pd.array(test, dtype="str"),
-        "ons_verdict": pd.array(ons, dtype="str"),
-        "verdict": pd.array(verdict, dtype="str"),
-        "rate_per": tidy_number(np.where(np.isnan(b.rate_per), a.rate_per, b.rate_per)),
-    }
-    out = frame(key_rows, columns)
-    out.attrs["comparison"] = {
-        "before": w_before,
-        "after": w_after,
-        "conf": conf,
-        "kind": resolved,
-    }
+    out = _assemble(table, b, a, tested, ons, verdict)
+    out.attrs["comparison"] = {"before": w_before, "after": w_after, "conf": conf, "kind": resolved}
     return out

@@ -154,11 +154,12 @@ def add_margins(
     for r in range(1, len(dims) + 1):
         for subset in combinations(dims, r):
             rest = [k for k in keys if k not in subset]
+            tot: pd.DataFrame
             if rest:
-                tot = base.groupby(rest, sort=False, dropna=False, observed=True)[value].sum(
+                sums = base.groupby(rest, sort=False, dropna=False, observed=True)[value].sum(
                     skipna=False
                 )
-                tot = tot.reset_index()
+                tot = sums.reset_index()
             else:
                 tot = pd.DataFrame({value: [base[value].sum(skipna=False)]})
             for dim in subset:
@@ -254,6 +255,19 @@ def suppress_small(
     ONS (2006) *Confidentiality guidance for health statistics*; NHS Digital
     (2018) *Disclosure control methodology for HES and ECDS*; Hundepool et al.
     (2012) *Statistical Disclosure Control*, Wiley, ch. 4.
+
+    Examples
+    --------
+    Kits returned used by three services and their total: 3 is hidden
+    (primary), and so is one more cell of the line, else 3 = 35 - 12 - 20:
+
+    >>> df = pd.DataFrame({"service": ["A", "B", "C", "all"], "value": [3, 12, 20, 35]})
+    >>> ot.suppress_small(df, totals={"service": "all"}, explain=True)
+      service  value      status suppression
+    0       A   <NA>  suppressed     primary
+    1       B   <NA>  suppressed   secondary
+    2       C     20       exact         NaN
+    3     all     35       exact         NaN
     """
     threshold = int(threshold)
     if threshold < 1:
@@ -299,7 +313,9 @@ def suppress_small(
         to_round = ~hidden & (shown != 0)
         shown[to_round] = np.floor(shown[to_round] / rounding + 0.5) * rounding
         new_status[to_round] = "rounded"
-    out[value] = pd.array(np.where(np.isnan(shown), None, shown), dtype="Int64")
+    out[value] = pd.arrays.IntegerArray(
+        np.where(np.isnan(shown), 0, shown).astype(np.int64), np.isnan(shown)
+    )
     out[status] = pd.Series(new_status, index=df.index, dtype="str")
     if explain:
         reason = np.full(len(df), None, dtype=object)
@@ -475,7 +491,7 @@ def _secondary(
     cell = lines["cell"].to_numpy()
     n_lines = int(line.max()) + 1
     while True:
-        n_hidden = np.bincount(line, weights=hidden[cell], minlength=n_lines)
+        n_hidden = np.bincount(line, weights=hidden[cell], minlength=n_lines).astype(np.float64)
         single = np.flatnonzero(n_hidden == 1)
         if len(single):
             # 1. line rule: no line may keep exactly one hidden cell (a line has >= 2 cells)

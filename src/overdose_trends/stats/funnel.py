@@ -99,8 +99,35 @@ _LEVEL_NAMES = {0.95: "95", 0.998: "998"}
 # --- helpers ---------------------------------------------------------------------------
 
 
-def _check_unique_areas(groups: Groups, area: Hashable | None) -> None:
-    """An area must appear once per comparison group (e.g. one sex, measure and period)."""
+#: Columns that hold values or provenance, never a reason for an area to appear twice.
+_NOT_GROUPING = frozenset(
+    {
+        "area_name",
+        "deaths",
+        "count",
+        "population",
+        "rate",
+        "lcl",
+        "ucl",
+        "rate_per",
+        "rate_status",
+        "conf",
+        "method",
+        "edition",
+        "sheet",
+        "row",
+    }
+)
+
+
+def _check_unique_areas(
+    groups: Groups, area: Hashable | None, values: Sequence[Hashable | None] = ()
+) -> None:
+    """An area must appear once per comparison group (e.g. one sex, measure and period).
+
+    The message names the columns in which the repeated rows differ (other than
+    ``values`` and value columns) and the ``by=`` that separates them.
+    """
     data, keys = groups.data, groups.keys
     if area is None or area not in data.columns:
         return
@@ -109,11 +136,20 @@ def _check_unique_areas(groups: Groups, area: Hashable | None) -> None:
         i = int(np.argmax(dup))
         same_area = (data[area] == data[area].iloc[i]).to_numpy(dtype=bool, na_value=False)
         same = same_area & (groups.gid == groups.gid[i])
+        rows = data.iloc[np.flatnonzero(same)]
+        ignore = {*keys, area, *values, *_NOT_GROUPING}
+        varying = [c for c in rows.columns if c not in ignore and rows[c].nunique(dropna=False) > 1]
+        if varying:
+            hint = (
+                f"the rows differ in {varying}: filter the table to one value of each, or pass "
+                f"by={[*keys, *varying]!r}"
+            )
+        else:
+            hint = "drop the repeated rows"
         raise ValueError(
             f"area {data[area].iloc[i]!r} appears {int(same.sum())} times in "
-            f"{groups.name(groups.gid[i])} (row index {show(data.index[i])}); compare one row per "
-            f"area: filter the table or pass by= (e.g. by=['measure', 'sex', 'period_start', "
-            f"'period_end'])"
+            f"{groups.name(groups.gid[i])} (row index {show(data.index[i])}); compare one row "
+            f"per area: {hint}"
         )
 
 
@@ -130,11 +166,13 @@ def _derived_person_years(
     rate_type: RateType,
     multiplier: float,
     func: str,
+    population_arg: str = "population",
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
     """Counts, rates and the person-years implied by them, as PHEindicatormethods derives them.
 
     ``multiplier * O / rate`` where O > 0. Where O = 0 a DSR has no derived
-    denominator (NaN) and a crude rate takes the ``population`` column (required then).
+    denominator (NaN) and a crude rate takes the ``population`` column (required then;
+    ``population_arg`` is the name of the argument of ``func`` that names it).
     """
     count = numeric(data, deaths)
     value = numeric(data, rate)
@@ -160,7 +198,7 @@ def _derived_person_years(
             i = int(np.argmax(zero))
             raise ValueError(
                 f"{func}: row index {show(data.index[i])} has 0 events, so its crude rate gives no "
-                f"denominator; pass population= naming the population column"
+                f"denominator; pass {population_arg}= naming the population column"
             )
         pop = numeric(data, population)
         nonpos = zero & ~(pop > 0)
@@ -329,22 +367,22 @@ def funnel_limits(
     events at the benchmark; 100 counts are spaced geometrically from
     ``max(1, minimum)``, each at least one more than the previous.
 
-    Examples
-    --------
-    Limits for districts of 50,000 and 100,000 people over a three-year period,
-    around England's 2016-18 rate of 6.7 per 100,000:
-
-    >>> f = funnel_limits(benchmark=6.7, population=[50_000, 100_000], years=3)
-    >>> f[["population", "expected", "lower_95_limit", "upper_95_limit"]].round(2)
-       population  expected  lower_95_limit  upper_95_limit
-    0     50000.0     10.05            2.58           11.46
-    1    100000.0     20.10            3.78            9.94
-
     References
     ----------
     Spiegelhalter DJ (2005), *Statistics in Medicine* 24:1185-1202;
     PHE Fingertips technical guidance (funnel plots); PHEindicatormethods
     ``calculate_funnel_limits(statistic = "rate")``.
+
+    Examples
+    --------
+    Limits for districts of 50,000 and 100,000 people over a three-year period,
+    around England's 2016-18 rate of 6.7 per 100,000:
+
+    >>> f = ot.funnel_limits(benchmark=6.7, population=[50_000, 100_000], years=3)
+    >>> f[["population", "expected", "lower_95_limit", "upper_95_limit"]].round(2)
+       population  expected  lower_95_limit  upper_95_limit
+    0     50000.0     10.05            2.58           11.46
+    1    100000.0     20.10            3.78            9.94
     """
     _check_rate_type(rate_type)
     multiplier = positive("multiplier", multiplier)
@@ -355,12 +393,12 @@ def funnel_limits(
     if data is not None:
         require_columns(data, [deaths, rate], "funnel_limits")
         count, _, derived = _derived_person_years(
-            data, deaths, rate, denominator, rate_type, multiplier, "funnel_limits"
+            data, deaths, rate, denominator, rate_type, multiplier, "funnel_limits", "denominator"
         )
     if benchmark is not None:
         theta = positive("benchmark", benchmark) / multiplier
     elif derived is not None:
-        theta = float(_pooled_rate(count, derived, np.zeros(len(data), np.int64), 1)[0])
+        theta = float(_pooled_rate(count, derived, np.zeros(derived.size, np.int64), 1)[0])
         if not theta > 0:
             raise ValueError(
                 "funnel_limits: the data give no positive pooled rate to use as benchmark"
@@ -579,6 +617,24 @@ def vs_benchmark(
     PHE/OHID Fingertips technical guidance ("compared with benchmark":
     confidence-interval method); Spiegelhalter (2005); PHEindicatormethods
     ``assign_funnel_significance`` and ``calculate_funnel_points``.
+
+    Examples
+    --------
+    Drug-poisoning deaths 2016-18 (ONS 2019 edition, persons) in three Norfolk
+    districts against England's 6.7 (6.6-6.9) per 100,000:
+
+    >>> la = ot.datasets.la_deaths().query(
+    ...     "measure == 'poisoning' and sex == 'persons' and period_start == 2016 "
+    ...     "and period_end == 2018 "
+    ...     "and area_code in ['E92000001', 'E07000145', 'E07000148', 'E07000149']"
+    ... )
+    >>> out = ot.vs_benchmark(la, "E92000001")
+    >>> out[["area_name", "rate", "lcl", "ucl", "compared", "funnel_significance"]]
+                area_name  rate   lcl   ucl compared funnel_significance
+    20575         ENGLAND   6.7   6.6   6.9  similar     Not significant
+    24060  Great Yarmouth  12.2   8.3  17.2   higher        High (0.025)
+    24111         Norwich  21.0  16.6  26.3   higher        High (0.001)
+    24128   South Norfolk   6.4   4.1   9.5  similar     Not significant
     """
     keys = as_list(by)
     need = [*keys, rate] + ([lcl, ucl] if conf is None else [])
@@ -591,22 +647,22 @@ def vs_benchmark(
     multiplier = positive("multiplier", multiplier)
     years = positive("years", years)
     groups = Groups(data, keys)
-    gid = groups.gid
     n_groups = groups.n if keys else 1  # without keys the table is one group, even when empty
-    _check_unique_areas(groups, area)
+    _check_unique_areas(groups, area, [rate, lcl, ucl, deaths, population])
     values = numeric(data, rate)
 
-    count = derived = pooled = None
+    counts = pooled = None
     if deaths is not None:
-        count, _, derived = _derived_person_years(
+        counts = _derived_person_years(
             data, deaths, rate, population, rate_type, multiplier, "vs_benchmark"
         )
-        pooled = _pooled_rate(count, derived, gid, n_groups)
+        pooled = _pooled_rate(counts[0], counts[2], groups.gid, n_groups)
     bench = _benchmark_per_row(groups, n_groups, benchmark, rate, area, pooled, multiplier)
 
-    if conf is None:
+    if counts is None or conf is None:
         low, high = numeric(data, lcl), numeric(data, ucl)
     else:
+        count, _, derived = counts
         c_lo, c_hi = poisson_limits(count, conf, "phe")
         with np.errstate(divide="ignore", invalid="ignore"):
             low, high = c_lo / derived * multiplier, c_hi / derived * multiplier
@@ -617,10 +673,25 @@ def vs_benchmark(
     out = data.copy()
     out["benchmark"] = bench
     out["compared"] = pd.Categorical(compared, categories=COMPARED_LABELS)
-    if count is None:
-        return out
+    if counts is not None:
+        count, _, derived = counts
+        labels, point = _funnel_points(count, derived, bench / multiplier, rate_type, years)
+        out["funnel_significance"] = pd.Categorical(labels, categories=FUNNEL_LABELS)
+        out["funnel_population"] = point
+    return out
 
-    theta = bench / multiplier
+
+def _funnel_points(
+    count: NDArray[np.float64],
+    derived: NDArray[np.float64],
+    theta: NDArray[np.float64],
+    rate_type: RateType,
+    years: float,
+) -> tuple[NDArray[np.object_], NDArray[np.float64]]:
+    """PHEindicatormethods' funnel significance label and x position (annual population).
+
+    ``theta`` is the benchmark rate per person-year of each row.
+    """
     with np.errstate(divide="ignore", invalid="ignore"):
         lim = {c: poisson_limits(count, c, "phe") for c in FUNNEL_LEVELS}
         lo998, hi998 = lim[0.998][0] / derived, lim[0.998][1] / derived
@@ -631,16 +702,15 @@ def vs_benchmark(
         FUNNEL_LABELS[4],
     ).astype(object)
     labels[np.isnan(derived) | np.isnan(theta)] = None  # no rate to test, or no benchmark
+    # PHE's funnel rule for DSRs (its own threshold, not the ONS rate status)
     small = count < PHE_FUNNEL_MIN_EVENTS
     if rate_type == "dsr":
         labels[small] = FUNNEL_LABELS[5]
     labels[np.isnan(count)] = None
-    out["funnel_significance"] = pd.Categorical(labels, categories=FUNNEL_LABELS)
     point = derived / years
     if rate_type == "dsr":
         point = np.where(small, np.nan, point)
-    out["funnel_population"] = point
-    return out
+    return labels, point
 
 
 # --- ranks -----------------------------------------------------------------------------
@@ -706,13 +776,27 @@ def rank_areas(
     OHID Fingertips presents areas ordered by value with the benchmark
     comparison (:func:`vs_benchmark`); competition ("min") ranking as in
     pandas ``DataFrame.rank(method="min")``.
+
+    Examples
+    --------
+    The seven Norfolk districts by drug-poisoning death rate, 2016-18 (ONS):
+
+    >>> la = ot.datasets.la_deaths().query(
+    ...     "measure == 'poisoning' and sex == 'persons' and period_start == 2016 "
+    ...     "and period_end == 2018 and area_code.str.match('E0700014[3-9]')"
+    ... )
+    >>> ranked = ot.rank_areas(la).sort_values("rank")
+    >>> ranked[["area_name", "rate", "rank", "n_ranked", "tied"]].head(2)
+                area_name  rate  rank  n_ranked   tied
+    24111         Norwich  21.0     1         7  False
+    24060  Great Yarmouth  12.2     2         7  False
     """
     keys = as_list(by)
     require_columns(data, [*keys, value], "rank_areas")
     if not isinstance(ascending, bool | np.bool_):
         raise ValueError(f"rank_areas: ascending must be True or False, not {ascending!r}")
     groups = Groups(data, keys)
-    _check_unique_areas(groups, area)
+    _check_unique_areas(groups, area, [value])
     values = pd.Series(numeric(data, value), index=data.index)
     gid, n_groups = groups.gid, groups.n
     grouped = values.groupby(gid, sort=False)
@@ -721,7 +805,7 @@ def rank_areas(
     n_ranked = np.bincount(gid[present], minlength=n_groups)
     same = values.groupby([gid, values.to_numpy()], sort=False, dropna=False).transform("size")
     out = data.copy()
-    out["rank"] = pd.array(ranks.to_numpy(), dtype="Int64")
+    out["rank"] = ranks.astype("Int64").array
     out["n_ranked"] = pd.array(n_ranked[gid] if n_groups else [], dtype="Int64")
     tied = pd.array(same.to_numpy() > 1, dtype="boolean")
     tied[~present] = pd.NA

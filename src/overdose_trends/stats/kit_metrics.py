@@ -42,17 +42,27 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
-from overdose_trends._frames import whole_counts
 from overdose_trends.constants import (
     BIRD_BENCHMARK,
     BIRD_MINIMUM,
     IMPLAUSIBLE_USE_RATE,
-    MIN_DEATHS_FOR_RATE,
     PER_100K,
 )
-from overdose_trends.schema import COUNT_COLUMNS, COUNT_STATUSES, MEASURES, TERMINAL_EVENTS
 from overdose_trends.schema import EVENT_MEASURES as _EVENT_MEASURES
+from overdose_trends.schema import MEASURES, TERMINAL_EVENTS, rate_status
+from overdose_trends.stats._kit_tables import (
+    CELL,
+    KEYS,
+    USABLE,
+    Missing,
+    check_counts,
+    check_missing,
+    combine_status,
+    rebucket_checked,
+    wide,
+)
 from overdose_trends.stats.intervals import wilson_limits, z_value
 
 __all__ = [
@@ -68,107 +78,6 @@ __all__ = [
 
 #: Measures that end a kit's time in circulation.
 TERMINAL_MEASURES = tuple(_EVENT_MEASURES[e] for e in TERMINAL_EVENTS)
-
-Missing = Literal["not_reported", "zero"]
-_KEYS = ["area_code", "service"]
-_CELL = [*_KEYS, "period_start", "period_end"]
-_USABLE = ("exact", "rounded")
-
-
-# --- validation and reshaping -----------------------------------------------------------------
-
-
-def _check_counts(counts: pd.DataFrame) -> pd.DataFrame:
-    """Validated copy of a counts table with datetime periods and Int64 values."""
-    missing = [c for c in COUNT_COLUMNS if c not in counts.columns]
-    if missing:
-        raise ValueError(
-            f"counts table lacks columns {missing}; expected {list(COUNT_COLUMNS)} "
-            "(see overdose_trends.schema.COUNT_COLUMNS)"
-        )
-    df = counts.loc[:, list(COUNT_COLUMNS)].copy()
-    for col in ("period_start", "period_end"):
-        try:
-            df[col] = pd.to_datetime(df[col]).dt.normalize()
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"column {col!r} must hold dates: {exc}") from exc
-    if df[["period_start", "period_end"]].isna().any().any():
-        row = df.index[df[["period_start", "period_end"]].isna().any(axis=1)][0]
-        raise ValueError(f"row {row!r}: period_start/period_end missing")
-    bad = df["period_end"] < df["period_start"]
-    if bad.any():
-        row = df.index[bad][0]
-        raise ValueError(f"row {row!r}: period_end is before period_start")
-    unknown = ~df["measure"].isin(MEASURES)
-    if unknown.any():
-        raise ValueError(
-            f"unknown measure(s) {sorted(set(df.loc[unknown, 'measure']))}; "
-            f"expected one of {MEASURES}"
-        )
-    bad_status = ~df["status"].isin(COUNT_STATUSES)
-    if bad_status.any():
-        raise ValueError(
-            f"unknown status value(s) {sorted(set(df.loc[bad_status, 'status'].astype(str)))}; "
-            f"expected one of {COUNT_STATUSES}"
-        )
-    df["value"] = whole_counts(df["value"], "value")
-    usable = df["status"].isin(_USABLE)
-    hole = usable & df["value"].isna()
-    if hole.any():
-        row = df.index[hole][0]
-        raise ValueError(
-            f"row {row!r}: status {df.loc[row, 'status']!r} but no value; "
-            "use status 'suppressed' or 'not_reported' for missing counts"
-        )
-    filled = ~usable & df["value"].notna()
-    if filled.any():
-        row = df.index[filled][0]
-        raise ValueError(
-            f"row {row!r}: status {df.loc[row, 'status']!r} but a value is given; "
-            "suppressed or not-reported cells must have value <NA>"
-        )
-    dup = df.duplicated([*_CELL, "measure"], keep=False)
-    if dup.any():
-        first = df.loc[dup, [*_CELL, "measure"]].iloc[0].to_dict()
-        raise ValueError(f"{int(dup.sum())} rows repeat the same cell and measure, e.g. {first}")
-    return df
-
-
-def _check_missing(missing: str) -> None:
-    if missing not in ("not_reported", "zero"):
-        raise ValueError(f"missing must be 'not_reported' or 'zero', got {missing!r}")
-
-
-def _wide(df: pd.DataFrame, measures: Sequence[str], missing: Missing) -> pd.DataFrame:
-    """One row per cell with ``<measure>`` (Int64) and ``<measure>_status`` columns."""
-    _check_missing(missing)
-    cells = df.loc[:, _CELL].drop_duplicates().reset_index(drop=True)
-    out = cells
-    for m in measures:
-        part = df.loc[df["measure"] == m, [*_CELL, "value", "status"]]
-        part = part.rename(columns={"value": m, "status": f"{m}_status"})
-        out = out.merge(part, on=_CELL, how="left")
-        absent = out[f"{m}_status"].isna()
-        if missing == "zero":
-            out.loc[absent, m] = 0
-            out.loc[absent, f"{m}_status"] = "exact"
-        else:
-            out.loc[absent, f"{m}_status"] = "not_reported"
-        out[m] = out[m].astype("Int64")
-        out[f"{m}_status"] = out[f"{m}_status"].astype("str")
-    return out.sort_values(_CELL, kind="stable").reset_index(drop=True)
-
-
-#: Position of each status in COUNT_STATUSES, which runs from best to worst.
-_SEVERITY = {s: i for i, s in enumerate(COUNT_STATUSES)}
-
-
-def _combine_status(*statuses: pd.Series) -> pd.Series:
-    """Worst status of several cells: the latest in :data:`COUNT_STATUSES` order."""
-    worst = np.max(np.column_stack([s.map(_SEVERITY).to_numpy() for s in statuses]), axis=1)
-    names = np.asarray(COUNT_STATUSES, dtype=object)
-    return pd.Series(names[worst], index=statuses[0].index, dtype="str")
-
 
 # --- re-bucketing --------------------------------------------------------------------------------
 
@@ -226,106 +135,28 @@ def rebucket(
     Office for National Statistics. *Deaths related to drug poisoning by
     local authority, England and Wales* (rolling three-calendar-year
     registration periods, e.g. 2013-2015).
+
+    Examples
+    --------
+    The shipped synthetic kit counts are monthly from October 2015; the part
+    year 2015 is not reported rather than undercounted:
+
+    >>> counts = ot.datasets.synthetic_kit_counts()
+    >>> yearly = ot.rebucket(counts)
+    >>> issued = yearly.query("service == 'all' and measure == 'kits_issued'")
+    >>> issued[["area_code", "period_start", "value", "status"]].head(3)
+        area_code period_start  value        status
+    37  E06000033   2015-01-01   <NA>  not_reported
+    44  E06000033   2016-01-01    121         exact
+    51  E06000033   2017-01-01    205         exact
+    >>> issued["note"].iloc[0]
+    '273 day(s) with no row'
     """
     years = int(years)
     if years < 1:
         raise ValueError(f"years must be >= 1, got {years}")
-    _check_missing(missing)
-    return _rebucket(_check_counts(counts), years, missing)
-
-
-def _rebucket(df: pd.DataFrame, years: int, missing: Missing) -> pd.DataFrame:
-    """:func:`rebucket` of a table already checked by :func:`_check_counts`."""
-    start_year = df["period_start"].dt.year
-    span = start_year != df["period_end"].dt.year
-    if span.any():
-        row = df.index[span][0]
-        raise ValueError(
-            f"row {row!r} ({df.loc[row, 'period_start']:%Y-%m-%d} to "
-            f"{df.loc[row, 'period_end']:%Y-%m-%d}, area {df.loc[row, 'area_code']}, measure "
-            f"{df.loc[row, 'measure']}) spans two calendar years; only monthly, quarterly or "
-            "calendar-year rows can be summed to calendar years"
-        )
-    group = [*_KEYS, "measure"]
-    df = df.sort_values([*group, "period_start"], kind="stable")
-    prev_end = df.groupby(group, sort=False)["period_end"].shift()
-    overlap = prev_end.notna() & (df["period_start"] <= prev_end)
-    if overlap.any():
-        row = df.index[overlap][0]
-        raise ValueError(
-            f"row {row!r}: period starting {df.loc[row, 'period_start']:%Y-%m-%d} overlaps the "
-            f"previous row of area {df.loc[row, 'area_code']}, service "
-            f"{df.loc[row, 'service']}, measure {df.loc[row, 'measure']}"
-        )
-    df["year"] = df["period_start"].dt.year
-    df["days"] = (df["period_end"] - df["period_start"]).dt.days + 1
-    for s in ("suppressed", "not_reported", "rounded"):
-        df[f"n_{s}"] = (df["status"] == s).astype("int64")
-    yearly = (
-        df.groupby([*group, "year"], sort=True)
-        .agg(
-            value=("value", "sum"),
-            n_parts=("value", "size"),
-            n_suppressed=("n_suppressed", "sum"),
-            n_not_reported=("n_not_reported", "sum"),
-            n_rounded=("n_rounded", "sum"),
-            days=("days", "sum"),
-        )
-        .reset_index()
-    )
-    # window end years: from the window starting in the first year of data to the last year
-    spans = yearly.groupby(group, sort=True)["year"].agg(["min", "max"]).reset_index()
-    # (data spanning fewer years than the window still get one, flagged, window)
-    first_end = np.minimum(spans["min"] + years - 1, spans["max"])
-    n_windows = (spans["max"] - first_end + 1).to_numpy()
-    windows = spans.loc[spans.index.repeat(n_windows), [*group, "min"]].reset_index(drop=True)
-    offsets = np.arange(n_windows.sum()) - np.repeat(np.cumsum(n_windows) - n_windows, n_windows)
-    windows["end_year"] = np.repeat(first_end.to_numpy(), n_windows) + offsets
-    windows["before_data"] = windows["end_year"] - years + 1 < windows["min"]
-    # each year contributes to the windows ending in that year ... year + years - 1
-    shifted = pd.concat(
-        [yearly.assign(end_year=yearly["year"] + k) for k in range(years)], ignore_index=True
-    )
-    sums = (
-        shifted.groupby([*group, "end_year"], sort=False)[
-            ["value", "n_parts", "n_suppressed", "n_not_reported", "n_rounded", "days"]
-        ]
-        .sum()
-        .reset_index()
-    )
-    out = windows.merge(sums, on=[*group, "end_year"], how="left")
-    for c in ("n_parts", "n_suppressed", "n_not_reported", "n_rounded", "days"):
-        out[c] = out[c].fillna(0).astype("int64")
-    out["value"] = out["value"].fillna(0).astype("Int64")
-    out["period_start"] = pd.to_datetime(
-        {"year": out["end_year"] - years + 1, "month": 1, "day": 1}
-    )
-    out["period_end"] = pd.to_datetime({"year": out["end_year"], "month": 12, "day": 31})
-    window_days = (out["period_end"] - out["period_start"]).dt.days + 1
-    out["coverage"] = out["days"] / window_days
-    uncovered = ((out["days"] < window_days) & (missing == "not_reported")) | out["before_data"]
-    status = np.select(
-        [out["n_suppressed"] > 0, (out["n_not_reported"] > 0) | uncovered, out["n_rounded"] > 0],
-        ["suppressed", "not_reported", "rounded"],
-        "exact",
-    )
-    out["status"] = pd.Series(status, index=out.index, dtype="str")
-    out.loc[~out["status"].isin(_USABLE), "value"] = pd.NA
-    note = np.where(
-        out["n_suppressed"] > 0, out["n_suppressed"].astype(str) + " suppressed part(s); ", ""
-    )
-    note = note + np.where(
-        out["n_not_reported"] > 0,
-        out["n_not_reported"].astype(str) + " part(s) not reported; ",
-        "",
-    )
-    note = note + np.where(
-        uncovered, (window_days - out["days"]).astype(str) + " day(s) with no row; ", ""
-    )
-    note = note + np.where(out["before_data"], "window starts before the first year of data", "")
-    out["note"] = pd.Series(note, index=out.index, dtype="str").str.rstrip("; ")
-    cols = [*COUNT_COLUMNS, "n_parts", "coverage", "note"]
-    return out.loc[:, cols].sort_values([*_CELL, "measure"], kind="stable").reset_index(drop=True)
+    check_missing(missing)
+    return rebucket_checked(check_counts(counts), years, missing)
 
 
 def kit_counts(
@@ -362,11 +193,25 @@ def kit_counts(
     reports (kits issued and returned used per period). Office for National
     Statistics. *Deaths related to drug poisoning by local authority, England
     and Wales* (the rolling three-calendar-year periods of ``"3year"``).
+
+    Examples
+    --------
+    >>> southend = ot.datasets.synthetic_kit_counts().query(
+    ...     "area_code == 'E06000033' and service == 'all'"
+    ... )
+    >>> ot.kit_counts(southend)[["period_start", "measure", "value"]].head(2)
+      period_start             measure  value
+    0   2015-10-01         kits_issued     14
+    1   2015-10-01  kits_returned_used      0
+    >>> ot.kit_counts(southend, "year")[["period_start", "measure", "value"]].iloc[2:4]
+      period_start             measure  value
+    2   2016-01-01         kits_issued    121
+    3   2016-01-01  kits_returned_used      8
     """
     unknown = [m for m in measures if m not in MEASURES]
     if unknown:
         raise ValueError(f"unknown measure(s) {unknown}; expected some of {MEASURES}")
-    df = _check_counts(counts)
+    df = check_counts(counts)
     df = df.loc[df["measure"].isin(list(measures))]
     if period == "month":
         start, end = df["period_start"], df["period_end"]
@@ -379,10 +224,10 @@ def kit_counts(
             )
         out = df.assign(n_parts=1, coverage=1.0, note="")
         out["note"] = out["note"].astype("str")
-        return out.sort_values([*_CELL, "measure"], kind="stable").reset_index(drop=True)
+        return out.sort_values([*CELL, "measure"], kind="stable").reset_index(drop=True)
     if period in ("year", "3year"):
-        _check_missing(missing)
-        return _rebucket(df, 1 if period == "year" else 3, missing)
+        check_missing(missing)
+        return rebucket_checked(df, 1 if period == "year" else 3, missing)
     raise ValueError(f"period must be 'month', 'year' or '3year', got {period!r}")
 
 
@@ -428,8 +273,9 @@ def per_population(
     pandas.DataFrame
         ``area_code``, ``service``, ``period_start``, ``period_end``,
         ``measure``, ``value``, ``status`` (of the count), ``population``
-        (person-years if annualised, else the average population), ``rate``,
-        ``rate_per`` and ``rate_status``: ``"ok"``, ``"suppressed"`` or
+        (person-years if annualised, else the average population), ``rate``
+        (kits per ``per`` population - per 100,000 by default - and per year
+        when annualised), ``rate_per`` and ``rate_status``: ``"ok"``, ``"suppressed"`` or
         ``"not_reported"`` (the count is unavailable) or ``"no_population"``
         (a year of the period has no population). No confidence interval is
         given: kits are a complete administrative count, not independent
@@ -444,6 +290,22 @@ def per_population(
     approximated from mid-period populations). Office for National
     Statistics. *Population estimates for the UK, England, Wales, Scotland
     and Northern Ireland* (mid-year, 30 June, populations).
+
+    Examples
+    --------
+    Kits issued per 100,000 population per year in Southend-on-Sea (synthetic
+    kit counts; ONS mid-year populations, the age bands summed):
+
+    >>> southend = ot.datasets.synthetic_kit_counts().query(
+    ...     "area_code == 'E06000033' and service == 'all'"
+    ... )
+    >>> rates = ot.per_population(ot.rebucket(southend), ot.datasets.population_bands())
+    >>> rates[["period_start", "value", "population", "rate", "rate_status"]].tail(2).round(
+    ...     {"rate": 1}
+    ... )
+      period_start  value  population   rate rate_status
+    3   2018-01-01    265    182463.0  145.2          ok
+    4   2019-01-01    349    183125.0  190.6          ok
     """
     if measure not in MEASURES:
         raise ValueError(f"unknown measure {measure!r}; expected one of {MEASURES}")
@@ -458,7 +320,7 @@ def per_population(
     pop = (
         pop.groupby(["area_code", "year"], sort=False)["population"].sum(skipna=False).reset_index()
     )
-    df = _check_counts(counts)
+    df = check_counts(counts)
     df = df.loc[df["measure"] == measure].reset_index(drop=True)
     # one row per (count row, calendar year overlapped)
     y0 = df["period_start"].dt.year.to_numpy()
@@ -486,7 +348,7 @@ def per_population(
     out["rate"] = value / out["population"] * per
     out["rate_per"] = per
     status = np.select(
-        [~out["status"].isin(_USABLE), out["population"].isna()],
+        [~out["status"].isin(USABLE), out["population"].isna()],
         [out["status"].to_numpy(dtype=object), "no_population"],
         "ok",
     )
@@ -554,7 +416,9 @@ def per_death(
         count is the closer proxy, and the benchmark was defined on
         opiate-related deaths, so say which was used.
     measure : str, default "kits_issued"
+        Measure of the counts table to divide by the deaths.
     deaths_column : str, default "deaths"
+        Column of ``deaths`` holding the deaths.
     benchmark, minimum : float, default 20 and 9
         Ratios flagged by ``meets_benchmark`` and ``meets_minimum``.
 
@@ -563,8 +427,9 @@ def per_death(
     pandas.DataFrame
         ``area_code``, ``service``, ``period_start``, ``period_end``,
         ``kits`` (Int64), ``kits_status``, ``deaths`` (Int64),
-        ``kits_per_death`` (float), ``meets_benchmark`` and
-        ``meets_minimum`` (boolean, ``<NA>`` when there is no ratio), and
+        ``kits_per_death`` (float, kits issued per death in the same period),
+        ``meets_benchmark`` and ``meets_minimum`` (boolean, ``<NA>`` when there
+        is no ratio), and
         ``ratio_status``: ``"ok"``, ``"few_deaths"`` (fewer than 10 deaths,
         the ONS threshold for calculating a rate: the ratio is shown but
         unstable), ``"no_deaths"`` (0 deaths, no ratio), ``"no_deaths_data"``
@@ -575,11 +440,30 @@ def per_death(
     ----------
     Bird SM, Parmar MKB, Strang J (2015). *Drugs: Education, Prevention and
     Policy* 22(1):66-76. doi:10.3109/09687637.2014.981509
+
+    Examples
+    --------
+    Synthetic kits issued over ONS drug-misuse deaths (persons) in the same
+    three-year registration periods:
+
+    >>> deaths = ot.datasets.la_deaths().query("measure == 'misuse' and sex == 'persons'")
+    >>> kits = ot.rebucket(ot.datasets.synthetic_kit_counts().query("service == 'all'"), 3)
+    >>> ratio = ot.per_death(kits, deaths)
+    >>> ratio[["area_code", "kits", "deaths", "kits_per_death", "ratio_status"]].round(1)
+       area_code  kits  deaths  kits_per_death  ratio_status
+    0  E06000033  <NA>      26             NaN  not_reported
+    1  E06000033   591      24            24.6            ok
+    2  E06000033   819      28            29.2            ok
+    3  E10000020  <NA>     135             NaN  not_reported
+    4  E10000020  2521     154            16.4            ok
+    5  E10000020  3298     147            22.4            ok
+    >>> ratio["meets_benchmark"].tolist()
+    [<NA>, True, True, <NA>, False, True]
     """
     if measure not in MEASURES:
         raise ValueError(f"unknown measure {measure!r}; expected one of {MEASURES}")
-    df = _check_counts(counts)
-    df = df.loc[df["measure"] == measure, [*_CELL, "value", "status"]]
+    df = check_counts(counts)
+    df = df.loc[df["measure"] == measure, [*CELL, "value", "status"]]
     d = _deaths_periods(deaths, deaths_column)
     out = df.merge(d, on=["area_code", "period_start", "period_end"], how="left")
     out = out.rename(columns={"value": "kits", "status": "kits_status"})
@@ -589,10 +473,10 @@ def per_death(
         ratio = np.where(dth > 0, kits / dth, np.nan)
     status = np.select(
         [
-            ~out["kits_status"].isin(_USABLE),
+            ~out["kits_status"].isin(USABLE),
             out["deaths"].isna(),
             dth == 0,
-            dth < MIN_DEATHS_FOR_RATE,
+            rate_status(dth) == "not_calculated",  # the ONS small-number rule
         ],
         [out["kits_status"].to_numpy(dtype=object), "no_deaths_data", "no_deaths", "few_deaths"],
         "ok",
@@ -601,10 +485,10 @@ def per_death(
     ratio = np.where(np.isin(status, ["ok", "few_deaths"]), ratio, np.nan)
     out["kits_per_death"] = ratio
     has = ~np.isnan(ratio)
-    out["meets_benchmark"] = pd.array(np.where(has, ratio >= benchmark, None), dtype="boolean")
-    out["meets_minimum"] = pd.array(np.where(has, ratio >= minimum, None), dtype="boolean")
+    out["meets_benchmark"] = pd.arrays.BooleanArray(ratio >= benchmark, ~has)
+    out["meets_minimum"] = pd.arrays.BooleanArray(ratio >= minimum, ~has)
     cols = [
-        *_CELL,
+        *CELL,
         "kits",
         "kits_status",
         "deaths",
@@ -613,7 +497,7 @@ def per_death(
         "meets_minimum",
         "ratio_status",
     ]
-    return out.loc[:, cols].sort_values(_CELL, kind="stable").reset_index(drop=True)
+    return out.loc[:, cols].sort_values(CELL, kind="stable").reset_index(drop=True)
 
 
 def _proportion(
@@ -624,12 +508,12 @@ def _proportion(
     missing: Missing,
 ) -> pd.DataFrame:
     z_value(conf)  # validates conf
-    df = _check_counts(counts)
-    w = _wide(df, [numerator, denominator], missing)
+    df = check_counts(counts)
+    w = wide(df, [numerator, denominator], missing)
     x = w[numerator].astype("float64")
     n = w[denominator].astype("float64")
-    status = _combine_status(w[f"{numerator}_status"], w[f"{denominator}_status"])
-    ok = status.isin(_USABLE)
+    status = combine_status(w[f"{numerator}_status"], w[f"{denominator}_status"])
+    ok = status.isin(USABLE)
     with np.errstate(divide="ignore", invalid="ignore"):
         p = np.where(ok & (n > 0), x / n, np.nan)
     valid = ok & (n > 0) & (x <= n)
@@ -639,7 +523,7 @@ def _proportion(
         [status.to_numpy(dtype=object), "no_denominator", "numerator_exceeds_denominator"],
         "ok",
     )
-    out = w.loc[:, [*_CELL, numerator, denominator]].copy()
+    out = w.loc[:, [*CELL, numerator, denominator]].copy()
     out["status"] = status
     out["proportion"] = p
     out["lcl"] = lo
@@ -682,7 +566,8 @@ def use_rate(
     pandas.DataFrame
         ``area_code``, ``service``, ``period_start``, ``period_end``,
         ``kits_returned_used``, ``kits_issued``, ``status`` (worst of the two
-        counts), ``proportion``, ``lcl``, ``ucl``, ``conf`` and ``flag``:
+        counts), ``proportion`` (kits returned used per kit issued, 0-1),
+        ``lcl``, ``ucl`` (its limits), ``conf`` and ``flag``:
         ``"ok"``, ``"implausible"`` (above ``implausible``),
         ``"numerator_exceeds_denominator"`` (no interval), ``"no_denominator"``
         (no kits issued), ``"suppressed"`` or ``"not_reported"``.
@@ -707,6 +592,18 @@ def use_rate(
 
     Public Health Scotland. *National Naloxone Programme Scotland* monitoring
     reports (kits issued and kits used, the basis of the 3-13% range above).
+
+    Examples
+    --------
+    >>> southend = ot.datasets.synthetic_kit_counts().query(
+    ...     "area_code == 'E06000033' and service == 'all'"
+    ... )
+    >>> used = ot.use_rate(ot.rebucket(southend))
+    >>> cols = ["kits_returned_used", "kits_issued", "proportion", "lcl", "ucl", "flag"]
+    >>> used[cols].tail(2).round(3)
+       kits_returned_used  kits_issued  proportion    lcl    ucl flag
+    3                  24          265       0.091  0.062  0.131   ok
+    4                  28          349       0.080  0.056  0.114   ok
     """
     out = _proportion(counts, "kits_returned_used", "kits_issued", conf, missing)
     high = (out["flag"] == "ok") & (out["proportion"] > implausible)
@@ -732,21 +629,34 @@ def repeat_rate(
         Counts table with ``kits_repeat_supply`` and ``kits_issued`` for the
         same cells (repeat supplies are a subset of the kits issued).
     conf : float, default 0.95
+        Confidence level of the Wilson score interval.
     missing : {"not_reported", "zero"}
+        Meaning of an absent measure row for a cell (see module notes).
 
     Returns
     -------
     pandas.DataFrame
         ``area_code``, ``service``, ``period_start``, ``period_end``,
-        ``kits_repeat_supply``, ``kits_issued``, ``status``, ``proportion``,
-        ``lcl``, ``ucl``, ``conf``, ``flag`` (as :func:`use_rate`, without
-        the implausibility check; ``"numerator_exceeds_denominator"`` here is
-        a data error).
+        ``kits_repeat_supply``, ``kits_issued``, ``status``, ``proportion``
+        (repeat supplies per kit issued, 0-1), ``lcl``, ``ucl``, ``conf``,
+        ``flag`` (as :func:`use_rate`, without the implausibility check;
+        ``"numerator_exceeds_denominator"`` here is a data error).
 
     References
     ----------
     Public Health Scotland, National Naloxone Programme reports: 53% of
     community and prison kits were repeat supplies in 2017/18.
+
+    Examples
+    --------
+    >>> southend = ot.datasets.synthetic_kit_counts().query(
+    ...     "area_code == 'E06000033' and service == 'all'"
+    ... )
+    >>> repeat = ot.repeat_rate(ot.rebucket(southend))
+    >>> repeat[["kits_repeat_supply", "kits_issued", "proportion", "lcl", "ucl"]].tail(2).round(3)
+       kits_repeat_supply  kits_issued  proportion    lcl    ucl
+    3                  51          265       0.192  0.150  0.244
+    4                  76          349       0.218  0.178  0.264
     """
     return _proportion(counts, "kits_repeat_supply", "kits_issued", conf, missing)
 
@@ -824,71 +734,48 @@ def in_circulation(
     day of interview vs supplied in the past year. Prenoxad Injection,
     *Summary of Product Characteristics*, section 6.3 (shelf life),
     electronic medicines compendium product 3054.
+
+    Examples
+    --------
+    >>> southend = ot.datasets.synthetic_kit_counts().query(
+    ...     "area_code == 'E06000033' and service == 'all'"
+    ... )
+    >>> held = ot.in_circulation(southend, shelf_life_months=36)
+    >>> held[["period_end", "cum_issued", "cum_terminal", "in_circulation", "in_date"]].tail(2)
+       period_end  cum_issued  cum_terminal  in_circulation  in_date
+    49 2019-11-30         933           188             745      745
+    50 2019-12-31         963           194             769      769
     """
-    df = _check_counts(counts)
+    df = check_counts(counts)
     measures = ["kits_issued", *TERMINAL_MEASURES]
-    w = _wide(df, measures, missing)
-    status = _combine_status(*(w[f"{m}_status"] for m in measures))
+    w = wide(df, measures, missing)
+    status = combine_status(*(w[f"{m}_status"] for m in measures))
+    gap = _gaps(w)
+    bad_here = ~status.isin(USABLE) | gap
+    series = [w[k] for k in KEYS]
+    bad = bad_here.astype("int64").groupby(series, sort=False).cummax() > 0
     issued = w["kits_issued"].astype("float64")
-    terminal = sum(w[m].astype("float64") for m in TERMINAL_MEASURES)
-    grp = w.groupby(_KEYS, sort=False)
-    prev_end = grp["period_end"].shift()
-    overlap = prev_end.notna() & (w["period_start"] <= prev_end)
-    if overlap.any():
-        row = w.loc[overlap].iloc[0]
-        raise ValueError(
-            f"periods overlap for area {row['area_code']}, service {row['service']} at "
-            f"{row['period_start']:%Y-%m-%d}"
-        )
-    gap = prev_end.notna() & (w["period_start"] > prev_end + pd.Timedelta(days=1))
-    bad_here = ~status.isin(_USABLE) | gap
-    bad = bad_here.astype("int64").groupby([w[k] for k in _KEYS], sort=False).cummax() > 0
-    cum_issued = issued.fillna(0).groupby([w[k] for k in _KEYS], sort=False).cumsum()
-    cum_terminal = terminal.fillna(0).groupby([w[k] for k in _KEYS], sort=False).cumsum()
+    terminal = w[TERMINAL_MEASURES[0]].astype("float64")
+    for m in TERMINAL_MEASURES[1:]:
+        terminal = terminal + w[m].astype("float64")
+    cum_issued = issued.fillna(0).groupby(series, sort=False).cumsum()
+    cum_terminal = terminal.fillna(0).groupby(series, sort=False).cumsum()
     held = cum_issued - cum_terminal
-    out = w.loc[:, _CELL].copy()
+
+    out = w.loc[:, CELL].copy()
     out["kits_issued"] = issued
     out["kits_terminal"] = terminal
     out["cum_issued"] = cum_issued
     out["cum_terminal"] = cum_terminal
     out["in_circulation"] = held
-    if shelf_life_months is not None:
-        n = int(shelf_life_months)
-        if n < 1 or n != shelf_life_months:
-            raise ValueError(f"shelf_life_months must be a positive whole number, got {n!r}")
-        # cumulative issued at the last period ending on or before (period_end - n months)
-        lookup = out.loc[:, [*_KEYS, "period_end", "cum_issued"]].rename(
-            columns={"period_end": "cutoff", "cum_issued": "cum_before"}
-        )
-        query = out.loc[:, [*_KEYS, "period_end"]].copy()
-        # same day of the month n months earlier, month ends kept as month ends
-        day_after = query["period_end"] + pd.Timedelta(days=1)
-        query["cutoff"] = day_after - pd.DateOffset(months=n) - pd.Timedelta(days=1)
-        query["_order"] = np.arange(len(query))
-        query = query.sort_values("cutoff", kind="stable")
-        lookup = lookup.sort_values("cutoff", kind="stable")
-        found = pd.merge_asof(query, lookup, on="cutoff", by=_KEYS, direction="backward")
-        found = found.sort_values("_order")
-        before = found["cum_before"].fillna(0).to_numpy()
-        out["in_date"] = np.minimum(held.to_numpy(), cum_issued.to_numpy() - before)
-    else:
-        out["in_date"] = np.nan
-    keys = [w[k] for k in _KEYS]
-    own = pd.Series(np.where(status.isin(_USABLE), "not_reported", status), index=w.index)
-    inherited = own.where(bad_here).groupby(keys, sort=False).ffill()
+    out["in_date"] = _in_date(out, held, cum_issued, shelf_life_months)
+    own = pd.Series(np.where(status.isin(USABLE), "not_reported", status), index=w.index)
+    inherited = own.where(bad_here).groupby(series, sort=False).ffill()
     out["status"] = pd.Series(np.where(bad, inherited, status), index=w.index, dtype="str")
-    for c in (
-        "kits_issued",
-        "kits_terminal",
-        "cum_issued",
-        "cum_terminal",
-        "in_circulation",
-        "in_date",
-    ):
+    cumulative = ("cum_issued", "cum_terminal", "in_circulation", "in_date")
+    for c in ("kits_issued", "kits_terminal", *cumulative):
         col = pd.Series(out[c], index=w.index, dtype="float64")
-        if c not in ("kits_issued", "kits_terminal"):
-            col = col.where(~bad)
-        out[c] = pd.array(np.where(np.isnan(col), None, col), dtype="Int64")
+        out[c] = (col.where(~bad) if c in cumulative else col).astype("Int64")
     note = np.select(
         [gap, bad & ~bad_here, (held < 0) & ~bad],
         [
@@ -900,3 +787,43 @@ def in_circulation(
     )
     out["note"] = pd.Series(note, index=w.index, dtype="str")
     return out.reset_index(drop=True)
+
+
+def _gaps(w: pd.DataFrame) -> pd.Series:
+    """Periods starting more than a day after the series' previous one; raises for overlaps."""
+    prev_end = w.groupby(KEYS, sort=False)["period_end"].shift()
+    overlap = prev_end.notna() & (w["period_start"] <= prev_end)
+    if overlap.any():
+        row = w.loc[overlap].iloc[0]
+        raise ValueError(
+            f"periods overlap for area {row['area_code']}, service {row['service']} at "
+            f"{row['period_start']:%Y-%m-%d}"
+        )
+    return prev_end.notna() & (w["period_start"] > prev_end + pd.Timedelta(days=1))
+
+
+def _in_date(
+    out: pd.DataFrame, held: pd.Series, cum_issued: pd.Series, shelf_life_months: int | None
+) -> NDArray[np.float64]:
+    """Kits in circulation issued within the shelf life (NaN without one), oldest used first."""
+    if shelf_life_months is None:
+        return np.full(len(out), np.nan)
+    n = int(shelf_life_months)
+    if n < 1 or n != shelf_life_months:
+        raise ValueError(f"shelf_life_months must be a positive whole number, got {n!r}")
+    # cumulative issued at the last period ending on or before (period_end - n months)
+    lookup = out.loc[:, [*KEYS, "period_end", "cum_issued"]].rename(
+        columns={"period_end": "cutoff", "cum_issued": "cum_before"}
+    )
+    query = out.loc[:, [*KEYS, "period_end"]].copy()
+    # same day of the month n months earlier, month ends kept as month ends
+    day_after = query["period_end"] + pd.Timedelta(days=1)
+    query["cutoff"] = day_after - pd.DateOffset(months=n) - pd.Timedelta(days=1)
+    query["_order"] = np.arange(len(query))
+    query = query.sort_values("cutoff", kind="stable")
+    lookup = lookup.sort_values("cutoff", kind="stable")
+    found = pd.merge_asof(query, lookup, on="cutoff", by=KEYS, direction="backward")
+    found = found.sort_values("_order")
+    before = found["cum_before"].fillna(0).to_numpy()
+    in_date: NDArray[np.float64] = np.minimum(held.to_numpy(), cum_issued.to_numpy() - before)
+    return in_date

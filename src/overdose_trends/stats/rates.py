@@ -13,9 +13,9 @@
 :func:`approximate_limits`
     Re-derives limits for a published rate when only the rate and its death
     count are known.
-:func:`rate_status`
-    The ONS small-number status (``"not_calculated"`` below 10 deaths,
-    ``"unreliable"`` below 20) of rates from their death counts.
+
+The ONS small-number status of a rate (``"not_calculated"`` below 10 deaths,
+``"unreliable"`` below 20) is :func:`overdose_trends.schema.rate_status`.
 
 All calculations are vectorised: group ids come from one ``groupby(...).ngroup()``
 and sums from ``numpy.bincount`` or dense ``(group, band)`` arrays; there is no
@@ -47,7 +47,8 @@ Eurostat's task force*.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -71,17 +72,21 @@ from overdose_trends.constants import (
     ESP2013_BANDS_20,
     ESP2013_WEIGHTS,
     ESP2013_WEIGHTS_20,
-    MIN_DEATHS_FOR_RATE,
     ONS_NORMAL_MIN_DEATHS,
     PER_100K,
 )
 from overdose_trends.schema import rate_status
+from overdose_trends.stats._bands import (
+    Bands,
+    band_codes,
+    band_values,
+    check_dsr_arguments,
+    dsr_limits,
+)
 from overdose_trends.stats.intervals import (
     PoissonMethod,
     byar_limits,
-    dobson_limits,
     exact_poisson_limits,
-    normal_limits,
     poisson_limits,
     z_value,
 )
@@ -108,9 +113,6 @@ CRUDE_COLUMNS = ("count", "population", "rate", "lcl", "ucl", "method", "conf")
 DSR_COLUMNS = ("count", "population", "rate", "lcl", "ucl", "method", "conf", "rate_status")
 
 StandardSpec = str | Mapping[str, float] | pd.Series
-
-
-# --- ONS small-number rule ---------------------------------------------------------------
 
 
 # --- crude rates -------------------------------------------------------------------------
@@ -164,7 +166,8 @@ def crude_rate(
     pandas.DataFrame
         The ``by`` keys (if any), then ``count`` and ``population`` (summed
         within groups; Int64 when whole numbers, else float), ``rate`` (events
-        per ``per``), ``lcl`` and ``ucl`` (limits on the same scale), ``method``
+        per ``per`` population: per 100,000 by default), ``lcl`` and ``ucl``
+        (limits on the same scale), ``method``
         (per row: ``"byar"`` or ``"exact"``, the method actually applied;
         ``<NA>`` where the count is missing) and ``conf`` (the confidence level).
 
@@ -192,6 +195,16 @@ def crude_rate(
     ----------
     PHE (2018) Technical Guide: Confidence Intervals; Breslow & Day (1987);
     PHEindicatormethods ``phe_rate``.
+
+    Examples
+    --------
+    Southend-on-Sea: 47 drug-poisoning deaths registered in 2013-15 (ONS) over
+    533,837 person-years (the 2013, 2014 and 2015 mid-year populations summed):
+
+    >>> df = pd.DataFrame({"area_code": ["E06000033"], "deaths": [47], "population": [533_837]})
+    >>> ot.crude_rate(df, by="area_code")[["area_code", "count", "rate", "lcl", "ucl"]].round(2)
+       area_code  count  rate   lcl    ucl
+    0  E06000033     47   8.8  6.47  11.71
     """
     keys = as_list(by)
     require_columns(data, [count, population, *keys])
@@ -206,40 +219,19 @@ def crude_rate(
     index = None
     if keys:
         groups = Groups(data, keys)
-        gid, key_rows, n_groups = groups.gid, groups.key_rows, groups.n
-        o = np.bincount(gid, weights=o, minlength=n_groups)
-        n = np.bincount(gid, weights=n, minlength=n_groups)
-
-        def where(i: int) -> str:
-            return groups.name(i)
+        key_rows = groups.key_rows
+        o = np.bincount(groups.gid, weights=o, minlength=groups.n).astype(np.float64)
+        n = np.bincount(groups.gid, weights=n, minlength=groups.n).astype(np.float64)
+        where: Callable[[int], str] = groups.name
     else:
-        key_rows = pd.DataFrame()
-        index = data.index
+        key_rows, index = pd.DataFrame(), data.index
 
-        def where(i: int) -> str:
+        def row_name(i: int) -> str:
             return f"row index {show(data.index[i])}"
 
-    for values, label in ((o, "count"), (n, "population")):
-        bad = values < 0
-        if bad.any():
-            i = int(np.argmax(bad))
-            raise ValueError(f"{where(i)}: negative {label} {values[i]:g}{others(int(bad.sum()))}")
-    bad = n == 0
-    if bad.any():
-        i = int(np.argmax(bad))
-        raise ValueError(
-            f"{where(i)}: population is 0, so no rate can be calculated{others(int(bad.sum()))}"
-        )
-    if not allow_count_above_population:
-        bad = o > n
-        if bad.any():
-            i = int(np.argmax(bad))
-            raise ValueError(
-                f"{where(i)}: count {o[i]:g} is greater than population {n[i]:g}; deaths cannot "
-                "exceed the population (pass allow_count_above_population=True for events "
-                f"that can){others(int(bad.sum()))}"
-            )
+        where = row_name
 
+    _check_crude_values(o, n, where, allow_count_above_population)
     # "byar" here is the PHE rule: exact below BYAR_MIN_COUNT events, Byar's from there up
     lower, upper = poisson_limits(o, conf, "phe" if method == "byar" else "exact")
     present = ~np.isnan(o)
@@ -262,6 +254,35 @@ def crude_rate(
     )
 
 
+def _check_crude_values(
+    o: NDArray[np.float64],
+    n: NDArray[np.float64],
+    where: Callable[[int], str],
+    allow_count_above_population: bool,
+) -> None:
+    """Counts and populations are not negative, populations not 0 nor below the count."""
+    for values, what in ((o, "count"), (n, "population")):
+        bad = values < 0
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise ValueError(f"{where(i)}: negative {what} {values[i]:g}{others(int(bad.sum()))}")
+    bad = n == 0
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise ValueError(
+            f"{where(i)}: population is 0, so no rate can be calculated{others(int(bad.sum()))}"
+        )
+    if not allow_count_above_population:
+        bad = o > n
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise ValueError(
+                f"{where(i)}: count {o[i]:g} is greater than population {n[i]:g}; deaths cannot "
+                "exceed the population (pass allow_count_above_population=True for events "
+                f"that can){others(int(bad.sum()))}"
+            )
+
+
 # --- directly standardised rates --------------------------------------------------------------
 
 
@@ -273,12 +294,15 @@ def _standard(standard: StandardSpec) -> tuple[pd.Index, NDArray[np.float64], st
                 f"unknown standard population {standard!r}; use one of {sorted(STANDARDS)} "
                 "or a mapping of age-band label to weight"
             )
-        labels, weights = STANDARDS[standard]
-        return pd.Index(labels, dtype=object), np.asarray(weights, dtype=np.float64), standard
+        names, values = STANDARDS[standard]
+        return pd.Index(names, dtype=object), np.asarray(values, dtype=np.float64), standard
+    labels: list[object]
     if isinstance(standard, pd.Series):
-        labels, weights = list(standard.index), standard.to_numpy(dtype=np.float64, na_value=np.nan)
+        labels = list(standard.index)
+        weights = standard.to_numpy(dtype=np.float64, na_value=np.nan)
     elif isinstance(standard, Mapping):
-        labels, weights = list(standard.keys()), np.asarray(list(standard.values()), dtype=float)
+        labels = list(standard.keys())
+        weights = np.asarray(list(standard.values()), dtype=float)
     else:
         raise TypeError(
             "standard must be a name, a mapping of age-band label to weight or a pandas Series, "
@@ -302,20 +326,6 @@ def _standard(standard: StandardSpec) -> tuple[pd.Index, NDArray[np.float64], st
     if weights.sum() <= 0:
         raise ValueError("standard population weights sum to zero")
     return index, weights, "custom"
-
-
-def _band_codes(col: pd.Series, labels: pd.Index) -> NDArray[np.int64]:
-    """Position of each row's band label in ``labels``; -1 where it is not a band."""
-    if isinstance(col.dtype, pd.CategoricalDtype):
-        cats = col.cat.categories
-        lookup = labels.get_indexer(pd.Index([str(c) for c in cats], dtype=object))
-        codes = col.cat.codes.to_numpy()
-        return np.where(codes < 0, -1, lookup[np.maximum(codes, 0)]).astype(np.int64)
-    return labels.get_indexer(pd.Index(col.to_numpy(dtype=object), dtype=object)).astype(np.int64)
-
-
-def _band_list(labels: Sequence[object]) -> str:
-    return ", ".join(repr(str(b)) for b in labels)
 
 
 def dsr(
@@ -381,7 +391,8 @@ def dsr(
     pandas.DataFrame
         The ``by`` keys, then ``count`` (total deaths; Int64 when whole
         numbers, else float), ``population`` (total), ``rate`` (DSR per
-        ``per``), ``lcl``, ``ucl``, ``method`` (per row, the interval method
+        ``per`` population: per 100,000 by default), ``lcl``, ``ucl`` (limits on
+        the same scale), ``method`` (per row, the interval method
         applied: ``"dobson"`` or ``"normal"``; for ``"ons"`` it depends on the
         count), ``conf`` and ``rate_status``: ``"not_calculated"`` when the
         total count is below :data:`~overdose_trends.constants.MIN_DEATHS_FOR_RATE`
@@ -422,124 +433,54 @@ def dsr(
     Guide: Direct standardisation; PHEindicatormethods ``phe_dsr``; ONS notes
     on age-standardised rates in the drug-poisoning releases (see the module
     docstring); Eurostat (2013) for the 2013 ESP.
+
+    Examples
+    --------
+    PHEindicatormethods' published test area ``testdata_small`` (91 deaths in
+    the 19 bands of the 2013 ESP): DSR 1,103.2 (877.5-1,367.1) per 100,000:
+
+    >>> df = pd.DataFrame({
+    ...     "age_band": ot.constants.ESP2013_BANDS,
+    ...     "deaths": [12, 4, 3, 2, 3, 4, 8, 2, 2, 3, 4, 5, 6, 8, 5, 6, 5, 5, 4],
+    ...     "population": [636, 558, 609, 543, 384, 594, 669, 843, 660, 576, 606, 522,
+    ...                    426, 273, 300, 288, 153, 123, 207],
+    ... })
+    >>> ot.dsr(df)[["count", "population", "rate", "lcl", "ucl", "rate_status"]].round(1)
+       count  population    rate    lcl     ucl rate_status
+    0     91        8970  1103.2  877.5  1367.1          ok
     """
     keys = as_list(by)
-    if age in keys or count in keys or population in keys:
-        raise ValueError(f"by must not include the {age!r}, {count!r} or {population!r} columns")
-    require_columns(data, [count, population, age, *keys])
-    if method not in ("dobson", "normal", "ons"):
-        raise ValueError(f"unknown DSR interval method {method!r}; use 'dobson', 'normal' or 'ons'")
-    if count_method not in ("byar", "exact"):
-        raise ValueError(f"unknown count_method {count_method!r}; use 'byar' or 'exact'")
-    if missing_count not in ("error", "zero"):
-        raise ValueError(f"missing_count must be 'error' or 'zero', not {missing_count!r}")
+    check_dsr_arguments(data, keys, count, population, age, method, count_method, missing_count)
     conf = float(conf)
     z_value(conf)
     per = positive("per", per, "100000")
     labels, weights, std_name = _standard(standard)
-    n_bands = len(labels)
-
-    d = numeric(data, count)
-    n = numeric(data, population)
+    d, n = numeric(data, count), numeric(data, population)
     groups = Groups(data, keys)
-    gid, key_rows, n_groups = groups.gid, groups.key_rows, groups.n
-    band = _band_codes(data[age], labels)
+    bands = Bands(groups, band_codes(data[age], labels), labels, std_name)
+    bands.check_structure(data[age])
+    d, n = band_values(bands, d, n, missing_count)
 
-    # --- structure: every group has each band of the standard exactly once ---------------
-    unknown = band < 0
-    if unknown.any():
-        i = int(np.argmax(unknown))
-        g = gid[i]
-        in_group = unknown & (gid == g)
-        found = pd.unique(data[age].to_numpy(dtype=object)[in_group])
-        n_bad = len(np.unique(gid[unknown]))
-        raise ValueError(
-            f"{groups.name(g)}: age band(s) {_band_list(found)} are not bands of the "
-            f"{std_name} standard ({_band_list(labels)}){others(n_bad)}"
-        )
-    cell = gid * n_bands + band
-    per_cell = np.bincount(cell, minlength=n_groups * n_bands).reshape(n_groups, n_bands)
-    bad_groups = np.flatnonzero((per_cell != 1).any(axis=1))
-    if bad_groups.size:
-        g = int(bad_groups[0])
-        parts = []
-        missing = np.flatnonzero(per_cell[g] == 0)
-        repeated = np.flatnonzero(per_cell[g] > 1)
-        if missing.size:
-            parts.append(f"no row for band(s) {_band_list(labels[missing])}")
-        if repeated.size:
-            parts.append(f"more than one row for band(s) {_band_list(labels[repeated])}")
-        raise ValueError(
-            f"{groups.name(g)}: {'; '.join(parts)} (each group needs each of the "
-            f"{n_bands} bands of the {std_name} standard once){others(bad_groups.size)}"
-        )
-
-    # --- values ----------------------------------------------------------------------------
-    def fail(bad: NDArray[np.bool_], message: str) -> None:
-        if bad.any():
-            i = int(np.argmax(bad))
-            n_bad = len(np.unique(gid[bad]))
-            text = message.format(d=d[i], n=n[i])
-            raise ValueError(
-                f"{groups.name(gid[i])}, band {str(labels[band[i]])!r}: {text}{others(n_bad)}"
-            )
-
-    fail(np.isnan(n), "population is missing")
-    if missing_count == "error":
-        fail(
-            np.isnan(d),
-            "deaths are missing (pass missing_count='zero' to treat missing counts as 0)",
-        )
-    else:
-        d = np.where(np.isnan(d), 0.0, d)
-    fail(d < 0, "negative deaths {d:g}")
-    fail(n < 0, "negative population {n:g}")
-    fail((n == 0) & (d > 0), "{d:g} deaths but a population of 0")
-    fail(d > n, "{d:g} deaths is more than the population {n:g}")
-
-    # --- dense (group, band) arrays ------------------------------------------------------
-    deaths = np.zeros(n_groups * n_bands)
-    deaths[cell] = d
-    pops = np.zeros(n_groups * n_bands)
-    pops[cell] = n
-    deaths = deaths.reshape(n_groups, n_bands)
-    pops = pops.reshape(n_groups, n_bands)
+    deaths, pops = bands.dense(d), bands.dense(n)
     safe = np.where(pops > 0, pops, 1.0)
     age_rate = deaths / safe  # 0 where the population (and so deaths) is 0
     w = weights / weights.sum()
     rate = age_rate @ w * per
     var = (age_rate / safe) @ (w * w) * per**2
     total = deaths.sum(axis=1)
-    total_pop = pops.sum(axis=1)
-
-    calculated = total >= MIN_DEATHS_FOR_RATE
-    if method == "ons":
-        use_normal = total >= ONS_NORMAL_MIN_DEATHS
-        poisson = "exact"
-    else:
-        use_normal = np.full(n_groups, method == "normal")
-        poisson = count_method
-    lcl = np.full(n_groups, np.nan)
-    ucl = np.full(n_groups, np.nan)
-    sel = calculated & ~use_normal
-    if sel.any():
-        lcl[sel], ucl[sel] = dobson_limits(total[sel], var[sel], rate[sel], conf, poisson)
-    sel = calculated & use_normal
-    if sel.any():
-        lcl[sel], ucl[sel] = normal_limits(rate[sel], np.sqrt(var[sel]), conf)
-    rate = np.where(calculated, rate, np.nan)
-
-    status = rate_status(total)
+    status = rate_status(total)  # the ONS small-number rule: no rate from fewer than 10 deaths
+    calculated = status != "not_calculated"
+    lcl, ucl, use_normal = dsr_limits(total, rate, var, calculated, method, count_method, conf)
     return frame(
-        key_rows,
+        groups.key_rows,
         {
             "count": tidy_number(total),
-            "population": tidy_number(total_pop),
-            "rate": rate,
+            "population": tidy_number(pops.sum(axis=1)),
+            "rate": np.where(calculated, rate, np.nan),
             "lcl": lcl,
             "ucl": ucl,
             "method": pd.array(np.where(use_normal, "normal", "dobson"), dtype="str"),
-            "conf": np.full(n_groups, conf),
+            "conf": np.full(groups.n, conf),
             "rate_status": pd.array(status, dtype="str"),
         },
         None,
@@ -624,11 +565,11 @@ def pool_periods(
     pandas.DataFrame
         The key columns, ``period_start`` and ``period_end`` (int, first and last
         year, inclusive), then the summed ``count`` and ``population`` columns
-        under their own names (Int64 when whole numbers, else float). One row per
-        group and complete period, ordered by group (first appearance) then
-        ``period_start``. A period is produced only when the group has every one
-        of its years; a missing value (NaN) in any of those years makes that sum
-        missing, never a partial sum.
+        under their own names (deaths, and person-years at risk; Int64 when whole
+        numbers, else float). One row per group and complete period, ordered by
+        group (first appearance) then ``period_start``. A period is produced only
+        when the group has every one of its years; a missing value (NaN) in any
+        of those years makes that sum missing, never a partial sum.
 
     Raises
     ------
@@ -656,13 +597,56 @@ def pool_periods(
     ONS, *Deaths related to drug poisoning by local authority, England and
     Wales* (three-year rolling periods, e.g. 2017-19; the rate denominator is
     the sum of the mid-year populations).
+
+    Examples
+    --------
+    Southend-on-Sea's single-year drug-poisoning deaths (ONS Table 1) and
+    mid-year populations (the age bands summed), pooled into ONS-style
+    three-year periods:
+
+    >>> pop = ot.datasets.population_bands().query("area_code == 'E06000033'")
+    >>> pop = pop.groupby(["area_code", "year"], as_index=False)["population"].sum()
+    >>> la = ot.datasets.la_deaths().query(
+    ...     "area_code == 'E06000033' and measure == 'poisoning' and sex == 'persons' "
+    ...     "and period_start == period_end"
+    ... )
+    >>> years = la.rename(columns={"period_start": "year"})[["area_code", "year", "deaths"]]
+    >>> single = years.merge(pop, on=["area_code", "year"]).query("2013 <= year <= 2018")
+    >>> ot.pool_periods(single, by="area_code")
+       area_code  period_start  period_end  deaths  population
+    0  E06000033          2013        2015      47      533837
+    1  E06000033          2014        2016      37      538207
+    2  E06000033          2015        2017      32      541648
+    3  E06000033          2016        2018      32      544877
     """
     width, step = int(width), int(step)
     if width < 1 or step < 1:
         raise ValueError(f"width and step must be at least 1, got width={width}, step={step}")
+    keys, values = _pool_columns(data, time, count, population, by)
+    if len(data) == 0:
+        raise ValueError("data has no rows to pool")
+    grid = _YearGrid.build(data, time, keys, width, step)
+    rows_g, rows_s = np.nonzero(grid.complete_periods(strict))
+    out = grid.groups.key_rows.iloc[rows_g].reset_index(drop=True)
+    out["period_start"] = (grid.y0 + grid.starts[rows_s]).astype(np.int64)
+    out["period_end"] = out["period_start"] + (width - 1)
+    for col in values:
+        out[col] = tidy_number(grid.pooled(numeric(data, col))[rows_g, rows_s])
+    return out
+
+
+def _pool_columns(
+    data: pd.DataFrame,
+    time: Hashable,
+    count: Hashable | None,
+    population: Hashable | None,
+    by: Hashable | Sequence[Hashable] | None,
+) -> tuple[list[Hashable], list[Hashable]]:
+    """The key columns and the columns to sum, checked to be in the data."""
     values = [c for c in (count, population) if c is not None]
     if not values:
         raise ValueError("give at least one of count and population to pool")
+    keys: list[Hashable]
     if by is None:
         keys = [c for c in data.columns if c != time and c not in values]
     else:
@@ -670,66 +654,82 @@ def pool_periods(
         if time in keys or any(v in keys for v in values):
             raise ValueError(f"by must not include the {time!r} or value columns")
     require_columns(data, [time, *values, *keys])
+    return keys, values
 
-    if len(data) == 0:
-        raise ValueError("data has no rows to pool")
-    years = whole_years(data, time)
-    groups = Groups(data, keys)
-    gid, key_rows, n_groups = groups.gid, groups.key_rows, groups.n
-    y0, y1 = int(years.min()), int(years.max())
-    n_years = y1 - y0 + 1
-    if n_years < width:
-        raise ValueError(
-            f"the table covers {y0}-{y1} ({n_years} year(s)), fewer than width={width}"
-        )
-    t = years - y0
-    cell = gid * n_years + t
-    per_cell = np.bincount(cell, minlength=n_groups * n_years)
-    if (per_cell > 1).any():
-        c = int(np.argmax(per_cell > 1))
-        raise ValueError(
-            f"{groups.name(c // n_years)}: year {y0 + c % n_years} appears {per_cell[c]} times"
-        )
-    present = per_cell.reshape(n_groups, n_years)
 
-    starts = np.arange(0, n_years - width + 1, step)
+@dataclass(frozen=True)
+class _YearGrid:
+    """Rows placed in a dense ``(group, year)`` grid, and the periods that start in it."""
 
-    def window_sum(a: NDArray[np.float64]) -> NDArray[np.float64]:
-        c = np.zeros((n_groups, n_years + 1))
+    groups: Groups
+    y0: int  # first year of the table
+    n_years: int
+    cell: NDArray[np.int64]  # each row's position in the flattened grid
+    present: NDArray[np.int64]  # rows per (group, year): 0 or 1
+    starts: NDArray[np.int64]  # period starts, as offsets from y0
+    width: int
+
+    @classmethod
+    def build(
+        cls, data: pd.DataFrame, time: Hashable, keys: list[Hashable], width: int, step: int
+    ) -> _YearGrid:
+        """The grid of ``data``; raises for too short a table or a year given twice."""
+        years = whole_years(data, time)
+        groups = Groups(data, keys)
+        y0, y1 = int(years.min()), int(years.max())
+        n_years = y1 - y0 + 1
+        if n_years < width:
+            raise ValueError(
+                f"the table covers {y0}-{y1} ({n_years} year(s)), fewer than width={width}"
+            )
+        cell = groups.gid * n_years + (years - y0)
+        per_cell = np.bincount(cell, minlength=groups.n * n_years)
+        if (per_cell > 1).any():
+            c = int(np.argmax(per_cell > 1))
+            raise ValueError(
+                f"{groups.name(c // n_years)}: year {y0 + c % n_years} appears {per_cell[c]} times"
+            )
+        present = per_cell.reshape(groups.n, n_years)
+        starts = np.arange(0, n_years - width + 1, step)
+        return cls(groups, y0, n_years, cell, present, starts, width)
+
+    def window_sum(self, a: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Sums of a ``(group, year)`` array over each period (differences of cumulative sums)."""
+        c = np.zeros((self.groups.n, self.n_years + 1))
         np.cumsum(a, axis=1, out=c[:, 1:])
-        return c[:, starts + width] - c[:, starts]
+        out: NDArray[np.float64] = c[:, self.starts + self.width] - c[:, self.starts]
+        return out
 
-    n_present = window_sum(present.astype(np.float64))
-    complete = n_present == width
-    partial = (n_present > 0) & ~complete
-    if partial.any():
-        g, s = np.argwhere(partial)[0]
-        first = y0 + int(starts[s])
-        absent = [first + k for k in range(width) if not present[g, starts[s] + k]]
-        message = (
-            f"{int(partial.sum())} period(s) left out because a group lacks some of their years; "
-            f"e.g. {groups.name(int(g))}, {first}-{first + width - 1} has no row for "
-            f"{', '.join(map(str, absent))}"
-        )
-        if strict:
-            raise ValueError(message)
-        warnings.warn(message, UserWarning, stacklevel=2)
+    def complete_periods(self, strict: bool) -> NDArray[np.bool_]:
+        """``(group, period)``: the group has every year; warns (or raises) for partial ones."""
+        width, present = self.width, self.present
+        n_present = self.window_sum(present.astype(np.float64))
+        complete = n_present == width
+        partial = (n_present > 0) & ~complete
+        if partial.any():
+            g, s = np.argwhere(partial)[0]
+            first = self.y0 + int(self.starts[s])
+            absent = [first + k for k in range(width) if not present[g, self.starts[s] + k]]
+            message = (
+                f"{int(partial.sum())} period(s) left out because a group lacks some of their "
+                f"years; e.g. {self.groups.name(int(g))}, {first}-{first + width - 1} has no "
+                f"row for {', '.join(map(str, absent))}"
+            )
+            if strict:
+                raise ValueError(message)
+            warnings.warn(message, UserWarning, stacklevel=3)
+        return complete
 
-    rows_g, rows_s = np.nonzero(complete)
-    out = key_rows.iloc[rows_g].reset_index(drop=True)
-    out["period_start"] = (y0 + starts[rows_s]).astype(np.int64)
-    out["period_end"] = out["period_start"] + (width - 1)
-    for col in values:
-        v = numeric(data, col)
-        dense = np.zeros(n_groups * n_years)
-        dense[cell] = np.where(np.isnan(v), 0.0, v)
-        missing = np.zeros(n_groups * n_years)
-        missing[cell] = np.isnan(v)
-        sums = window_sum(dense.reshape(n_groups, n_years))
-        n_missing = window_sum(missing.reshape(n_groups, n_years))
-        pooled = np.where(n_missing > 0, np.nan, sums)[rows_g, rows_s]
-        out[col] = tidy_number(pooled)
-    return out
+    def pooled(self, v: NDArray[np.float64]) -> NDArray[np.float64]:
+        """``(group, period)`` sums of a per-row value; NaN where any year of it is missing."""
+        shape = (self.groups.n, self.n_years)
+        dense = np.zeros(shape[0] * shape[1])
+        dense[self.cell] = np.where(np.isnan(v), 0.0, v)
+        missing = np.zeros(shape[0] * shape[1])
+        missing[self.cell] = np.isnan(v)
+        sums = self.window_sum(dense.reshape(shape))
+        n_missing = self.window_sum(missing.reshape(shape))
+        return np.where(n_missing > 0, np.nan, sums)
 
 
 # --- limits for published rates ---------------------------------------------------------------
@@ -788,6 +788,16 @@ def approximate_limits(
     ----------
     Dobson et al. (1991); Garwood (1936) for exact Poisson limits; ONS notes on
     age-standardised rates (see the module docstring).
+
+    Examples
+    --------
+    Southend-on-Sea 2013-15 (8.8 per 100,000 from 47 deaths; ONS published
+    6.5-11.7) and Norwich 2016-18 (21.0 from 80 deaths; published 16.6-26.3):
+
+    >>> ot.approximate_limits([8.8, 21.0], [47, 80]).round(1)
+        lcl   ucl
+    0   6.5  11.7
+    1  16.7  26.1
     """
     index = rate.index if isinstance(rate, pd.Series) else None
     try:

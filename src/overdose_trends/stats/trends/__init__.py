@@ -11,6 +11,10 @@
   series with a level and slope change at a known date, the counterfactual and
   the deaths averted.
 
-Every model checks its input series first (too short, gaps, times out of order,
-all-zero or invalid counts) and names the offending series in the error.
+Every model takes the readers' output as it comes (rows in any order are sorted
+by series and time; without a ``year`` column, single registration years are
+read from ``period_start``), checks its input series first (too short, gaps,
+repeated times, all-zero or invalid counts) and names the offending series in
+the error. Every result has a ``summary()`` table, ``notes`` on what was done
+to the input, a notebook display and ``plot()``.
 """

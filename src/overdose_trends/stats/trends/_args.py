@@ -12,9 +12,10 @@ and the argument. (The data themselves are checked by
 from __future__ import annotations
 
 import numbers
+import os
 from collections.abc import Sequence
 
-__all__ = ["check_choice", "check_whole"]
+__all__ = ["check_choice", "check_jobs", "check_whole"]
 
 
 def check_choice(func: str, name: str, value: object, allowed: Sequence[object]) -> None:
@@ -41,4 +42,23 @@ def check_whole(func: str, name: str, value: object, low: int, high: int | None 
     if not ok:
         bounds = f"of at least {low}" if high is None else f"from {low} to {high}"
         raise ValueError(f"{func}: {name} must be a whole number {bounds}, got {value!r}")
-    return int(value)  # type: ignore[arg-type]
+    assert isinstance(value, numbers.Integral)
+    return int(value)
+
+
+def check_jobs(func: str, n_jobs: object) -> int:
+    """Number of worker processes from ``n_jobs``, counted as joblib counts them.
+
+    A positive whole number is itself; ``-1`` means every core
+    (:func:`os.cpu_count`), ``-2`` every core but one, and so on
+    (``cpu_count + 1 + n_jobs``, at least 1). ValueError for 0, booleans and
+    non-whole numbers.
+    """
+    if isinstance(n_jobs, numbers.Integral) and not isinstance(n_jobs, bool) and n_jobs < 0:
+        return max(1, (os.cpu_count() or 1) + 1 + int(n_jobs))
+    if n_jobs == 0 or not isinstance(n_jobs, numbers.Integral) or isinstance(n_jobs, bool):
+        raise ValueError(
+            f"{func}: n_jobs must be a positive whole number, or negative to count back from "
+            f"all cores (-1 for all, -2 for all but one), got {n_jobs!r}"
+        )
+    return int(n_jobs)

@@ -29,6 +29,9 @@ whatever the remaining permutations would give, the decision is exactly that
 of the full ``N``-permutation test - only the work is saved (typically most of
 it for tests that do not reject).
 
+:func:`run_selection` runs :func:`select_series` for many series, in worker
+processes when asked (each with one BLAS thread).
+
 References
 ----------
 Kim et al. (2000) *Statistics in Medicine* 19:335-351 and Kim, Yu & Feuer
@@ -46,14 +49,28 @@ Level of each Individual Test in a Sequential Testing Procedure".
 from __future__ import annotations
 
 import math
+import multiprocessing
+import os
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+from tqdm.auto import tqdm
 
 from overdose_trends.stats.trends._joinpoint_grid import Basis, candidate_grid
 
-__all__ = ["PermutationTest", "SeriesSelection", "bic_values", "select_many", "select_series"]
+__all__ = [
+    "PermutationTest",
+    "SeriesSelection",
+    "bic_values",
+    "run_selection",
+    "select_many",
+    "select_series",
+]
 
 #: Permutations scored per matrix product (fits the candidate arrays in cache).
 BATCH = 500
@@ -228,3 +245,58 @@ def select_series(
 def select_many(jobs: list[dict]) -> list[SeriesSelection]:
     """:func:`select_series` for each keyword dict in ``jobs`` (one worker task)."""
     return [select_series(**job) for job in jobs]
+
+
+@contextmanager
+def _one_blas_thread() -> Iterator[None]:
+    """Let worker processes started inside use one BLAS thread each.
+
+    The candidate fits multiply small matrices, for which BLAS threads cost
+    more than they give; with several workers they would also oversubscribe
+    the cores. Spawned workers read these variables when they import numpy.
+    """
+    names = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+    saved = {name: os.environ.get(name) for name in names}
+    for name in names:
+        os.environ.setdefault(name, "1")
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def run_selection(jobs: list[dict[str, Any]], n_jobs: int, progress: bool) -> list[SeriesSelection]:
+    """:func:`select_series` of every job, in ``n_jobs`` worker processes ("spawn").
+
+    The results are in the order of ``jobs`` whatever the workers' order;
+    ``progress`` shows a tqdm bar over the series.
+    """
+    bar = tqdm(total=len(jobs), disable=not progress, desc="joinpoint", unit="series")
+    try:
+        if n_jobs == 1 or len(jobs) <= 1:
+            out = []
+            for job in jobs:
+                out.append(select_series(**job))
+                bar.update(1)
+            return out
+        size = max(1, math.ceil(len(jobs) / (n_jobs * 8)))
+        chunks = [list(range(i, min(i + size, len(jobs)))) for i in range(0, len(jobs), size)]
+        results: list[SeriesSelection | None] = [None] * len(jobs)
+        context = multiprocessing.get_context("spawn")
+        with (
+            _one_blas_thread(),
+            ProcessPoolExecutor(max_workers=n_jobs, mp_context=context) as pool,
+        ):
+            futures = {pool.submit(select_many, [jobs[i] for i in c]): c for c in chunks}
+            for future in as_completed(futures):
+                chunk = futures[future]
+                for i, res in zip(chunk, future.result(), strict=True):
+                    results[i] = res
+                bar.update(len(chunk))
+        return [r for r in results if r is not None]
+    finally:
+        bar.close()

@@ -9,6 +9,13 @@ A series is observed either as **counts** (deaths, with an optional population
 used as the offset of a log-linear model) or as **rates with uncertainty**
 (e.g. ONS age-standardised rates with 95% limits, whose standard error on the
 log scale is recovered from the limits).
+
+The models take the readers' output as it comes: rows in any order are sorted
+by series and time, and a table without a ``year`` column but with single-year
+``period_start``/``period_end`` columns (as
+:func:`~overdose_trends.io.datasets.national_deaths` gives) is read with
+``period_start`` as the time. :attr:`SeriesSet.notes` says what was done, and
+every fit result carries these notes.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -37,7 +45,8 @@ __all__ = [
 
 @dataclass(frozen=True)
 class SeriesSet:
-    """Validated series, rows ordered as given (series by series, time increasing).
+    """Validated series, rows ordered series by series (in order of first appearance), time
+    increasing.
 
     Attributes
     ----------
@@ -62,6 +71,12 @@ class SeriesSet:
     starts : ndarray of int64
         Row position where each series starts; ``starts[g]:starts[g+1]``
         (with a final sentinel ``len(time)``) are the rows of series ``g``.
+    time_column : hashable
+        The column the times were read from: the ``time`` asked for, or
+        ``"period_start"`` (see :func:`prepare`).
+    notes : tuple of str
+        Plain sentences on what was done to the input (rows sorted, time taken
+        from ``period_start``); empty when nothing was.
     """
 
     groups: Groups
@@ -72,6 +87,13 @@ class SeriesSet:
     rate: NDArray[np.float64] | None
     se_log: NDArray[np.float64] | None
     starts: NDArray[np.int64]
+    time_column: Hashable = "year"
+    notes: tuple[str, ...] = ()
+
+    @property
+    def times(self) -> NDArray[Any]:
+        """The time of each row as in the input column (``time`` is its numeric form)."""
+        return self.groups.data[self.time_column].to_numpy()
 
     @property
     def n_series(self) -> int:
@@ -195,6 +217,197 @@ def series_seeds(
     return out
 
 
+#: Columns of the readers' output that give a registration period.
+_PERIOD_START, _PERIOD_END = "period_start", "period_end"
+
+
+def _time_column(data: pd.DataFrame, time: Hashable, func: str) -> tuple[Hashable, list[str]]:
+    """The column to read times from, and a note when it is not ``time`` itself.
+
+    Without a ``year`` column (the models' default ``time``), a table with a
+    ``period_start`` column of single registration years (``period_end`` equal
+    to it, as the readers give) is read by ``period_start``.
+    """
+    if (
+        not isinstance(data, pd.DataFrame)
+        or time != "year"
+        or time in data.columns
+        or _PERIOD_START not in data.columns
+    ):
+        return time, []
+    if _PERIOD_END in data.columns:
+        start, end = data[_PERIOD_START], data[_PERIOD_END]
+        longer = (start != end).to_numpy(dtype=bool, na_value=True)
+        if longer.any():
+            i = int(np.argmax(longer))
+            raise ValueError(
+                f"{func}: data has no 'year' column, and its periods are not single years: "
+                f"period_start={show(start.iloc[i])} but period_end={show(end.iloc[i])} (row "
+                f"index {show(data.index[i])}); select single registration years first, e.g. "
+                "data[data['period_start'] == data['period_end']]"
+            )
+    note = (
+        "time taken from period_start: the data have no 'year' column and each row is one "
+        "registration year"
+    )
+    return _PERIOD_START, [note]
+
+
+def _sort_rows(
+    data: pd.DataFrame, t: NDArray[np.float64], keys: list[Hashable], time: Hashable
+) -> tuple[pd.DataFrame, NDArray[np.float64], list[str]]:
+    """Rows sorted by series (in order of first appearance), then time; a note if they moved.
+
+    The sort is stable, so repeated times keep their order (and are then refused).
+    """
+    order = np.lexsort((t, Groups(data, keys).gid))
+    if np.array_equal(order, np.arange(order.size)):
+        return data, t, []
+    by = f"{', '.join(str(k) for k in keys)} and {time}" if keys else str(time)
+    return data.iloc[order], t[order], [f"rows were sorted by {by}"]
+
+
+class _Checks:
+    """The checks of :func:`prepare` on sorted rows; each failure names the series."""
+
+    def __init__(self, groups: Groups, time: Hashable, func: str) -> None:
+        self.groups, self.data, self.time, self.func = groups, groups.data, time, func
+        self.gid = groups.gid
+
+    def fail(self, bad: NDArray[np.bool_], what: Problem) -> None:
+        """Raise for the series flagged in ``bad`` (see :func:`fail_series`)."""
+        fail_series(self.groups, bad, what, self.func)
+
+    def series_of(self, bad_rows: NDArray[np.bool_]) -> NDArray[np.bool_]:
+        """Series holding any of ``bad_rows``."""
+        bad = np.zeros(self.groups.n, bool)
+        bad[np.unique(self.gid[bad_rows])] = True
+        return bad
+
+    def at(self, i: int) -> str:
+        """``"year=2015 (row index 2)"`` for messages."""
+        value, index = self.data[self.time].iloc[i], self.data.index[i]
+        return f"{self.time}={show(value)} (row index {show(index)})"
+
+    def lengths(self, starts: NDArray[np.int64], min_points: int) -> None:
+        """At least ``min_points`` rows in every series."""
+        n_points = np.diff(starts)
+        short = n_points < min_points
+        if short.any():
+            self.fail(
+                short,
+                lambda g: f"has {n_points[g]} time point(s); at least {min_points} are needed",
+            )
+
+    def times(self, t: NDArray[np.float64], unit: str) -> None:
+        """No repeated time and no gap within a series (rows sorted by time)."""
+        gid, data, time = self.gid, self.data, self.time
+        step = np.diff(t)
+        same = gid[1:] == gid[:-1]
+        repeated = same & (step <= 0)
+        if repeated.any():
+
+            def twice(g: int) -> str:
+                i = int(np.flatnonzero(repeated & (gid[1:] == g))[0])
+                return (
+                    f"time {show(data[time].iloc[i + 1])} appears more than once (row index "
+                    f"{show(data.index[i])} and {show(data.index[i + 1])}); a series needs one "
+                    "row per time point: select one series, or name the columns that tell the "
+                    "series apart in by="
+                )
+
+            self.fail(self.series_of(np.r_[False, repeated]), twice)
+        gap = same & (step > 1 + 1e-9)
+        if gap.any():
+
+            def missing(g: int) -> str:
+                sel = np.flatnonzero(gap & (gid[1:] == g))
+                holes = [v for i in sel for v in np.arange(t[i] + 1, t[i + 1] - 1e-9)]
+                if unit == "month":
+                    shown = [f"{int(1970 + v // 12)}-{int(v % 12) + 1:02d}" for v in holes[:6]]
+                else:
+                    shown = [f"{v:g}" for v in holes[:6]]
+                more = f" and {len(holes) - 6} more" if len(holes) > 6 else ""
+                return f"missing time point(s) {', '.join(shown)}{more}; a series must have no gaps"
+
+            self.fail(self.series_of(np.r_[False, gap]), missing)
+
+    def values(self, column: Hashable) -> NDArray[np.float64]:
+        """A numeric column as float64 (ValueError prefixed with the function)."""
+        try:
+            return numeric(self.data, column)
+        except ValueError as exc:
+            raise ValueError(f"{self.func}: {exc}") from None
+
+    def column(
+        self,
+        column: Hashable,
+        values: NDArray[np.float64],
+        invalid: Callable[[NDArray[np.float64]], NDArray[np.bool_]],
+        rule: str,
+    ) -> None:
+        """Every value passes: ``invalid(values)`` flags none."""
+        bad_rows = invalid(values)
+        if bad_rows.any():
+
+            def text(g: int) -> str:
+                i = int(np.flatnonzero(bad_rows & (self.gid == g))[0])
+                shown = show(self.data[column].iloc[i])
+                return f"column {column!r} {rule}; at {self.at(i)} it is {shown}"
+
+            self.fail(self.series_of(bad_rows), text)
+
+    def counts(self, count: Hashable, starts: NDArray[np.int64]) -> NDArray[np.float64]:
+        """Whole non-negative counts, not all zero in any series."""
+        y = self.values(count)
+        self.column(
+            count,
+            y,
+            lambda v: np.isnan(v) | (v < 0) | (v != np.round(v)),
+            "must hold non-negative whole counts",
+        )
+        zero = np.add.reduceat(y, starts[:-1]) == 0
+        if zero.any():
+            self.fail(zero, f"column {count!r} is zero at every time point; no trend can be fitted")
+        return y
+
+    def rates(
+        self,
+        rate: Hashable,
+        se: Hashable | None,
+        lcl: Hashable | None,
+        ucl: Hashable | None,
+        conf: float,
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Positive rates and the standard error of their logarithm."""
+        r = self.values(rate)
+        self.column(
+            rate,
+            r,
+            lambda v: np.isnan(v) | (v <= 0),
+            "must be positive (log-linear models need rates above zero)",
+        )
+        if se is not None:
+            s = self.values(se)
+            self.column(se, s, lambda v: np.isnan(v) | (v <= 0), "must be positive")
+            return r, s / r
+        assert lcl is not None and ucl is not None
+        lo, hi = self.values(lcl), self.values(ucl)
+        self.column(
+            lcl,
+            lo,
+            lambda v: np.isnan(v) | (v <= 0) | (v > r),
+            "must be positive and not above the rate",
+        )
+        self.column(
+            ucl,
+            hi,
+            lambda v: np.isnan(v) | (v < r) | (v <= lo),
+            "must be above the lower limit and not below the rate",
+        )
+        return r, (np.log(hi) - np.log(lo)) / (2 * z_value(conf))
+
+
 def prepare(
     data: pd.DataFrame,
     *,
@@ -215,11 +428,15 @@ def prepare(
     Parameters
     ----------
     data : pandas.DataFrame
-        One row per series and time point.
+        One row per series and time point, in any order (rows are sorted by
+        series, in order of first appearance, then by time).
     time : hashable
         Column of times: numeric years (e.g. ``2015``; the midpoint of a
         period is fine too), or datetimes on the first of the month / monthly
-        periods for monthly series.
+        periods for monthly series. When ``time`` is ``"year"`` and ``data``
+        has no such column but has ``period_start`` (with ``period_end``
+        equal to it: single registration years, as the readers give),
+        ``period_start`` is the time.
     count, population : hashable, optional
         Columns of event counts and of the population at risk (optional: without
         it the models describe counts, not rates).
@@ -239,151 +456,52 @@ def prepare(
     Returns
     -------
     SeriesSet
+        With :attr:`SeriesSet.notes` saying whether rows were sorted and
+        whether the time came from ``period_start``.
 
     Raises
     ------
     ValueError
         Naming the series (its ``by`` values and area name) for: fewer than
-        ``min_points`` points; times not strictly increasing in row order
-        (non-monotone or repeated); missing time points (a gap larger than
-        the series' regular step of 1 year or 1 month, naming the missing
-        times); missing, negative or fractional counts; all-zero counts;
-        missing or non-positive populations, rates or standard errors, and
-        limits that do not bracket the rate; the first bad series is named,
-        the others counted, and with ``by`` the message ends with how to leave
-        them all out (:func:`exclusion_hint`). Also for missing columns and
-        for giving both or neither of ``count`` and ``rate``.
+        ``min_points`` points; a time that appears more than once; missing
+        time points (a gap larger than the series' regular step of 1 year or
+        1 month, naming the missing times); missing, negative or fractional
+        counts; all-zero counts; missing or non-positive populations, rates
+        or standard errors, and limits that do not bracket the rate; the first
+        bad series is named, the others counted, and with ``by`` the message
+        ends with how to leave them all out (:func:`exclusion_hint`). Also
+        for missing columns, for multi-year periods read through
+        ``period_start``, and for giving both or neither of ``count`` and
+        ``rate``.
     """
     if (count is None) == (rate is None):
         raise ValueError(f"{func}: give either count= (with optional population=) or rate=")
     if rate is not None and se is None and (lcl is None or ucl is None):
         raise ValueError(f"{func}: a rate series needs se= or both lcl= and ucl=")
+    time, time_note = _time_column(data, time, func)
     keys = as_list(by)
     cols = [c for c in (time, count, population, rate, se, lcl, ucl) if c is not None]
     require_columns(data, [*keys, *cols], func)
     if len(data) == 0:
         raise ValueError(f"{func}: data has no rows")
-    groups = Groups(data, keys)
-    gid = groups.gid
-    order = np.argsort(gid, kind="stable")
-    if not np.array_equal(order, np.arange(len(gid))):
-        data = data.iloc[order]
-        groups = Groups(data, keys)
-        gid = groups.gid
-    starts = np.r_[np.flatnonzero(np.r_[True, gid[1:] != gid[:-1]]), len(gid)].astype(np.int64)
-    n_points = np.diff(starts)
     try:
         t, unit = _time_values(data, time)
     except ValueError as exc:
         raise ValueError(f"{func}: {exc}") from None
-
-    def fail(bad: NDArray[np.bool_], what: Problem) -> None:
-        fail_series(groups, bad, what, func)
-
-    short = n_points < min_points
-    if short.any():
-        fail(short, lambda g: f"has {n_points[g]} time point(s); at least {min_points} are needed")
-
-    step = np.diff(t)
-    same = gid[1:] == gid[:-1]
-    backwards = same & (step <= 0)
-    if backwards.any():
-        bad = np.zeros(groups.n, bool)
-        bad[np.unique(gid[1:][backwards])] = True
-
-        def unordered(g: int) -> str:
-            i = int(np.flatnonzero(backwards & (gid[1:] == g))[0])
-            return (
-                f"time is not strictly increasing: {show(data[time].iloc[i + 1])} (row index "
-                f"{show(data.index[i + 1])}) follows {show(data[time].iloc[i])}; sort each series "
-                "by time and remove repeated times"
-            )
-
-        fail(bad, unordered)
-    gap = same & (step > 1 + 1e-9)
-    if gap.any():
-        bad = np.zeros(groups.n, bool)
-        bad[np.unique(gid[1:][gap])] = True
-
-        def missing(g: int) -> str:
-            sel = np.flatnonzero(gap & (gid[1:] == g))
-            holes = [v for i in sel for v in np.arange(t[i] + 1, t[i + 1] - 1e-9)]
-            if unit == "month":
-                shown = [f"{int(1970 + v // 12)}-{int(v % 12) + 1:02d}" for v in holes[:6]]
-            else:
-                shown = [f"{v:g}" for v in holes[:6]]
-            more = f" and {len(holes) - 6} more" if len(holes) > 6 else ""
-            return f"missing time point(s) {', '.join(shown)}{more}; a series must have no gaps"
-
-        fail(bad, missing)
-
-    def column_check(
-        column: Hashable,
-        values: NDArray[np.float64],
-        invalid: Callable[[NDArray[np.float64]], NDArray[np.bool_]],
-        rule: str,
-    ) -> None:
-        bad_rows = invalid(values)
-        if bad_rows.any():
-            bad = np.zeros(groups.n, bool)
-            bad[np.unique(gid[bad_rows])] = True
-
-            def text(g: int) -> str:
-                i = int(np.flatnonzero(bad_rows & (gid == g))[0])
-                return (
-                    f"column {column!r} {rule}; at {time}={show(data[time].iloc[i])} (row "
-                    f"index {show(data.index[i])}) it is {show(data[column].iloc[i])}"
-                )
-
-            fail(bad, text)
-
-    def values_of(column: Hashable) -> NDArray[np.float64]:
-        try:
-            return numeric(data, column)
-        except ValueError as exc:
-            raise ValueError(f"{func}: {exc}") from None
-
+    data, t, sorted_note = _sort_rows(data, t, keys, time)
+    groups = Groups(data, keys)
+    gid = groups.gid
+    starts = np.r_[np.flatnonzero(np.r_[True, gid[1:] != gid[:-1]]), len(gid)].astype(np.int64)
+    checks = _Checks(groups, time, func)
+    checks.lengths(starts, min_points)
+    checks.times(t, unit)
     y = pop = r = se_log = None
     if count is not None:
-        y = values_of(count)
-        column_check(
-            count,
-            y,
-            lambda v: np.isnan(v) | (v < 0) | (v != np.round(v)),
-            "must hold non-negative whole counts",
-        )
-        totals = np.add.reduceat(y, starts[:-1])
-        fail_zero = totals == 0
-        if fail_zero.any():
-            fail(fail_zero, f"column {count!r} is zero at every time point; no trend can be fitted")
+        y = checks.counts(count, starts)
     if population is not None:
-        pop = values_of(population)
-        column_check(population, pop, lambda v: np.isnan(v) | (v <= 0), "must be positive")
+        pop = checks.values(population)
+        checks.column(population, pop, lambda v: np.isnan(v) | (v <= 0), "must be positive")
     if rate is not None:
-        r = values_of(rate)
-        column_check(
-            rate,
-            r,
-            lambda v: np.isnan(v) | (v <= 0),
-            "must be positive (log-linear models need rates above zero)",
-        )
-        if se is not None:
-            s = values_of(se)
-            column_check(se, s, lambda v: np.isnan(v) | (v <= 0), "must be positive")
-            se_log = s / r
-        else:
-            lo, hi = values_of(lcl), values_of(ucl)
-            column_check(
-                lcl,
-                lo,
-                lambda v: np.isnan(v) | (v <= 0) | (v > r),
-                "must be positive and not above the rate",
-            )
-            column_check(
-                ucl,
-                hi,
-                lambda v: np.isnan(v) | (v < r) | (v <= lo),
-                "must be above the lower limit and not below the rate",
-            )
-            se_log = (np.log(hi) - np.log(lo)) / (2 * z_value(conf))
-    return SeriesSet(groups, t, unit, y, pop, r, se_log, starts)
+        r, se_log = checks.rates(rate, se, lcl, ucl, conf)
+    notes = (*time_note, *sorted_note)
+    return SeriesSet(groups, t, unit, y, pop, r, se_log, starts, time, notes)

@@ -1,6 +1,6 @@
 """Interrupted time series: level and slope change of death counts at a known intervention.
 
-:func:`interrupted` fits, to each series, the segmented log-linear regression
+:func:`fit_interrupted` fits, to each series, the segmented log-linear regression
 
     log E[y_t] = log(pop_t) + b0 + b1 (t - t0) + b2 post_t + b3 (t - t0) post_t [+ season]
 
@@ -49,15 +49,8 @@ from overdose_trends.constants import PER_100K
 from overdose_trends.stats.intervals import z_value
 from overdose_trends.stats.trends._apc import apc_from_slope
 from overdose_trends.stats.trends._args import check_choice, check_whole
-from overdose_trends.stats.trends._series import (
-    exclusion_hint,
-    fail_series,
-    prepare,
-    series_key,
-    series_labels,
-    series_seeds,
-)
-from overdose_trends.stats.trends.loglinear import (
+from overdose_trends.stats.trends._count_model import (
+    CountFit,
     Family,
     check_family,
     fit_counts,
@@ -66,6 +59,16 @@ from overdose_trends.stats.trends.loglinear import (
     one_sided,
     wald,
 )
+from overdose_trends.stats.trends._display import FitDisplay, rounded
+from overdose_trends.stats.trends._series import (
+    SeriesSet,
+    exclusion_hint,
+    fail_series,
+    prepare,
+    series_key,
+    series_labels,
+    series_seeds,
+)
 
 __all__ = ["InterruptedFit", "SEASONALITY", "fit_interrupted"]
 
@@ -73,13 +76,31 @@ __all__ = ["InterruptedFit", "SEASONALITY", "fit_interrupted"]
 SEASONALITY = ("fourier", "month")
 _MIN_PRE = 3
 _MIN_POST = 2
+#: Columns of :meth:`InterruptedFit.summary` from ``effects`` and their decimals.
+_EFFECT_DIGITS: dict[str, int | str] = {
+    "level_ratio": 3,
+    "level_lcl": 3,
+    "level_ucl": 3,
+    "level_p": "p",
+    "slope_change_ratio": 3,
+    "slope_change_lcl": 3,
+    "slope_change_ucl": 3,
+    "slope_change_p": "p",
+}
+#: Columns of :meth:`InterruptedFit.summary` from ``averted`` and their decimals.
+_AVERTED_DIGITS: dict[str, int | str] = {
+    "counterfactual": 1,
+    "averted": 1,
+    "averted_lcl": 1,
+    "averted_ucl": 1,
+}
 
 Intervention = float | int | str | dt.date | pd.Timestamp | pd.Period
 
 
-@dataclass(frozen=True)
-class InterruptedFit:
-    """Result of :func:`interrupted`.
+@dataclass(frozen=True, repr=False)
+class InterruptedFit(FitDisplay):
+    """Result of :func:`fit_interrupted`.
 
     Attributes
     ----------
@@ -125,6 +146,16 @@ class InterruptedFit:
         Confidence level.
     per : float
         Rate multiplier.
+    notes : tuple of str
+        What was done to the input: rows sorted, time taken from
+        ``period_start`` (empty when nothing was).
+
+    Notes
+    -----
+    :meth:`summary` gives the level and slope change and the deaths averted
+    of each series, rounded; :meth:`plot` draws
+    :func:`~overdose_trends.plots.trends.plot_interrupted`. In a notebook the
+    fit shows itself as its summary table with a heading and the notes.
     """
 
     effects: pd.DataFrame
@@ -133,6 +164,42 @@ class InterruptedFit:
     results: dict[tuple[Hashable, ...], Any]
     conf: float
     per: float
+    notes: tuple[str, ...] = ()
+    _figure = "InterruptedFit"
+
+    def summary(self) -> pd.DataFrame:
+        """The effect of the intervention on each series, and the deaths averted.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per series: the ``by`` keys, ``intervention``, ``family``;
+            ``level_ratio``, ``level_lcl``, ``level_ucl`` (the step at the
+            intervention as a rate ratio with its limits at level ``conf``, 3
+            decimals) and ``level_p``; ``slope_change_ratio``,
+            ``slope_change_lcl``, ``slope_change_ucl`` (ratio of the annual
+            rate ratio after to before, 3 decimals) and ``slope_change_p``
+            (p-values to 2 significant figures); ``observed`` (deaths from the
+            intervention on), ``counterfactual`` (expected had the earlier
+            trend continued), ``averted`` (``counterfactual - observed``;
+            negative means excess deaths), ``averted_lcl``, ``averted_ucl``
+            (simulation interval), deaths to 1 decimal. The full tables are
+            :attr:`effects` and :attr:`averted`.
+        """
+        columns = list(self.effects.columns)
+        keys = columns[: columns.index("family")]
+        effects = self.effects[[*keys, "intervention", "family", *_EFFECT_DIGITS]]
+        averted = self.averted[["observed", *_AVERTED_DIGITS]]
+        table = pd.concat([effects, averted.set_axis(effects.index)], axis=1)
+        return rounded(table, _EFFECT_DIGITS | _AVERTED_DIGITS)
+
+    def _heading(self) -> str:
+        families = " / ".join(sorted(set(self.effects["family"]), reverse=True))
+        when = ", ".join(sorted({show(v) for v in self.effects["intervention"]}))
+        return (
+            f"InterruptedFit: segmented log-linear regression ({families}), intervention "
+            f"{when}, {len(self.effects)} series, {self.conf:.0%} intervals"
+        )
 
 
 def _intervention_time(intervention: Intervention, unit: str, func: str) -> float:
@@ -200,7 +267,8 @@ def fit_interrupted(
     Parameters
     ----------
     data : pandas.DataFrame
-        One row per series and time point, times increasing without gaps.
+        One row per series and time point, without gaps, in any order (rows
+        are sorted by series and time, and ``notes`` says so).
     count : hashable, default "deaths"
         Column of event counts.
     population : hashable, optional
@@ -208,7 +276,9 @@ def fit_interrupted(
         describes counts.
     time : hashable, default "year"
         Column of times: numeric years, or monthly datetimes (first of the
-        month) / monthly periods.
+        month) / monthly periods. Without a ``year`` column, a ``period_start``
+        column of single registration years (``period_end`` equal to it, as
+        the readers give) is used; multi-year periods are refused.
     intervention : number, date or period, default 2015
         Start of the post-intervention period: times ``t >= intervention``
         are "post". For annual data a year: ``2015`` makes 2015 the first post
@@ -246,16 +316,19 @@ def fit_interrupted(
     Returns
     -------
     InterruptedFit
-        ``effects`` and ``averted`` (one row per series), ``fitted`` (one row
-        per series and time), statsmodels ``results``; columns in
-        :class:`InterruptedFit`.
+        ``effects`` (one row per series: level change ``level_ratio`` and slope
+        change ``slope_change_ratio`` as rate ratios, APC before and after in
+        % per year) and ``averted`` (deaths averted with a simulation
+        interval), ``fitted`` (one row per series and time), statsmodels
+        ``results`` and ``notes``; columns in :class:`InterruptedFit`.
+        ``.summary()`` gives the key numbers, ``.plot()`` the figure.
 
     Raises
     ------
     ValueError
         Naming the series: for the input problems of
-        :func:`~overdose_trends.stats.trends._series.prepare` (too short, times not
-        increasing, gaps, all-zero or invalid counts, bad populations), fewer
+        :func:`~overdose_trends.stats.trends._series.prepare` (too short, a
+        repeated time, gaps, all-zero or invalid counts, bad populations), fewer
         than 3 time points before or 2 from the intervention, a segment
         (before / from the intervention) with no deaths or with deaths only at
         its first or last point, more parameters than time points allow (no
@@ -301,15 +374,34 @@ def fit_interrupted(
     Bernal, Cummins & Gasparrini (2017) Int J Epidemiol 46:348-355; Wagner et
     al. (2002) J Clin Pharm Ther 27:299-309; Zhang, Wagner & Ross-Degnan
     (2011) J Clin Epidemiol 64:1252-1261; Cameron & Trivedi (2013).
+
+    Examples
+    --------
+    Drug-poisoning deaths in Southend-on-Sea, 2001-2019, with the all-ages
+    population summed from the age bands; take-home naloxone was supplied more
+    widely from 2015:
+
+    >>> la = ot.datasets.la_deaths()
+    >>> deaths = la[(la["area_code"] == "E06000033") & (la["measure"] == "poisoning")
+    ...             & (la["sex"] == "persons") & (la["period_start"] == la["period_end"])
+    ...             & la["period_start"].between(2001, 2019)]
+    >>> bands = ot.datasets.population_bands()
+    >>> bands = bands[(bands["area_code"] == "E06000033") & bands["year"].between(2001, 2019)]
+    >>> population = bands.groupby("year", as_index=False)["population"].sum()
+    >>> series = deaths.assign(year=deaths["period_start"]).merge(population, on="year")
+    >>> its = ot.fit_interrupted(series, population="population", intervention=2015)
+    >>> its.summary()[["level_ratio", "level_lcl", "level_ucl", "level_p"]]
+       level_ratio  level_lcl  level_ucl  level_p
+    0        0.721      0.384      1.353     0.31
+    >>> its.summary()[["observed", "counterfactual", "averted", "averted_lcl", "averted_ucl"]]
+       observed  counterfactual  averted  averted_lcl  averted_ucl
+    0        61            66.6      5.6        -16.8         40.1
+
+    No evidence of an effect: the step is not significant, and the interval
+    for the deaths averted in 2015-2019 includes zero.
     """
     func = "fit_interrupted"
-    check_family(family, func)
-    z = z_value(conf)
-    per = positive("per", per, "100000")
-    n_sim = check_whole(func, "n_sim", n_sim, 100)
-    check_choice(func, "seasonality", seasonality, (None, *SEASONALITY))
-    if seasonality == "fourier":
-        harmonics = check_whole(func, "harmonics", harmonics, 1, 6)
+    z, per, n_sim, harmonics = _check_options(family, conf, per, n_sim, seasonality, harmonics)
     sset = prepare(
         data,
         time=time,
@@ -322,52 +414,93 @@ def fit_interrupted(
     if seasonality is not None and sset.time_unit != "month":
         raise ValueError(
             f"{func}: seasonality={seasonality!r} needs monthly data, but time column "
-            f"{time!r} holds years"
+            f"{sset.time_column!r} holds years"
         )
     t0 = _intervention_time(intervention, sset.time_unit, func)
-    labels = series_labels(sset.groups)
-    unit = 12.0 if sset.time_unit == "month" else 1.0
-    y_all = sset.count
-    assert y_all is not None
-    n_rows = len(y_all)
-    offset_all = np.log(sset.population) if sset.population is not None else np.zeros(n_rows)
-    times = sset.groups.data[time].to_numpy()
+    design = _design(sset, t0, seasonality, harmonics)
+    _check_segments(sset, design, intervention, func)
+    fits = _fit_series(sset, design, family, z, conf, n_sim, seed)
+    effects = _effects_table(sset, design, fits, intervention, z)
+    fitted = fitted_table(sset, per, fits.counts, after_time={"post": design.post})
+    averted = _averted_table(sset, design, fits, conf, n_sim)
+    results = {series_key(sset.groups, g): fit.result for g, fit in enumerate(fits.fits)}
+    return InterruptedFit(effects, fitted, averted, results, float(conf), per, sset.notes)
 
-    # design of every row at once; rows of a series are a contiguous slice
+
+def _check_options(
+    family: str, conf: float, per: float, n_sim: int, seasonality: str | None, harmonics: int
+) -> tuple[float, float, int, int]:
+    """Checked options: the normal quantile of ``conf``, ``per``, ``n_sim``, ``harmonics``."""
+    func = "fit_interrupted"
+    check_family(family, func)
+    z = z_value(conf)
+    per = positive("per", per, "100000")
+    n_sim = check_whole(func, "n_sim", n_sim, 100)
+    check_choice(func, "seasonality", seasonality, (None, *SEASONALITY))
+    if seasonality == "fourier":
+        harmonics = check_whole(func, "harmonics", harmonics, 1, 6)
+    return z, per, n_sim, harmonics
+
+
+@dataclass(frozen=True)
+class _Design:
+    """The segmented design of every row; rows of a series are a contiguous slice."""
+
+    X: NDArray[np.float64]  # const, time, post, time_after, seasonal terms
+    X_cf: NDArray[np.float64]  # the same with post and time_after set to 0
+    names: list[str]
+    post: NDArray[np.bool_]
+    offset: NDArray[np.float64]
+    n_pre: NDArray[np.int64]
+    n_post: NDArray[np.int64]
+
+
+def _design(sset: SeriesSet, t0: float, seasonality: str | None, harmonics: int) -> _Design:
+    """Design matrices of the model and of its counterfactual, for all rows at once."""
+    n_rows = len(sset.time)
     rel = sset.time - t0
-    post_all = sset.time >= t0 - 1e-9
-    design = {
+    post = sset.time >= t0 - 1e-9
+    columns = {
         "const": np.ones(n_rows),
         "time": rel,
-        "post": post_all.astype(np.float64),
-        "time_after": rel * post_all,
+        "post": post.astype(np.float64),
+        "time_after": rel * post,
         **_seasonal_terms(sset.time, seasonality, harmonics),
     }
-    names = list(design)
-    X_all = np.column_stack(list(design.values()))
-    X_cf_all = X_all.copy()
-    X_cf_all[:, 2:4] = 0.0
-    k = X_all.shape[1]
+    X = np.column_stack(list(columns.values()))
+    X_cf = X.copy()
+    X_cf[:, 2:4] = 0.0
+    offset = np.log(sset.population) if sset.population is not None else np.zeros(n_rows)
+    n_post = np.add.reduceat(post.astype(np.int64), sset.starts[:-1])
+    n_pre = sset.lengths() - n_post
+    return _Design(X, X_cf, list(columns), post, offset, n_pre, n_post)
 
-    lengths = sset.lengths()
-    n_post = np.add.reduceat(post_all.astype(np.int64), sset.starts[:-1])
-    n_pre = lengths - n_post
+
+def _check_segments(
+    sset: SeriesSet, design: _Design, intervention: Intervention, func: str
+) -> None:
+    """Enough points on each side, deaths away from each segment's ends, residual df."""
     when = {
         "before": f"before the intervention ({intervention!r})",
         "from": f"from the intervention ({intervention!r}) on",
     }
-    for have, side, need in ((n_pre, "before", _MIN_PRE), (n_post, "from", _MIN_POST)):
+    for have, side, need in (
+        (design.n_pre, "before", _MIN_PRE),
+        (design.n_post, "from", _MIN_POST),
+    ):
         if (have < need).any():
-            fail_series(
-                sset.groups,
-                have < need,
-                lambda g, have=have, side=side, need=need: (
-                    f"has {have[g]} time point(s) {when[side]}; at least {need} are needed"
-                ),
-                func,
-            )
+
+            def too_few_points(
+                g: int, have: NDArray[np.int64] = have, side: str = side, need: int = need
+            ) -> str:
+                return f"has {have[g]} time point(s) {when[side]}; at least {need} are needed"
+
+            fail_series(sset.groups, have < need, too_few_points, func)
     # each segment needs deaths away from its ends, or its level/slope is infinite
-    seg_starts = np.sort(np.r_[sset.starts, sset.starts[:-1] + n_pre])
+    y_all = sset.count
+    assert y_all is not None
+    times = sset.times
+    seg_starts = np.sort(np.r_[sset.starts, sset.starts[:-1] + design.n_pre])
     one = one_sided(y_all, seg_starts).reshape(-1, 2)
     for j, side in ((0, "before"), (1, "from")):
         if one[:, j].any():
@@ -375,77 +508,112 @@ def fit_interrupted(
             def no_deaths(g: int, j: int = j, side: str = side) -> str:
                 rows = np.arange(seg_starts[2 * g + j], seg_starts[2 * g + j + 1])
                 deaths = y_all[rows]
+                first = times[rows[np.argmax(deaths > 0)]]
                 what = (
                     "no deaths"
                     if deaths.sum() == 0
-                    else f"deaths only at {time}={show(times[rows[np.argmax(deaths > 0)]])}"
+                    else f"deaths only at {sset.time_column}={show(first)}"
                 )
                 return f"{what} {when[side]}, so the level or slope change has no finite estimate"
 
             fail_series(sset.groups, one[:, j], no_deaths, func)
+    lengths = sset.lengths()
+    k = len(design.names)
     too_few = lengths <= k
     if too_few.any():
         fail_series(
             sset.groups,
             too_few,
             lambda g: (
-                f"{lengths[g]} time points cannot fit {k} parameters ({', '.join(names)}) with "
-                "any residual degrees of freedom"
+                f"{lengths[g]} time points cannot fit {k} parameters "
+                f"({', '.join(design.names)}) with any residual degrees of freedom"
             ),
             func,
         )
 
+
+@dataclass(frozen=True)
+class _Fits:
+    """The model of every series: fits, coefficients and fitted counts with limits."""
+
+    fits: list[CountFit]
+    params: NDArray[np.float64]  # (series, k)
+    cov: NDArray[np.float64]  # (series, k, k)
+    counts: dict[str, NDArray[np.float64]]  # expected and counterfactual (+ _lcl, _ucl)
+    sim: NDArray[np.float64]  # (series, 2): simulated limits of the counterfactual total
+
+
+def _fit_series(
+    sset: SeriesSet,
+    design: _Design,
+    family: str,
+    z: float,
+    conf: float,
+    n_sim: int,
+    seed: int | np.random.SeedSequence | None,
+) -> _Fits:
+    """Fit each series; the counterfactual total's interval from ``n_sim`` coefficient draws."""
+    y_all = sset.count
+    assert y_all is not None
+    n_rows, k = design.X.shape
+    labels = series_labels(sset.groups)
     seeds = series_seeds(seed, sset.groups)
     q = [(1.0 - conf) / 2.0, (1.0 + conf) / 2.0]
-    b = np.empty((sset.n_series, k))
+    names = ["expected", "expected_lcl", "expected_ucl"]
+    names += ["counterfactual", "counterfactual_lcl", "counterfactual_ucl"]
+    counts = {name: np.empty(n_rows) for name in names}
+    params = np.empty((sset.n_series, k))
     cov = np.empty((sset.n_series, k, k))
-    expected, exp_lo, exp_hi = (np.empty(n_rows) for _ in range(3))
-    cf, cf_lo, cf_hi = (np.empty(n_rows) for _ in range(3))
     sim = np.empty((sset.n_series, 2))
-    info: dict[str, list[Any]] = {
-        c: [] for c in ("family", "dispersion", "dispersion_p", "alpha", "advice")
-    }
-    results: dict[tuple[Hashable, ...], Any] = {}
+    fits = []
     for g in range(sset.n_series):
         rows = sset.rows(g)
-        X, X_cf, off = X_all[rows], X_cf_all[rows], offset_all[rows]
+        X, X_cf, off = design.X[rows], design.X_cf[rows], design.offset[rows]
         hint = exclusion_hint(sset.groups, np.arange(sset.n_series) == g)
         fit = fit_counts(
-            y_all[rows], pd.DataFrame(X, columns=names), off, family, labels[g], func, hint
+            y_all[rows], pd.DataFrame(X, columns=design.names), off, family, labels[g],
+            "fit_interrupted", hint,
+        )  # fmt: skip
+        fits.append(fit)
+        params[g], cov[g] = fit.params, fit.cov
+        limits = (
+            *link_limits(X, off, fit.params, fit.cov, z),
+            *link_limits(X_cf, off, fit.params, fit.cov, z),
         )
-        results[series_key(sset.groups, g)] = fit.result
-        b[g], cov[g] = fit.params, fit.cov
-        expected[rows], exp_lo[rows], exp_hi[rows] = link_limits(X, off, fit.params, fit.cov, z)
-        cf[rows], cf_lo[rows], cf_hi[rows] = link_limits(X_cf, off, fit.params, fit.cov, z)
-        after = post_all[rows]
+        for name, values in zip(names, limits, strict=True):
+            counts[name][rows] = values
+        after = design.post[rows]
         draws = np.random.default_rng(seeds[g]).multivariate_normal(
             fit.params, fit.cov, size=n_sim, method="eigh"
         )
         totals = np.exp(off[after][:, None] + X_cf[after] @ draws.T).sum(axis=0)
         sim[g] = np.quantile(totals, q)
-        for name, value in (
-            ("family", fit.family),
-            ("dispersion", fit.dispersion),
-            ("dispersion_p", fit.dispersion_p),
-            ("alpha", fit.alpha),
-            ("advice", fit.advice),
-        ):
-            info[name].append(value)
+    return _Fits(fits, params, cov, counts, sim)
 
+
+def _effects_table(
+    sset: SeriesSet, design: _Design, fits: _Fits, intervention: Intervention, z: float
+) -> pd.DataFrame:
+    """One row per series: level and slope change, APC before and after, diagnostics."""
+    unit = 12.0 if sset.time_unit == "month" else 1.0
+    b, cov = fits.params, fits.cov
     se = np.sqrt(np.diagonal(cov, axis1=1, axis2=2))
     level, level_lo, level_hi = (1 + v / 100 for v in apc_from_slope(b[:, 2], se[:, 2], z))
     pre = apc_from_slope(unit * b[:, 1], unit * se[:, 1], z)
     post_se = np.sqrt(cov[:, 1, 1] + cov[:, 3, 3] + 2 * cov[:, 1, 3])
     post = apc_from_slope(unit * (b[:, 1] + b[:, 3]), unit * post_se, z)
     change = [1 + v / 100 for v in apc_from_slope(unit * b[:, 3], unit * se[:, 3], z)]
-    keys = sset.groups.key_rows
-    effects = frame(
-        keys,
+
+    def column(name: str) -> NDArray[np.float64]:
+        return np.asarray([getattr(fit, name) for fit in fits.fits], dtype=np.float64)
+
+    return frame(
+        sset.groups.key_rows,
         {
-            "family": pd.array(info["family"], dtype="str"),
+            "family": pd.array([fit.family for fit in fits.fits], dtype="str"),
             "intervention": [intervention] * sset.n_series,
-            "n_pre": n_pre,
-            "n_post": n_post,
+            "n_pre": design.n_pre,
+            "n_post": design.n_post,
             "level_ratio": level,
             "level_lcl": level_lo,
             "level_ucl": level_hi,
@@ -460,41 +628,44 @@ def fit_interrupted(
             "slope_change_lcl": change[1],
             "slope_change_ucl": change[2],
             "slope_change_p": wald(b[:, 3], se[:, 3]),
-            "dispersion": np.asarray(info["dispersion"], dtype=np.float64),
-            "dispersion_p": np.asarray(info["dispersion_p"], dtype=np.float64),
-            "alpha": np.asarray(info["alpha"], dtype=np.float64),
-            "advice": pd.array(info["advice"], dtype="str"),
+            "dispersion": column("dispersion"),
+            "dispersion_p": column("dispersion_p"),
+            "alpha": column("alpha"),
+            "advice": pd.array([fit.advice for fit in fits.fits], dtype="str"),
         },
     )
 
-    counts = {"expected": expected, "expected_lcl": exp_lo, "expected_ucl": exp_hi}
-    counts |= {"counterfactual": cf, "counterfactual_lcl": cf_lo, "counterfactual_ucl": cf_hi}
-    fitted = fitted_table(sset, times, per, counts, after_time={"post": post_all})
 
-    gid = sset.groups.gid
-    observed_post = np.bincount(
-        gid, weights=np.where(post_all, y_all, 0.0), minlength=sset.n_series
-    )
-    cf_post = np.bincount(gid, weights=np.where(post_all, cf, 0.0), minlength=sset.n_series)
-    first_post = sset.starts[:-1] + n_pre
+def _averted_table(
+    sset: SeriesSet, design: _Design, fits: _Fits, conf: float, n_sim: int
+) -> pd.DataFrame:
+    """One row per series: observed and counterfactual deaths from the intervention on."""
+    y_all = sset.count
+    assert y_all is not None
+    gid, n, post = sset.groups.gid, sset.n_series, design.post
+    observed = np.bincount(gid, weights=np.where(post, y_all, 0.0), minlength=n).astype(np.float64)
+    cf = fits.counts["counterfactual"]
+    cf_post = np.bincount(gid, weights=np.where(post, cf, 0.0), minlength=n)
+    times = sset.times
+    first_post = sset.starts[:-1] + design.n_pre
     method = (
         f"counterfactual = pre-intervention trend projected (level and slope change set to 0); "
         f"{conf:.0%} interval from {int(n_sim)} draws of the coefficients (multivariate "
         "normal); observed deaths treated as fixed (no Poisson noise added)"
     )
-    averted = frame(
-        keys,
+    sim = fits.sim
+    return frame(
+        sset.groups.key_rows,
         {
             "start": times[first_post],
             "end": times[sset.starts[1:] - 1],
-            "observed": tidy_number(observed_post),
+            "observed": tidy_number(observed),
             "counterfactual": cf_post,
             "counterfactual_lcl": sim[:, 0],
             "counterfactual_ucl": sim[:, 1],
-            "averted": cf_post - observed_post,
-            "averted_lcl": sim[:, 0] - observed_post,
-            "averted_ucl": sim[:, 1] - observed_post,
-            "method": pd.array([method] * sset.n_series, dtype="str"),
+            "averted": cf_post - observed,
+            "averted_lcl": sim[:, 0] - observed,
+            "averted_ucl": sim[:, 1] - observed,
+            "method": pd.array([method] * n, dtype="str"),
         },
     )
-    return InterruptedFit(effects, fitted, averted, results, float(conf), per)

@@ -1,6 +1,6 @@
 """Joinpoint regression of death rates, as in NCI's Joinpoint Trend Analysis Software.
 
-:func:`joinpoint` fits, to each series, the log-linear segmented model
+:func:`fit_joinpoint` fits, to each series, the log-linear segmented model
 
     ``log(y_t) = b0 + b1 t + d_1 (t - tau_1)+ + ... + d_k (t - tau_k)+``
 
@@ -45,19 +45,13 @@ Program, help pages and statistical notes, https://surveillance.cancer.gov/joinp
 from __future__ import annotations
 
 import math
-import multiprocessing
-import os
-from collections.abc import Hashable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from contextlib import contextmanager
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
-from scipy import stats
-from tqdm.auto import tqdm
 
 from overdose_trends._frames import positive, show
 from overdose_trends.constants import (
@@ -69,20 +63,16 @@ from overdose_trends.constants import (
 )
 from overdose_trends.stats.intervals import z_value
 from overdose_trends.stats.trends._apc import apc_from_slope
-from overdose_trends.stats.trends._args import check_choice, check_whole
-from overdose_trends.stats.trends._joinpoint_fit import FinalFit, aapc, final_fit
+from overdose_trends.stats.trends._args import check_choice, check_jobs, check_whole
+from overdose_trends.stats.trends._display import FitDisplay, rounded
+from overdose_trends.stats.trends._joinpoint_fit import aapc
 from overdose_trends.stats.trends._joinpoint_grid import max_feasible_joinpoints
-from overdose_trends.stats.trends._joinpoint_select import (
-    SeriesSelection,
-    select_many,
-    select_series,
-)
+from overdose_trends.stats.trends._joinpoint_select import run_selection
+from overdose_trends.stats.trends._joinpoint_tables import AapcInputs, Tables, assemble
 from overdose_trends.stats.trends._series import (
     SeriesSet,
     fail_series,
     prepare,
-    series_key,
-    series_labels,
     series_seeds,
 )
 
@@ -94,22 +84,12 @@ Variance = Literal["auto", "constant"]
 ZeroCounts = Literal["error", "add_half"]
 
 _PLACEHOLDER_SE = "__joinpoint_constant_se__"
+#: Columns of :meth:`JoinpointFit.summary` and their decimals.
+_SUMMARY_DIGITS: dict[str, int | str] = {"apc": 1, "apc_lcl": 1, "apc_ucl": 1, "p_value": "p"}
 
 
-@dataclass(frozen=True)
-class _AapcInputs:
-    """What :meth:`JoinpointFit.aapc` needs of each series."""
-
-    key_rows: pd.DataFrame
-    fits: list[FinalFit]
-    first: pd.Series  # original time values
-    last: pd.Series
-    time_unit: str
-    labels: list[str]
-
-
-@dataclass(frozen=True)
-class JoinpointFit:
+@dataclass(frozen=True, repr=False)
+class JoinpointFit(FitDisplay):
     """Joinpoint models of one or more series.
 
     Attributes
@@ -158,6 +138,17 @@ class JoinpointFit:
         Key tuple (``by`` values; ``()`` without ``by``) -> statsmodels WLS
         results of the chosen continuous model (columns ``const``, ``time``
         = time since the first point, ``hinge_1``...).
+    notes : tuple of str
+        What was done to the input: rows sorted, time taken from
+        ``period_start``, zero counts replaced by 0.5 (empty when nothing was).
+
+    Notes
+    -----
+    :meth:`summary` gives each series' segment APCs and its AAPC over the
+    whole series, rounded; :meth:`aapc` the AAPC over any range;
+    :meth:`plot` draws :func:`~overdose_trends.plots.trends.plot_joinpoint`.
+    In a notebook the fit shows itself as its summary table with a heading
+    and the notes.
     """
 
     models: pd.DataFrame
@@ -168,8 +159,10 @@ class JoinpointFit:
     scale: str
     per: float = np.nan
     time_unit: str = "year"
-    results: dict = field(default_factory=dict, repr=False)
-    _aapc_inputs: _AapcInputs | None = field(default=None, repr=False)
+    results: dict[tuple[Hashable, ...], Any] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+    _aapc_inputs: AapcInputs | None = None
+    _figure = "JoinpointFit"
 
     def aapc(self, start: Any = None, end: Any = None) -> pd.DataFrame:
         """Average annual percent change (AAPC) of each series over ``[start, end]``.
@@ -212,7 +205,9 @@ class JoinpointFit:
         if inputs is None:
             raise ValueError("aapc: this JoinpointFit has no fitted models")
         unit = 12.0 if inputs.time_unit == "month" else 1.0
-        rows = {k: [] for k in ("start", "end", "aapc", "aapc_lcl", "aapc_ucl", "p_value")}
+        rows: dict[str, list[Any]] = {
+            k: [] for k in ("start", "end", "aapc", "aapc_lcl", "aapc_ucl", "p_value")
+        }
         lo = None if start is None else _time_number(start, inputs.time_unit, "start")
         hi = None if end is None else _time_number(end, inputs.time_unit, "end")
         for g, fit in enumerate(inputs.fits):
@@ -237,6 +232,51 @@ class JoinpointFit:
             out[name] = values
         return out
 
+    def summary(self) -> pd.DataFrame:
+        """Each series' segments with their APC, then its AAPC over the whole series.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Per series, one row per segment then one for the whole series: the
+            ``by`` keys, ``measure`` (``"APC"`` for a segment, ``"AAPC"`` for
+            the whole series), ``segment`` (1, 2, ...; missing on the AAPC
+            row), ``start`` and ``end`` (times: the joinpoints are where one
+            segment ends and the next starts), ``apc``, ``apc_lcl``,
+            ``apc_ucl`` (the segment's APC or the series' AAPC, with limits at
+            level ``conf``, % per year, 1 decimal) and ``p_value`` (test of no
+            change, 2 significant figures). The full tables are
+            :attr:`segments` and :meth:`aapc`.
+        """
+        keys = list(self.models.columns[: list(self.models.columns).index("model")])
+        segments = self.segments[[*keys, "segment", "start", "end", *_SUMMARY_DIGITS]]
+        segments = segments.assign(measure="APC", _order=np.arange(len(segments), dtype=float))
+        # the AAPC row of a series goes after its last segment
+        n_segments = np.asarray(self.models["n_joinpoints"], dtype=np.int64) + 1
+        whole = self.aapc().rename(
+            columns={"aapc": "apc", "aapc_lcl": "apc_lcl", "aapc_ucl": "apc_ucl"}
+        )
+        whole = whole.assign(
+            measure="AAPC",
+            segment=pd.array([pd.NA] * len(whole), dtype="Int64"),
+            _order=np.cumsum(n_segments) - 0.5,
+        )
+        table = pd.concat([segments, whole], ignore_index=True).sort_values("_order")
+        table["segment"] = table["segment"].astype("Int64")
+        columns = [*keys, "measure", "segment", "start", "end", *_SUMMARY_DIGITS]
+        return rounded(table[columns].reset_index(drop=True), _SUMMARY_DIGITS)
+
+    def _heading(self) -> str:
+        def one(column: str) -> str:
+            return " / ".join(sorted({str(v) for v in self.models[column]}))
+
+        return (
+            f"JoinpointFit: joinpoint regression ({one('model')}, {one('variance')} "
+            f"weights; joinpoints chosen by {one('selection')}; {one('ci_method')} "
+            f"intervals), {len(self.models)} series, APC and AAPC in % per year with "
+            f"{self.conf:.0%} intervals"
+        )
+
 
 def _time_number(value: Any, unit: str, name: str) -> float:
     """A time given by the user in the series' numeric units."""
@@ -257,7 +297,6 @@ def _time_number(value: Any, unit: str, name: str) -> float:
 def _responses(
     ss: SeriesSet,
     *,
-    time: Hashable,
     count: Hashable | None,
     per: float,
     variance: str,
@@ -272,7 +311,7 @@ def _responses(
             gid = ss.groups.gid
             bad = np.zeros(ss.n_series, dtype=bool)
             bad[np.unique(gid[zero])] = True
-            data = ss.groups.data
+            data, time = ss.groups.data, ss.time_column
 
             def has_zero(g: int) -> str:
                 i = int(np.flatnonzero(zero & (gid == g))[0])
@@ -295,63 +334,6 @@ def _responses(
         weights = 1.0 / ss.se_log**2 if variance == "auto" else np.ones_like(value)
         label = "se" if variance == "auto" else "constant"
     return observed, np.log(value), weights, label
-
-
-@contextmanager
-def _one_blas_thread() -> Iterator[None]:
-    """Let worker processes started inside use one BLAS thread each.
-
-    The candidate fits multiply small matrices, for which BLAS threads cost
-    more than they give; with several workers they would also oversubscribe
-    the cores. Spawned workers read these variables when they import numpy.
-    """
-    names = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
-    saved = {name: os.environ.get(name) for name in names}
-    for name in names:
-        os.environ.setdefault(name, "1")
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
-def _run_selection(
-    jobs: list[dict[str, Any]], n_jobs: int, progress: bool
-) -> list[SeriesSelection]:
-    bar = tqdm(total=len(jobs), disable=not progress, desc="joinpoint", unit="series")
-    try:
-        if n_jobs == 1 or len(jobs) <= 1:
-            out = []
-            for job in jobs:
-                out.append(select_series(**job))
-                bar.update(1)
-            return out
-        size = max(1, math.ceil(len(jobs) / (n_jobs * 8)))
-        chunks = [list(range(i, min(i + size, len(jobs)))) for i in range(0, len(jobs), size)]
-        results: list[SeriesSelection | None] = [None] * len(jobs)
-        context = multiprocessing.get_context("spawn")
-        with (
-            _one_blas_thread(),
-            ProcessPoolExecutor(max_workers=n_jobs, mp_context=context) as pool,
-        ):
-            futures = {pool.submit(select_many, [jobs[i] for i in c]): c for c in chunks}
-            for future in as_completed(futures):
-                chunk = futures[future]
-                for i, res in zip(chunk, future.result(), strict=True):
-                    results[i] = res
-                bar.update(len(chunk))
-        return [r for r in results if r is not None]
-    finally:
-        bar.close()
-
-
-def _as_python(values: pd.Series) -> tuple:
-    """Time values as a tuple of plain Python scalars / Timestamps / Periods."""
-    return tuple(v.item() if isinstance(v, np.generic) else v for v in values.tolist())
 
 
 def fit_joinpoint(
@@ -390,10 +372,15 @@ def fit_joinpoint(
     Parameters
     ----------
     data : pandas.DataFrame
-        One row per series and time point, each series with no gaps and time
-        increasing (checked; errors name the series).
+        One row per series and time point, each series with no gaps (checked;
+        errors name the series), in any order: rows are sorted by series and
+        time, and ``notes`` says so. The readers' output works as it is.
     time : hashable, default "year"
         Time column: numeric years, or first-of-month dates / monthly periods.
+        Without a ``year`` column, a ``period_start`` column of single
+        registration years (``period_end`` equal to it, as
+        :func:`~overdose_trends.io.datasets.national_deaths` gives) is used;
+        multi-year periods are refused.
     count, population : hashable, optional
         Deaths (whole numbers) and the population at risk: the model is for
         the rate ``count / population * per``; without ``population`` for the
@@ -475,23 +462,29 @@ def fit_joinpoint(
     n_jobs : int, default 1
         Worker processes for the model search (``concurrent.futures`` with
         the "spawn" start method; each worker uses one BLAS thread, which
-        suits the many small matrix products). Scripts that pass ``n_jobs >
-        1`` need the usual ``if __name__ == "__main__":`` guard.
+        suits the many small matrix products). Negative values count back
+        from the number of cores as joblib does: ``-1`` uses every core
+        (:func:`os.cpu_count`), ``-2`` all but one; 0 is refused. Scripts
+        that use more than one worker need the usual ``if __name__ ==
+        "__main__":`` guard.
     progress : bool, default False
         Show a tqdm progress bar over the series.
 
     Returns
     -------
     JoinpointFit
-        ``models``, ``segments``, ``fitted``, ``selection`` tables (see
-        :class:`JoinpointFit`) and :meth:`JoinpointFit.aapc`.
+        ``models`` (joinpoints chosen), ``segments`` (APC of each segment in %
+        per year with its interval), ``fitted``, ``selection`` tables (see
+        :class:`JoinpointFit`), :meth:`JoinpointFit.aapc` (AAPC in % per
+        year) and ``notes``. ``.summary()`` gives the key numbers, ``.plot()``
+        the figure.
 
     Raises
     ------
     ValueError
         Naming the series, for bad input (too few points for
         ``min_joinpoints`` - at least 3 -, missing or repeated years,
-        non-monotone time, negative, fractional or all-zero counts, zero
+        negative, fractional or all-zero counts, zero
         counts with ``zero_counts="error"``, non-positive rates, standard
         errors or limits), and for invalid arguments. One bad series stops the
         whole batch: with ``by`` the message names every bad series and ends
@@ -529,11 +522,165 @@ def fit_joinpoint(
     "Minimum Number of Observations Required", "Permutation Test Details",
     "Estimated Regression Coefficients (Beta)", "Average Annual Percent
     Change (AAPC) and Confidence Interval"), https://surveillance.cancer.gov/joinpoint/.
+
+    Examples
+    --------
+    The age-standardised rate of drug-poisoning deaths in England and Wales,
+    1993-2021 (ONS, per million, with 95% limits), straight from the shipped
+    extract; the number of joinpoints chosen by the BIC:
+
+    >>> nat = ot.datasets.national_deaths()
+    >>> asmr = nat[(nat["table"] == "asmr") & (nat["measure"] == "poisoning")
+    ...            & (nat["sex"] == "persons") & (nat["substance"] == "all")]
+    >>> fit = ot.fit_joinpoint(asmr, rate="rate", lcl="lcl", ucl="ucl", method="bic")
+    >>> fit.models["joinpoints"].iloc[0]
+    (1998, 2012, 2015)
+    >>> fit.summary()[["measure", "start", "end", "apc", "apc_lcl", "apc_ucl"]]
+      measure  start   end   apc  apc_lcl  apc_ucl
+    0     APC   1993  1998   5.6      2.3      9.0
+    1     APC   1998  2012  -1.3     -2.0     -0.6
+    2     APC   2012  2015  10.7     -2.5     25.5
+    3     APC   2015  2021   4.6      2.7      6.5
+    4    AAPC   1993  2021   2.4      0.9      3.9
+
+    The rate fell by 1.3% a year from 1998 to 2012 and has risen since; over
+    1993-2021 it rose by 2.4% a year on average. The permutation test (the
+    default, as NCI's Joinpoint 4) takes longer and chooses its own number of
+    joinpoints (notebook 03 compares them).
     """
     func = "fit_joinpoint"
     check_choice(func, "model", model, ("loglinear",))
     check_choice(func, "variance", variance, ("auto", "constant"))
     check_choice(func, "zero_counts", zero_counts, ("error", "add_half"))
+    opts = _check_options(
+        method=method,
+        ci_method=ci_method,
+        max_joinpoints=max_joinpoints,
+        min_joinpoints=min_joinpoints,
+        min_obs_end=min_obs_end,
+        min_obs_between=min_obs_between,
+        min_segment=min_segment,
+        n_permutations=n_permutations,
+        n_jobs=n_jobs,
+        conf=conf,
+        alpha=alpha,
+    )
+    per = positive("per", per, "100000")
+    opts.check_permutations()
+    if rate is not None and variance == "constant" and se is None and lcl is None:
+        data = data.assign(**{_PLACEHOLDER_SE: 1.0})  # the limits are not needed
+        se = _PLACEHOLDER_SE
+    columns = {"count": count, "population": population, "rate": rate, "se": se}
+    ss = prepare(
+        data, time=time, **columns, lcl=lcl, ucl=ucl, conf=limits_conf, by=by,
+        min_points=opts.min_points(), func=func,
+    )  # fmt: skip
+    observed, y, w, variance_label = _responses(
+        ss, count=count, per=per, variance=variance, zero_counts=zero_counts
+    )
+    effective = opts.feasible_max(ss.lengths())
+    jobs = _selection_jobs(ss, y, w, effective, opts, early_stop=early_stop, seed=seed)
+    selections = run_selection(jobs, opts.n_jobs, progress)
+    tables = assemble(
+        ss,
+        selections,
+        observed=observed,
+        y=y,
+        w=w,
+        effective=effective,
+        method=method,
+        ci_method=ci_method,
+        conf=float(conf),
+        variance_label=variance_label,
+        model=model,
+    )
+    return _result(ss, tables, conf=float(conf), per=per, zero_counts=zero_counts)
+
+
+def _result(
+    ss: SeriesSet, tables: Tables, *, conf: float, per: float, zero_counts: str
+) -> JoinpointFit:
+    """The :class:`JoinpointFit` of the tables, with what was done to the input in ``notes``."""
+    counts = ss.count is not None
+    return JoinpointFit(
+        models=tables.models,
+        segments=tables.segments,
+        fitted=tables.fitted,
+        selection=tables.selection,
+        conf=conf,
+        scale="count" if (counts and ss.population is None) else "rate",
+        per=per if (counts and ss.population is not None) else np.nan,
+        time_unit=ss.time_unit,
+        results=tables.results,
+        notes=ss.notes + _zero_note(ss, zero_counts),
+        _aapc_inputs=tables.aapc_inputs,
+    )
+
+
+@dataclass(frozen=True)
+class _Options:
+    """The checked search options of :func:`fit_joinpoint`."""
+
+    method: str
+    k_min: int
+    k_max: int
+    min_end: int
+    min_between: int
+    n_perm: int
+    n_jobs: int
+    alpha: float
+
+    def min_points(self) -> int:
+        """Fewest points a series needs for ``k_min`` joinpoints and one residual df."""
+        fewest = 3 + 2 * self.k_min
+        if self.k_min > 0:
+            fewest = max(
+                fewest, 2 * self.min_end + (self.k_min - 1) * self.min_between + self.k_min
+            )
+        return fewest
+
+    def feasible_max(self, lengths: NDArray[np.int64]) -> list[int]:
+        """Largest number of joinpoints of each series: ``k_max``, or fewer for a short one.
+
+        ``k`` joinpoints need ``2 min_end + (k - 1) min_between + k`` points (NCI
+        spacing) and ``2k + 3`` for a residual degree of freedom.
+        """
+        return [
+            min(
+                self.k_max,
+                max_feasible_joinpoints(int(n), self.min_end, self.min_between),
+                (int(n) - 3) // 2,
+            )
+            for n in lengths
+        ]
+
+    def check_permutations(self) -> None:
+        """Raise when ``n_perm`` permutations cannot reach the smallest test level."""
+        if self.method == "permutation" and self.k_max > self.k_min:
+            smallest = self.alpha / (self.k_max - self.k_min)
+            if 1.0 / (self.n_perm + 1) >= smallest:
+                raise ValueError(
+                    f"fit_joinpoint: n_permutations={self.n_perm} is too few to reject at "
+                    f"level {smallest:g}; use at least {math.ceil(1 / smallest)}"
+                )
+
+
+def _check_options(
+    *,
+    method: str,
+    ci_method: str,
+    max_joinpoints: int,
+    min_joinpoints: int,
+    min_obs_end: int,
+    min_obs_between: int,
+    min_segment: int | None,
+    n_permutations: int,
+    n_jobs: int,
+    conf: float,
+    alpha: float,
+) -> _Options:
+    """The search options of :func:`fit_joinpoint`, checked."""
+    func = "fit_joinpoint"
     check_choice(func, "method", method, ("permutation", "bic"))
     check_choice(func, "ci_method", ci_method, ("lerman", "continuous"))
     k_max = check_whole(func, "max_joinpoints", max_joinpoints, 0)
@@ -549,257 +696,50 @@ def fit_joinpoint(
     min_end = check_whole(func, "min_obs_end", min_obs_end, 1)
     min_between = check_whole(func, "min_obs_between", min_obs_between, 0)
     n_perm = check_whole(func, "n_permutations", n_permutations, 1)
-    n_jobs = check_whole(func, "n_jobs", n_jobs, 1)
+    workers = check_jobs(func, n_jobs)
     z_value(conf)
     if not 0.0 < float(alpha) < 1.0:
         raise ValueError(f"{func}: alpha must be between 0 and 1, got {alpha!r}")
-    per = positive("per", per, "100000")
-    if method == "permutation" and k_max > k_min:
-        smallest = float(alpha) / (k_max - k_min)
-        if 1.0 / (n_perm + 1) >= smallest:
-            raise ValueError(
-                f"{func}: n_permutations={n_perm} is too few to reject at level "
-                f"{smallest:g}; use at least {math.ceil(1 / smallest)}"
-            )
+    return _Options(method, k_min, k_max, min_end, min_between, n_perm, workers, float(alpha))
 
-    if rate is not None and variance == "constant" and se is None and lcl is None:
-        data = data.assign(**{_PLACEHOLDER_SE: 1.0})
-        se = _PLACEHOLDER_SE
-    min_points = 3 + 2 * k_min  # at least one residual degree of freedom
-    if k_min > 0:
-        min_points = max(min_points, 2 * min_end + (k_min - 1) * min_between + k_min)
-    ss = prepare(
-        data,
-        time=time,
-        count=count,
-        population=population,
-        rate=rate,
-        se=se,
-        lcl=lcl,
-        ucl=ucl,
-        conf=limits_conf,
-        by=by,
-        min_points=min_points,
-        func=func,
-    )
-    observed, y, w, variance_label = _responses(
-        ss, time=time, count=count, per=per, variance=variance, zero_counts=zero_counts
-    )
-    lengths = ss.lengths()
-    effective = [
-        min(k_max, max_feasible_joinpoints(int(n), min_end, min_between), (int(n) - 3) // 2)
-        for n in lengths
-    ]
+
+def _selection_jobs(
+    ss: SeriesSet,
+    y: NDArray[np.float64],
+    w: NDArray[np.float64],
+    effective: list[int],
+    opts: _Options,
+    *,
+    early_stop: bool,
+    seed: int | np.random.SeedSequence | None,
+) -> list[dict[str, Any]]:
+    """Keyword arguments of the model search of each series, with its own random stream."""
     seeds = series_seeds(seed, ss.groups)
-    jobs = [
+    return [
         {
             "y": y[ss.rows(g)],
             "weights": w[ss.rows(g)],
             "times": ss.time[ss.rows(g)],
-            "k_min": k_min,
+            "k_min": opts.k_min,
             "k_max": effective[g],
-            "min_end": min_end,
-            "min_between": min_between,
-            "method": method,
-            "alpha": float(alpha),
-            "n_permutations": n_perm,
+            "min_end": opts.min_end,
+            "min_between": opts.min_between,
+            "method": opts.method,
+            "alpha": opts.alpha,
+            "n_permutations": opts.n_perm,
             "early_stop": bool(early_stop),
             "seed": seeds[g],
         }
         for g in range(ss.n_series)
     ]
-    selections = _run_selection(jobs, n_jobs, progress)
-    return _assemble(
-        ss,
-        selections,
-        observed=observed,
-        y=y,
-        w=w,
-        time=time,
-        effective=effective,
-        method=method,
-        ci_method=ci_method,
-        conf=float(conf),
-        per=per if (ss.count is not None and ss.population is not None) else np.nan,
-        scale="count" if (ss.count is not None and ss.population is None) else "rate",
-        variance_label=variance_label,
-        model=model,
-    )
 
 
-def _assemble(
-    ss: SeriesSet,
-    selections: list[SeriesSelection],
-    *,
-    observed: NDArray[np.float64],
-    y: NDArray[np.float64],
-    w: NDArray[np.float64],
-    time: Hashable,
-    effective: list[int],
-    method: str,
-    ci_method: str,
-    conf: float,
-    per: float,
-    scale: str,
-    variance_label: str,
-    model: str,
-) -> JoinpointFit:
-    """Refit the chosen models with statsmodels and build the result tables."""
-    keys = ss.groups.key_rows
-    times = ss.groups.data[time].reset_index(drop=True)
-    unit = 12.0 if ss.time_unit == "month" else 1.0
-    labels = series_labels(ss.groups)
-    fits: list[FinalFit] = []
-    results: dict[tuple, Any] = {}
-    model_rows: dict[str, list] = {
-        name: []
-        for name in (
-            "model", "variance", "n_points", "first", "last", "max_joinpoints",
-            "n_joinpoints", "joinpoints", "selection", "bic", "sse", "ci_method", "df",
-        )
-    }  # fmt: skip
-    seg: dict[str, list] = {
-        n: [] for n in ("g", "segment", "start_pos", "end_pos", "slope", "se", "df")
-    }
-    sel: dict[str, list] = {
-        n: []
-        for n in (
-            "g", "test", "k", "joinpoints", "sse", "bic", "p_value", "alpha_level",
-            "chosen", "k_null", "statistic", "n_permutations", "reject",
-        )
-    }  # fmt: skip
-    fitted_log = np.empty_like(y)
-    segment_of = np.empty(y.size, dtype=np.int64)
-    for g, choice in enumerate(selections):
-        rows = ss.rows(g)
-        start = rows.start
-        t = ss.time[rows]
-        positions = choice.sets[choice.chosen]
-        fit = final_fit(t, y[rows], w[rows], positions, ci_method)
-        fits.append(fit)
-        results[series_key(ss.groups, g)] = fit.results
-        fitted_log[rows] = fit.log_fitted
-        segment_of[rows] = 1 + np.searchsorted(fit.bounds[1:-1], t, side="left")
-        jp_times = _as_python(times.iloc[[start + p for p in positions]])
-        model_rows["model"].append(model)
-        model_rows["variance"].append(variance_label)
-        model_rows["n_points"].append(rows.stop - rows.start)
-        model_rows["first"].append(times.iloc[start])
-        model_rows["last"].append(times.iloc[rows.stop - 1])
-        model_rows["max_joinpoints"].append(effective[g])
-        model_rows["n_joinpoints"].append(len(positions))
-        model_rows["joinpoints"].append(jp_times)
-        model_rows["selection"].append(method)
-        model_rows["bic"].append(float(choice.bic[choice.chosen]))
-        model_rows["sse"].append(float(choice.sse[choice.chosen]))
-        model_rows["ci_method"].append(ci_method)
-        model_rows["df"].append(fit.df)
-        bounds_pos = [0, *positions, rows.stop - rows.start - 1]
-        ses = np.sqrt(np.diag(fit.cov))
-        for s in range(len(positions) + 1):
-            seg["g"].append(g)
-            seg["segment"].append(s + 1)
-            seg["start_pos"].append(start + bounds_pos[s])
-            seg["end_pos"].append(start + bounds_pos[s + 1])
-            seg["slope"].append(float(fit.slopes[s]))
-            seg["se"].append(float(ses[s]))
-            seg["df"].append(fit.df)
-        for k, pos in enumerate(choice.sets):
-            sel["g"].append(g)
-            sel["test"].append("")
-            sel["k"].append(k)
-            sel["joinpoints"].append(_as_python(times.iloc[[start + p for p in pos]]))
-            sel["sse"].append(float(choice.sse[k]))
-            sel["bic"].append(float(choice.bic[k]))
-            sel["p_value"].append(np.nan)
-            sel["alpha_level"].append(np.nan)
-            sel["chosen"].append(k == choice.chosen)
-            sel["k_null"].append(pd.NA)
-            sel["statistic"].append(np.nan)
-            sel["n_permutations"].append(pd.NA)
-            sel["reject"].append(pd.NA)
-        for test in choice.tests:
-            pos = choice.sets[test.k_alt]
-            sel["g"].append(g)
-            sel["test"].append(f"{test.k_null} vs {test.k_alt}")
-            sel["k"].append(test.k_alt)
-            sel["joinpoints"].append(_as_python(times.iloc[[start + p for p in pos]]))
-            sel["sse"].append(float(choice.sse[test.k_alt]))
-            sel["bic"].append(float(choice.bic[test.k_alt]))
-            sel["p_value"].append(test.p_value)
-            sel["alpha_level"].append(test.alpha_level)
-            sel["chosen"].append(False)
-            sel["k_null"].append(test.k_null)
-            sel["statistic"].append(test.statistic)
-            sel["n_permutations"].append(test.n_permutations)
-            sel["reject"].append(test.reject)
-
-    models = keys.copy()
-    for name, values in model_rows.items():
-        if name == "joinpoints":
-            models[name] = pd.Series(values, dtype=object)
-        elif name in ("first", "last"):
-            models[name] = pd.Series(values, dtype=times.dtype)
-        else:
-            models[name] = values
-
-    g_seg = np.asarray(seg["g"], dtype=np.int64)
-    slope = np.asarray(seg["slope"])
-    slope_se = np.asarray(seg["se"])
-    df = np.asarray(seg["df"], dtype=float)
-    with np.errstate(invalid="ignore"):
-        tq = stats.t.ppf(0.5 + conf / 2.0, df)
-        p_value = 2.0 * stats.t.sf(np.abs(slope / slope_se), df)
-    apc, apc_lcl, apc_ucl = apc_from_slope(unit * slope, unit * slope_se, tq)
-    segments = keys.iloc[g_seg].reset_index(drop=True)
-    segments["segment"] = np.asarray(seg["segment"], dtype=np.int64)
-    segments["start"] = times.iloc[seg["start_pos"]].reset_index(drop=True)
-    segments["end"] = times.iloc[seg["end_pos"]].reset_index(drop=True)
-    segments["apc"] = apc
-    segments["apc_lcl"] = apc_lcl
-    segments["apc_ucl"] = apc_ucl
-    segments["p_value"] = p_value
-    segments["slope"] = slope
-    segments["slope_se"] = slope_se
-
-    fitted = keys.iloc[ss.groups.gid].reset_index(drop=True)
-    fitted["time"] = times
-    fitted["observed"] = observed
-    fitted["fitted"] = np.exp(fitted_log)
-    fitted["segment"] = segment_of
-
-    g_sel = np.asarray(sel.pop("g"), dtype=np.int64)
-    selection = keys.iloc[g_sel].reset_index(drop=True)
-    for name, values in sel.items():
-        if name == "joinpoints":
-            column: Any = pd.Series(values, dtype=object)
-        elif name in ("k_null", "n_permutations"):
-            column = pd.array(values, dtype="Int64")
-        elif name == "reject":
-            column = pd.array(values, dtype="boolean")
-        elif name == "test":
-            column = pd.array(values, dtype="str")
-        else:
-            column = values
-        selection[name] = column
-
-    inputs = _AapcInputs(
-        key_rows=keys,
-        fits=fits,
-        first=models["first"],
-        last=models["last"],
-        time_unit=ss.time_unit,
-        labels=labels,
-    )
-    return JoinpointFit(
-        models=models,
-        segments=segments,
-        fitted=fitted,
-        selection=selection,
-        conf=conf,
-        scale=scale,
-        per=per,
-        time_unit=ss.time_unit,
-        results=results,
-        _aapc_inputs=inputs,
+def _zero_note(ss: SeriesSet, zero_counts: str) -> tuple[str, ...]:
+    """A note when zero counts were replaced by 0.5 in the fit."""
+    if ss.count is None or zero_counts != "add_half" or not (ss.count == 0).any():
+        return ()
+    n = int((ss.count == 0).sum())
+    return (
+        f"{n} zero count(s) replaced by {NCI_ZERO_COUNT:g} in the fit (zero_counts='add_half'); "
+        "observed values keep the 0",
     )

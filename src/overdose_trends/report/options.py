@@ -1,0 +1,166 @@
+"""Options of the report's sections: the base class, field declarations and value parsers.
+
+Each section of ``report.toml`` (``[summary]`` and one per figure) is a frozen
+dataclass deriving from :class:`Options`, whose fields are declared with
+:func:`option` (default, parser, help text)::
+
+    @dataclass(frozen=True)
+    class FunnelOptions(Options):
+        period: tuple[int, int] = option((2016, 2018), as_period, "registration period")
+        measure: str = measure_option()
+
+The parser checks and normalises a value (e.g. ``"2013 to 2015"`` ->
+``(2013, 2015)``) both when a TOML file is loaded and when the class is built in
+Python; a bad value raises ``ValueError`` naming the field. Periods are parsed
+by the package's one notation, :func:`overdose_trends.schema.as_period`
+(``"2013-15"``, ``"2013-2015"``, ``"2013 to 2015"``, ``[2013, 2015]``, ``2016``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import field
+from typing import Any
+
+from overdose_trends.constants import AREA_LEVELS, GSS_CODE
+from overdose_trends.schema import as_period
+
+__all__ = [
+    "Options",
+    "as_area_code",
+    "as_area_codes",
+    "as_area_level",
+    "as_count",
+    "as_level",
+    "as_measure",
+    "as_names",
+    "as_optional_area_code",
+    "as_periods",
+    "as_sex",
+    "as_text",
+    "as_year",
+    "measure_option",
+    "one_of",
+    "option",
+    "sex_option",
+]
+
+_MEASURES = ("poisoning", "misuse")
+_SEXES = ("persons", "males", "females")
+
+
+def option(default: Any, parse: Callable[[Any], Any], help: str = "") -> Any:
+    """A field of an :class:`Options` dataclass: default, parser and help text.
+
+    ``parse(value)`` returns the normalised value or raises ``ValueError`` /
+    ``TypeError`` with a message (the key is added by the caller). The help
+    text is the comment above the key in ``report.toml``.
+    """
+    return field(default=default, metadata={"parse": parse, "help": help})
+
+
+class Options:
+    """Base of the section options dataclasses: every field is parsed on construction."""
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):  # type: ignore[arg-type]
+            parse = f.metadata.get("parse")
+            if parse is None:
+                continue
+            try:
+                value = parse(getattr(self, f.name))
+            except (TypeError, ValueError) as err:
+                raise ValueError(f"{f.name}: {err}") from None
+            object.__setattr__(self, f.name, value)
+
+
+def as_text(value: Any) -> str:
+    """A string."""
+    if not isinstance(value, str):
+        raise TypeError(f"expected a string, got {value!r}")
+    return value
+
+
+def as_area_code(value: Any) -> str:
+    """A GSS code such as ``"E06000033"``."""
+    if not isinstance(value, str) or not GSS_CODE.match(value):
+        raise ValueError(f"expected a GSS area code such as 'E06000033', got {value!r}")
+    return value
+
+
+def as_area_codes(value: Any) -> tuple[str, ...]:
+    """A non-empty list of distinct GSS codes."""
+    if isinstance(value, str) or not isinstance(value, list | tuple) or not value:
+        raise TypeError(f"expected a non-empty list of GSS area codes, got {value!r}")
+    codes = tuple(as_area_code(v) for v in value)
+    if len(set(codes)) != len(codes):
+        raise ValueError(f"area codes repeated in {list(codes)}")
+    return codes
+
+
+def as_optional_area_code(value: Any) -> str:
+    """A GSS code, or ``""`` for none."""
+    return value if value == "" else as_area_code(value)
+
+
+def as_periods(value: Any) -> tuple[tuple[int, int], ...]:
+    """A non-empty list of periods, each as :func:`overdose_trends.schema.as_period` reads it."""
+    if isinstance(value, str) or not isinstance(value, list | tuple) or not value:
+        raise TypeError(f"expected a non-empty list of periods, got {value!r}")
+    return tuple(as_period(v) for v in value)
+
+
+def one_of(*allowed: str) -> Callable[[Any], str]:
+    """A parser accepting one of ``allowed``."""
+
+    def parse(value: Any) -> str:
+        if value not in allowed:
+            raise ValueError(f"expected one of {', '.join(map(repr, allowed))}, got {value!r}")
+        return value
+
+    parse.__doc__ = f"One of {', '.join(allowed)}."
+    return parse
+
+
+def as_names(value: Any) -> tuple[str, ...]:
+    """A non-empty list of strings."""
+    if isinstance(value, str) or not isinstance(value, list | tuple) or not value:
+        raise TypeError(f"expected a non-empty list of names, got {value!r}")
+    return tuple(as_text(v) for v in value)
+
+
+def as_count(value: Any) -> int:
+    """A whole number >= 0."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"expected a whole number >= 0, got {value!r}")
+    return int(value)
+
+
+def as_year(value: Any) -> int:
+    """A calendar year (1900-2100)."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 1900 <= value <= 2100:
+        raise ValueError(f"expected a year such as 2019, got {value!r}")
+    return int(value)
+
+
+def as_level(value: Any) -> float:
+    """A confidence level strictly between 0 and 1."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 1:
+        raise ValueError(f"expected a confidence level between 0 and 1 such as 0.95, got {value!r}")
+    return float(value)
+
+
+as_area_level = one_of(*sorted(set(AREA_LEVELS.values())))
+as_measure = one_of(*_MEASURES)
+as_sex = one_of(*_SEXES)
+
+
+def measure_option() -> Any:
+    """The ``measure`` field of an options class (default ``"poisoning"``)."""
+    return option("poisoning", as_measure, "poisoning or misuse")
+
+
+def sex_option(help: str = "persons, males or females") -> Any:
+    """The ``sex`` field of an options class (default ``"persons"``)."""
+    return option("persons", as_sex, help)
