@@ -34,12 +34,12 @@ from sphinx.util.nodes import nested_parse_with_titles
 PACKAGE = "overdose_trends"
 
 #: Rooms in reading order: (dotted prefix of the defining module, heading, blurb).
-#: The first prefix that matches a name's module wins, so ``stats.trends`` must come
-#: before ``stats``.
+#: A name goes to the group with the longest prefix of its module (``stats.trends``
+#: before ``stats``).
 GROUPS = (
     ("io", "Readers", "Read ONS workbooks, population estimates and kit logs into tidy tables."),
-    ("stats.trends", "Models", "Trend models fitted to death counts or published rates."),
     ("stats", "Statistics", "Rates, intervals, comparisons, disclosure control, kit metrics."),
+    ("stats.trends", "Models", "Trend models fitted to death counts or published rates."),
     ("plots", "Figures", "Report figures in the house style; each accepts ``ax=``."),
     ("report", "Report", "The report command, callable from Python."),
     ("errors", "Errors", "Exceptions raised by the readers."),
@@ -48,6 +48,8 @@ GROUPS = (
 
 #: ``:func:`~a.b.name``` or ``:func:`text <a.b.name>``` in a docstring's first sentence.
 _ROLE = re.compile(r":(?:py:)?[a-z]+:`~?(?:([^`<]*?)\s*<[^>]*>|([^`]*))`")
+#: The end of a sentence: a full stop, space and a capital ("(e.g. 2013-15" goes on).
+_SENTENCE_END = re.compile(r"\.\s+(?=[A-Z])")
 
 
 def _summary(obj: Any) -> str:
@@ -59,7 +61,7 @@ def _summary(obj: Any) -> str:
     doc = inspect.getdoc(obj) or ""
     first = doc.split("\n\n", 1)[0].replace("\n", " ").strip()
     first = _ROLE.sub(lambda m: f"``{m.group(1) or m.group(2).rsplit('.', 1)[-1]}``", first)
-    return first.split(". ", 1)[0].rstrip(".") + "." if first else ""
+    return _SENTENCE_END.split(first, 1)[0].rstrip(".") + "." if first else ""
 
 
 def _front_door_rows() -> dict[str, list[tuple[str, str, str]]]:
@@ -71,14 +73,15 @@ def _front_door_rows() -> dict[str, list[tuple[str, str, str]]]:
             exports[name] = getattr(ot, name).__module__.removeprefix(PACKAGE + ".")
     rows: dict[str, list[tuple[str, str, str]]] = {heading: [] for _, heading, _ in GROUPS}
     for name, module in exports.items():
-        heading = next(
-            (h for prefix, h, _ in GROUPS if module == prefix or module.startswith(prefix + ".")),
-            None,
-        )
-        if heading is None:
+        matches = [
+            (len(prefix), h)
+            for prefix, h, _ in GROUPS
+            if module == prefix or module.startswith(prefix + ".")
+        ]
+        if not matches:
             raise ValueError(f"front-door name {name!r} from {module!r} fits no group in GROUPS")
         obj = getattr(importlib.import_module(f"{PACKAGE}.{module}"), name)
-        rows[heading].append((name, f"{PACKAGE}.{module}.{name}", _summary(obj)))
+        rows[max(matches)[1]].append((name, f"{PACKAGE}.{module}.{name}", _summary(obj)))
     return rows
 
 
