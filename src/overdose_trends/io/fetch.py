@@ -332,7 +332,7 @@ def fetch(
         data (per read, not for the whole download).
     retries : int
         Further attempts after a connection error, time-out or HTTP 5xx/429
-        response, waiting :data:`BACKOFF` s, then twice as long, and so on.
+        response, waiting ``BACKOFF`` s, then twice as long, and so on.
         Other HTTP errors (e.g. 404) are not retried.
     offline : bool, optional
         Never use the network. Default: ``$OVERDOSE_TRENDS_OFFLINE``.

@@ -75,13 +75,13 @@ codes and without counties in the population file); pass e.g.
 Organisation
 ------------
 This module holds :func:`read_kit_log` and the rules on event fields. Reading the
-file is :mod:`~overdose_trends.io._kit_table`; personal identifiers are
-:mod:`~overdose_trends.io._identifiers`; the checks shared with
+file is ``overdose_trends.io._kit_table``; personal identifiers are
+``overdose_trends.io._identifiers``; the checks shared with
 :func:`~overdose_trends.io.kit_counts.read_kit_counts` are
-:mod:`~overdose_trends.io._kit_cells`, :mod:`~overdose_trends.io._kit_dates` and
-:mod:`~overdose_trends.io._kit_validation`; the kit rules are
-:mod:`~overdose_trends.io._kit_rules`; the report is
-:mod:`~overdose_trends.io._kit_report`.
+``overdose_trends.io._kit_cells``, ``overdose_trends.io._kit_dates`` and
+``overdose_trends.io._kit_validation``; the kit rules are
+``overdose_trends.io._kit_rules``; the report is
+``overdose_trends.io._kit_report``.
 
 References
 ----------

@@ -2,7 +2,7 @@
 
 :func:`read_local_authority` reads the ONS dataset "Deaths related to drug
 poisoning by local authority, England and Wales" in any of its edition layouts
-into one tidy, long table. :func:`read_national` (from
+into one tidy, long table. :func:`~overdose_trends.io.ons_national.read_national` (from
 :mod:`overdose_trends.io.ons_national`) reads the national reference tables.
 :func:`check_consistency` cross-checks a loaded table.
 

@@ -184,7 +184,7 @@ class InterruptedFit(FitDisplay):
             trend continued), ``averted`` (``counterfactual - observed``;
             negative means excess deaths), ``averted_lcl``, ``averted_ucl``
             (simulation interval), deaths to 1 decimal. The full tables are
-            :attr:`effects` and :attr:`averted`.
+            ``effects`` and ``averted``.
         """
         columns = list(self.effects.columns)
         keys = columns[: columns.index("family")]
@@ -327,7 +327,7 @@ def fit_interrupted(
     ------
     ValueError
         Naming the series: for the input problems of
-        :func:`~overdose_trends.stats.trends._series.prepare` (too short, a
+        ``overdose_trends.stats.trends._series.prepare`` (too short, a
         repeated time, gaps, all-zero or invalid counts, bad populations), fewer
         than 3 time points before or 2 from the intervention, a segment
         (before / from the intervention) with no deaths or with deaths only at

@@ -21,7 +21,7 @@ selection to the weighted BIC and the intervals to empirical quantiles; those
 are not implemented here.
 
 All candidate joinpoint sets of a series are fitted at once (see
-:mod:`overdose_trends.stats.trends._joinpoint_grid`), so the ~400 local-authority
+``overdose_trends.stats.trends._joinpoint_grid``), so the ~400 local-authority
 series with 4499 permutations per test run in seconds; the chosen model is
 refitted with statsmodels for its covariance.
 
@@ -246,7 +246,7 @@ class JoinpointFit(FitDisplay):
             ``apc_ucl`` (the segment's APC or the series' AAPC, with limits at
             level ``conf``, % per year, 1 decimal) and ``p_value`` (test of no
             change, 2 significant figures). The full tables are
-            :attr:`segments` and :meth:`aapc`.
+            ``segments`` and :meth:`aapc`.
         """
         keys = list(self.models.columns[: list(self.models.columns).index("model")])
         segments = self.segments[[*keys, "segment", "start", "end", *_SUMMARY_DIGITS]]

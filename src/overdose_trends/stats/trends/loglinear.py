@@ -11,7 +11,7 @@ dispersion diagnostics that decide between the two families, and the fitted
 counts and rates with confidence intervals for plotting.
 
 The count model itself (one series, any design matrix, the overdispersion
-rule) is in the private :mod:`overdose_trends.stats.trends._count_model`,
+rule) is in the private ``overdose_trends.stats.trends._count_model``,
 shared with :mod:`overdose_trends.stats.trends.interrupted`.
 
 References
@@ -141,7 +141,7 @@ class TrendFit(FitDisplay):
             ``apc_lcl``, ``apc_ucl`` (annual percent change and its limits at
             level ``conf``, % per year, 1 decimal) and ``p_value`` (Wald test of
             no trend, 2 significant figures). The full table is
-            :attr:`estimates`.
+            ``estimates``.
         """
         keys = list(self.estimates.columns[: list(self.estimates.columns).index("family")])
         columns = [*keys, "first", "last", "n_points", "family", *_SUMMARY_DIGITS]
@@ -213,7 +213,7 @@ def fit_trend(
     ValueError
         Naming the series, for fewer than 3 time points, a repeated time,
         missing time points, all-zero or invalid counts,
-        non-positive populations (see :func:`~overdose_trends.stats.trends._series.prepare`),
+        non-positive populations (see ``overdose_trends.stats.trends._series.prepare``),
         all deaths at the first or the last time point (the slope's
         maximum-likelihood estimate is then infinite), and a negative binomial
         fit that fails to converge; also for an unknown ``family`` or a bad
@@ -237,7 +237,7 @@ def fit_trend(
     Overdispersion rule (``family="auto"``): the Poisson model is refitted as
     NB2 when the Pearson statistic ``X^2 = sum (y - mu)^2 / mu`` exceeds its
     chi-square distribution on ``n - 2`` degrees of freedom at level
-    :data:`OVERDISPERSION_LEVEL` (0.05, one-sided). For 20-30 annual points
+    :data:`~overdose_trends.constants.OVERDISPERSION_LEVEL` (0.05, one-sided). For 20-30 annual points
     this needs ``X^2 / df`` above about 1.5-1.6, the informal threshold often
     quoted; for long monthly series smaller excess dispersion is detected
     (NB2 then stays close to Poisson, as ``alpha`` is small). Under
