@@ -50,7 +50,8 @@ class ValidationReport:
         Rows in the output and rows rejected (with at least one error);
         ``n_loaded + n_rejected == n_input`` is checked on creation.
     issues : pandas.DataFrame
-        One row per problem, columns ``ISSUE_COLUMNS`` (:mod:`overdose_trends.io.kit_log`): ``file``,
+        One row per problem, columns ``ISSUE_COLUMNS``
+        (:mod:`overdose_trends.io.kit_log`): ``file``,
         ``sheet``, ``row`` (Int64, 1-based as a spreadsheet shows it, header =
         row 1; in a CSV file the record number, so a quoted cell holding line
         breaks counts as one row, as after opening the file in a spreadsheet;
@@ -248,7 +249,7 @@ class Issues:
         )
 
     def frame(self) -> pd.DataFrame:
-        """All issues, columns ``ISSUE_COLUMNS`` (:mod:`overdose_trends.io.kit_log`), sorted by row (column notices first)."""
+        """All issues (columns ``ISSUE_COLUMNS``), sorted by row, column notices first."""
         if self.parts:
             df = pd.concat(self.parts, ignore_index=True)
         else:

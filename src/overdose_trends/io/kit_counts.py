@@ -29,7 +29,8 @@ Choice of defaults
 :func:`aggregate_kits` fills periods without events with 0 **between a group's
 first and last event** (so missing months are explicit), but not before a
 service's first event or after its last, where a zero would claim the service
-was running; pass ``start``/``end`` to fill a fixed range. :func:`~overdose_trends.io.kit_log.read_kit_log`
+was running; pass ``start``/``end`` to fill a fixed range.
+:func:`~overdose_trends.io.kit_log.read_kit_log`
 does not switch to :func:`read_kit_counts` by itself: a file that looks like
 counts is refused with a message pointing here, so the type of the result
 never depends on the file's content.

@@ -784,7 +784,8 @@ def read_national(source: Source, require: Sequence[str] = TABLES) -> pd.DataFra
         and Wales" (``.xls`` or ``.xlsx``; the format is detected from the content).
     require : sequence of str, default all of :data:`TABLES`
         Tables that must be found; a workbook without one of them raises
-        :class:`~overdose_trends.errors.DataFormatError` rather than loading partially. Pass ``()`` to
+        :class:`~overdose_trends.errors.DataFormatError` rather than loading partially.
+        Pass ``()`` to
         load whatever recognised tables a cut-down workbook holds.
 
     Returns

@@ -237,7 +237,8 @@ def fit_trend(
     Overdispersion rule (``family="auto"``): the Poisson model is refitted as
     NB2 when the Pearson statistic ``X^2 = sum (y - mu)^2 / mu`` exceeds its
     chi-square distribution on ``n - 2`` degrees of freedom at level
-    :data:`~overdose_trends.constants.OVERDISPERSION_LEVEL` (0.05, one-sided). For 20-30 annual points
+    :data:`~overdose_trends.constants.OVERDISPERSION_LEVEL` (0.05, one-sided). For 20-30
+    annual points
     this needs ``X^2 / df`` above about 1.5-1.6, the informal threshold often
     quoted; for long monthly series smaller excess dispersion is detected
     (NB2 then stays close to Poisson, as ``alpha`` is small). Under
