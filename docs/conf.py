@@ -61,12 +61,11 @@ numpydoc_xref_param_type = False
 # Cross-references. There is no intersphinx (CI reaches package registries only, not
 # other projects' object inventories), so references to objects of Python, pandas, numpy,
 # scipy, matplotlib or statsmodels cannot resolve: nitpick_ignore_regex lists them.
-# Nitpicky mode (every other unresolved reference is a warning, so -W fails on it) stays
-# off while docstrings still name objects that moved or are private; list those with
-# `make docs SPHINXOPTS=-n` and switch it on once the list is empty. Without it, Sphinx
-# still fails the build on bad reStructuredText, unknown roles and directives, duplicate
-# object descriptions, missing pages and modules that do not import.
-nitpicky = False
+# Nitpicky mode is on: every other unresolved reference (an object that moved, a private
+# module named as if public) is a warning, so the strict build (-W) fails on it, as it
+# does on bad reStructuredText, unknown roles, duplicate objects and modules that do not
+# import.
+nitpicky = True
 nitpick_ignore_regex = [
     (
         r"py:.*",

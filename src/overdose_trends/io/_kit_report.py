@@ -11,6 +11,13 @@ which takes issues for many rows at once (arrays, never a loop over rows).
 The rules behind the issues are listed in the docstrings of
 :mod:`overdose_trends.io.kit_log` and :func:`overdose_trends.io.kit_counts.read_kit_counts`.
 
+A report shows itself three ways, like the trend-model fits: ``print(report)``
+gives the readable text, ``report.summary()`` a table of issues per rule and
+column, and in a notebook ``_repr_html_`` the accounting and that table;
+``report.plot()`` draws :func:`overdose_trends.plots.validation.plot_validation`,
+found by name when called (:func:`overdose_trends._display.figure_function`:
+readers never import figures).
+
 References
 ----------
 UK Statistics Authority (2018), *Code of Practice for Statistics*, edition
@@ -21,19 +28,29 @@ was done to the data and what was excluded).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from overdose_trends._display import figure_function, html_list, html_paragraph, html_table
 from overdose_trends.errors import DataFormatError
 
-__all__ = ["ISSUE_COLUMNS", "MAPPED_COLUMNS", "Issues", "ValidationReport"]
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+__all__ = ["ISSUE_COLUMNS", "MAPPED_COLUMNS", "SUMMARY_COLUMNS", "Issues", "ValidationReport"]
 
 #: Columns of :attr:`ValidationReport.issues`.
 ISSUE_COLUMNS = ("file", "sheet", "row", "column", "rule", "value", "severity", "message")
 #: Columns of :attr:`ValidationReport.mapped_values`.
 MAPPED_COLUMNS = ("column", "value", "mapped_to", "rows")
+#: Columns of :meth:`ValidationReport.summary`.
+SUMMARY_COLUMNS = ("severity", "rule", "column", "issues", "rows")
+#: Severities, in the order of the summary (errors first).
+_SEVERITIES = ("error", "warning")
+#: The figure of a report (resolved by name when ``.plot()`` is called).
+_FIGURE = "overdose_trends.plots.validation.plot_validation"
 
 
 @dataclass
@@ -121,24 +138,54 @@ class ValidationReport:
             .reset_index()
         )
 
-    def summary(self, max_issues: int = 10) -> str:
-        """A readable summary: row accounting, identifiers dropped, issues by rule."""
-        where = repr(self.file) + (f", sheet {self.sheet!r}" if self.sheet else "")
-        n_err, n_warn = len(self.errors), len(self.warnings)
-        lines = [
-            f"{self.kind.capitalize()} {where}: {self.n_input:,} rows read, "
-            f"{self.n_loaded:,} loaded, {self.n_rejected:,} rejected "
-            f"({n_err:,} errors, {n_warn:,} warnings)."
-        ]
+    def summary(self) -> pd.DataFrame:
+        """The issues counted per severity, rule and column: a tidy table.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per (``severity``, ``rule``, ``column``) with issues, columns
+            :data:`SUMMARY_COLUMNS`: ``severity`` (``"error"``: the rows were
+            rejected; ``"warning"``: kept and flagged), ``rule`` (see
+            :mod:`overdose_trends.io.kit_log`), ``column`` (the header as written
+            in the file; missing for a rule on the whole row, such as
+            ``duplicate_row``), ``issues`` (number of issues) and ``rows``
+            (distinct input rows affected; 0 for a notice on a whole column,
+            such as ``identifier_column``). Errors come first, then warnings;
+            within each, the most rows affected first, then by rule and column.
+            Empty (with these columns) when there were no issues. No cell value
+            of the input is in it. ``print(report)`` gives the readable text.
+
+        Examples
+        --------
+        >>> raw = pd.DataFrame(
+        ...     {
+        ...         "event_date": ["2016-03-14", "2016-13-01", "2016-03-15", "2016-14-02"],
+        ...         "event_type": ["issued", "issued", "used", "issued"],
+        ...         "kit_id": ["K1", "K2", "K9", "K3"],
+        ...         "service": ["STARS"] * 4,
+        ...         "area_code": ["E06000033"] * 4,
+        ...     }
+        ... )
+        >>> report = ot.read_kit_log(raw, as_of="2020-01-01").report
+        >>> report.summary()
+          severity           rule      column  issues  rows
+        0    error   invalid_date  event_date       2     2
+        1  warning  orphan_return      kit_id       1     1
+        """
+        return _summary_table(self.issues)
+
+    def _text(self, max_issues: int = 10) -> str:
+        """The readable text (``str(report)``): accounting, identifiers dropped, issues by rule."""
+        lines = [self._accounting()]
         if self.dropped_columns:
-            cols = ", ".join(
-                f"{c!r} ({n:,} non-empty cell{'' if n == 1 else 's'})"
-                for c, n in self.dropped_columns.items()
+            lines.append(
+                "Personal identifiers dropped on load, values not kept anywhere: "
+                f"{self._dropped_text()}."
             )
-            lines.append(f"Personal identifiers dropped on load, values not kept anywhere: {cols}.")
         else:
             lines.append("No personal-identifier columns found.")
-        n_pii = int((self.issues["rule"] == "personal_data").sum())
+        n_pii = self._n_personal_data()
         if n_pii:
             lines.append(
                 f"{n_pii:,} cells of kept columns looked like personal data and were blanked."
@@ -183,8 +230,76 @@ class ValidationReport:
             column=None if pd.isna(first["column"]) else str(first["column"]),
         )
 
+    def _accounting(self) -> str:
+        """The first line: what was read, and the rows read, loaded and rejected."""
+        where = repr(self.file) + (f", sheet {self.sheet!r}" if self.sheet else "")
+        n_err, n_warn = len(self.errors), len(self.warnings)
+        return (
+            f"{self.kind.capitalize()} {where}: {self.n_input:,} rows read, "
+            f"{self.n_loaded:,} loaded, {self.n_rejected:,} rejected "
+            f"({n_err:,} errors, {n_warn:,} warnings)."
+        )
+
+    def _dropped_text(self) -> str:
+        """The identifier columns dropped, with their counts of non-empty cells (no values)."""
+        return ", ".join(
+            f"{c!r} ({n:,} non-empty cell{'' if n == 1 else 's'})"
+            for c, n in self.dropped_columns.items()
+        )
+
+    def _n_personal_data(self) -> int:
+        return int((self.issues["rule"] == "personal_data").sum())
+
     def __str__(self) -> str:
-        return self.summary()
+        return self._text()
+
+    def _repr_html_(self) -> str:
+        """The report in a notebook: what was read, the row accounting and the summary table.
+
+        Names of columns and counts only: never a cell value of the input.
+        """
+        where = f"{self.kind.capitalize()} {self.file}" + (
+            f", sheet {self.sheet}" if self.sheet else ""
+        )
+        n_err, n_warn = len(self.errors), len(self.warnings)
+        facts = [
+            f"{self.n_input:,} rows read, {self.n_loaded:,} loaded, "
+            f"{self.n_rejected:,} rejected ({n_err:,} errors, {n_warn:,} warnings).",
+            (
+                f"Personal identifiers dropped on load, values not kept: {self._dropped_text()}."
+                if self.dropped_columns
+                else "No personal-identifier columns found."
+            ),
+        ]
+        if n_pii := self._n_personal_data():
+            facts.append(f"{n_pii:,} cells looked like personal data and were blanked.")
+        if self.unknown_columns:
+            facts.append(f"Columns not used: {', '.join(map(repr, self.unknown_columns))}.")
+        facts.extend(self.notes)
+        parts = [html_paragraph(where, strong=True), html_list(facts)]
+        table = self.summary()
+        if len(table):
+            parts += [html_paragraph("Issues by rule and column:"), html_table(table)]
+        else:
+            parts.append(html_paragraph("No issues: every row passed every check."))
+        return "\n".join(parts)
+
+    def plot(self, **kwargs: Any) -> Axes:
+        """Draw the rows affected per rule and column (errors and warnings).
+
+        Parameters
+        ----------
+        **kwargs
+            Passed to :func:`overdose_trends.plots.validation.plot_validation`
+            (``ax=``, ``title=``, ``source=``, ``notes=``, ``annotate=``).
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+        """
+        draw = figure_function(_FIGURE)
+        axes: Axes = draw(self, **kwargs)
+        return axes
 
     def __repr__(self) -> str:
         return (
@@ -193,6 +308,28 @@ class ValidationReport:
             f"errors={len(self.errors)}, warnings={len(self.warnings)}, "
             f"dropped_columns={list(self.dropped_columns)})"
         )
+
+
+def _summary_table(issues: pd.DataFrame) -> pd.DataFrame:
+    """Issues and distinct rows per severity, rule and column (see ``ValidationReport.summary``)."""
+    keys = list(SUMMARY_COLUMNS[:3])
+    table = (
+        issues.groupby(keys, sort=False, dropna=False)
+        .agg(issues=("rule", "size"), rows=("row", "nunique"))
+        .reset_index()
+    )
+    table["issues"] = table["issues"].astype("int64")
+    table["rows"] = table["rows"].astype("int64")
+    rank = table["severity"].map({s: i for i, s in enumerate(_SEVERITIES)}).fillna(len(_SEVERITIES))
+    order = np.lexsort(
+        (
+            table["column"].fillna("").to_numpy(dtype=object).astype(str),
+            table["rule"].to_numpy(dtype=object).astype(str),
+            -table["rows"].to_numpy(),
+            rank.to_numpy(),
+        )
+    )
+    return table.iloc[order].reset_index(drop=True).loc[:, list(SUMMARY_COLUMNS)]
 
 
 class Issues:

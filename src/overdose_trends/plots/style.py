@@ -23,7 +23,7 @@ For figures of your own in the same style:
   :data:`NOTE_SYNTHETIC_KITS` -- the standard notes.
 
 The drawing helpers the package's own figures share (small-number markers,
-legends, labels) are private, in :mod:`overdose_trends.plots._common`.
+legends, labels) are private, in ``overdose_trends.plots._common``.
 
 References
 ----------
@@ -168,10 +168,7 @@ _SAVE_RC: dict[RcKeyType, Any] = {
 def house_style() -> AbstractContextManager[None]:
     """Context manager applying the house style sheet (:data:`STYLE`) temporarily.
 
-    Parameters
-    ----------
-    None
-        It takes no arguments; ``plt.style.use(STYLE)`` applies the style for good.
+    It takes no arguments; ``plt.style.use(STYLE)`` applies the style for good.
 
     Returns
     -------

@@ -351,8 +351,9 @@ def plot_joinpoint(
     ucl : hashable, default "ucl"
         Column of ``data`` holding the upper confidence limits.
     aapc_ranges : sequence of (start, end)
-        Further ranges whose AAPC (:meth:`JoinpointFit.aapc`) is shown under
-        the whole-range AAPC, e.g. ``[(2012, 2021)]``.
+        Further ranges whose AAPC
+        (:meth:`~overdose_trends.stats.trends.joinpoint.JoinpointFit.aapc`) is shown
+        under the whole-range AAPC, e.g. ``[(2012, 2021)]``.
     log_scale : bool, default False
         Logarithmic value axis: log-linear segments are then straight lines.
     {shared.ax}
@@ -633,7 +634,7 @@ def plot_interrupted(
     (``slope_change_ratio``), both with their intervals and p-values, and the
     deaths averted over the post-intervention period (counterfactual minus
     observed deaths; negative means more deaths than the continued trend)
-    with its interval (:attr:`InterruptedFit.averted`).
+    with its interval (``averted`` of the fit).
 
     References
     ----------
@@ -700,12 +701,8 @@ def plot_interrupted(
 
 
 def _trend_table(fit: TrendFit) -> pd.DataFrame:
-    """The fit's one-row-per-series table (``estimates``; ``summary`` in older results)."""
-    table = getattr(fit, "estimates", None)
-    if isinstance(table, pd.DataFrame):
-        return table
-    summary: pd.DataFrame = fit.summary  # type: ignore[assignment]
-    return summary
+    """The fit's one-row-per-series table."""
+    return fit.estimates
 
 
 @figure_doc(

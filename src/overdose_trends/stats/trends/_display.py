@@ -10,21 +10,27 @@ figure function.
 
 The figures live in :mod:`overdose_trends.plots.trends`, a room above this one:
 statistics never import figures (``tests/test_architecture.py`` checks every
-import statement). So, as pandas resolves its plotting backend by name when
-``DataFrame.plot`` is called, :func:`figure_function` imports the figure module
-by its dotted name only when ``.plot()`` is called, and matplotlib is never
-imported by fitting a model.
+import statement). So :func:`overdose_trends._display.figure_function` (shared
+with the kit readers' validation report) imports the figure module by its
+dotted name only when ``.plot()`` is called, and matplotlib is never imported
+by fitting a model.
 """
 
 from __future__ import annotations
 
-import html
-import importlib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pandas as pd
+
+from overdose_trends._display import (
+    MAX_ROWS,
+    figure_function,
+    html_list,
+    html_paragraph,
+    html_table,
+)
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -37,19 +43,6 @@ FIGURES = {
     "JoinpointFit": "overdose_trends.plots.trends.plot_joinpoint",
     "InterruptedFit": "overdose_trends.plots.trends.plot_interrupted",
 }
-#: Most rows of the summary shown by ``repr`` and in notebooks.
-_MAX_ROWS = 20
-
-
-def figure_function(dotted: str) -> Callable[..., Any]:
-    """The function named ``"package.module.function"``, its module imported now.
-
-    The one place the statistics room reaches a figure: by name, at call time
-    (see the module docstring).
-    """
-    module, _, name = dotted.rpartition(".")
-    function: Callable[..., Any] = getattr(importlib.import_module(module), name)
-    return function
 
 
 def _significant(values: pd.Series, figures: int) -> pd.Series:
@@ -98,18 +91,15 @@ class FitDisplay:
 
     def __repr__(self) -> str:
         table = self.summary()
-        lines = [self._heading(), table.to_string(index=False, max_rows=_MAX_ROWS)]
+        lines = [self._heading(), table.to_string(index=False, max_rows=MAX_ROWS)]
         if self.notes:
             lines += ["Notes:", *(f"- {note}" for note in self.notes)]
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
-        table = self.summary()
-        parts = [f"<p><strong>{html.escape(self._heading())}</strong></p>"]
-        parts.append(table.to_html(index=False, max_rows=_MAX_ROWS, na_rep=""))
+        parts = [html_paragraph(self._heading(), strong=True), html_table(self.summary())]
         if self.notes:
-            items = "".join(f"<li>{html.escape(note)}</li>" for note in self.notes)
-            parts.append(f"<p>Notes:</p><ul>{items}</ul>")
+            parts.append(html_paragraph("Notes:") + html_list(self.notes))
         return "\n".join(parts)
 
     def plot(self, series: Any = None, **kwargs: Any) -> Axes:
