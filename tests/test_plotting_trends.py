@@ -488,7 +488,9 @@ def test_interrupted_errors():
     with pytest.raises(ValueError, match="box_loc"):
         plot_interrupted(_its(), box_loc="middle")
     two = pd.concat([_its_data().assign(area="A"), _its_data().assign(area="B")])
-    fit = fit_interrupted(two, population="population", by="area", family="poisson")
+    fit = fit_interrupted(
+        two, intervention=2015, population="population", by="area", family="poisson"
+    )
     with pytest.raises(ValueError, match="holds 2 series"):
         plot_interrupted(fit)
     with pytest.raises(ValueError, match="no series 'C'"):

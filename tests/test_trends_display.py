@@ -32,7 +32,9 @@ def joinpoint():
 @pytest.fixture(scope="module")
 def interrupted():
     south = southend()
-    return fit_interrupted(south[south["year"] >= 2001], population="population", n_sim=2000)
+    return fit_interrupted(
+        south[south["year"] >= 2001], intervention=2015, population="population", n_sim=2000
+    )
 
 
 def _national_asmr() -> pd.DataFrame:
@@ -194,6 +196,7 @@ def test_plot_takes_the_series_and_an_axes():
 
     fit = fit_interrupted(
         southend_norwich(2012).assign(population=150_000),
+        intervention=2015,
         population="population",
         by="area_code",
         n_sim=500,

@@ -82,7 +82,9 @@ def test_deaths_averted_interval_matches_an_independent_simulation():
     draws = np.random.default_rng(20150101).multivariate_normal(theta, v0, size=400_000)
     totals = (pop[post] * np.exp(draws[:, :1] + draws[:, 1:] * t[post])).sum(axis=1)
     lo, hi = np.quantile(totals, [0.025, 0.975])
-    fit = fit_interrupted(df, population="population", family="poisson", n_sim=100_000, seed=3)
+    fit = fit_interrupted(
+        df, intervention=2015, population="population", family="poisson", n_sim=100_000, seed=3
+    )
     a = fit.averted.iloc[0]
     assert a["counterfactual_lcl"] == pytest.approx(lo, rel=0.01)
     assert a["counterfactual_ucl"] == pytest.approx(hi, rel=0.01)
@@ -90,7 +92,9 @@ def test_deaths_averted_interval_matches_an_independent_simulation():
     assert a["averted_ucl"] == pytest.approx(hi - 61, abs=0.01 * hi)
     # 90% interval: the 5% and 95% quantiles
     lo90, hi90 = np.quantile(totals, [0.05, 0.95])
-    a90 = fit_interrupted(df, population="population", family="poisson", conf=0.9, n_sim=100_000)
+    a90 = fit_interrupted(
+        df, intervention=2015, population="population", family="poisson", conf=0.9, n_sim=100_000
+    )
     assert a90.averted.loc[0, "counterfactual_lcl"] == pytest.approx(lo90, rel=0.01)
     assert a90.averted.loc[0, "counterfactual_ucl"] == pytest.approx(hi90, rel=0.01)
 
@@ -113,9 +117,9 @@ def test_southend_2015_facts():
     assert (e["n_pre"], e["n_post"], e["intervention"]) == (18, 5, 2015)
     assert a["counterfactual_lcl"] < a["counterfactual"] < a["counterfactual_ucl"]
     assert a["averted_lcl"] == pytest.approx(a["counterfactual_lcl"] - 61)
-    auto = fit_interrupted(southend(), population="population", by="area_code")
+    auto = fit_interrupted(southend(), intervention=2015, population="population", by="area_code")
     assert auto.effects.loc[0, "family"] in ("poisson", "negbin")
-    again = fit_interrupted(southend(), population="population", by="area_code")
+    again = fit_interrupted(southend(), intervention=2015, population="population", by="area_code")
     assert again.averted.equals(auto.averted)  # seeded
 
 
@@ -150,7 +154,9 @@ def _covered(lo, hi, truth):
 
 def test_annual_effects_and_averted_recovered():
     df, true_cf = _simulate_annual(400, seed=20150101)
-    fit = fit_interrupted(df, population="population", by="sim", family="poisson", n_sim=4000)
+    fit = fit_interrupted(
+        df, intervention=2015, population="population", by="sim", family="poisson", n_sim=4000
+    )
     e, a = fit.effects, fit.averted
     # 400 series: binomial sd of a 95% coverage is 0.011; 0.92-0.98 is about +-2.7 sd
     assert 0.92 <= _covered(e["level_lcl"], e["level_ucl"], LEVEL) <= 0.98
@@ -168,9 +174,11 @@ def test_annual_effects_and_averted_recovered():
 
 def test_overdispersed_its_switches_to_negbin():
     df, true_cf = _simulate_annual(200, seed=20150102, alpha=0.05)  # dispersion about 3
-    fit = fit_interrupted(df, population="population", by="sim", n_sim=2000)
+    fit = fit_interrupted(df, intervention=2015, population="population", by="sim", n_sim=2000)
     assert (fit.effects["family"] == "negbin").mean() > 0.8
-    pois = fit_interrupted(df, population="population", by="sim", family="poisson", n_sim=2000)
+    pois = fit_interrupted(
+        df, intervention=2015, population="population", by="sim", family="poisson", n_sim=2000
+    )
     level_nb = _covered(fit.effects["level_lcl"], fit.effects["level_ucl"], LEVEL)
     level_pois = _covered(pois.effects["level_lcl"], pois.effects["level_ucl"], LEVEL)
     assert level_pois < 0.85 < level_nb
@@ -297,15 +305,15 @@ def test_too_few_points_around_the_intervention():
 def test_bad_arguments():
     df = southend_norwich()
     with pytest.raises(ValueError, match="seasonality='fourier' needs monthly data"):
-        fit_interrupted(df, by="area_code", seasonality="fourier")
+        fit_interrupted(df, intervention=2015, by="area_code", seasonality="fourier")
     with pytest.raises(ValueError, match="unknown seasonality 'weekly'"):
-        fit_interrupted(df, by="area_code", seasonality="weekly")
+        fit_interrupted(df, intervention=2015, by="area_code", seasonality="weekly")
     with pytest.raises(ValueError, match="harmonics must be a whole number from 1 to 6"):
-        fit_interrupted(df, by="area_code", seasonality="fourier", harmonics=7)
+        fit_interrupted(df, intervention=2015, by="area_code", seasonality="fourier", harmonics=7)
     with pytest.raises(ValueError, match="unknown family"):
-        fit_interrupted(df, by="area_code", family="gaussian")
+        fit_interrupted(df, intervention=2015, by="area_code", family="gaussian")
     with pytest.raises(ValueError, match="n_sim must be"):
-        fit_interrupted(df, by="area_code", n_sim=10)
+        fit_interrupted(df, intervention=2015, by="area_code", n_sim=10)
     with pytest.raises(ValueError, match="neither a number"):
         fit_interrupted(df, by="area_code", intervention="soon")
 
@@ -329,8 +337,9 @@ def test_isles_of_scilly_is_named_with_how_to_leave_it_out():
         "the other series, leave it out, e.g. data[~data['area_code'].isin(['E06000053'])]",
         by="area_code",
         n_sim=200,
+        intervention=2015,
     )
-    fit = fit_interrupted(kept, by="area_code", n_sim=200)
+    fit = fit_interrupted(kept, intervention=2015, by="area_code", n_sim=200)
     assert fit.effects["area_code"].tolist() == ["E06000033"]
 
 
@@ -349,10 +358,14 @@ def test_series_in_a_batch_get_the_results_they_get_alone():
     )
     batch = pd.concat([south, norwich]).sample(frac=1.0, random_state=1)
     batch = batch.sort_values("year", kind="stable")  # interleaved series, time ordered
-    fit = fit_interrupted(batch, population="population", by="area_code", n_sim=2000)
+    fit = fit_interrupted(
+        batch, intervention=2015, population="population", by="area_code", n_sim=2000
+    )
     assert fit.effects["area_code"].tolist() == ["E06000033", "E07000148"]
     for code, alone in (("E06000033", south), ("E07000148", norwich)):
-        one = fit_interrupted(alone, population="population", by="area_code", n_sim=2000)
+        one = fit_interrupted(
+            alone, intervention=2015, population="population", by="area_code", n_sim=2000
+        )
         for name in ("effects", "averted", "fitted"):
             got = getattr(fit, name)
             got = got[got["area_code"] == code].reset_index(drop=True)
@@ -369,17 +382,17 @@ def test_segments_without_a_finite_estimate():
         match=r"E06000033' \(Southend-on-Sea\): no deaths from the intervention \(2015\) on, so "
         r"the level or slope change has no finite estimate \(and 1 other series\)",
     ):
-        fit_interrupted(zero_post, by="area_code")
+        fit_interrupted(zero_post, intervention=2015, by="area_code")
     only_first = df.assign(
         deaths=df["deaths"].where(df["year"] != 2012, 0).where(df["year"] > 2011)
     )
     only_first.loc[only_first["year"].between(2013, 2014), "deaths"] = 0
     with pytest.raises(ValueError, match=r"no deaths before the intervention"):
-        fit_interrupted(only_first, by="area_code")
+        fit_interrupted(only_first, intervention=2015, by="area_code")
     last_only = df.copy()
     last_only.loc[last_only["year"].between(2012, 2013), "deaths"] = 0
     with pytest.raises(ValueError, match=r"deaths only at year=2014 before the intervention"):
-        fit_interrupted(last_only, by="area_code")
+        fit_interrupted(last_only, intervention=2015, by="area_code")
     month = pd.date_range("2015-01-01", "2018-12-01", freq="MS")
     y = 3 + np.arange(month.size) % 4
     y[month.month == 2] = 0  # no deaths in any February

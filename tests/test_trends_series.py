@@ -209,7 +209,7 @@ def test_message_says_how_to_leave_the_bad_series_out():
     ("model", "kwargs", "fewest"),
     [
         (fit_trend, {}, 3),
-        (fit_interrupted, {"n_sim": 200}, 5),
+        (fit_interrupted, {"n_sim": 200, "intervention": 2015}, 5),
         (fit_joinpoint, {"count": "deaths", "method": "bic"}, 3),
     ],
 )
@@ -320,7 +320,7 @@ def _shuffled(data: pd.DataFrame) -> pd.DataFrame:
         ),
         (
             fit_interrupted,
-            {"population": "population", "n_sim": 500},
+            {"population": "population", "n_sim": 500, "intervention": 2015},
             ("effects", "fitted", "averted"),
         ),
     ],

@@ -124,7 +124,7 @@ def _cmd_kits_check(args: argparse.Namespace) -> int:
 
     mapping = dict(item.split("=", 1) for item in args.map or [])
     log = read_kit_log(args.log, mapping or None, sheet=args.sheet, dayfirst=not args.monthfirst)
-    print(log.report.summary(), file=sys.stderr)
+    print(log.report, file=sys.stderr)
     if args.issues:
         log.report.issues.to_csv(args.issues, index=False)
         print(f"wrote {len(log.report.issues)} issues to {args.issues}", file=sys.stderr)

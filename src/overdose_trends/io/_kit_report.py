@@ -91,6 +91,14 @@ class ValidationReport:
         events that cannot be linked to a kit, values filled from defaults).
     kind : str, default "kit log"
         What was read (``"kit log"`` or ``"counts table"``), for the summary.
+
+    Notes
+    -----
+    ``print(report)`` gives the readable text (accounting, identifiers dropped,
+    issues by rule, the first issues); :meth:`summary` the issues counted per
+    severity, rule and column as a table; a notebook shows the accounting and
+    that table; :meth:`plot` draws the rows affected per rule
+    (:func:`overdose_trends.plots.validation.plot_validation`).
     """
 
     file: str
@@ -145,7 +153,7 @@ class ValidationReport:
         -------
         pandas.DataFrame
             One row per (``severity``, ``rule``, ``column``) with issues, columns
-            :data:`SUMMARY_COLUMNS`: ``severity`` (``"error"``: the rows were
+            ``severity, rule, column, issues, rows``: ``severity`` (``"error"``: the rows were
             rejected; ``"warning"``: kept and flagged), ``rule`` (see
             :mod:`overdose_trends.io.kit_log`), ``column`` (the header as written
             in the file; missing for a rule on the whole row, such as

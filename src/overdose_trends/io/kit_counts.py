@@ -324,7 +324,7 @@ class KitCounts:
     report: ValidationReport
 
     def __repr__(self) -> str:
-        return f"KitCounts({len(self.counts):,} counts)\n{self.report.summary(max_issues=5)}"
+        return f"KitCounts({len(self.counts):,} counts)\n{self.report._text(max_issues=5)}"
 
 
 def _measure_synonyms() -> dict[str, str]:

@@ -164,14 +164,16 @@ class KitLog:
     events : pandas.DataFrame
         Loaded rows, columns :data:`~overdose_trends.schema.EVENT_COLUMNS`.
     report : ValidationReport
-        What was rejected, flagged, mapped and dropped.
+        What was rejected, flagged, mapped and dropped: ``print(log.report)``
+        for the text, ``log.report.summary()`` for the issues per rule and
+        column, ``log.report.plot()`` for its figure.
     """
 
     events: pd.DataFrame
     report: ValidationReport
 
     def __repr__(self) -> str:
-        return f"KitLog({len(self.events):,} events)\n{self.report.summary(max_issues=5)}"
+        return f"KitLog({len(self.events):,} events)\n{self.report._text(max_issues=5)}"
 
 
 def _counts_like(headers: Sequence[str]) -> bool:

@@ -249,10 +249,10 @@ def _seasonal_terms(
 def fit_interrupted(
     data: pd.DataFrame,
     *,
+    intervention: Intervention,
     count: Hashable = "deaths",
     population: Hashable | None = None,
     time: Hashable = "year",
-    intervention: Intervention = 2015,
     by: Hashable | Sequence[Hashable] | None = None,
     family: Family = "auto",
     seasonality: Literal["fourier", "month"] | None = None,
@@ -279,7 +279,7 @@ def fit_interrupted(
         month) / monthly periods. Without a ``year`` column, a ``period_start``
         column of single registration years (``period_end`` equal to it, as
         the readers give) is used; multi-year periods are refused.
-    intervention : number, date or period, default 2015
+    intervention : number, date or period
         Start of the post-intervention period: times ``t >= intervention``
         are "post". For annual data a year: ``2015`` makes 2015 the first post
         year; a fraction such as ``2015.5`` (or a date, converted to a
