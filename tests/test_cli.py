@@ -90,6 +90,9 @@ def test_cli_kits_check(tmp_path, capsys) -> None:
     err = capsys.readouterr().err
     assert code == 1  # the impossible date (month 13) is rejected
     assert "4 rows read" in err
+    # the report's text, as print(log.report) gives it
+    assert err.startswith(f"Kit log {str(log)!r}: 4 rows read, 3 loaded, 1 rejected")
+    assert "Issues by rule:\n  error   invalid_date" in err and "First 3 issues" in err
     written = events.read_text(encoding="utf-8") + issues.read_text(encoding="utf-8") + err
     for name in ("Jane Doe", "John Roe", "Ann Poe"):
         assert name not in written

@@ -288,6 +288,33 @@ def test_bad_counts_rejected_with_row(tmp_path, fmt):
         r.raise_if_errors()
 
 
+def test_counts_report_summary_html_and_plot(tmp_path):
+    rows = [
+        ["E06000033", "A", "2016-03", "kits_issued", 12],
+        ["E06000033", "A", "2016-04", "kits_issued", -3],
+        ["E06000033", "A", "2016-05", "kits_issued", 2.5],
+        ["E06000033", "A", "2016-06", "kits_issued", "-"],
+        ["E0600003", "A", "2016-08", "kits_issued", 4],
+        ["E06000033", "A", "2016-10", "kits_issued", ""],
+    ]
+    r = read_kit_counts(write(tmp_path, LONG, rows, "xlsx"), as_of=AS_OF).report
+    table = r.summary()
+    assert table[["severity", "rule", "column", "issues", "rows"]].values.tolist() == [
+        ["error", "invalid_count", "value", 2, 2],
+        ["error", "invalid_area_code", "area_code", 1, 1],
+        ["error", "negative_count", "value", 1, 1],
+        ["warning", "blank_count", "value", 1, 1],
+    ]
+    text = str(r)
+    assert text.startswith("Counts table '") and "sheet 'Table 1': 6 rows read" in text
+    page = r._repr_html_()
+    assert page.startswith("<p><strong>Counts table ") and "sheet Table 1</strong>" in page
+    assert "6 rows read, 2 loaded, 4 rejected (4 errors, 1 warnings)." in page
+    assert "<td>negative_count</td>" in page and "is negative" not in page  # no messages
+    ax = r.plot()
+    assert ax.figure.texts[0].get_text() == "Validation of the counts table: 4 of 6 rows rejected"
+
+
 @pytest.mark.parametrize(
     ("label", "start", "end"),
     [
@@ -309,7 +336,7 @@ def test_bad_counts_rejected_with_row(tmp_path, fmt):
 def test_period_labels(tmp_path, label, start, end):
     path = write(tmp_path, LONG, [["E06000033", "A", label, "issued", 5]])
     got = read_kit_counts(path, as_of=AS_OF)
-    assert got.report.ok, got.report.summary()
+    assert got.report.ok, str(got.report)
     row = got.counts.iloc[0]
     assert (row["period_start"], row["period_end"]) == (pd.Timestamp(start), pd.Timestamp(end))
     assert row["measure"] == "kits_issued"  # "issued" mapped and reported
@@ -426,7 +453,7 @@ def test_layout_errors(tmp_path):
 def test_shipped_monthly_counts_match_the_shipped_log():
     log = read_kit_log(ROOT / "data" / "synthetic_naloxone_kits_southend_norfolk.csv")
     published = read_kit_counts(ROOT / "data" / "synthetic_naloxone_kits_monthly.csv")
-    assert published.report.issues.empty, published.report.summary()
+    assert published.report.issues.empty, str(published.report)
     rebuilt = aggregate_kits(log.events, "month", total=True)
     pd.testing.assert_frame_equal(published.counts, rebuilt)
     # documented: Norfolk (E10000020) issued 3,981 kits, 383 returned used (9.6%)

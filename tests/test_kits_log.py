@@ -81,7 +81,7 @@ def assert_accounting(log: KitLog, n_input: int, n_loaded: int) -> None:
 
 def assert_one(log: KitLog, rule: str, row: int, severity: str, *fragments: str) -> pd.Series:
     found = issues_of(log, rule)
-    assert len(found) == 1, log.report.summary()
+    assert len(found) == 1, str(log.report)
     issue = found.iloc[0]
     assert issue["row"] == row
     assert issue["severity"] == severity
@@ -120,12 +120,123 @@ def test_clean_log_loads_tidy(tmp_path, fmt):
 
 def test_report_text_is_useful(tmp_path):
     log = load(tmp_path, GOOD)
-    text = log.report.summary()
+    text = str(log.report)
     assert "3 rows read, 3 loaded, 0 rejected" in text
     assert "No personal-identifier columns found." in text
     assert "ValidationReport(" in repr(log.report)
     assert "KitLog(3 events)" in repr(log)
     log.report.raise_if_errors()  # nothing to raise
+
+
+# --- the report's table, HTML and figure ------------------------------------------------
+
+# GOOD (rows 2-4), then: two impossible dates (rows 5-6), a copy of row 4 (row 7), a return
+# of a kit never issued (row 8), 99 doses (row 9); every row has a name and a referral source.
+KNOWN_PROBLEMS = [
+    *GOOD,
+    ["2016-13-01", "issued", "K3", "STARS", "E06000033", "", "", "", ""],
+    ["30/02/2016", "issued", "K4", "STARS", "E06000033", "", "", "", ""],
+    GOOD[2],
+    ["2016-12-01", "returned_used", "K0", "STARS", "E06000033", "", "", "", ""],
+    ["2016-10-01", "issued", "K5", "STARS", "E06000033", "", "", "injectable", 99],
+]
+
+
+def known_problems(tmp_path: Path, fmt: str = "csv") -> KitLog:
+    header = [*HEADER, "Client Name", "Referral <source>"]
+    rows = [[*r, "Jane Doe", "GP"] for r in KNOWN_PROBLEMS]
+    return read_kit_log(write(tmp_path, rows, fmt, header=header), as_of=AS_OF)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_summary_counts_issues_and_rows_per_rule_and_column(tmp_path, fmt):
+    log = known_problems(tmp_path, fmt)
+    assert_accounting(log, 8, 5)
+    table = log.report.summary()
+    assert list(table.columns) == ["severity", "rule", "column", "issues", "rows"]
+    # errors first; then most rows first, then rule; a whole-column notice affects no row
+    expected = [
+        ("error", "invalid_date", "event_date", 2, 2),
+        ("error", "duplicate_row", None, 1, 1),
+        ("warning", "implausible_doses", "doses", 1, 1),
+        ("warning", "orphan_return", "kit_id", 1, 1),
+        ("warning", "identifier_column", "Client Name", 1, 0),
+        ("warning", "unknown_column", "Referral <source>", 1, 0),
+    ]
+    got = [
+        (sev, rule, None if pd.isna(col) else col, int(n), int(rows))
+        for sev, rule, col, n, rows in table.itertuples(index=False)
+    ]
+    assert got == expected
+    assert str(table["issues"].dtype) == "int64" and str(table["rows"].dtype) == "int64"
+    assert table["issues"].sum() == len(log.report.issues)
+    assert "value" not in table.columns and "message" not in table.columns
+
+
+def test_summary_has_a_row_per_column_of_a_rule(tmp_path):
+    row = ["2016-10-01", "issued", "K4", "STARS", "E06000033", "neighbour", "second", "gun", ""]
+    row2 = ["2016-10-02", "issued", "K5", "STARS", "E06000033", "neighbour", "", "", ""]
+    table = load(tmp_path, [*GOOD, row, row2]).report.summary()
+    assert table[["rule", "column", "issues", "rows"]].values.tolist() == [
+        ["unknown_category", "recipient_type", 2, 2],
+        ["unknown_category", "product", 1, 1],
+        ["unknown_category", "supply_type", 1, 1],
+    ]
+
+
+def test_summary_of_a_clean_report_is_empty_with_its_columns(tmp_path):
+    table = load(tmp_path, GOOD).report.summary()
+    assert table.empty
+    assert list(table.columns) == ["severity", "rule", "column", "issues", "rows"]
+
+
+def test_report_text_is_its_str(tmp_path):
+    log = known_problems(tmp_path)
+    text = str(log.report)
+    assert text.startswith("Kit log '") and "8 rows read, 5 loaded, 3 rejected" in text
+    assert "(3 errors, 4 warnings)." in text
+    assert "Issues by rule:" in text and "First 7 issues (errors first):" in text
+    assert "  row 5: event_date '2016-13-01' is not a valid date" in text
+    assert f"{log.report}" == text and "ValidationReport(" in repr(log.report)
+    assert repr(log).startswith("KitLog(5 events)\nKit log '")
+    assert "First 5 issues (errors first):" in repr(log)  # the log's repr shows 5
+
+
+def test_report_html_has_accounting_table_and_no_values(tmp_path):
+    log = known_problems(tmp_path)
+    page = log.report._repr_html_()
+    assert page.startswith("<p><strong>Kit log ") and "log.csv</strong>" in page
+    assert "8 rows read, 5 loaded, 3 rejected (3 errors, 4 warnings)." in page
+    assert "&#x27;Client Name&#x27; (8 non-empty cells)" in page
+    assert "<table" in page and "<td>invalid_date</td>" in page
+    assert "Referral &lt;source&gt;" in page and "<source>" not in page  # escaped
+    for value in ("Jane Doe", "2016-13-01", "30/02/2016", "GP", "99"):
+        assert value not in page, value
+    clean = load(tmp_path, GOOD).report._repr_html_()
+    assert "No issues: every row passed every check." in clean and "<table" not in clean
+
+
+def test_report_html_never_shows_identifier_values(tmp_path):
+    header = [*HEADER, "Client Name", "DOB", "NHS number", "Postcode", "E-mail", "Notes"]
+    rows = [[*r, *PII_VALUES[:3], PII_VALUES[4], PII_VALUES[6], PII_VALUES[7]] for r in GOOD]
+    nhs_number_as_kit_id = ["2016-10-01", "issued", "943 476 5919", "STARS", "E06000033"]
+    rows.append(nhs_number_as_kit_id + [""] * 10)
+    log = read_kit_log(write(tmp_path, rows, header=header), as_of=AS_OF)
+    page = log.report._repr_html_()
+    assert "Client Name" in page and "cells looked like personal data and were blanked" in page
+    for value in PII_VALUES:
+        assert value not in page, value
+
+
+def test_report_plot_draws_the_validation_figure(tmp_path):
+    from matplotlib.axes import Axes
+
+    report = known_problems(tmp_path).report
+    ax = report.plot(title="Checks")
+    assert isinstance(ax, Axes)
+    assert "overdose_trends.plots.validation" in sys.modules
+    bars = [p for p in ax.patches if str(p.get_gid()).startswith("bars-")]
+    assert [int(b.get_width()) for b in bars] == report.summary()["rows"].tolist()
 
 
 # --- every validation rule, CSV and Excel ----------------------------------------------
@@ -413,7 +524,7 @@ def test_identifier_columns_dropped_and_never_echoed(tmp_path, fmt):
         "Notes": 2,
     }
     assert r.unknown_columns == ("Service name",)  # a place, not a person: reported, not PII
-    text = r.summary()
+    text = str(r)
     assert "Personal identifiers dropped on load" in text and "'Notes' (2 non-empty cells)" in text
     _assert_nowhere(log, PII_VALUES)
 
@@ -446,7 +557,8 @@ def test_personal_data_in_kept_cells_is_blanked(tmp_path, fmt):
 
 def _assert_nowhere(log: KitLog, values) -> None:
     r = log.report
-    texts = [r.summary(), repr(r), repr(log), *r.notes, *map(str, r.dropped_columns)]
+    texts = [str(r), repr(r), repr(log), r._repr_html_(), r.summary().to_string()]
+    texts += [*r.notes, *map(str, r.dropped_columns)]
     for frame in (log.events, r.issues, r.mapped_values):
         texts.extend(str(v) for v in frame.to_numpy().ravel())
     blob = "\n".join(texts)
@@ -528,9 +640,8 @@ def test_mapping_and_header_normalisation(tmp_path):
     assert mv[("product", "IN")] == 1
     assert mv[("recipient_type", "Family")] == 1 and mv[("recipient_type", "family")] == 1
     assert ("event_type", "issued") not in mv.index  # canonical values are not "mapped"
-    assert "Values mapped to the vocabulary: event_type 'Supply' -> issued (1)" in (
-        log.report.summary()
-    )
+    text = str(log.report)
+    assert "Values mapped to the vocabulary: event_type 'Supply' -> issued (1)" in text
 
 
 def test_value_mapping_extends_synonyms(tmp_path):
@@ -585,7 +696,7 @@ def test_counts_table_is_refused_with_pointer(tmp_path):
 def test_date_formats(tmp_path, text, kw, expected):
     row = [text, "issued", "K3", "STARS", "E06000033", "", "", "", ""]
     log = load(tmp_path, [row], **kw)
-    assert log.report.ok, log.report.summary()
+    assert log.report.ok, str(log.report)
     assert log.events["event_date"].iloc[0] == pd.Timestamp(expected)
 
 
@@ -622,7 +733,7 @@ def test_rows_numbered_as_in_a_spreadsheet(tmp_path):
     assert_accounting(log, 3, 2)
     assert log.events["source_row"].tolist() == [4, 6]
     assert_one(log, "invalid_date", 7, "error")
-    assert "1 blank rows were skipped" in log.report.summary()
+    assert "1 blank rows were skipped" in str(log.report)
 
 
 def test_csv_rows_are_records_after_multiline_cells(tmp_path):
@@ -757,7 +868,7 @@ SAMPLE = ROOT / "data" / "synthetic_naloxone_kits_southend_norfolk.csv"
 
 def test_shipped_sample_loads_clean_with_documented_totals():
     log = read_kit_log(SAMPLE)
-    assert log.report.issues.empty, log.report.summary()
+    assert log.report.issues.empty, str(log.report)
     assert_accounting(log, 5961, 5961)
     ev = log.events
     table = pd.crosstab(ev["area_code"], ev["event_type"])

@@ -18,7 +18,7 @@ def test_every_figure_is_listed():
     assert FIGURES == [
         "plot_deaths_averted", "plot_funnel", "plot_interrupted", "plot_joinpoint",
         "plot_kits_vs_deaths", "plot_period_comparison", "plot_ranking", "plot_rate_trend",
-        "plot_substances", "plot_trend",
+        "plot_substances", "plot_trend", "plot_validation",
     ]  # fmt: skip
 
 

@@ -17,7 +17,8 @@ Figures (``plot_*``)      :func:`plot_rate_trend`, :func:`plot_period_comparison
                           :func:`plot_funnel`, :func:`plot_ranking`,
                           :func:`plot_substances`, :func:`plot_kits_vs_deaths`,
                           :func:`plot_deaths_averted`, :func:`plot_joinpoint`,
-                          :func:`plot_interrupted`, :func:`plot_trend`
+                          :func:`plot_interrupted`, :func:`plot_trend`,
+                          :func:`plot_validation`
 ========================  ==============================================================
 
 The package is four rooms: :mod:`overdose_trends.io` (readers, downloads,
@@ -50,6 +51,7 @@ if TYPE_CHECKING:
     from overdose_trends.plots.rates import plot_period_comparison, plot_rate_trend
     from overdose_trends.plots.style import house_style, save_figure
     from overdose_trends.plots.trends import plot_interrupted, plot_joinpoint, plot_trend
+    from overdose_trends.plots.validation import plot_validation
     from overdose_trends.report.build import build_report
     from overdose_trends.stats.averted import Prior, deaths_averted
     from overdose_trends.stats.compare import compare_periods
@@ -121,6 +123,7 @@ _EXPORTS: dict[str, str] = {
     "plot_joinpoint": "plots.trends",
     "plot_interrupted": "plots.trends",
     "plot_trend": "plots.trends",
+    "plot_validation": "plots.validation",
     "house_style": "plots.style",
     "save_figure": "plots.style",
     # report
@@ -176,6 +179,7 @@ __all__ = [
     "plot_rate_trend",
     "plot_substances",
     "plot_trend",
+    "plot_validation",
     "pool_periods",
     "rank_areas",
     "read_kit_counts",
