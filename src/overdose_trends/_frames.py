@@ -10,7 +10,7 @@ return whole numbers as nullable integers. Nothing here computes a statistic.
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -18,12 +18,15 @@ import pandas as pd
 from numpy.typing import NDArray
 
 __all__ = [
+    "VALUE_COLUMNS",
     "Groups",
     "as_list",
+    "differing_columns",
     "show",
     "frame",
     "numeric",
     "others",
+    "plain",
     "positive",
     "require_columns",
     "tidy_number",
@@ -31,9 +34,41 @@ __all__ = [
 ]
 
 
+#: Columns of the tidy tables that hold values or provenance: never what tells two rows
+#: of one group apart (left out when an error explains duplicated rows).
+VALUE_COLUMNS = frozenset(
+    {
+        "deaths",
+        "count",
+        "population",
+        "rate",
+        "lcl",
+        "ucl",
+        "rate_per",
+        "rate_status",
+        "conf",
+        "method",
+        "edition",
+        "sheet",
+        "row",
+    }
+)
+
+
+def differing_columns(rows: pd.DataFrame, ignore: Iterable[Hashable]) -> list[Hashable]:
+    """Columns of ``rows``, other than ``ignore``, whose values differ between the rows."""
+    skip = set(ignore)
+    return [c for c in rows.columns if c not in skip and rows[c].nunique(dropna=False) > 1]
+
+
+def plain(value: Any) -> Any:
+    """A numpy scalar as the plain Python value (other values unchanged)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def show(value: object) -> str:
     """``repr`` of a value for messages, with numpy scalars shown as plain Python ones."""
-    return repr(value.item() if isinstance(value, np.generic) else value)
+    return repr(plain(value))
 
 
 def as_list(by: Hashable | Sequence[Hashable] | None) -> list[Hashable]:

@@ -44,7 +44,7 @@ from matplotlib.text import Annotation
 from matplotlib.ticker import FuncFormatter
 from numpy.typing import ArrayLike, NDArray
 
-from overdose_trends._frames import numeric
+from overdose_trends._frames import differing_columns, numeric, show
 from overdose_trends.constants import MIN_DEATHS_FOR_RATE, PER_100K, PER_MILLION
 from overdose_trends.plots import style
 from overdose_trends.plots._text import text_width_pt
@@ -540,18 +540,13 @@ def one_row_per(data: pd.DataFrame, keys: Sequence[str], func: str) -> None:
     same = data.loc[dup]
     for k in keys:
         same = same.loc[same[k] == first[k]]
-    differ = [c for c in data.columns if c not in keys and same[c].nunique(dropna=False) > 1]
-    where = ", ".join(f"{k}={value_repr(first[k])}" for k in keys)
+    differ = differing_columns(same, keys)
+    where = ", ".join(f"{k}={show(first[k])}" for k in keys)
     raise ValueError(
         f"{func}: {len(same)} rows for {where}; they differ in {differ or 'no column'}. "
         "Plot one measure, sex (and substance) at a time, e.g. "
         "data.query(\"measure == 'poisoning' and sex == 'persons'\")"
     )
-
-
-def value_repr(value: object) -> str:
-    """A value for messages: numpy scalars as plain Python values."""
-    return repr(value.item() if isinstance(value, np.generic) else value)
 
 
 def unique_value(data: pd.DataFrame, column: str, default: Any = None) -> Any:

@@ -18,7 +18,7 @@ import pandas as pd
 from numpy.typing import NDArray
 from scipy import stats
 
-from overdose_trends._frames import Groups, numeric, others
+from overdose_trends._frames import VALUE_COLUMNS, Groups, differing_columns, numeric, others
 from overdose_trends.constants import ONS_LIMITS_CONF
 from overdose_trends.schema import as_period, rate_status
 from overdose_trends.stats.intervals import exact_poisson_limits, z_value
@@ -27,27 +27,8 @@ from overdose_trends.stats.rates import whole_years
 Kind = Literal["auto", "rates", "counts"]
 Window = tuple[int, int]
 
-#: Columns that hold values, not group identity (ignored when explaining duplicate rows).
-VALUE_COLUMNS = frozenset(
-    {
-        "deaths",
-        "count",
-        "population",
-        "rate",
-        "lcl",
-        "ucl",
-        "rate_per",
-        "rate_status",
-        "conf",
-        "method",
-        "edition",
-        "sheet",
-        "row",
-        "period_start",
-        "period_end",
-        "year",
-    }
-)
+#: Columns that are not group identity in a comparison: values, provenance and the periods.
+NOT_GROUPING = VALUE_COLUMNS | frozenset({"period_start", "period_end", "year"})
 
 
 # --- periods --------------------------------------------------------------------------------
@@ -146,11 +127,7 @@ def detect_kind(
 
 def _varying(rows: pd.DataFrame, keys: list[Hashable]) -> list[Hashable]:
     """Columns other than keys and values in which ``rows`` differ."""
-    return [
-        c
-        for c in rows.columns
-        if c not in keys and c not in VALUE_COLUMNS and rows[c].nunique(dropna=False) > 1
-    ]
+    return differing_columns(rows, [*keys, *NOT_GROUPING])
 
 
 def _duplicate_error(

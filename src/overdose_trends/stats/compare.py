@@ -67,7 +67,7 @@ from overdose_trends.constants import (
     PER_100K,
 )
 from overdose_trends.stats._periods import (
-    VALUE_COLUMNS,
+    NOT_GROUPING,
     Kind,
     Side,
     Table,
@@ -506,7 +506,7 @@ def _check_arguments(
         raise ValueError(
             f"by column(s) {missing_keys} not in the data; it has {list(data.columns)}"
         )
-    clash = [k for k in keys if k in VALUE_COLUMNS]
+    clash = [k for k in keys if k in NOT_GROUPING]
     if clash:
         raise ValueError(f"by must not include the period or value columns {clash}")
     if count is None:

@@ -66,7 +66,16 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 from scipy import special
 
-from overdose_trends._frames import Groups, as_list, numeric, positive, require_columns, show
+from overdose_trends._frames import (
+    VALUE_COLUMNS,
+    Groups,
+    as_list,
+    differing_columns,
+    numeric,
+    positive,
+    require_columns,
+    show,
+)
 from overdose_trends.constants import FUNNEL_LEVELS, PER_100K, PHE_FUNNEL_MIN_EVENTS
 from overdose_trends.stats.intervals import exact_poisson_limits, poisson_limits
 
@@ -100,24 +109,7 @@ _LEVEL_NAMES = {0.95: "95", 0.998: "998"}
 
 
 #: Columns that hold values or provenance, never a reason for an area to appear twice.
-_NOT_GROUPING = frozenset(
-    {
-        "area_name",
-        "deaths",
-        "count",
-        "population",
-        "rate",
-        "lcl",
-        "ucl",
-        "rate_per",
-        "rate_status",
-        "conf",
-        "method",
-        "edition",
-        "sheet",
-        "row",
-    }
-)
+_NOT_GROUPING = VALUE_COLUMNS | {"area_name"}
 
 
 def _check_unique_areas(
@@ -137,8 +129,7 @@ def _check_unique_areas(
         same_area = (data[area] == data[area].iloc[i]).to_numpy(dtype=bool, na_value=False)
         same = same_area & (groups.gid == groups.gid[i])
         rows = data.iloc[np.flatnonzero(same)]
-        ignore = {*keys, area, *values, *_NOT_GROUPING}
-        varying = [c for c in rows.columns if c not in ignore and rows[c].nunique(dropna=False) > 1]
+        varying = differing_columns(rows, [*keys, area, *values, *_NOT_GROUPING])
         if varying:
             hint = (
                 f"the rows differ in {varying}: filter the table to one value of each, or pass "

@@ -18,6 +18,7 @@ import pandas as pd
 from numpy.typing import NDArray
 from scipy import stats
 
+from overdose_trends._frames import plain
 from overdose_trends.stats.trends._apc import apc_from_slope
 from overdose_trends.stats.trends._joinpoint_fit import FinalFit, final_fit
 from overdose_trends.stats.trends._joinpoint_select import SeriesSelection
@@ -52,7 +53,7 @@ class Tables:
 
 def _as_python(values: pd.Series) -> tuple[Any, ...]:
     """Time values as a tuple of plain Python scalars / Timestamps / Periods."""
-    return tuple(v.item() if isinstance(v, np.generic) else v for v in values.tolist())
+    return tuple(plain(v) for v in values.tolist())
 
 
 def assemble(

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from overdose_trends._frames import Groups, as_list, numeric, require_columns, show
+from overdose_trends._frames import Groups, as_list, numeric, plain, require_columns, show
 from overdose_trends.stats.intervals import z_value
 
 __all__ = [
@@ -157,7 +157,7 @@ def series_key(groups: Groups, g: int) -> tuple[Hashable, ...]:
     if not groups.keys:
         return ()
     values = groups.key_rows.iloc[g].tolist()
-    return tuple(v.item() if isinstance(v, np.generic) else v for v in values)
+    return tuple(plain(v) for v in values)
 
 
 def exclusion_hint(groups: Groups, bad_series: NDArray[np.bool_]) -> str:
