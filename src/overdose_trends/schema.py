@@ -75,6 +75,11 @@ DTYPES = MappingProxyType(
 #: ``suppressed`` (withheld by the publisher); ``not_available`` (no figure).
 RATE_STATUSES = ("ok", "not_calculated", "unreliable", "suppressed", "not_available")
 
+#: The small-number rule as a table: deaths below ``_STATUS_BOUNDS[i]`` (and at or above
+#: the bound before it) give ``_STATUS_BANDS[i]``; from the last bound on, ``"ok"``.
+_STATUS_BOUNDS = np.array([MIN_DEATHS_FOR_RATE, MIN_DEATHS_RELIABLE], dtype=np.float64)
+_STATUS_BANDS = np.array(["not_calculated", "unreliable", "ok"], dtype=object)
+
 
 def rate_status(deaths: ArrayLike) -> NDArray[np.object_]:
     """ONS small-number status of rates from the deaths they are based on.
@@ -107,11 +112,10 @@ def rate_status(deaths: ArrayLike) -> NDArray[np.object_]:
     ['not_calculated', 'unreliable', 'ok', 'not_available']
     """
     d = np.asarray(deaths, dtype=np.float64)
-    return np.select(
-        [np.isnan(d), d < MIN_DEATHS_FOR_RATE, d < MIN_DEATHS_RELIABLE],
-        ["not_available", "not_calculated", "unreliable"],
-        "ok",
-    ).astype(object)
+    # one band look-up (cheap enough for the readers' per-row calls and for large arrays)
+    status = _STATUS_BANDS[np.searchsorted(_STATUS_BOUNDS, d.ravel(), side="right")]
+    status[np.isnan(d.ravel())] = "not_available"
+    return status.reshape(d.shape)
 
 
 # === Registration periods: one notation everywhere ====================================
