@@ -19,12 +19,13 @@ from overdose_trends.io.ons_national import read_national
 from overdose_trends.io.population import read_mid_year_estimates, to_esp_bands
 
 ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "src" / "overdose_trends" / "data"
 
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--shared", type=Path, default=ROOT.parent / "shared" / "data")
-    ap.add_argument("--out", type=Path, default=ROOT / "data")
+    ap.add_argument("--out", type=Path, default=DATA)
     args = ap.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
 

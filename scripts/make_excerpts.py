@@ -38,6 +38,7 @@ from overdose_trends.io.ons_national import read_national
 from overdose_trends.io.population import read_mid_year_estimates, to_esp_bands
 
 ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "src" / "overdose_trends" / "data"
 
 #: Local-authority workbook: Tables 1 (single years, drug poisoning) and 3 (three-year
 #: periods with rates, drug poisoning, persons), these areas only.
@@ -72,7 +73,7 @@ Keep = Callable[[Row, dict[str, Any]], bool | None]
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--shared", type=Path, default=ROOT.parent / "shared" / "data")
-    ap.add_argument("--out", type=Path, default=ROOT / "data")
+    ap.add_argument("--out", type=Path, default=DATA)
     args = ap.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
 

@@ -45,6 +45,7 @@ import numpy as np
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "src" / "overdose_trends" / "data"
 if str(ROOT / "src") not in sys.path:
     sys.path.insert(0, str(ROOT / "src"))  # runs from a checkout without installing
 
@@ -223,7 +224,7 @@ def write_csv(events: pd.DataFrame, path: Path) -> Path:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed")
-    parser.add_argument("--out", type=Path, default=ROOT / "data", help="output folder")
+    parser.add_argument("--out", type=Path, default=DATA, help="output folder")
     args = parser.parse_args(argv)
     from overdose_trends.io.kit_counts import aggregate_kits
     from overdose_trends.io.kit_log import read_kit_log

@@ -21,7 +21,7 @@ import pytest
 import overdose_trends as ot
 
 PACKAGE = Path(ot.__file__).resolve().parent
-SHARED = {"constants", "errors", "schema", "_frames", "_version", "_display"}
+SHARED = {"constants", "errors", "schema", "_frames", "_version", "_display", "_output"}
 #: Room -> rooms it must never import.
 FORBIDDEN = {
     "shared": {"io", "stats", "plots", "report", "cli", "front door"},

@@ -19,6 +19,7 @@ from overdose_trends.schema import COUNT_COLUMNS, MEASURES
 from tests.workbooks import write_workbook
 
 ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "src" / "overdose_trends" / "data"
 AS_OF = "2020-01-01"
 HEADER = ["event_date", "event_type", "kit_id", "service", "area_code", "supply_type"]
 LOG = [
@@ -451,8 +452,8 @@ def test_layout_errors(tmp_path):
 
 
 def test_shipped_monthly_counts_match_the_shipped_log():
-    log = read_kit_log(ROOT / "data" / "synthetic_naloxone_kits_southend_norfolk.csv")
-    published = read_kit_counts(ROOT / "data" / "synthetic_naloxone_kits_monthly.csv")
+    log = read_kit_log(DATA / "synthetic_naloxone_kits_southend_norfolk.csv")
+    published = read_kit_counts(DATA / "synthetic_naloxone_kits_monthly.csv")
     assert published.report.issues.empty, str(published.report)
     rebuilt = aggregate_kits(log.events, "month", total=True)
     pd.testing.assert_frame_equal(published.counts, rebuilt)

@@ -22,6 +22,7 @@ from overdose_trends.schema import EVENT_COLUMNS
 from tests.workbooks import write_workbook
 
 ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "src" / "overdose_trends" / "data"
 AS_OF = "2020-01-01"
 HEADER = [
     "event_date",
@@ -863,7 +864,7 @@ def test_missing_optional_columns_are_noted(tmp_path):
 
 # --- the shipped synthetic sample -----------------------------------------------------------
 
-SAMPLE = ROOT / "data" / "synthetic_naloxone_kits_southend_norfolk.csv"
+SAMPLE = DATA / "synthetic_naloxone_kits_southend_norfolk.csv"
 
 
 def test_shipped_sample_loads_clean_with_documented_totals():
@@ -903,4 +904,4 @@ def test_shipped_sample_is_reproducible(tmp_path):
     spec.loader.exec_module(module)
     assert module.main(["--out", str(tmp_path)]) == 0
     for name in (module.LOG_FILE, module.MONTHLY_FILE):
-        assert (tmp_path / name).read_bytes() == (ROOT / "data" / name).read_bytes(), name
+        assert (tmp_path / name).read_bytes() == (DATA / name).read_bytes(), name

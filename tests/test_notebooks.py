@@ -26,6 +26,7 @@ nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")
 
 ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "src" / "overdose_trends" / "data"
 NOTEBOOKS = ROOT / "notebooks"
 PATHS = sorted(NOTEBOOKS.glob("*.ipynb"))
 IDS = [p.name for p in PATHS]
@@ -33,7 +34,7 @@ IDS = [p.name for p in PATHS]
 PROSE = sorted(
     {
         ROOT / "README.md",
-        ROOT / "data" / "README.md",
+        DATA / "README.md",
         ROOT / "report.toml",
         *(ROOT / "docs").glob("**/*.md"),
         *(ROOT / "docs").glob("**/*.rst"),

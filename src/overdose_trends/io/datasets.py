@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import difflib
 import os
+from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -52,17 +53,19 @@ SERIES_COLUMNS = ("area_code", "area_name", "year", "deaths", "population")
 
 
 def data_dir() -> Path:
-    """Folder holding the shipped extracts.
+    """Folder holding the shipped extracts (inside the installed package).
 
     Returns
     -------
     pathlib.Path
-        The folder (``data/`` of the checkout unless ``OVERDOSE_TRENDS_DATA`` is set).
+        The package's ``data/`` folder, found with :mod:`importlib.resources` (so it
+        works from a wheel as well as a checkout), or ``OVERDOSE_TRENDS_DATA`` if set.
 
     Raises
     ------
     FileNotFoundError
-        If neither ``OVERDOSE_TRENDS_DATA`` nor the checkout's ``data/`` exists.
+        If ``OVERDOSE_TRENDS_DATA`` names a folder that does not exist, or the package
+        was installed without its data (a broken install: reinstall it).
 
     Examples
     --------
@@ -71,15 +74,16 @@ def data_dir() -> Path:
     True
     """
     env = os.environ.get("OVERDOSE_TRENDS_DATA")
-    candidates = [Path(env)] if env else []
-    candidates.append(Path(__file__).resolve().parents[3] / "data")
-    for path in candidates:
-        if path.is_dir():
-            return path
-    raise FileNotFoundError(
-        "cannot find the shipped data folder; set OVERDOSE_TRENDS_DATA to the repository's "
-        f"data/ directory (looked in {[str(c) for c in candidates]})"
-    )
+    if env:
+        if not Path(env).is_dir():
+            raise FileNotFoundError(f"OVERDOSE_TRENDS_DATA={env!r} is not a folder")
+        return Path(env)
+    folder = Path(str(resources.files("overdose_trends").joinpath("data")))
+    if not folder.is_dir():
+        raise FileNotFoundError(
+            f"the package's data folder {folder} is missing: reinstall overdose_trends"
+        )
+    return folder
 
 
 def la_deaths(path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
