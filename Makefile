@@ -3,6 +3,7 @@ PYTHON   ?= python3
 VENV     := .venv
 BIN      := $(VENV)/bin
 STAMP    := $(VENV)/.installed
+RUNTIME  := $(VENV)/.installed-runtime
 DOCS_OUT := build/docs
 SPHINXOPTS ?=
 
@@ -13,9 +14,16 @@ $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev,docs]"
-	touch $(STAMP)
+	touch $(STAMP) $(RUNTIME)
 
-report: $(STAMP)
+# `make report` needs only the package and its runtime dependencies (no dev extras).
+$(RUNTIME): pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	touch $(RUNTIME)
+
+report: $(RUNTIME)
 	$(BIN)/overdose-trends report --out reports/
 
 readme-figures: report
