@@ -8,9 +8,11 @@ check exactly how often the network was used. No other host is contacted.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import threading
 import time
+import zipfile
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -18,6 +20,8 @@ import pytest
 
 from overdose_trends.io import fetch as fetch_mod
 from overdose_trends.io.fetch import (
+    ENV_ALLOW_HOSTS,
+    ENV_ALLOW_HTTP,
     ENV_CACHE,
     ENV_OFFLINE,
     ONS_SOURCES,
@@ -29,7 +33,17 @@ from overdose_trends.io.fetch import (
     fetch,
 )
 
-BODY = b"PK\x03\x04 pretend workbook " + bytes(range(256)) * 40
+
+def tiny_xlsx(payload: bytes = bytes(range(256)) * 40) -> bytes:
+    """A small ZIP container shaped like an .xlsx (passes the download content checks)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("[Content_Types].xml", "<Types/>")
+        zf.writestr("xl/payload.bin", payload)
+    return buf.getvalue()
+
+
+BODY = tiny_xlsx()
 SHA = hashlib.sha256(BODY).hexdigest()
 
 
@@ -38,6 +52,11 @@ class Reply:
     status: int = 200
     body: bytes = BODY
     delay: float = 0.0
+    headers: dict[str, str] = field(default_factory=dict)
+    #: Content-Length to declare: "auto" (the body's length), None (none), or a number.
+    length: int | str | None = "auto"
+    #: Seconds between bytes (a server trickling data).
+    trickle: float = 0.0
 
 
 @dataclass
@@ -72,10 +91,24 @@ def server():
                 time.sleep(reply.delay)
             try:
                 self.send_response(reply.status)
-                self.send_header("Content-Type", "application/octet-stream")
-                self.send_header("Content-Length", str(len(reply.body)))
+                headers = {"Content-Type": "application/octet-stream", **reply.headers}
+                if reply.length == "auto":
+                    headers["Content-Length"] = str(len(reply.body))
+                elif reply.length is not None:
+                    headers["Content-Length"] = str(reply.length)
+                for key, value in headers.items():
+                    self.send_header(key, value)
                 self.end_headers()
-                self.wfile.write(reply.body)
+                if reply.trickle:
+                    for byte in reply.body:
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                        time.sleep(reply.trickle)
+                else:
+                    self.wfile.write(reply.body)
+                self.wfile.flush()
+                if reply.length != "auto":
+                    self.close_connection = True
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the client gave up (time-out test)
 
@@ -106,9 +139,11 @@ def _isolated_env(monkeypatch, tmp_path):
         "all_proxy",
         ENV_CACHE,
         ENV_OFFLINE,
+        ENV_ALLOW_HOSTS,
     ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    monkeypatch.setenv(ENV_ALLOW_HTTP, "1")  # the test server speaks plain http
     monkeypatch.setattr(fetch_mod, "BACKOFF", 0.0)
 
 
@@ -134,8 +169,8 @@ def test_download_then_cache_hit(server, tmp_path):
 
 
 def test_different_urls_same_name_do_not_collide(server, tmp_path):
-    one = server.route("/a/table.xls", Reply(body=b"one"))
-    two = server.route("/b/table.xls", Reply(body=b"two"))
+    one = server.route("/a/table.csv", Reply(body=b"one"))
+    two = server.route("/b/table.csv", Reply(body=b"two"))
     assert fetch(one, cache_dir=tmp_path).read_bytes() == b"one"
     assert fetch(two, cache_dir=tmp_path).read_bytes() == b"two"
 
@@ -161,9 +196,9 @@ def test_checksum_mismatch_keeps_nothing(server, tmp_path):
 
 
 def test_cached_file_not_matching_known_hash_is_downloaded_again(server, tmp_path):
-    url = server.route("/v.xlsx", Reply(body=b"old edition"), Reply(body=BODY))
+    url = server.route("/v.xlsx", Reply(body=tiny_xlsx(b"old edition")), Reply(body=BODY))
     old = fetch(url, cache_dir=tmp_path)
-    assert old.read_bytes() == b"old edition"
+    assert old.read_bytes() == tiny_xlsx(b"old edition")
     new = fetch(url, known_hash=SHA, cache_dir=tmp_path)
     assert new.read_bytes() == BODY
     assert server.count("/v.xlsx") == 2
@@ -264,7 +299,7 @@ def test_network_failure_falls_back_to_cache(server, tmp_path):
 
 
 def test_refresh_downloads_again(server, tmp_path):
-    url = server.route("/r.xlsx", Reply(body=b"first"), Reply(body=b"second"))
+    url = server.route("/r.csv", Reply(body=b"first"), Reply(body=b"second"))
     fetch(url, cache_dir=tmp_path)
     path = fetch(url, cache_dir=tmp_path, refresh=True)
     assert path.read_bytes() == b"second"
@@ -286,6 +321,8 @@ def test_cache_dir_from_environment(server, tmp_path, monkeypatch):
 def test_rejects_non_http_urls_and_bad_hashes(tmp_path):
     with pytest.raises(ValueError, match="http"):
         fetch("file:///etc/passwd", cache_dir=tmp_path)
+    with pytest.raises(ValueError, match="deadline"):
+        fetch("https://127.0.0.1:9/x.xlsx", deadline=0, cache_dir=tmp_path)
     with pytest.raises(ValueError, match="algorithm"):
         fetch("http://127.0.0.1:9/x.xlsx", known_hash="nohash:abc", cache_dir=tmp_path)
 

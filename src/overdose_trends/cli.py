@@ -6,7 +6,7 @@ report        Build the report (summary table, checks) from the shipped data or 
 read-la       Convert an ONS local-authority workbook to a tidy CSV.
 read-national Convert an ONS national reference-table workbook to a tidy CSV.
 check         Run the consistency checks on an ONS local-authority workbook.
-fetch         Download a published file into the local cache and print its path.
+fetch         Download a published file or a known ONS edition into the cache.
 compare       Compare two registration periods for each area (rates, ratio, test, verdicts).
 kits-check    Validate a take-home naloxone kit log and print its validation report.
 kits-averted  Deaths averted by used/issued kits: naive figure beside honest estimates.
@@ -82,9 +82,43 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_fetch(args: argparse.Namespace) -> int:
-    from overdose_trends.io.fetch import fetch
+    from overdose_trends.io.editions import EDITIONS, fetch_edition
+    from overdose_trends.io.fetch import FetchError, fetch
 
-    print(fetch(args.url, known_hash=args.hash, offline=args.offline or None))
+    if args.list:
+        for e in EDITIONS:
+            where = e.url or f"(file name not recorded: see {e.page})"
+            check = "sha256 known" if e.sha256 else "sha256 recorded on first download"
+            mark = "" if e.verified else "  [URL unverified]"
+            print(f"{e.dataset:8} {e.year}  {check:34} {where}{mark}")
+        return 0
+    if args.dataset is None and args.url is None:
+        raise ValueError("fetch: give a URL, or --dataset la|national [--edition YEAR|latest]")
+    try:
+        if args.dataset is None:
+            path = fetch(
+                args.url, known_hash=args.hash, offline=args.offline or None, refresh=args.refresh
+            )
+            print(path)
+            return 0
+        df = fetch_edition(
+            args.dataset,
+            args.edition,
+            url=args.url,
+            known_hash=args.hash,
+            offline=args.offline or None,
+            refresh=args.refresh,
+        )
+    except FetchError as exc:
+        print(f"overdose-trends: error: {exc}", file=sys.stderr)
+        return 1
+    editions = sorted(set(df["edition"].dropna().astype(int))) if "edition" in df else []
+    print(df.attrs["source_path"])
+    print(
+        f"{args.dataset} edition {args.edition}: {len(df):,} rows read"
+        + (f" (edition {editions[-1]})" if editions else ""),
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -179,10 +213,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--strict", action="store_true", help="exit 1 when there are findings")
     p.set_defaults(func=_cmd_check)
 
-    p = sub.add_parser("fetch", help="download a published file into the cache")
-    p.add_argument("url")
+    p = sub.add_parser(
+        "fetch",
+        help="download a published file, or a known ONS edition, into the cache",
+        description="Download a file into the download cache (verified, retried, served "
+        "offline later) and print its path. With --dataset, download a known ONS edition, "
+        "check it against the registry's (or first-recorded) SHA-256 and read it. "
+        "Examples: overdose-trends fetch --dataset la --edition latest; "
+        "overdose-trends fetch --list; overdose-trends fetch https://... --hash sha256:...",
+    )
+    p.add_argument(
+        "url", nargs="?", help="file URL (with --dataset: download that edition from here)"
+    )
+    p.add_argument(
+        "--dataset", choices=("la", "national"), help="ONS dataset of a registry edition"
+    )
+    p.add_argument("--edition", default="latest", help="registration year, or 'latest' (default)")
+    p.add_argument("--list", action="store_true", help="list the known ONS editions and exit")
     p.add_argument("--hash", help="expected checksum, e.g. sha256:<hex>")
     p.add_argument("--offline", action="store_true", help="use the cache only")
+    p.add_argument("--refresh", action="store_true", help="download again even if cached")
     p.set_defaults(func=_cmd_fetch)
 
     p = sub.add_parser("compare", help="compare two periods for each area (ONS rates)")

@@ -38,6 +38,7 @@ from overdose_trends.report.options import (
 __all__ = [
     "DEFAULT_AREAS",
     "DEFAULT_PERIODS",
+    "EDITION_KEYS",
     "ENGLAND",
     "ENGLAND_AND_WALES",
     "NORFOLK",
@@ -64,6 +65,13 @@ DEFAULT_AREAS = (SOUTHEND, NORWICH, NORFOLK, ENGLAND)
 DEFAULT_PERIODS = ((2013, 2015), (2016, 2018))
 #: Top-level config keys holding file paths (relative paths are relative to the config file).
 PATH_KEYS = ("workbook", "national_workbook", "kit_log")
+#: Top-level keys naming a published ONS edition instead of a file: key -> (dataset, path key).
+#: The edition (a registration year or "latest") is downloaded into the download cache
+#: (:func:`overdose_trends.io.editions.download_edition`) and used as that path key's file.
+EDITION_KEYS = {
+    "la_edition": ("la", "workbook"),
+    "national_edition": ("national", "national_workbook"),
+}
 
 
 class ConfigError(ValueError):
@@ -150,6 +158,10 @@ class ReportConfig:
         :func:`~overdose_trends.report.build.build_report` do so).
     source : Path, optional
         The file the configuration was read from (for messages; not compared).
+    la_edition, national_edition : int, optional
+        The ONS edition (registration year) named by ``la_edition`` /
+        ``national_edition`` in the file; its downloaded copy is then
+        ``workbook`` / ``national_workbook``.
     """
 
     workbook: Path | None = None
@@ -158,6 +170,8 @@ class ReportConfig:
     summary: SummaryOptions = field(default_factory=SummaryOptions)
     figures: Mapping[str, Options] = field(default_factory=dict)
     source: Path | None = field(default=None, compare=False)
+    la_edition: int | None = None
+    national_edition: int | None = None
 
     def __post_init__(self) -> None:
         for key in PATH_KEYS:
@@ -196,7 +210,10 @@ def load_config(path: str | os.PathLike[str], registry: FigureSections) -> Repor
     ----------
     path : path-like
         TOML file: optional top-level ``workbook``, ``national_workbook`` and
-        ``kit_log`` paths (relative to the file's folder), a ``[summary]``
+        ``kit_log`` paths (relative to the file's folder) or, instead of a
+        workbook, ``la_edition`` / ``national_edition`` (an ONS registration
+        year such as ``2023``, or ``"latest"``: downloaded and verified by
+        :func:`overdose_trends.io.editions.download_edition`), a ``[summary]``
         section and one section per figure (``[rate_trend]``, ``[funnel]``
         ...). Sections and keys left out keep their defaults. Periods may be
         written in any notation of :func:`overdose_trends.schema.as_period`.
@@ -226,20 +243,52 @@ def load_config(path: str | os.PathLike[str], registry: FigureSections) -> Repor
     for key, value in raw.items():
         if key in PATH_KEYS:
             kwargs[key] = _data_file(path, key, value)
+        elif key in EDITION_KEYS:
+            kwargs[key] = value
         elif key == "summary":
             kwargs["summary"] = _section(path, key, value, SummaryOptions)
         elif key in sections:
             figures[key] = _section(path, key, value, sections[key])
         else:
-            known = [*PATH_KEYS, *sections]
+            known = [*PATH_KEYS, *EDITION_KEYS, *sections]
             what = f"section [{key}]" if isinstance(value, dict) else f"key {key!r}"
             raise ConfigError(
                 f"unknown {what}{did_you_mean(key, known)}; expected the keys "
-                f"{', '.join(PATH_KEYS)} and the sections {', '.join(sections)}",
+                f"{', '.join([*PATH_KEYS, *EDITION_KEYS])} and the sections "
+                f"{', '.join(sections)}",
                 file=path,
                 key=key,
             )
+    for key in EDITION_KEYS:
+        if key in kwargs:
+            _edition(path, key, kwargs)
     return ReportConfig(**kwargs, figures=figures, source=path).with_defaults(registry)
+
+
+def _edition(path: Path, key: str, kwargs: dict[str, Any]) -> None:
+    """Resolve ``la_edition``/``national_edition`` to a downloaded file (in ``kwargs``).
+
+    Downloads the edition unless it is cached (offline mode and the cache
+    folder are those of :func:`overdose_trends.io.fetch.fetch`).
+    """
+    from overdose_trends.io.editions import download_edition, edition_info
+
+    dataset, path_key = EDITION_KEYS[key]
+    value = kwargs[key]
+    if path_key in kwargs:
+        raise ConfigError(f"{key} and {path_key} both name the data: keep one", file=path, key=key)
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ConfigError(
+            f'{key}: expected a registration year (e.g. 2023) or "latest", got {value!r}',
+            file=path,
+            key=key,
+        )
+    try:
+        info = edition_info(dataset, value)
+    except ValueError as err:
+        raise ConfigError(f"{key}: {err}", file=path, key=key) from None
+    kwargs[key] = info.year
+    kwargs[path_key] = download_edition(dataset, info.year)
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

@@ -25,8 +25,10 @@ __all__ = ["DATA_INPUTS", "ReportData"]
 
 #: Data inputs a figure may depend on: name -> what it is. Their files are hashed.
 DATA_INPUTS = {
-    "la_deaths": "ONS deaths by local authority (shipped extract or config `workbook`)",
-    "national_deaths": "ONS national tables (shipped extract or config `national_workbook`)",
+    "la_deaths": "ONS deaths by local authority (shipped extract, config `workbook` or "
+    "`la_edition`)",
+    "national_deaths": "ONS national tables (shipped extract, config `national_workbook` or "
+    "`national_edition`)",
     "kit_log": "take-home naloxone kit event log (shipped synthetic log or config `kit_log`)",
     "population": "mid-year population by ESP age band (shipped extract)",
 }
