@@ -36,6 +36,7 @@ from overdose_trends.io import datasets
 from overdose_trends.io.ons_local import read_local_authority
 from overdose_trends.io.ons_national import read_national
 from overdose_trends.io.population import read_mid_year_estimates, to_esp_bands
+from overdose_trends.schema import parse_period
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "src" / "overdose_trends" / "data"
@@ -52,8 +53,9 @@ LA_AREAS = (
     "E06000033",  # Southend-on-Sea
     "E07000069",  # Castle Point: rates not calculated (':') and unreliable ('U')
 )
-#: National workbook: Tables 1, 4 and 7, these registration years only.
-NATIONAL_TABLES = ("Table 1", "Table 4", "Table 7")
+#: National workbook: every table (1-10), these registration years (periods ending in
+#: them) only; Table 6 (five-year age groups, years across the columns) whole.
+NATIONAL_TABLES = tuple(f"Table {n}" for n in range(1, 11))
 NATIONAL_YEARS = range(2017, 2022)
 #: Table 7 (countries and regions): these areas and years only.
 REGION_AREAS = ("E92000001", "W92000004", "E12000006")
@@ -74,9 +76,20 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--shared", type=Path, default=ROOT.parent / "shared" / "data")
     ap.add_argument("--out", type=Path, default=DATA)
+    ap.add_argument("--only", choices=("la", "national", "population"), help="one excerpt only")
     args = ap.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
+    if args.only in (None, "la"):
+        _make_la(args)
+    if args.only in (None, "national"):
+        _make_national(args)
+    if args.only in (None, "population"):
+        population = args.out / datasets.POPULATION_EXCERPT
+        _excerpt_population(args.shared / "population" / "la_pop_estimates.csv", population)
+        _check_population(population)
 
+
+def _make_la(args: argparse.Namespace) -> None:
     la = args.out / datasets.LA_WORKBOOK_EXCERPT
     _excerpt_workbook(
         args.shared / "ons" / "2019localauthorities1.xls",
@@ -86,18 +99,20 @@ def main(argv: list[str] | None = None) -> None:
         "Tables 1 and 3, seven areas",
     )
     _check_la(la)
+
+
+def _make_national(args: argparse.Namespace) -> None:
     national = args.out / datasets.NATIONAL_WORKBOOK_EXCERPT
+    keep: dict[str, Keep] = {t: _year_rows for t in NATIONAL_TABLES if t != "Table 6"}
     _excerpt_workbook(
         args.shared / "ons" / "2021registrations.xlsx",
         national,
         NATIONAL_TABLES,
-        {"Table 1": _year_rows, "Table 4": _year_rows, "Table 7": _region_rows},
-        "Tables 1, 4 and 7, registrations 2017-2021 (Table 7: 2019-2021, three areas)",
+        {**keep, "Table 7": _region_rows},
+        "every table, registrations 2017-2021 (Table 6: all years; Table 7: 2019-2021, "
+        "three areas)",
     )
     _check_national(national)
-    population = args.out / datasets.POPULATION_EXCERPT
-    _excerpt_population(args.shared / "population" / "la_pop_estimates.csv", population)
-    _check_population(population)
 
 
 # --- workbooks -------------------------------------------------------------------------
@@ -112,12 +127,20 @@ def _la_rows(row: Row, state: dict[str, Any]) -> bool | None:
 
 
 def _year_rows(row: Row, state: dict[str, Any]) -> bool | None:
-    """A data row of national Tables 1 and 4: sex sections, one year per row."""
+    """A data row of a national table with one year (or period) per row, in column A
+    or B; sex section rows (``Males``, with or without a year) are kept."""
+    period = next((p for p in map(_period, row[:2]) if p is not None), None)
+    if period is not None:
+        return period[1] in NATIONAL_YEARS
     if str(row[0]).strip().lower() in _SEXES:
         return True
-    if isinstance(row[1], float) and 1990 <= row[1] <= 2100:
-        return int(row[1]) in NATIONAL_YEARS
     return None
+
+
+def _period(value: Any) -> tuple[int, int] | None:
+    if isinstance(value, str) and not value.strip():
+        return None
+    return parse_period(value)
 
 
 def _region_rows(row: Row, state: dict[str, Any]) -> bool | None:
@@ -242,18 +265,23 @@ def _check_la(path: Path) -> None:
 
 def _check_national(path: Path) -> None:
     got = read_national(path)
-    shipped = datasets.national_deaths()
-    keys = ["table", *_VALUES[:3], "substance", *_VALUES[3:5]]
+    shipped = datasets.national_tables()
     region = shipped["table"] == "region"
     expected = shipped[
-        (~region & shipped["period_start"].isin(NATIONAL_YEARS))
+        (shipped["table"] == "age_specific_5y")
+        | (~region & shipped["period_end"].isin(NATIONAL_YEARS))
         | (
             region
             & shipped["period_start"].isin(REGION_YEARS)
             & shipped["area_code"].isin(REGION_AREAS)
         )
     ]
-    _same(got[[*keys, *_VALUES[5:]]], expected[[*keys, *_VALUES[5:]]], keys, path.name)
+    keys = ["table", "area_code", "measure", "substance", "cause", "sex", "age_band"]
+    keys += ["quintile", "period_start", "period_end"]
+    values = ["deaths", "rate", "lcl", "ucl", "rate_status", "delay_days"]
+    missing = set(expected["table"]) ^ set(got["table"])
+    assert not missing, f"tables missing from the excerpt or the extract: {missing}"
+    _same(got[[*keys, *values]], expected[[*keys, *values]], keys, path.name)
 
 
 def _check_population(path: Path) -> None:

@@ -15,8 +15,7 @@ import pandas as pd
 import pytest
 
 from overdose_trends.errors import DataFormatError
-from overdose_trends.io.ons_national import read_national
-from overdose_trends.schema import NATIONAL_COLUMNS
+from overdose_trends.io.ons_national import NATIONAL_TABLE_COLUMNS, read_national
 from tests.workbooks import write_workbook
 
 # --- fixture workbooks -----------------------------------------------------------
@@ -81,14 +80,20 @@ def old_layout_sheets() -> dict[str, list[list]]:
         [],
         ["Source: Office for National Statistics"],
     ]
-    # A distractor: its title names age groups, so it must not be read (it would fail).
+    # Deaths by sex and age (2016 Table 4 layout: a sex total row, then its age bands).
     table4 = [
         BACK,
         ["Table 4"],
         ["Number of deaths from drug-related poisoning by sex and age, England and Wales"],
         [],
-        ["Age", 2015.0],
-        ["<20", "x"],
+        ["", 2015.0, 2016.0],
+        [],
+        ["Males", 2547.0, 2572.0],
+        ["Under 20   ", 36.0, 27.0],
+        ["20\u201329      ", 320.0, 343.0],
+        ["70 and over", 62.0, 53.0],
+        [],
+        ["1 Figures for England and Wales include deaths of non-residents."],
     ]
     table10 = [
         BACK,
@@ -377,14 +382,25 @@ def one(df: pd.DataFrame, **keys) -> pd.Series:
 
 def test_old_layout_schema_and_counts(old_xls):
     df = read_national(old_xls)
-    assert tuple(df.columns) == NATIONAL_COLUMNS
+    assert tuple(df.columns) == NATIONAL_TABLE_COLUMNS
     assert str(df["deaths"].dtype) == "Int64"
     assert df["edition"].unique().tolist() == [2016]
     assert (df["rate_per"] == 1_000_000).all()
     # Table 1: 2 measures x (3 + 3 rows for E&W, Wales minus Wales misuse) x 2 years;
-    # Table 10: 2 series x 2 sexes x 2 years; Table 13: 4 areas x 2 years.
-    assert df.groupby("table").size().to_dict() == {"deaths_by_sex": 18, "asmr": 8, "region": 8}
-    assert "Table 4" not in set(df["sheet"])
+    # Table 10: 2 series x 2 sexes x 2 years; Table 13: 4 areas x 2 years;
+    # Table 4: males (all ages) and 3 age bands x 2 years.
+    assert df.groupby("table").size().to_dict() == {
+        "deaths_by_sex": 18,
+        "asmr": 8,
+        "region": 8,
+        "deaths_by_age": 8,
+    }
+    ages = df[df["table"] == "deaths_by_age"]
+    assert set(ages["sex"]) == {"males"} and set(ages["measure"]) == {"poisoning"}
+    r = one(ages, age_band="0-19", period_start=2016)  # "Under 20   " (padded, as published)
+    assert (r.deaths, r.sheet, r.row, r.area_code) == (27, "Table 4", 8, "K04000001")
+    assert one(ages, age_band="all", period_start=2015).deaths == 2547
+    assert one(ages, age_band="70+", period_start=2015).deaths == 62
 
 
 def test_old_layout_years_across(old_xls):
@@ -457,7 +473,7 @@ def test_old_layout_region(old_xls):
 def test_reads_binary_file_object(old_xls):
     with open(old_xls, "rb") as fh:
         df = read_national(io.BytesIO(fh.read()))
-    assert len(df) == 34
+    assert len(df) == 42
 
 
 # --- fixture: 2021-style grid ------------------------------------------------------
@@ -469,9 +485,25 @@ def test_2021_style_grid(tmp_path):
         read_national(path)  # the fixture has no ASMR table
     df = read_national(path, require=("deaths_by_sex", "region"))
     assert df["edition"].unique().tolist() == [2021]
-    assert df.groupby("table").size().to_dict() == {"deaths_by_sex": 12, "region": 12}
+    assert df.groupby("table").size().to_dict() == {
+        "deaths_by_sex": 12,
+        "region": 12,
+        "deaths_by_cause": 18,
+    }
     counts = df[df["table"] == "deaths_by_sex"]
-    assert 3809 not in set(counts["deaths"])  # the accidental-poisoning block is not read
+    assert 3809 not in set(counts["deaths"])  # the accidental-poisoning block is by cause
+    causes = df[df["table"] == "deaths_by_cause"]
+    acc = one(
+        causes,
+        cause="accidental_poisoning",
+        area_code="K04000001",
+        sex="persons",
+        period_start=2021,
+    )
+    assert (acc.deaths, acc.sex, acc.measure, acc.row) == (3809, "persons", "poisoning", 9)
+    assert one(
+        causes, cause="all", area_code="E92000001", sex="males", measure="misuse"
+    ).deaths == (2050)
     r = one(counts, area_code="E92000001", measure="misuse", sex="persons", period_start=2020)
     assert (r.deaths, r.row) == (2830, 10)
     assert one(counts, area_code="K04000001", measure="poisoning", sex="males").deaths == 3275
@@ -521,7 +553,7 @@ def test_unexpected_marker(tmp_path):
 
 def test_accessible_layout(accessible_xlsx):
     df = read_national(accessible_xlsx)
-    assert tuple(df.columns) == NATIONAL_COLUMNS
+    assert tuple(df.columns) == NATIONAL_TABLE_COLUMNS
     assert df["edition"].unique().tolist() == [2022]
     assert df.groupby("table").size().to_dict() == {"deaths_by_sex": 5, "asmr": 8, "region": 3}
 
@@ -687,10 +719,21 @@ def test_2021_edition(edition_2021):
     assert df["edition"].unique().tolist() == [2021]
     # Table 1: 29 years x 3 sexes x 3 countries x 2 measures; Table 4: 29 x 3 x 20 series;
     # Table 7: 29 years x 11 areas x 3 sexes x 2 measures.
-    assert df.groupby("table").size().to_dict() == {
+    # Table 2: 29 years x 3 sexes x 3 countries x 2 measures x 7 ages; Table 3: 29 years x
+    # 21 series x 6 ages; Table 5: 29 x 3 sexes x 6 ages; Table 6: 29 x 19 bands; Table 8:
+    # 12 years x 2 sexes x 5 quintiles; Table 9: 10 periods x 2 x 5; Table 10: 29 x 2 x 2.
+    assert df.groupby("table", sort=False).size().to_dict() == {
         "deaths_by_sex": 522,
         "asmr": 1740,
         "region": 1914,
+        "deaths_by_cause": 2610,
+        "deaths_by_age": 3654,
+        "substances_by_age": 3654,
+        "age_specific": 522,
+        "age_specific_5y": 551,
+        "imd": 120,
+        "wimd": 100,
+        "registration_delay": 116,
     }
     # Table 1 D12 and Table 4 D11:H11 (2018, England and Wales, persons)
     deaths = one(
@@ -719,7 +762,8 @@ def test_2021_edition(edition_2021):
     assert opiate.deaths == 9 and opiate.rate_status == "not_calculated"
     # 156 'u' cells in Table 4 (column after each Rate) and 36 in Table 7; ':' marks
     # 262 rates in Table 4 and 5 in Table 7.
-    assert df.groupby("table")["rate_status"].value_counts().to_dict() == {
+    core = df[df["table"].isin(["asmr", "deaths_by_sex", "region"])]
+    assert core.groupby("table")["rate_status"].value_counts().to_dict() == {
         ("asmr", "ok"): 1322,
         ("asmr", "not_calculated"): 262,
         ("asmr", "unreliable"): 156,
@@ -759,10 +803,21 @@ def test_2021_region_table(edition_2021):
 def test_2016_edition(edition_2016):
     df = edition_2016
     assert df["edition"].unique().tolist() == [2016]
-    assert df.groupby("table").size().to_dict() == {
+    assert df.groupby("table", sort=False).size().to_dict() == {
         "deaths_by_sex": 432,
         "asmr": 504,
         "region": 264,
+        "deaths_by_cause": 720,
+        "deaths_by_age": 1008,
+        "substances_by_age": 2304,
+        "age_specific": 432,
+        "registration_delay": 96,
+        "substances": 1056,
+        "substances_alone": 984,
+        "substances_with_alcohol": 1104,
+        "substances_without_alcohol": 1104,
+        "nps": 360,
+        "occurrence": 138,
     }
     # Table 10 row 31, C:F
     males = one(
@@ -799,8 +854,10 @@ def test_2016_edition(edition_2016):
 
 @pytest.mark.shared
 def test_editions_agree(edition_2016, edition_2021):
-    # substances present in both editions get the same names
-    assert set(edition_2016["substance"]) <= set(edition_2021["substance"])
+    # substances of the tables both editions have get the same names
+    tables = ["asmr", "substances_by_age"]
+    old = set(edition_2016.loc[edition_2016["table"].isin(tables), "substance"])
+    assert old <= set(edition_2021.loc[edition_2021["table"].isin(tables), "substance"])
     # persons = males + females wherever all three are counted
     for df in (edition_2016, edition_2021):
         counts = df[df["table"] == "deaths_by_sex"].pivot_table(
@@ -810,15 +867,38 @@ def test_editions_agree(edition_2016, edition_2021):
             aggfunc="first",
         )
         assert (counts["persons"] == counts["males"] + counts["females"]).all()
-    # 2015 all-poisoning totals are the same in both editions (misuse was later revised)
-    keys = ["table", "area_code", "measure", "substance", "sex", "period_start"]
+    # 2015 figures are the same in both editions, in every table both have (the
+    # substances-by-age table was revised for 6 of its 96 cells)
+    keys = [
+        "table",
+        "area_code",
+        "measure",
+        "substance",
+        "cause",
+        "sex",
+        "age_band",
+        "quintile",
+        "year_basis",
+        "period_start",
+        "period_end",
+    ]
     both = edition_2016.merge(edition_2021, on=keys, suffixes=("_16", "_21"))
     same = both[
-        (both["measure"] == "poisoning")
-        & (both["substance"] == "all")
-        & (both["period_start"] == 2015)
+        (both["period_start"] == 2015)
+        & ~both["table"].isin(["substances_by_age", "registration_delay"])
     ]
-    assert len(same) > 0 and (same["deaths_16"] == same["deaths_21"]).all()
+    assert set(same["table"]) == {
+        "deaths_by_sex",
+        "asmr",
+        "region",
+        "deaths_by_cause",
+        "deaths_by_age",
+        "age_specific",
+    }
+    assert (same["deaths_16"] == same["deaths_21"]).all()
+    # median registration delays of 1993-2016 are the same in both editions
+    delay = both[both["table"] == "registration_delay"]
+    assert len(delay) == 96 and (delay["delay_days_16"] == delay["delay_days_21"]).all()
 
 
 def test_table_listed_on_contents_but_missing(tmp_path):
@@ -843,8 +923,11 @@ def test_require_rejects_unknown_table_name(old_xls):
 def test_shipped_excerpt_reads_to_the_numbers_of_the_shipped_extract():
     from overdose_trends.io import datasets
 
-    df = read_national(datasets.data_dir() / "ons_national_drug_deaths_2021_excerpt.xlsx")
-    assert tuple(df.columns) == NATIONAL_COLUMNS
+    df = read_national(
+        datasets.data_dir() / "ons_national_drug_deaths_2021_excerpt.xlsx",
+        tables=["deaths_by_sex", "asmr", "region"],
+    )
+    assert tuple(df.columns) == NATIONAL_TABLE_COLUMNS
     assert df.groupby("table").size().to_dict() == {"asmr": 300, "deaths_by_sex": 90, "region": 54}
     keys = ["table", "area_code", "measure", "substance", "sex", "period_start", "period_end"]
     values = ["deaths", "rate", "lcl", "ucl", "rate_status", "rate_per", "edition"]

@@ -93,7 +93,9 @@ class ReportData:
         from overdose_trends.io.ons_national import read_national
 
         if self.config.national_workbook is not None:
-            return read_national(self.config.national_workbook)
+            return read_national(
+                self.config.national_workbook, tables=("deaths_by_sex", "asmr", "region")
+            )
         return national_deaths()
 
     @cached_property
