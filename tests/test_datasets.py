@@ -83,11 +83,22 @@ def test_series_refuses_years_without_population_or_deaths():
         series(SOUTHEND, years="1993-2019")
     with pytest.raises(ValueError, match=r"no published deaths in 2020"):
         series(SOUTHEND, years="2015-2020")
-    # a region: deaths are published, but the shipped population is local authorities only
-    with pytest.raises(ValueError, match=r"not countries, regions or counties"):
-        series("E92000001")
+    # Northampton: deaths are published under its 2020 code, but the shipped population has
+    # West Northamptonshire (2021) instead of the seven Northamptonshire districts
+    with pytest.raises(ValueError, match=r"Northamptonshire districts abolished in 2021"):
+        series("E07000154")
     with pytest.raises(ValueError, match=r"no population in 2016"):
-        series("E92000001", years=2016)
+        series("E07000154", years=2016)
+
+
+def test_series_of_a_county_and_a_region_use_the_summed_populations():
+    norfolk = series("E10000020", years="2017-2019")
+    # ONS Table 1 (drug poisoning, persons), Norfolk E10000020: 73, 82, 70 deaths
+    assert norfolk["deaths"].tolist() == [73, 82, 70]
+    bands = datasets.population_bands(aggregates=False)
+    districts = bands[bands["area_code"].str.match(r"E0700014[3-9]") & (bands["year"] == 2019)]
+    assert norfolk["population"].iloc[-1] == districts["population"].sum() == 907_760
+    assert len(series("E12000006")) == 19  # East of England, 2001-2019
 
 
 def test_series_clear_errors_for_unknown_arguments():
@@ -123,3 +134,57 @@ def test_population_bands_has_no_85_plus_before_2001():
     missing = early.loc[early["population"].isna(), "age_band"].astype(str)
     assert set(missing) == {"85-89", "90+"}
     assert list(bands["age_band"].cat.categories) == list(ESP2013_BANDS)
+
+
+# --- counties, regions and countries in the population; deprivation -------------------------
+
+
+def test_population_bands_adds_counties_regions_and_countries():
+    bands = datasets.population_bands()
+    published = datasets.population_bands(aggregates=False)
+    assert published["area_code"].nunique() == 331
+    added = bands[~bands["area_code"].isin(published["area_code"])]
+    levels = added.drop_duplicates("area_code")["area_code"].str[:3].value_counts().to_dict()
+    # 25 counties (2020), 6 metropolitan counties, Inner/Outer London, 9 regions,
+    # England, Wales, England and Wales
+    assert levels == {"E10": 25, "E12": 9, "E11": 6, "E13": 2, "E92": 1, "W92": 1, "K04": 1}
+    assert len(bands) == len(published) + 45 * 24 * 19
+    total = bands.groupby(["area_code", "year"])["population"].sum()
+    # Northamptonshire (E10000021) is North + West Northamptonshire (2021 unitaries)
+    assert total[("E10000021", 2019)] == total[("E06000061", 2019)] + total[("E06000062", 2019)]
+    assert total[("K04000001", 2019)] == total[("E92000001", 2019)] + total[("W92000004", 2019)]
+    regions = total[[c.startswith("E12") for c in total.index.get_level_values(0)]]
+    assert regions.xs(2019, level="year").sum() == total[("E92000001", 2019)]
+    # the 85+ bands are missing before 2001 in every member, so in every sum
+    assert bands.query("area_code == 'E10000020' and year == 1997")["population"].isna().sum() == 2
+    assert bands["age_band"].cat.ordered and bands["population"].dtype == "Int64"
+
+
+def test_per_population_works_for_norfolk_with_the_shipped_population():
+    # issue 13: Norfolk (E10000020, the commissioner of the synthetic kits) got no_population
+    counts = datasets.synthetic_kit_counts()
+    norfolk = counts.query("area_code == 'E10000020' and service == 'all'")
+    yearly = ot.rebucket(norfolk[norfolk["measure"] == "kits_issued"])
+    out = ot.per_population(yearly, datasets.population_bands())
+    full = out[out["value"].notna()]
+    assert (full["rate_status"] == "ok").all() and full["rate"].notna().all()
+    # 2019: 1,352 kits issued; Norfolk mid-2019 population 907,760 (sum of its 7 districts)
+    row = full[full["period_start"] == pd.Timestamp("2019-01-01")].iloc[0]
+    assert row["population"] == 907_760
+    assert row["rate"] == pytest.approx(1352 / 907_760 * 1e5)
+
+
+def test_deprivation_is_the_published_imd_2019_summary():
+    imd = datasets.deprivation()
+    assert imd.groupby("tier").size().to_dict() == {"lower": 317, "upper": 151}
+    upper = datasets.deprivation("upper").set_index("area_code")
+    # MHCLG IoD2019 File 11: Norfolk E10000020, IMD average score 21.183, rank 84
+    assert upper.loc["E10000020", "imd_score"] == 21.183
+    assert upper.loc["E10000020", "imd_rank"] == 84
+    lower = datasets.deprivation("lower").set_index("area_code")
+    # File 10: Middlesbrough E06000002, IMD average score 40.460 (rank 5), income rank 1
+    assert lower.loc["E06000002", "imd_score"] == 40.46 and lower.loc["E06000002", "imd_rank"] == 5
+    assert lower.loc["E06000002", "income_rank"] == 1
+    assert lower["imd_rank"].min() == 1 and lower["imd_rank"].max() == 317
+    with pytest.raises(ValueError, match="tier must be 'lower' or 'upper'"):
+        datasets.deprivation("middle")

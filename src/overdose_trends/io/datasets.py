@@ -11,7 +11,9 @@ else the ``data/`` folder of the source checkout.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
+import functools
 import os
 from importlib import resources
 from pathlib import Path
@@ -31,6 +33,8 @@ __all__ = [
     "data_dir",
     "la_deaths",
     "national_deaths",
+    "national_tables",
+    "deprivation",
     "population_bands",
     "series",
     "synthetic_kit_counts",
@@ -45,9 +49,15 @@ POPULATION_FILE = "ons_population_esp_bands.csv.gz"
 LA_WORKBOOK_EXCERPT = "ons_la_drug_deaths_2019_excerpt.xlsx"
 NATIONAL_WORKBOOK_EXCERPT = "ons_national_drug_deaths_2021_excerpt.xlsx"
 POPULATION_EXCERPT = "ons_population_single_age_excerpt.csv"
+#: English Indices of Deprivation 2019, local-authority summaries (made by
+#: scripts/build_geography.py; see data/README.md).
+DEPRIVATION_FILE = "geography/imd2019_local_authorities.csv"
 #: SYNTHETIC kit data made by scripts/make_synthetic_kits.py (not real services' figures).
 SYNTHETIC_KIT_LOG_FILE = "synthetic_naloxone_kits_southend_norfolk.csv"
 SYNTHETIC_KIT_COUNTS_FILE = "synthetic_naloxone_kits_monthly.csv"
+#: Vintage of the hierarchy whose counties, regions and countries :func:`population_bands`
+#: adds (that of the deaths extract: ONS local-authority boundaries of May 2020).
+POPULATION_HIERARCHY_VINTAGE = 2020
 #: Columns of :func:`series`, in order.
 SERIES_COLUMNS = ("area_code", "area_name", "year", "deaths", "population")
 
@@ -165,20 +175,31 @@ def national_deaths(path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
     2021            53.2       84.4
     """
     path = Path(path) if path is not None else data_dir() / NATIONAL_DEATHS_FILE
-    return _read(path, NATIONAL_COLUMNS)
+    df = _read(path, NATIONAL_COLUMNS)  # the extract also holds national_tables()' tables
+    return df[df["table"].isin(["deaths_by_sex", "asmr", "region"])].reset_index(drop=True)
 
 
-def population_bands(path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
+def population_bands(
+    path: str | os.PathLike[str] | None = None, *, aggregates: bool = True
+) -> pd.DataFrame:
     """Mid-year population estimates by local authority in the 19 bands of the 2013 ESP.
 
     England and Wales local authorities (boundaries before the 2021 Census
     rebasing), mid-1997 to mid-2020, persons, grouped from single years of age
-    with :func:`overdose_trends.io.population.to_esp_bands`.
+    with :func:`overdose_trends.io.population.to_esp_bands`; with the counties,
+    metropolitan counties, Inner and Outer London, regions and countries of
+    the deaths extract (vintage 2020) summed from their authorities
+    (:func:`~overdose_trends.io.geography.combine_areas`), so that rates and
+    kits per population work for Norfolk (E10000020) as for its districts.
 
     Parameters
     ----------
     path : path, optional
         Another copy of the extract (default: the shipped file in :func:`data_dir`).
+    aggregates : bool, default True
+        Add the summed areas after the published ones. False: the 331 published
+        local authorities only (sum them, or pass them to
+        :func:`~overdose_trends.io.geography.harmonise`, without double counting).
 
     Returns
     -------
@@ -186,7 +207,10 @@ def population_bands(path: str | os.PathLike[str] | None = None) -> pd.DataFrame
         ``area_code``, ``area_name``, ``year`` (int), ``age_band`` (ordered
         categorical ``"0-4"`` … ``"90+"``) and ``population`` (Int64, persons
         at 30 June; ``<NA>`` for the 85-89 and 90+ bands in 1997-2000, which
-        the source does not give).
+        the source does not give). North and West Northamptonshire (2021 codes)
+        replace the seven Northamptonshire districts; Northamptonshire county
+        (E10000021) is their sum. England and Wales (K04000001) is the sum of
+        residents (the deaths extract's England and Wales includes non-residents).
 
     References
     ----------
@@ -205,8 +229,20 @@ def population_bands(path: str | os.PathLike[str] | None = None) -> pd.DataFrame
     year
     2000     17  156850
     2013     19  176236
+
+    Counties are summed from their districts:
+
+    >>> norfolk = bands.query("area_code == 'E10000020' and year == 2019")
+    >>> norfolk["area_name"].iloc[0], int(norfolk["population"].sum())
+    ('Norfolk', 907760)
     """
     path = Path(path) if path is not None else data_dir() / POPULATION_FILE
+    return _population_bands(path, aggregates).copy()
+
+
+@functools.lru_cache(maxsize=4)
+def _population_bands(path: Path, aggregates: bool) -> pd.DataFrame:
+    """The population table, with the aggregates summed once per file (cached)."""
     df = pd.read_csv(
         path,
         dtype={
@@ -218,7 +254,72 @@ def population_bands(path: str | os.PathLike[str] | None = None) -> pd.DataFrame
         },
     )
     df["age_band"] = pd.Categorical(df["age_band"], categories=ESP2013_BANDS, ordered=True)
-    return df
+    if not aggregates:
+        return df
+    from overdose_trends.io._geo_sum import hierarchy_plan, sum_areas
+    from overdose_trends.io._geo_tables import geography
+
+    geo = geography()
+    codes = [str(c) for c in pd.unique(df["area_code"])]
+    plan = hierarchy_plan(codes, "all", POPULATION_HIERARCHY_VINTAGE, geo)
+    plan = dataclasses.replace(
+        plan, area="area_code", sums=("population",), incomplete="drop", verb="population_bands"
+    )
+    summed = sum_areas(df, plan, geo)
+    return pd.concat([df, summed], ignore_index=True)
+
+
+def deprivation(tier: str | None = None) -> pd.DataFrame:
+    """English Indices of Deprivation 2019: local-authority summaries (IMD and its domains).
+
+    The local-authority district (lower-tier) and upper-tier summaries
+    published by the Ministry of Housing, Communities and Local Government,
+    one row per area and summary table; England only (Wales has its own
+    index). Codes are those of 2019 (before the Buckinghamshire, Northamptonshire
+    and 2023 changes: see :func:`~overdose_trends.io.geography.harmonise`).
+
+    Parameters
+    ----------
+    tier : {"lower", "upper"}, optional
+        ``"lower"``: File 10, the 317 districts and unitary authorities;
+        ``"upper"``: File 11, the 151 counties and unitary authorities. Default: both.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``area_code``, ``area_name``, ``tier`` (the summary table), then for the
+        IMD: ``imd_score`` (average score: population-weighted mean of the
+        areas' LSOA scores; higher = more deprived), ``imd_rank`` (rank of the
+        average score within the table, 1 = most deprived), ``imd_average_rank``,
+        ``imd_most_deprived_10pc`` (proportion of LSOAs in the most deprived 10%
+        nationally), ``imd_extent``, ``imd_local_concentration``; for each
+        domain (``income``, ``employment``, ``education``, ``health``,
+        ``crime``, ``barriers``, ``living``, ``idaci``, ``idaopi``)
+        ``<domain>_score`` (average score; for income and employment the
+        proportion of people deprived) and ``<domain>_rank``; and
+        ``income_scale``, ``employment_scale`` (numbers of people deprived).
+
+    References
+    ----------
+    MHCLG (2019), "English indices of deprivation 2019", File 10 (local authority
+    district summaries) and File 11 (upper-tier local authority summaries),
+    Open Government Licence v3.0.
+
+    Examples
+    --------
+    >>> imd = ot.datasets.deprivation()
+    >>> imd.groupby("tier").size().to_dict()
+    {'lower': 317, 'upper': 151}
+    >>> imd.query("area_code == 'E10000020'")[["area_name", "imd_score", "imd_rank"]]
+        area_name  imd_score  imd_rank
+    456   Norfolk     21.183        84
+    """
+    df = pd.read_csv(data_dir() / DEPRIVATION_FILE, dtype={"area_code": "str", "area_name": "str"})
+    if tier is None:
+        return df
+    if tier not in ("lower", "upper"):
+        raise ValueError(f"tier must be 'lower' or 'upper' (or None for both), got {tier!r}")
+    return df[df["tier"] == tier].reset_index(drop=True)
 
 
 def synthetic_kit_log(path: str | os.PathLike[str] | None = None) -> KitLog:
@@ -440,8 +541,10 @@ def _series_population(bands: pd.DataFrame, code: str) -> tuple[pd.Series, dict[
 
 
 _NOT_IN_POPULATION = (
-    " (the shipped population covers the districts, unitary authorities and boroughs of "
-    "England and Wales, not countries, regions or counties)"
+    " (the shipped population has the local authorities of England and Wales as of 2021, "
+    "with their counties, regions and countries; the seven Northamptonshire districts "
+    "abolished in 2021 are not in it: use Northamptonshire, E10000021, or harmonise the "
+    "deaths to 2021 with overdose_trends.io.geography.harmonise)"
 )
 
 
@@ -505,3 +608,75 @@ def _read(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
         na_values={"deaths": blank, "rate": blank, "lcl": blank, "ucl": blank},
     )
     return df.loc[:, list(columns)]
+
+
+def national_tables(
+    tables: str | list[str] | tuple[str, ...] | None = None,
+    path: str | os.PathLike[str] | None = None,
+) -> pd.DataFrame:
+    """Every table of the national reference tables (2021 edition), long.
+
+    The shipped extract as read by :func:`overdose_trends.io.ons_national.read_national`:
+    deaths by sex, underlying cause and age, substances mentioned by age,
+    age-standardised rates by substance, region and deprivation quintile (IMD,
+    England; WIMD, Wales), age-specific rates by broad and five-year age group,
+    and the median registration delay, 1993-2021.
+
+    Parameters
+    ----------
+    tables : str or sequence of str, optional
+        Only these tables (names as
+        :data:`overdose_trends.io.ons_national.TABLES`); default all.
+    path : path, optional
+        Another copy of the extract (default: the shipped file in :func:`data_dir`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`overdose_trends.io.ons_national.NATIONAL_TABLE_COLUMNS`
+        (``table``, area, ``measure``, ``substance``, ``cause``, ``sex``,
+        ``age_band``, ``quintile``, period, ``deaths``, ``rate``/``lcl``/``ucl``
+        per 1,000,000, ``rate_type``, ``rate_status``, ``delay_days``, provenance).
+
+    References
+    ----------
+    ONS (2022) "Deaths related to drug poisoning in England and Wales: 2021
+    registrations" reference tables (released 3 August 2022), Open Government
+    Licence v3.0.
+
+    Examples
+    --------
+    Drug-poisoning deaths of males in England by deprivation quintile, 2021
+    (1 = most deprived), age-standardised per million:
+
+    >>> imd = ot.datasets.national_tables("imd").query("sex == 'males' and period_start == 2021")
+    >>> imd[["quintile", "deaths", "rate", "lcl", "ucl"]].reset_index(drop=True)
+       quintile  deaths   rate    lcl    ucl
+    0         1    1334  252.9  239.2  266.7
+    1         2     752  135.0  125.3  144.8
+    2         3     470   84.8   77.1   92.5
+    3         4     312   59.1   52.6   65.7
+    4         5     182   36.8   31.4   42.2
+    """
+    from overdose_trends.io.ons_national import (
+        NATIONAL_TABLE_COLUMNS,
+        NATIONAL_TABLE_DTYPES,
+        TABLES,
+    )
+
+    wanted = [tables] if isinstance(tables, str) else tables
+    unknown = sorted(set(wanted or ()) - set(TABLES))
+    if unknown:
+        raise ValueError(f"unknown table(s) {unknown}; choose from {TABLES}")
+    path = Path(path) if path is not None else data_dir() / NATIONAL_DEATHS_FILE
+    blank = [""]
+    numbers = ("deaths", "rate", "lcl", "ucl", "quintile", "delay_days")
+    df = pd.read_csv(
+        path,
+        dtype=dict(NATIONAL_TABLE_DTYPES),
+        keep_default_na=False,
+        na_values={c: blank for c in numbers},
+    )
+    if wanted is not None:
+        df = df[df["table"].isin(wanted)].reset_index(drop=True)
+    return df.loc[:, list(NATIONAL_TABLE_COLUMNS)]

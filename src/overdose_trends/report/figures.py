@@ -46,6 +46,7 @@ from overdose_trends.report.options import (
     as_area_code,
     as_area_codes,
     as_area_level,
+    as_comparators,
     as_count,
     as_level,
     as_measure,
@@ -254,6 +255,12 @@ class AreasVsBenchmarkOptions(Options):
     """Areas of one level in one period against a benchmark area (funnel and ranking)."""
 
     area_level: str = option("district", as_area_level, "level of the areas compared")
+    comparators: str = option(
+        "",
+        as_comparators,
+        "instead of area_level: lower-tier, upper-tier, region, neighbours"
+        " (region and neighbours of highlight)",
+    )
     code_prefix: str = option("E", as_text, "keep area codes starting with this (E = England)")
     period: tuple[int, int] = option((2016, 2018), as_period, "registration period")
     benchmark: str = option(ENGLAND, as_area_code, "area whose rate is the benchmark")
@@ -279,12 +286,10 @@ def _areas_vs_benchmark(
     from overdose_trends.stats.funnel import vs_benchmark
 
     sel = select_rows(la, measure=opts.measure, sex=opts.sex, periods=(opts.period,))
-    areas = sel[
-        (sel["area_level"] == opts.area_level) & sel["area_code"].str.startswith(opts.code_prefix)
-    ]
+    areas = _comparator_rows(sel, opts, section)
     if areas.empty:
         raise ValueError(
-            f"[{section}] no {opts.area_level} areas with codes starting {opts.code_prefix!r} "
+            f"[{section}] no {_level_name(opts)} with codes starting {opts.code_prefix!r} "
             f"in {period_text(opts.period)}"
         )
     _require(section, "benchmark", (opts.benchmark,), sel["area_code"])
@@ -297,9 +302,47 @@ def _areas_vs_benchmark(
     return out, display_name(str(bench["area_name"].iloc[0]))
 
 
+def _comparator_rows(
+    sel: pd.DataFrame, opts: AreasVsBenchmarkOptions, section: str
+) -> pd.DataFrame:
+    """Rows of the areas compared: ``opts.area_level``, or the ``opts.comparators`` set."""
+    in_country = sel["area_code"].str.startswith(opts.code_prefix)
+    if not opts.comparators:
+        return sel[(sel["area_level"] == opts.area_level) & in_country]
+    from overdose_trends.io.geography import comparators
+
+    if opts.comparators in ("region", "neighbours") and not opts.highlight:
+        raise ValueError(
+            f"[{section}] comparators = {opts.comparators!r} needs highlight = <area code> "
+            "(the area whose region or neighbours are compared)"
+        )
+    try:
+        codes = comparators(
+            opts.comparators, of=opts.highlight or None, codes=sel["area_code"].unique()
+        )
+    except ValueError as err:
+        raise ValueError(f"[{section}] comparators: {err}") from None
+    rows = sel[sel["area_code"].isin(codes) & in_country]
+    order = {c: i for i, c in enumerate(codes)}
+    return rows.sort_values("area_code", key=lambda s: s.map(order), kind="stable")
+
+
 def _level_name(opts: AreasVsBenchmarkOptions) -> str:
-    """``"district"`` -> ``"districts (England)"``."""
+    """``"district"`` -> ``"districts (England)"``; comparator sets by their names."""
     country = {"E": " (England)", "W": " (Wales)"}.get(opts.code_prefix, "")
+    if opts.comparators in ("neighbours", "region"):
+        from overdose_trends.io.geography import area_lookup
+
+        lookup = area_lookup().set_index("area_code")
+        name = display_name(str(lookup.at[opts.highlight, "area_name"]))
+        if opts.comparators == "neighbours":
+            return f"areas ({name} and its statistical neighbours)"
+        region = (
+            lookup.at[opts.highlight, "region_code"] or lookup.at[opts.highlight, "country_code"]
+        )
+        return f"areas in {str(lookup.at[region, 'area_name'])} (region of {name})"
+    if opts.comparators:
+        return f"{opts.comparators} authorities{country}"
     return opts.area_level.replace("_", " ") + "s" + country
 
 

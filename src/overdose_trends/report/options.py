@@ -31,6 +31,7 @@ __all__ = [
     "as_area_code",
     "as_area_codes",
     "as_area_level",
+    "as_comparators",
     "as_count",
     "as_level",
     "as_measure",
@@ -152,6 +153,8 @@ def as_level(value: Any) -> float:
 
 
 as_area_level = one_of(*sorted(set(AREA_LEVELS.values())))
+#: A comparator set of :func:`overdose_trends.io.geography.comparators`, or ``""`` for none.
+as_comparators = one_of("", "lower-tier", "upper-tier", "region", "neighbours")
 as_measure = one_of(*_MEASURES)
 as_sex = one_of(*_SEXES)
 
