@@ -200,9 +200,20 @@ def test_input_validation():
         deaths_averted(100, undercount=Prior.beta(2, 2))
 
 
-def test_scope_warnings():
-    with pytest.warns(UserWarning, match="exceeds kits_issued"):
+def test_more_kits_used_than_issued_is_refused():
+    # issue #15 item 6: used > issued cannot be one scope; the message says what to do
+    with pytest.raises(ValueError, match=r"kits_used \(5,000\) exceeds kits_issued \(4,000\)"):
         deaths_averted(5000, 4000, seed=1)
+    with pytest.raises(ValueError, match=r"deaths_averted\(kits_used=\.\.\.\)"):
+        deaths_averted(kits_used=1, kits_issued=0)
+    # equal counts are possible (every kit used) and each count alone is fine
+    with pytest.warns(UserWarning, match="100% of kits_issued"):
+        deaths_averted(40, 40, seed=1)
+    assert len(deaths_averted(kits_used=5000, seed=1)) == 3
+    assert len(deaths_averted(kits_issued=4000, seed=1)) == 3
+
+
+def test_scope_warnings():
     with pytest.warns(UserWarning, match="65% of kits_issued"):
         deaths_averted(2600, 4000, seed=1)
     with warnings.catch_warnings():

@@ -356,3 +356,21 @@ def test_deaths_only_at_one_end_have_no_finite_trend():
         "E06000033",
         "E07000148",
     ]
+
+
+def test_more_deaths_than_population_is_refused():
+    # issue #15 item 6: a count above its population at risk is impossible (e.g. a
+    # population given in thousands); the message names the series and the year
+    df = southend()[["area_code", "area_name", "year", "deaths", "population"]]
+    bad = df.assign(population=np.where(df["year"] == 2012, 7, df["population"]))
+    with pytest.raises(
+        ValueError,
+        match=r"^fit_trend: series area_code='E06000033' \(Southend-on-Sea\): column 'deaths' "
+        r"exceeds column 'population' at year=2012 \(row index 15\) \(8 > 7\)",
+    ):
+        fit_trend(bad, population="population", by="area_code")
+    with pytest.raises(ValueError, match="population in thousands"):
+        fit_trend(bad, population="population")
+    # equal is possible (everyone died) and passes the check
+    tiny = pd.DataFrame({"year": [2015, 2016, 2017], "deaths": [1, 2, 1], "population": 2})
+    assert np.isfinite(fit_trend(tiny, population="population").estimates["apc"].iloc[0])

@@ -432,16 +432,17 @@ def _check_draws(n_draws: int) -> int:
 
 
 def _warn_scope(used: int | None, issued: int | None) -> None:
-    """Warn when the used and issued counts cannot cover the same kits (called by the entry)."""
+    """Refuse more kits used than issued; warn at an implausible use rate (called by the entry)."""
     if used is None or issued is None:
         return
     if used > issued:
-        warnings.warn(
-            f"kits_used ({used:,}) exceeds kits_issued ({issued:,}): the two counts cover "
-            "different services, areas or periods",
-            stacklevel=3,
+        raise ValueError(
+            f"kits_used ({used:,}) exceeds kits_issued ({issued:,}): more kits cannot be used "
+            "than were issued, so the two counts cover different services, areas or periods. "
+            "Give counts of the same scope, or estimate each on its own: "
+            "deaths_averted(kits_used=...) and deaths_averted(kits_issued=...)"
         )
-    elif issued > 0 and used / issued > IMPLAUSIBLE_USE_RATE:
+    if issued > 0 and used / issued > IMPLAUSIBLE_USE_RATE:
         warnings.warn(
             f"kits_used is {used / issued:.0%} of kits_issued; same-scope use rates observed "
             "in UK programmes are 3-13%, so check that both counts have the same scope",
@@ -654,17 +655,19 @@ def deaths_averted(
     Raises
     ------
     ValueError
-        Negative or fractional kits, no kits at all, central ``p0 <= p1``,
-        parameters outside their range, ``conf`` not in (0, 1), or fewer than
-        100 draws.
+        Negative or fractional kits, no kits at all, ``kits_used`` above
+        ``kits_issued`` (more kits used than issued: the counts cover
+        different services, areas or periods; give counts of the same scope or
+        one count at a time), central ``p0 <= p1``, parameters outside their
+        range, ``conf`` not in (0, 1), or fewer than 100 draws.
 
     Warns
     -----
     UserWarning
-        When ``kits_used`` exceeds ``kits_issued`` or is more than
-        :data:`~overdose_trends.constants.IMPLAUSIBLE_USE_RATE` (half) of it:
-        same-scope use rates are 3-13%, so the two counts probably cover
-        different services or areas.
+        When ``kits_used`` is more than
+        :data:`~overdose_trends.constants.IMPLAUSIBLE_USE_RATE` (half) of
+        ``kits_issued``: same-scope use rates are 3-13%, so the two counts
+        probably cover different services or areas.
 
     Notes
     -----

@@ -357,6 +357,29 @@ class _Checks:
 
             self.fail(self.series_of(bad_rows), text)
 
+    def within(
+        self,
+        count: Hashable,
+        y: NDArray[np.float64],
+        population: Hashable,
+        pop: NDArray[np.float64],
+    ) -> None:
+        """No more events than people at risk: ``count <= population`` in every row."""
+        more = y > pop
+        if more.any():
+
+            def text(g: int) -> str:
+                i = int(np.flatnonzero(more & (self.gid == g))[0])
+                return (
+                    f"column {count!r} exceeds column {population!r} at {self.at(i)} "
+                    f"({show(self.data[count].iloc[i])} > {show(self.data[population].iloc[i])}): "
+                    "a count cannot exceed its population at risk; check that the population "
+                    "is of the same area and year (all ages, persons) and not a rate or a "
+                    "population in thousands"
+                )
+
+            self.fail(self.series_of(more), text)
+
     def counts(self, count: Hashable, starts: NDArray[np.int64]) -> NDArray[np.float64]:
         """Whole non-negative counts, not all zero in any series."""
         y = self.values(count)
@@ -466,7 +489,8 @@ def prepare(
         ``min_points`` points; a time that appears more than once; missing
         time points (a gap larger than the series' regular step of 1 year or
         1 month, naming the missing times); missing, negative or fractional
-        counts; all-zero counts; missing or non-positive populations, rates
+        counts; all-zero counts; counts above their population (more deaths
+        than people at risk); missing or non-positive populations, rates
         or standard errors, and limits that do not bracket the rate; the first
         bad series is named, the others counted, and with ``by`` the message
         ends with how to leave them all out (:func:`exclusion_hint`). Also
@@ -501,6 +525,8 @@ def prepare(
     if population is not None:
         pop = checks.values(population)
         checks.column(population, pop, lambda v: np.isnan(v) | (v <= 0), "must be positive")
+        if y is not None:
+            checks.within(count, y, population, pop)
     if rate is not None:
         r, se_log = checks.rates(rate, se, lcl, ucl, conf)
     notes = (*time_note, *sorted_note)

@@ -212,8 +212,9 @@ def fit_trend(
     ------
     ValueError
         Naming the series, for fewer than 3 time points, a repeated time,
-        missing time points, all-zero or invalid counts,
-        non-positive populations (see ``overdose_trends.stats.trends._series.prepare``),
+        missing time points, all-zero or invalid counts, non-positive
+        populations, counts above their population (more deaths than people at
+        risk, naming the time; see ``overdose_trends.stats.trends._series.prepare``),
         all deaths at the first or the last time point (the slope's
         maximum-likelihood estimate is then infinite), and a negative binomial
         fit that fails to converge; also for an unknown ``family`` or a bad
