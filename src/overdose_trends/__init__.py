@@ -39,13 +39,23 @@ from overdose_trends.errors import DataFormatError
 
 if TYPE_CHECKING:
     from overdose_trends.io import datasets
+    from overdose_trends.io.editions import fetch_edition
     from overdose_trends.io.fetch import FetchError
+    from overdose_trends.io.geography import (
+        area_lookup,
+        code_changes,
+        combine_areas,
+        comparators,
+        harmonise,
+    )
     from overdose_trends.io.kit_counts import KitCounts, aggregate_kits, read_kit_counts
     from overdose_trends.io.kit_log import KitLog, ValidationReport, read_kit_log
+    from overdose_trends.io.neighbours import area_characteristics, neighbours
     from overdose_trends.io.ons_local import check_consistency, read_local_authority
     from overdose_trends.io.ons_national import read_national
     from overdose_trends.io.population import all_ages, read_mid_year_estimates, to_esp_bands
     from overdose_trends.plots.benchmark import plot_funnel, plot_ranking
+    from overdose_trends.plots.controlled import plot_controlled
     from overdose_trends.plots.kits import plot_deaths_averted, plot_kits_vs_deaths
     from overdose_trends.plots.national import plot_substances
     from overdose_trends.plots.rates import plot_period_comparison, plot_rate_trend
@@ -67,6 +77,7 @@ if TYPE_CHECKING:
         use_rate,
     )
     from overdose_trends.stats.rates import approximate_limits, crude_rate, dsr, pool_periods
+    from overdose_trends.stats.trends.controlled import ControlledFit, fit_controlled
     from overdose_trends.stats.trends.interrupted import InterruptedFit, fit_interrupted
     from overdose_trends.stats.trends.joinpoint import JoinpointFit, fit_joinpoint
     from overdose_trends.stats.trends.loglinear import TrendFit, fit_trend
@@ -128,6 +139,17 @@ _EXPORTS: dict[str, str] = {
     "save_figure": "plots.style",
     # report
     "build_report": "report.build",
+    "fetch_edition": "io.editions",
+    "harmonise": "io.geography",
+    "combine_areas": "io.geography",
+    "comparators": "io.geography",
+    "area_lookup": "io.geography",
+    "code_changes": "io.geography",
+    "neighbours": "io.neighbours",
+    "area_characteristics": "io.neighbours",
+    "fit_controlled": "stats.trends.controlled",
+    "ControlledFit": "stats.trends.controlled",
+    "plot_controlled": "plots.controlled",
 }
 #: Modules reachable as attributes (``ot.datasets.la_deaths()``).
 _MODULES: dict[str, str] = {
@@ -143,6 +165,7 @@ _MODULES: dict[str, str] = {
 __all__ = [
     "DataFormatError",
     "__version__",
+    "ControlledFit",
     "FetchError",
     "InterruptedFit",
     "JoinpointFit",
@@ -154,21 +177,31 @@ __all__ = [
     "aggregate_kits",
     "all_ages",
     "approximate_limits",
+    "area_characteristics",
+    "area_lookup",
     "build_report",
     "check_consistency",
+    "code_changes",
+    "combine_areas",
+    "comparators",
     "compare_periods",
     "crude_rate",
     "deaths_averted",
     "dsr",
+    "fetch_edition",
+    "fit_controlled",
     "fit_interrupted",
     "fit_joinpoint",
     "fit_trend",
     "funnel_limits",
+    "harmonise",
     "house_style",
     "in_circulation",
     "kit_counts",
+    "neighbours",
     "per_death",
     "per_population",
+    "plot_controlled",
     "plot_deaths_averted",
     "plot_funnel",
     "plot_interrupted",

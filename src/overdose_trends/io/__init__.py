@@ -11,6 +11,12 @@
   -- take-home naloxone event logs and published kit counts, validated, with
   personal identifiers dropped on load;
 * :mod:`~overdose_trends.io.fetch` -- cached, checksummed downloads;
+* :mod:`~overdose_trends.io.editions` -- the registry of published ONS editions
+  (:func:`~overdose_trends.io.editions.fetch_edition`);
+* :mod:`~overdose_trends.io.geography` -- the area hierarchy, code changes since 2013,
+  :func:`~overdose_trends.io.geography.harmonise`,
+  :func:`~overdose_trends.io.geography.combine_areas` and comparator sets;
+* :mod:`~overdose_trends.io.neighbours` -- the package's statistical neighbours;
 * :mod:`~overdose_trends.io.datasets` -- the compact, cited extracts shipped
   with the package.
 

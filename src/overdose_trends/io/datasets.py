@@ -23,12 +23,14 @@ import numpy as np
 import pandas as pd
 
 from overdose_trends.constants import ESP2013_BANDS
+from overdose_trends.io.editions import fetch_edition  # newer ONS editions, downloaded
 from overdose_trends.schema import DEATHS_COLUMNS, DTYPES, NATIONAL_COLUMNS, as_period
 
 if TYPE_CHECKING:
     from overdose_trends.io.kit_log import KitLog
 
 __all__ = [
+    "fetch_edition",
     "SERIES_COLUMNS",
     "data_dir",
     "la_deaths",

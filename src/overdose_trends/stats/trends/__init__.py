@@ -9,7 +9,11 @@
 * :mod:`~overdose_trends.stats.trends.interrupted` -- :func:`fit_interrupted
   <overdose_trends.stats.trends.interrupted.fit_interrupted>`, an interrupted time
   series with a level and slope change at a known date, the counterfactual and
-  the deaths averted.
+  the deaths averted;
+* :mod:`~overdose_trends.stats.trends.controlled` -- :func:`fit_controlled
+  <overdose_trends.stats.trends.controlled.fit_controlled>`, a controlled evaluation
+  of a programme start against comparison areas (comparative interrupted time series
+  or synthetic control).
 
 Every model takes the readers' output as it comes (rows in any order are sorted
 by series and time; without a ``year`` column, single registration years are

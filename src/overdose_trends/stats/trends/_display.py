@@ -42,6 +42,7 @@ FIGURES = {
     "TrendFit": "overdose_trends.plots.trends.plot_trend",
     "JoinpointFit": "overdose_trends.plots.trends.plot_joinpoint",
     "InterruptedFit": "overdose_trends.plots.trends.plot_interrupted",
+    "ControlledFit": "overdose_trends.plots.controlled.plot_controlled",
 }
 
 
