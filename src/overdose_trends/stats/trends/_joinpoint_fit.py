@@ -51,7 +51,7 @@ import statsmodels.api as sm
 from numpy.typing import NDArray
 from scipy import stats
 
-__all__ = ["FinalFit", "aapc", "final_fit"]
+__all__ = ["FinalFit", "aapc", "bootstrap_p", "continuous_design", "final_fit", "slope_matrix"]
 
 
 @dataclass(frozen=True)
@@ -75,6 +75,10 @@ class FinalFit:
         Degrees of freedom of the t intervals (NaN when not positive).
     log_fitted : ndarray of float64
         Fitted ``log(y)`` at each time point.
+    draw_slopes, draw_bounds : ndarray of float64 or None
+        With empirical intervals: the segment slopes ``(B, k + 1)`` and segment
+        boundaries ``(B, k + 2)`` of the model refitted to ``B`` resampled data
+        sets (see :mod:`~overdose_trends.stats.trends._joinpoint_empirical`).
     """
 
     results: Any
@@ -83,14 +87,16 @@ class FinalFit:
     cov: NDArray[np.float64]
     df: float
     log_fitted: NDArray[np.float64]
+    draw_slopes: NDArray[np.float64] | None = None
+    draw_bounds: NDArray[np.float64] | None = None
 
 
-def _continuous_design(t: NDArray[np.float64], taus: NDArray[np.float64]) -> NDArray[np.float64]:
+def continuous_design(t: NDArray[np.float64], taus: NDArray[np.float64]) -> NDArray[np.float64]:
     cols = [np.ones_like(t), t - t[0]] + [np.maximum(t - tau, 0.0) for tau in taus]
     return np.column_stack(cols)
 
 
-def _slope_matrix(k: int) -> NDArray[np.float64]:
+def slope_matrix(k: int) -> NDArray[np.float64]:
     """``L`` with ``slopes = L @ params`` for params ``(b0, b1, d_1..d_k)``."""
     lmat = np.zeros((k + 1, k + 2))
     lmat[:, 1] = 1.0
@@ -136,6 +142,7 @@ def final_fit(
     w: NDArray[np.float64],
     positions: tuple[int, ...],
     ci_method: str,
+    draws: Any = None,
 ) -> FinalFit:
     """Refit the chosen joinpoint model of one series with statsmodels.
 
@@ -149,8 +156,12 @@ def final_fit(
         WLS weights (inverse variance of ``y``).
     positions : tuple of int
         Row numbers of the joinpoints within the series.
-    ci_method : {"lerman", "continuous"}
-        How the slope covariance is estimated (see the module notes).
+    ci_method : {"lerman", "continuous", "empirical"}
+        How the slope covariance is estimated (see the module notes;
+        ``"empirical"`` keeps Lerman's covariance for ``slope_se`` and uses
+        ``draws`` for the intervals).
+    draws : Draws, optional
+        Refits to resampled data (``ci_method="empirical"``).
 
     Returns
     -------
@@ -158,10 +169,10 @@ def final_fit(
     """
     taus = t[list(positions)] if positions else np.zeros(0)
     k = len(positions)
-    design = _continuous_design(t, taus)
+    design = continuous_design(t, taus)
     names = ["const", "time", *[f"hinge_{i + 1}" for i in range(k)]]
     results = sm.WLS(y, pd.DataFrame(design, columns=names), weights=w).fit()
-    lmat = _slope_matrix(k)
+    lmat = slope_matrix(k)
     slopes = lmat @ np.asarray(results.params)
     if ci_method == "continuous":
         df = float(t.size - (2 * k + 2))
@@ -173,39 +184,81 @@ def final_fit(
     else:
         cov, df = _lerman_cov(t, y, w, positions, taus)
     bounds = np.concatenate([[t[0]], taus, [t[-1]]])
-    return FinalFit(results, bounds, slopes, cov, df, np.asarray(results.fittedvalues))
+    draw_slopes = draw_bounds = None
+    if draws is not None:
+        b = draws.slopes.shape[0]
+        draw_slopes = draws.slopes
+        draw_bounds = np.column_stack(
+            [np.full(b, t[0]), t[draws.positions].reshape(b, k), np.full(b, t[-1])]
+        )
+    return FinalFit(
+        results, bounds, slopes, cov, df, np.asarray(results.fittedvalues), draw_slopes,
+        draw_bounds,
+    )  # fmt: skip
+
+
+def bootstrap_p(values: NDArray[np.float64]) -> float:
+    """Two-sided p-value of a zero value from resampled estimates.
+
+    ``2 min(P*(b <= 0), P*(b >= 0))``, each proportion counted as ``(m + 1) /
+    (B + 1)`` over the ``B`` finite values (never 0); at most 1.
+    """
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        return np.nan
+    b = values.size
+    below = (np.count_nonzero(values <= 0) + 1) / (b + 1)
+    above = (np.count_nonzero(values >= 0) + 1) / (b + 1)
+    return float(min(1.0, 2.0 * min(below, above)))
+
+
+def _average(
+    bounds: NDArray[np.float64], slopes: NDArray[np.float64], start: float, end: float
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Length-weights of each segment within ``[start, end]`` and the average slope.
+
+    ``bounds`` ``(..., k + 2)`` and ``slopes`` ``(..., k + 1)``; the weights sum to 1.
+    """
+    lo = np.maximum(bounds[..., :-1], start)
+    hi = np.minimum(bounds[..., 1:], end)
+    weight = np.maximum(hi - lo, 0.0)
+    weight = weight / weight.sum(axis=-1, keepdims=True)
+    return weight, (weight * slopes).sum(axis=-1)
 
 
 def aapc(fit: FinalFit, start: float, end: float, conf: float) -> tuple[float, float, float, float]:
-    """Average slope over ``[start, end]``, its standard error, quantile and p-value.
+    """Average slope over ``[start, end]``, its confidence limits and p-value.
 
     The average is ``sum(w_s b_s) / sum(w_s)``, ``w_s`` the length of
     ``[start, end]`` inside segment ``s``; its variance ``w' C w / sum(w)^2``
     with ``C`` the slope covariance. Within a single segment it is that
     segment's slope with its t quantile (``fit.df`` degrees of freedom);
-    across segments the normal quantile is used (Clegg et al. 2009).
+    across segments the normal quantile is used (Clegg et al. 2009). With
+    resampled refits (empirical intervals) the limits are the quantiles of the
+    refits' averages over the same range, each with its own joinpoints, and
+    the p-value is the resampling one.
 
     Returns
     -------
-    (slope, se, q, p_value) : tuple of float
-        Average slope per time unit, its standard error, the two-sided
-        quantile for level ``conf`` (limits ``slope -+ q se``) and the
+    (slope, lower, upper, p_value) : tuple of float
+        Average slope per time unit, its limits at level ``conf`` and the
         p-value for a zero slope; NaN where not estimable.
     """
-    lo = np.maximum(fit.bounds[:-1], start)
-    hi = np.minimum(fit.bounds[1:], end)
-    weight = np.maximum(hi - lo, 0.0)
-    weight = weight / weight.sum()
+    weight, average = _average(fit.bounds, fit.slopes, start, end)
+    slope = float(average)
+    if fit.draw_slopes is not None and fit.draw_bounds is not None:
+        _, values = _average(fit.draw_bounds, fit.draw_slopes, start, end)
+        lo, hi = np.quantile(values, [(1.0 - conf) / 2.0, (1.0 + conf) / 2.0])
+        return slope, float(lo), float(hi), bootstrap_p(values)
     used = weight > 0
-    slope = float(weight[used] @ fit.slopes[used])
     var = float(weight[used] @ fit.cov[np.ix_(used, used)] @ weight[used])
     se = float(np.sqrt(var)) if var >= 0 else np.nan
     if used.sum() == 1:
         if not np.isfinite(fit.df):
-            return slope, se, np.nan, np.nan
+            return slope, np.nan, np.nan, np.nan
         dist = stats.t(fit.df)
     else:
         dist = stats.norm()
     q = float(dist.ppf(0.5 + conf / 2.0))
     p = float(2.0 * dist.sf(abs(slope) / se)) if np.isfinite(se) and se > 0 else np.nan
-    return slope, se, q, p
+    return slope, slope - q * se, slope + q * se, p

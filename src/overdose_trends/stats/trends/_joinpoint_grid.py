@@ -127,7 +127,15 @@ class Basis:
     times : ndarray of float64, optional
         Time of each point (increasing); the design columns are ``1``, ``t``
         and the hinges ``(t - t_j)+``. Default ``0, 1, ..., n - 1`` (equally
-        spaced points; any equally spaced times give the same fits).
+        spaced points; any equally spaced times give the same fits). The
+        joinpoint candidates are these times.
+    row_times : ndarray of float64, optional
+        Time of each response row when the rows are not the ``times``
+        themselves: several series stacked on the same time points (the
+        comparability tests), ``weights`` then has one value per row.
+    extra : ndarray of float64, optional
+        Further columns common to every candidate design, shape ``(m, rows)``
+        (e.g. a series indicator: parallel lines with their own intercepts).
 
     Notes
     -----
@@ -140,15 +148,24 @@ class Basis:
         grid: Grid,
         weights: NDArray[np.float64],
         times: NDArray[np.float64] | None = None,
+        *,
+        row_times: NDArray[np.float64] | None = None,
+        extra: NDArray[np.float64] | None = None,
     ) -> None:
         n = grid.n
         self.grid = grid
         sw = np.sqrt(np.asarray(weights, dtype=np.float64))
         t = np.arange(n, dtype=np.float64) if times is None else np.asarray(times, np.float64)
+        rows = t if row_times is None else np.asarray(row_times, np.float64)
         # centred and scaled to about [-1/2, 1/2] for conditioning; fits are unchanged
-        x = (t - t.mean()) / max(float(t[-1] - t[0]), np.finfo(float).tiny)
-        self.q0, _ = np.linalg.qr(sw[:, None] * np.column_stack([np.ones(n), x]))
-        hinge = sw[:, None] * np.maximum(x[:, None] - x[None, :], 0.0)
+        span = max(float(t[-1] - t[0]), np.finfo(float).tiny)
+        x = (t - t.mean()) / span
+        xr = (rows - t.mean()) / span
+        base = [np.ones(rows.size), xr]
+        if extra is not None:
+            base += list(np.atleast_2d(np.asarray(extra, np.float64)))
+        self.q0, _ = np.linalg.qr(sw[:, None] * np.column_stack(base))
+        hinge = sw[:, None] * np.maximum(xr[:, None] - x[None, :], 0.0)
         self.directions: list[NDArray[np.float64]] = []
         self.masks: list[NDArray[np.float64] | None] = []
         for k in range(1, grid.max_k + 1):
@@ -242,6 +259,17 @@ class Basis:
         rows: list[int | None] = [None] + [int(np.argmin(s)) for s in every[1:]]
         sse = np.array([float(s.min()) for s in every])
         return sse, rows
+
+    def best_set_rows(self, y: NDArray[np.float64], k: int) -> NDArray[np.int64]:
+        """Row of ``grid.tuples[k - 1]`` of the best ``k``-set for each response, shape ``(B,)``.
+
+        ``y`` has shape ``(B, n)`` (weighted space); ``k >= 1``.
+        """
+        best = np.zeros(y.shape[0], dtype=np.int64)
+        for level, a in enumerate(self._levels(self._centred(y), k), start=1):
+            if level == k:
+                best = np.argmax(a, axis=1)
+        return best
 
     def fitted(self, y: NDArray[np.float64], k: int, row: int | None) -> NDArray[np.float64]:
         """Weighted-space fitted values of the ``k``-set at ``row`` for one response ``y`` (n,)."""

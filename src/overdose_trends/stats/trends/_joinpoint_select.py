@@ -18,6 +18,8 @@ chooses how many to keep:
 * ``"bic"`` - the smallest ``BIC(k) = ln(SSE(k) / n) + 2 (k + 1) ln(n) / n``
   (``2k + 2`` parameters: intercept, slope, ``k`` slope changes and ``k``
   locations), Kim, Yu & Feuer (2009) and NCI's BIC option.
+* ``"wbic"`` - the smallest weighted BIC of NCI's Joinpoint 5 (see
+  :mod:`~overdose_trends.stats.trends._joinpoint_wbic`).
 
 Monte Carlo p-values. With all ``N`` permutations done and ``g`` of them at
 least as extreme as the data, ``p = (g + 1) / (N + 1)``, and the null is
@@ -28,6 +30,16 @@ valid in its own right; since ``h`` exceedances already make ``p >= level``
 whatever the remaining permutations would give, the decision is exactly that
 of the full ``N``-permutation test - only the work is saved (typically most of
 it for tests that do not reject).
+
+Monte Carlo error. Every p-value comes with its Monte Carlo standard error
+``se = sqrt(p (1 - p) / l)`` (``l`` permutations drawn). A decision with
+``|p - level| < 2 se`` could go the other way with another seed, so the test
+draws more permutations from the same stream, doubling the total each time
+(``2 max(l, N)``, then twice that, ...) up to ``max_permutations``, with
+``p = (g + 1) / (l + 1)`` over all of them, until ``|p - level| >= 2 se``.
+A test still within two standard errors at the cap is flagged
+(``near_level``) and decided by ``p < level`` as usual. With
+``max_permutations = N`` no test is extended (NCI Joinpoint 4's procedure).
 
 :func:`run_selection` runs :func:`select_series` for many series, in worker
 processes when asked (each with one BLAS thread).
@@ -51,7 +63,7 @@ from __future__ import annotations
 import math
 import multiprocessing
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -61,12 +73,22 @@ import numpy as np
 from numpy.typing import NDArray
 from tqdm.auto import tqdm
 
+from overdose_trends.stats.trends._joinpoint_empirical import (
+    Draws,
+    profile_intervals,
+    quantile_positions,
+    resample_model,
+)
 from overdose_trends.stats.trends._joinpoint_grid import Basis, candidate_grid
+from overdose_trends.stats.trends._joinpoint_wbic import wbic_values
 
 __all__ = [
     "PermutationTest",
     "SeriesSelection",
     "bic_values",
+    "draw_until",
+    "mc_se",
+    "refine",
     "run_selection",
     "select_many",
     "select_series",
@@ -74,6 +96,8 @@ __all__ = [
 
 #: Permutations scored per matrix product (fits the candidate arrays in cache).
 BATCH = 500
+#: Spawn key of the random stream of the empirical intervals (the tests use ``(ka, kb)``).
+RESAMPLE_KEY = 1_000_000
 
 
 def bic_values(sse: NDArray[np.float64], n: int) -> NDArray[np.float64]:
@@ -94,6 +118,8 @@ class PermutationTest:
     alpha_level: float
     n_permutations: int  # permutations actually drawn (fewer when stopped early)
     reject: bool
+    p_se: float = np.nan  # Monte Carlo standard error of p_value
+    near_level: bool = False  # |p - level| < 2 p_se after any extension
 
 
 @dataclass(frozen=True)
@@ -109,6 +135,11 @@ class SeriesSelection:
     sets: list[tuple[int, ...]]
     chosen: int
     tests: list[PermutationTest] = field(default_factory=list)
+    bic3: NDArray[np.float64] | None = None
+    wbic_weight: NDArray[np.float64] | None = None
+    wbic: NDArray[np.float64] | None = None
+    draws: Draws | None = None  # ci_method="empirical": refits to resampled data
+    locations: list[tuple[int, int] | None] = field(default_factory=list)  # row numbers
 
 
 def _ratio(numerator: NDArray[np.float64], denominator: NDArray[np.float64]) -> NDArray:
@@ -127,6 +158,7 @@ def _permutation_test(
     n_permutations: int,
     early_stop: bool,
     rng: np.random.Generator,
+    max_permutations: int | None = None,
 ) -> PermutationTest:
     n = yw.size
     fit = basis.fitted(yw, ka, rows[ka])
@@ -134,25 +166,72 @@ def _permutation_test(
     observed = float(_ratio(np.array(sse[ka]), np.array(sse[kb])))
     # Count ties as exceedances (relative tolerance for rounding in the SSEs).
     threshold = observed * (1.0 - 1e-10) if np.isfinite(observed) else observed
+
+    def hits(b: int) -> NDArray[np.bool_]:
+        order = np.argsort(rng.random((b, n)), axis=1)
+        best = basis.best_sse(fit[None, :] + resid[order], kb)
+        return np.asarray(_ratio(best[ka], best[kb]) >= threshold)
+
     stop_at = max(1, math.ceil(level * (n_permutations + 1) - 1e-9)) if early_stop else None
     exceed = 0
     done = 0
+    p = np.nan
     while done < n_permutations:
         b = min(BATCH, n_permutations - done)
-        order = np.argsort(rng.random((b, n)), axis=1)
-        y_perm = fit[None, :] + resid[order]
-        best = basis.best_sse(y_perm, kb)
-        hits = _ratio(best[ka], best[kb]) >= threshold
+        found = hits(b)
         if stop_at is not None:
-            running = exceed + np.cumsum(hits)
+            running = exceed + np.cumsum(found)
             if running[-1] >= stop_at:
-                used = done + int(np.argmax(running >= stop_at)) + 1
-                p = stop_at / used
-                return PermutationTest(ka, kb, observed, p, level, used, p < level)
-        exceed += int(hits.sum())
+                done += int(np.argmax(running >= stop_at)) + 1
+                exceed = stop_at
+                p = stop_at / done
+                break
+        exceed += int(found.sum())
         done += b
-    p = (exceed + 1) / (n_permutations + 1)
-    return PermutationTest(ka, kb, observed, p, level, n_permutations, p < level)
+    else:
+        p = (exceed + 1) / (done + 1)
+    cap = n_permutations if max_permutations is None else max(max_permutations, n_permutations)
+    p, done, se, near = refine(hits, p, exceed, done, level, n_permutations, cap)
+    return PermutationTest(ka, kb, observed, p, level, done, p < level, se, near)
+
+
+def mc_se(p: float, draws: int) -> float:
+    """Monte Carlo standard error ``sqrt(p (1 - p) / draws)`` of a p-value."""
+    return math.sqrt(max(p * (1.0 - p), 0.0) / draws) if draws > 0 else np.nan
+
+
+def draw_until(
+    hits: Callable[[int], NDArray[np.bool_]], exceed: int, done: int, target: int
+) -> tuple[int, int]:
+    """Draw permutations in batches until ``target`` are done; the updated ``(exceed, done)``."""
+    while done < target:
+        b = min(BATCH, target - done)
+        exceed += int(hits(b).sum())
+        done += b
+    return exceed, done
+
+
+def refine(
+    hits: Callable[[int], NDArray[np.bool_]],
+    p: float,
+    exceed: int,
+    done: int,
+    level: float,
+    n_permutations: int,
+    cap: int,
+) -> tuple[float, int, float, bool]:
+    """Draw more permutations while ``p`` is within 2 Monte Carlo SE of ``level``.
+
+    ``hits(b)`` draws ``b`` more permuted statistics and says which are at least
+    as extreme as the data's; ``exceed`` of ``done`` were so far. The total is
+    doubled (``2 max(done, n_permutations)``, ...) up to ``cap``. Returns
+    ``(p, draws, se, near_level)``.
+    """
+    while abs(p - level) < 2.0 * mc_se(p, done) and done < cap:
+        exceed, done = draw_until(hits, exceed, done, min(cap, 2 * max(done, n_permutations)))
+        p = (exceed + 1) / (done + 1)
+    se = mc_se(p, done)
+    return p, done, se, bool(abs(p - level) < 2.0 * se)
 
 
 def select_series(
@@ -169,6 +248,10 @@ def select_series(
     n_permutations: int,
     early_stop: bool,
     seed: np.random.SeedSequence | int | None,
+    max_permutations: int | None = None,
+    ci_method: str = "lerman",
+    n_resamples: int = 0,
+    conf: float = 0.95,
 ) -> SeriesSelection:
     """Fit ``k_min..k_max`` joinpoints to one series and choose the number.
 
@@ -187,7 +270,7 @@ def select_series(
     min_end, min_between : int
         Grid constraints (observations to either end / between joinpoints,
         joinpoints themselves not counted).
-    method : {"permutation", "bic"}
+    method : {"permutation", "bic", "wbic"}
         How the number of joinpoints is chosen.
     alpha : float
         Overall significance level of the permutation procedure.
@@ -198,7 +281,18 @@ def select_series(
         decision as the full test.
     seed : SeedSequence, int or None
         Root of the random streams; the test of ``ka`` against ``kb`` draws
-        its permutations from the stream keyed ``(ka, kb)`` under it.
+        its permutations from the stream keyed ``(ka, kb)`` under it, the
+        empirical intervals from the stream keyed ``(RESAMPLE_KEY,)``.
+    max_permutations : int, optional
+        Most permutations a test near its level may be extended to (see the
+        module notes); default ``n_permutations`` (no extension).
+    ci_method : str
+        ``"empirical"`` also refits the chosen model to ``n_resamples``
+        resampled data sets; other values need nothing here.
+    n_resamples : int
+        Resampled data sets for ``ci_method="empirical"``.
+    conf : float
+        Level of the joinpoint-location intervals.
 
     Returns
     -------
@@ -211,35 +305,43 @@ def select_series(
     sse, rows = basis.best_rows(yw, k_max)
     sets = [()] + [tuple(int(j) for j in grid.tuples[k - 1][rows[k]]) for k in range(1, k_max + 1)]
     bic = bic_values(sse, n)
+    bic3, weight, wbic = wbic_values(y, weights, times, sets, sse)
     tests: list[PermutationTest] = []
+    root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
     if method == "bic":
         chosen = k_min + int(np.argmin(bic[k_min:]))
+    elif method == "wbic":
+        chosen = k_min + int(np.argmin(wbic[k_min:]))
     else:
-        root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
         ka, kb = k_min, k_max
         while ka < kb:
             level = alpha / (k_max - ka)
             # each test has its own stream, so stopping one early leaves the others unchanged
             stream = np.random.SeedSequence(root.entropy, spawn_key=(*root.spawn_key, ka, kb))
             test = _permutation_test(
-                basis,
-                yw,
-                sse,
-                rows,
-                ka,
-                kb,
-                level,
-                n_permutations,
-                early_stop,
-                np.random.default_rng(stream),
-            )
+                basis, yw, sse, rows, ka, kb, level, n_permutations, early_stop,
+                np.random.default_rng(stream), max_permutations,
+            )  # fmt: skip
             tests.append(test)
             if test.reject:
                 ka += 1
             else:
                 kb -= 1
         chosen = ka
-    return SeriesSelection(sse, bic, sets, chosen, tests)
+    draws = None
+    if ci_method == "empirical":
+        stream = np.random.SeedSequence(root.entropy, spawn_key=(*root.spawn_key, RESAMPLE_KEY))
+        draws = resample_model(
+            basis, y, weights, times, chosen, rows[chosen], n_resamples,
+            np.random.default_rng(stream),
+        )  # fmt: skip
+        locations: list[tuple[int, int] | None] = list(quantile_positions(draws, conf))
+    else:
+        locations = profile_intervals(basis, yw, chosen, conf)
+    return SeriesSelection(
+        sse, bic, sets, chosen, tests, bic3=bic3, wbic_weight=weight, wbic=wbic, draws=draws,
+        locations=locations,
+    )  # fmt: skip
 
 
 def select_many(jobs: list[dict]) -> list[SeriesSelection]:

@@ -20,7 +20,7 @@ from scipy import stats
 
 from overdose_trends._frames import plain
 from overdose_trends.stats.trends._apc import apc_from_slope
-from overdose_trends.stats.trends._joinpoint_fit import FinalFit, final_fit
+from overdose_trends.stats.trends._joinpoint_fit import FinalFit, bootstrap_p, final_fit
 from overdose_trends.stats.trends._joinpoint_select import SeriesSelection
 from overdose_trends.stats.trends._series import SeriesSet, series_key, series_labels
 
@@ -49,6 +49,7 @@ class Tables:
     selection: pd.DataFrame
     results: dict[tuple[Hashable, ...], Any]
     aapc_inputs: AapcInputs
+    locations: pd.DataFrame
 
 
 def _as_python(values: pd.Series) -> tuple[Any, ...]:
@@ -76,7 +77,7 @@ def assemble(
     for g, choice in enumerate(selections):
         rows = ss.rows(g)
         positions = choice.sets[choice.chosen]
-        fits.append(final_fit(ss.time[rows], y[rows], w[rows], positions, ci_method))
+        fits.append(final_fit(ss.time[rows], y[rows], w[rows], positions, ci_method, choice.draws))
     models = _models_table(
         ss, selections, fits, times, effective,
         fixed={"model": model, "variance": variance_label, "selection": method,
@@ -97,6 +98,7 @@ def assemble(
         selection=_selection_table(ss, selections, times),
         results={series_key(ss.groups, g): fit.results for g, fit in enumerate(fits)},
         aapc_inputs=inputs,
+        locations=_locations_table(ss, selections, times, ci_method),
     )
 
 
@@ -172,6 +174,8 @@ def _segments_table(
         p_value = 2.0 * stats.t.sf(np.abs(slope / slope_se), df)
     apc, apc_lcl, apc_ucl = apc_from_slope(unit * slope, unit * slope_se, tq)
     g_seg = np.asarray(seg["g"], dtype=np.int64)
+    _empirical_segments(fits, g_seg, np.asarray(seg["segment"]) - 1, conf, unit,
+                        (apc_lcl, apc_ucl, p_value, slope_se))  # fmt: skip
     segments = ss.groups.key_rows.iloc[g_seg].reset_index(drop=True)
     segments["segment"] = np.asarray(seg["segment"], dtype=np.int64)
     segments["start"] = times.iloc[seg["start_pos"]].reset_index(drop=True)
@@ -183,6 +187,63 @@ def _segments_table(
     segments["slope"] = slope
     segments["slope_se"] = slope_se
     return segments
+
+
+def _empirical_segments(
+    fits: list[FinalFit],
+    g_seg: NDArray[np.int64],
+    s_seg: NDArray[np.int64],
+    conf: float,
+    unit: float,
+    columns: tuple[NDArray[np.float64], ...],
+) -> None:
+    """Overwrite limits, p-values and standard errors of resampled fits in place."""
+    lcl, ucl, p_value, slope_se = columns
+    quantiles = [(1.0 - conf) / 2.0, (1.0 + conf) / 2.0]
+    for i, (g, s) in enumerate(zip(g_seg, s_seg, strict=True)):
+        draws = fits[g].draw_slopes
+        if draws is None:
+            continue
+        values = draws[:, s]
+        lo, hi = np.quantile(values, quantiles)
+        lcl[i] = 100.0 * np.expm1(unit * lo)
+        ucl[i] = 100.0 * np.expm1(unit * hi)
+        p_value[i] = bootstrap_p(values)
+        slope_se[i] = float(np.std(values, ddof=1))
+
+
+def _locations_table(
+    ss: SeriesSet, selections: list[SeriesSelection], times: pd.Series, ci_method: str
+) -> pd.DataFrame:
+    """One row per series and joinpoint: its time and the interval for it."""
+    rows: dict[str, list[Any]] = {n: [] for n in ("g", "joinpoint", "pos", "lo", "hi")}
+    for g, choice in enumerate(selections):
+        start = ss.rows(g).start
+        for j, position in enumerate(choice.sets[choice.chosen]):
+            limits = choice.locations[j] if j < len(choice.locations) else None
+            rows["g"].append(g)
+            rows["joinpoint"].append(j + 1)
+            rows["pos"].append(start + position)
+            rows["lo"].append(None if limits is None else start + limits[0])
+            rows["hi"].append(None if limits is None else start + limits[1])
+    g_loc = np.asarray(rows["g"], dtype=np.int64)
+    table = ss.groups.key_rows.iloc[g_loc].reset_index(drop=True)
+    table["joinpoint"] = np.asarray(rows["joinpoint"], dtype=np.int64)
+
+    def at(positions: list[int | None]) -> pd.Series:
+        known = [p for p in positions if p is not None]
+        values = times.iloc[known].reset_index(drop=True)
+        out = pd.Series([pd.NA] * len(positions), dtype=object)
+        out[[i for i, p in enumerate(positions) if p is not None]] = list(values)
+        return out.astype(times.dtype) if len(known) == len(positions) else out
+
+    table["time"] = at(rows["pos"])
+    table["lcl"] = at(rows["lo"])
+    table["ucl"] = at(rows["hi"])
+    table["method"] = pd.array(
+        ["empirical" if ci_method == "empirical" else "profile"] * len(table), dtype="str"
+    )
+    return table
 
 
 def _fitted_table(
@@ -208,8 +269,9 @@ def _selection_table(
 ) -> pd.DataFrame:
     """How the number of joinpoints was chosen: the candidates, then the tests."""
     names = (
-        "g", "test", "k", "joinpoints", "sse", "bic", "p_value", "alpha_level",
-        "chosen", "k_null", "statistic", "n_permutations", "reject",
+        "g", "test", "k", "joinpoints", "sse", "bic", "bic3", "wbic_weight", "wbic",
+        "p_value", "p_se", "alpha_level", "chosen", "k_null", "statistic",
+        "n_permutations", "reject", "near_level",
     )  # fmt: skip
     sel: dict[str, list[Any]] = {n: [] for n in names}
 
@@ -223,21 +285,30 @@ def _selection_table(
         def jp(k: int, start: int = start, choice: SeriesSelection = choice) -> tuple[Any, ...]:
             return _as_python(times.iloc[[start + p for p in choice.sets[k]]])
 
+        def criteria(k: int, choice: SeriesSelection = choice) -> dict[str, float]:
+            def value(a: NDArray[np.float64] | None) -> float:
+                return np.nan if a is None else float(a[k])
+
+            return {
+                "sse": float(choice.sse[k]), "bic": float(choice.bic[k]),
+                "bic3": value(choice.bic3), "wbic_weight": value(choice.wbic_weight),
+                "wbic": value(choice.wbic),
+            }  # fmt: skip
+
         for k in range(len(choice.sets)):
             add(
-                g=g, test="", k=k, joinpoints=jp(k), sse=float(choice.sse[k]),
-                bic=float(choice.bic[k]), p_value=np.nan, alpha_level=np.nan,
-                chosen=k == choice.chosen, k_null=pd.NA, statistic=np.nan,
-                n_permutations=pd.NA, reject=pd.NA,
+                g=g, test="", k=k, joinpoints=jp(k), **criteria(k), p_value=np.nan,
+                p_se=np.nan, alpha_level=np.nan, chosen=k == choice.chosen, k_null=pd.NA,
+                statistic=np.nan, n_permutations=pd.NA, reject=pd.NA, near_level=pd.NA,
             )  # fmt: skip
         for test in choice.tests:
             k = test.k_alt
             add(
-                g=g, test=f"{test.k_null} vs {k}", k=k, joinpoints=jp(k),
-                sse=float(choice.sse[k]), bic=float(choice.bic[k]), p_value=test.p_value,
-                alpha_level=test.alpha_level, chosen=False, k_null=test.k_null,
-                statistic=test.statistic, n_permutations=test.n_permutations,
-                reject=test.reject,
+                g=g, test=f"{test.k_null} vs {k}", k=k, joinpoints=jp(k), **criteria(k),
+                p_value=test.p_value, p_se=test.p_se, alpha_level=test.alpha_level,
+                chosen=False, k_null=test.k_null, statistic=test.statistic,
+                n_permutations=test.n_permutations, reject=test.reject,
+                near_level=test.near_level,
             )  # fmt: skip
     g_sel = np.asarray(sel.pop("g"), dtype=np.int64)
     selection = ss.groups.key_rows.iloc[g_sel].reset_index(drop=True)
@@ -246,7 +317,7 @@ def _selection_table(
             column: Any = pd.Series(values, dtype=object)
         elif name in ("k_null", "n_permutations"):
             column = pd.array(values, dtype="Int64")
-        elif name == "reject":
+        elif name in ("reject", "near_level"):
             column = pd.array(values, dtype="boolean")
         elif name == "test":
             column = pd.array(values, dtype="str")

@@ -7,18 +7,25 @@
 (continuous at the joinpoints ``tau``), finds the joinpoints by grid search
 over the observed time points, chooses how many to keep (0 to
 ``max_joinpoints``) with the sequential permutation tests of Kim et al. (2000)
-or with the BIC, and reports each segment's annual percent change (APC) with
-its confidence interval. :meth:`JoinpointFit.aapc` gives the average annual
-percent change (AAPC; Clegg et al. 2009) over any range.
+with the BIC or with the weighted BIC of Joinpoint 5, and reports each
+segment's annual percent change (APC) with its confidence interval and an
+interval for each joinpoint. :meth:`JoinpointFit.aapc` gives the average
+annual percent change (AAPC; Clegg et al. 2009) over any range.
+:func:`compare_joinpoint` tests whether two series' joinpoint models are
+parallel or coincident (Kim et al. 2004).
 
-Defaults follow NCI's Joinpoint (versions 4.5-4.9): grid search on data
+Defaults follow NCI's Joinpoint 4 (versions 4.5-4.9): grid search on data
 points; at least 2 observations between a joinpoint and either end and 2
 between joinpoints, joinpoints themselves not counted; permutation test with
 4499 permutations and overall level 0.05, each test at ``alpha / (K - ka)``;
 parametric t intervals for the APC with standard errors from the
-unconstrained segment fits (Lerman's method). Joinpoint 5 changed the default
-selection to the weighted BIC and the intervals to empirical quantiles; those
-are not implemented here.
+unconstrained segment fits (Lerman's method). They are kept as the defaults
+so that published numbers do not change. Joinpoint 5 (2023) chose the number
+of joinpoints by the weighted BIC and gave empirical-quantile intervals by
+default: ``method="wbic", ci_method="empirical"`` reproduce those choices
+(:attr:`JoinpointFit.method` says which defaults a fit follows). Unlike
+NCI's program, permutation p-values near their level are refined with more
+permutations so that the number of joinpoints does not depend on the seed.
 
 All candidate joinpoint sets of a series are fitted at once (see
 ``overdose_trends.stats.trends._joinpoint_grid``), so the ~400 local-authority
@@ -33,6 +40,14 @@ regression with applications to cancer rates. *Statistics in Medicine*
 
 Kim HJ, Yu B, Feuer EJ (2009). Selecting the number of change-points in
 segmented line regression. *Statistica Sinica* 19(2):597-609.
+
+Kim HJ, Chen HS, Midthune D, Wheeler B, Buckman DW, Green D, Byrne J, Luo J,
+Feuer EJ (2023). Data-driven choice of a model selection method in joinpoint
+regression. *Journal of Applied Statistics* 50(9):1992-2013.
+
+Kim HJ, Chen HS, Byrne J, Wheeler B, Feuer EJ (2022). Twenty years since
+Joinpoint 1.0: two major enhancements, their justification, and impact.
+*Statistics in Medicine* 41(16):3102-3130.
 
 Clegg LX, Hankey BF, Tiwari R, Feuer EJ, Edwards BK (2009). Estimating average
 annual per cent change in trend analysis. *Statistics in Medicine*
@@ -59,27 +74,32 @@ from overdose_trends.constants import (
     NCI_MIN_OBS_BETWEEN,
     NCI_MIN_OBS_END,
     NCI_PERMUTATIONS,
-    NCI_ZERO_COUNT,
 )
 from overdose_trends.stats.intervals import z_value
-from overdose_trends.stats.trends._apc import apc_from_slope
 from overdose_trends.stats.trends._args import check_choice, check_jobs, check_whole
 from overdose_trends.stats.trends._display import FitDisplay, rounded
 from overdose_trends.stats.trends._joinpoint_fit import aapc
 from overdose_trends.stats.trends._joinpoint_grid import max_feasible_joinpoints
+from overdose_trends.stats.trends._joinpoint_input import responses, zero_note
 from overdose_trends.stats.trends._joinpoint_select import run_selection
 from overdose_trends.stats.trends._joinpoint_tables import AapcInputs, Tables, assemble
+from overdose_trends.stats.trends._joinpoint_text import fit_notes, method_text
 from overdose_trends.stats.trends._series import (
     SeriesSet,
-    fail_series,
     prepare,
     series_seeds,
 )
 
 __all__ = ["JoinpointFit", "fit_joinpoint"]
 
-Method = Literal["permutation", "bic"]
-CiMethod = Literal["lerman", "continuous"]
+#: Default cap on the permutations of a test whose p-value is near its level, as a
+#: multiple of ``n_permutations`` (4499 -> 89,980; see ``max_permutations``).
+_EXTEND_FACTOR = 20
+#: Default number of resampled data sets for ``ci_method="empirical"``.
+_N_RESAMPLES = 5000
+
+Method = Literal["permutation", "bic", "wbic"]
+CiMethod = Literal["lerman", "continuous", "empirical"]
 Variance = Literal["auto", "constant"]
 ZeroCounts = Literal["error", "add_half"]
 
@@ -100,7 +120,7 @@ class JoinpointFit(FitDisplay):
         1 / se(log rate)^2, "constant"), ``n_points``, ``first``, ``last``
         (times), ``max_joinpoints`` (effective maximum after shrinking for a
         short series), ``n_joinpoints``, ``joinpoints`` (tuple of times),
-        ``selection`` ("permutation" or "bic"), ``bic`` (of the chosen model,
+        ``selection`` ("permutation", "bic" or "wbic"), ``bic`` (of the chosen model,
         ``ln(SSE/n) + 2(k+1) ln(n)/n``), ``sse`` (weighted sum of squared
         errors on the log scale), ``ci_method`` and ``df`` (degrees of freedom
         of the t intervals).
@@ -125,7 +145,23 @@ class JoinpointFit(FitDisplay):
         alternative number of joinpoints), ``k`` (alternative), its
         ``joinpoints``, ``sse`` and ``bic``, ``p_value``, ``alpha_level`` (the
         test's level), ``k_null``, ``statistic`` (``SSE(k_null)/SSE(k)``),
-        ``n_permutations`` (drawn; fewer when stopped early) and ``reject``.
+        ``n_permutations`` (drawn; fewer when stopped early, more when
+        refined near the level) and ``reject``. Every row also has ``bic3``
+        (``ln(SSE/n) + (3k + 2) ln(n)/n``), ``wbic_weight`` (``R2max``, NaN
+        for ``k = 0``) and ``wbic`` (``ln(SSE/n) + ((2 + R2max) k + 2)
+        ln(n)/n``); test rows ``p_se`` (Monte Carlo standard error of the
+        p-value, ``sqrt(p (1 - p) / n_permutations)``) and ``near_level``
+        (True when ``|p - level| < 2 p_se`` even after refinement: the
+        decision could go the other way with another seed).
+    locations : pandas.DataFrame
+        One row per series and joinpoint: keys, ``joinpoint`` (1, 2, ...),
+        ``time``, ``lcl`` and ``ucl`` (observed times bounding the interval
+        for the joinpoint at level ``conf``) and ``method`` ("profile":
+        Lerman's profile-SSE interval with the parametric intervals;
+        "empirical": quantiles of the resampled joinpoints).
+    method : str
+        How the number of joinpoints was chosen and the intervals made, and
+        which NCI Joinpoint version's defaults that is.
     conf : float
         Confidence level of the intervals.
     scale : str
@@ -161,6 +197,8 @@ class JoinpointFit(FitDisplay):
     time_unit: str = "year"
     results: dict[tuple[Hashable, ...], Any] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    locations: pd.DataFrame = field(default_factory=pd.DataFrame)
+    method: str = ""
     _aapc_inputs: AapcInputs | None = None
     _figure = "JoinpointFit"
 
@@ -190,7 +228,9 @@ class JoinpointFit(FitDisplay):
         slopes. When the range lies within one segment the AAPC equals that
         segment's APC, with the same t interval; otherwise the interval and
         p-value use the normal distribution, as Clegg et al. (2009) and NCI's
-        Joinpoint.
+        Joinpoint. With ``ci_method="empirical"`` the limits are quantiles of
+        the AAPC over the same range of each resampled refit (its own
+        joinpoints), and the p-value is the resampling one.
 
         References
         ----------
@@ -219,8 +259,8 @@ class JoinpointFit(FitDisplay):
                     f"must satisfy first <= start < end <= last with first="
                     f"{show(inputs.first.iloc[g])} and last={show(inputs.last.iloc[g])}"
                 )
-            slope, se, q, p = aapc(fit, a, b, self.conf)
-            value, lcl, ucl = apc_from_slope(unit * slope, unit * se, q)
+            slope, lower, upper, p = aapc(fit, a, b, self.conf)
+            value, lcl, ucl = (100.0 * math.expm1(unit * v) for v in (slope, lower, upper))
             rows["start"].append(inputs.first.iloc[g] if start is None else start)
             rows["end"].append(inputs.last.iloc[g] if end is None else end)
             rows["aapc"].append(float(value))
@@ -272,9 +312,8 @@ class JoinpointFit(FitDisplay):
 
         return (
             f"JoinpointFit: joinpoint regression ({one('model')}, {one('variance')} "
-            f"weights; joinpoints chosen by {one('selection')}; {one('ci_method')} "
-            f"intervals), {len(self.models)} series, APC and AAPC in % per year with "
-            f"{self.conf:.0%} intervals"
+            f"weights; {self.method or one('selection')}), {len(self.models)} series, "
+            f"APC and AAPC in % per year with {self.conf:.0%} intervals"
         )
 
 
@@ -292,48 +331,6 @@ def _time_number(value: Any, unit: str, name: str) -> float:
         return float(value)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"aapc: {name}={value!r} is not a number (year)") from exc
-
-
-def _responses(
-    ss: SeriesSet,
-    *,
-    count: Hashable | None,
-    per: float,
-    variance: str,
-    zero_counts: str,
-) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], str]:
-    """Observed values, ``log`` responses, weights and the variance label."""
-    if ss.count is not None:
-        c = ss.count
-        observed = c * per / ss.population if ss.population is not None else c.copy()
-        zero = c == 0
-        if zero.any() and zero_counts == "error":
-            gid = ss.groups.gid
-            bad = np.zeros(ss.n_series, dtype=bool)
-            bad[np.unique(gid[zero])] = True
-            data, time = ss.groups.data, ss.time_column
-
-            def has_zero(g: int) -> str:
-                i = int(np.flatnonzero(zero & (gid == g))[0])
-                return (
-                    f"column {count!r} is 0 at {time}={show(data[time].iloc[i])} (row index "
-                    f"{show(data.index[i])}); a log-linear model cannot take log(0): pass "
-                    "zero_counts='add_half' to add 0.5 to zero counts as NCI's Joinpoint does, "
-                    "or aggregate adjacent years"
-                )
-
-            fail_series(ss.groups, bad, has_zero, "fit_joinpoint")
-        c_adj = np.where(zero, NCI_ZERO_COUNT, c)
-        value = c_adj * per / ss.population if ss.population is not None else c_adj
-        weights = c_adj.copy() if variance == "auto" else np.ones_like(c_adj)
-        label = "poisson" if variance == "auto" else "constant"
-    else:
-        assert ss.rate is not None and ss.se_log is not None
-        observed = ss.rate.copy()
-        value = ss.rate
-        weights = 1.0 / ss.se_log**2 if variance == "auto" else np.ones_like(value)
-        label = "se" if variance == "auto" else "constant"
-    return observed, np.log(value), weights, label
 
 
 def fit_joinpoint(
@@ -362,7 +359,9 @@ def fit_joinpoint(
     alpha: float = NCI_ALPHA,
     n_permutations: int = NCI_PERMUTATIONS,
     early_stop: bool = True,
+    max_permutations: int | None = None,
     ci_method: CiMethod = "lerman",
+    n_resamples: int = _N_RESAMPLES,
     seed: int | np.random.SeedSequence | None = None,
     n_jobs: int = 1,
     progress: bool = False,
@@ -428,14 +427,22 @@ def fit_joinpoint(
         Shortcut that sets both ``min_obs_end`` and ``min_obs_between``: the
         fewest observations in every segment, not counting the joinpoints
         that bound it. Give it or the two separate limits, not both.
-    method : {"permutation", "bic"}, default "permutation"
-        ``"permutation"``: sequential permutation tests (Kim et al. 2000):
-        ``H0: ka`` vs ``H1: kb`` from ``ka = min``, ``kb = max``, raising
-        ``ka`` on rejection and lowering ``kb`` otherwise; each test at level
-        ``alpha / (max - ka)`` (NCI since version 3.0); statistic
-        ``SSE(ka)/SSE(kb)``, null distribution from permuting the
-        standardised residuals of the ``ka`` fit. ``"bic"``: smallest
-        ``BIC(k) = ln(SSE(k)/n) + 2 (k + 1) ln(n) / n`` (Kim et al. 2009).
+    method : {"permutation", "bic", "wbic"}, default "permutation"
+        ``"permutation"`` (NCI Joinpoint 4's default, kept as the default
+        here so that published numbers do not change): sequential
+        permutation tests (Kim et al. 2000): ``H0: ka`` vs ``H1: kb`` from
+        ``ka = min``, ``kb = max``, raising ``ka`` on rejection and lowering
+        ``kb`` otherwise; each test at level ``alpha / (max - ka)`` (NCI since
+        version 3.0); statistic ``SSE(ka)/SSE(kb)``, null distribution from
+        permuting the standardised residuals of the ``ka`` fit. ``"bic"``:
+        smallest ``BIC(k) = ln(SSE(k)/n) + 2 (k + 1) ln(n) / n`` (Kim et al.
+        2009). ``"wbic"`` (NCI Joinpoint 5's default): smallest weighted BIC
+        ``WBIC(k) = ln(SSE(k)/n) + ((2 + R2max) k + 2) ln(n) / n``, i.e.
+        ``(1 - R2max) BIC(k) + R2max BIC3(k)`` with ``BIC3`` the BIC with
+        ``3k + 2`` parameters, where ``R2max`` is the largest partial
+        R-squared of a joinpoint's hinge given a straight line over the two
+        segments that meet there (Kim, Chen, Midthune et al. 2023). No
+        random numbers: the same data always give the same model.
     alpha : float, default 0.05
         Overall significance level of the permutation procedure.
     n_permutations : int, default 4499
@@ -447,13 +454,33 @@ def fit_joinpoint(
         permutations drawn). The decision is exactly that of the full test:
         ``h`` exceedances already rule out ``p < level``. Otherwise ``p = (g +
         1) / (N + 1)`` with ``g`` exceedances in ``N`` permutations.
-    ci_method : {"lerman", "continuous"}, default "lerman"
-        Standard errors of the segment slopes. ``"lerman"`` (NCI's parametric
-        method): from the unconstrained fit of each segment without the
-        points on joinpoints, t with ``n - k - 2(k + 1)`` degrees of freedom.
-        ``"continuous"``: covariance of the continuous model's slopes given
-        the joinpoints, residual variance ``SSE / (n - p)``, t with ``n - p``
-        degrees of freedom, ``p = 2k + 2``.
+    max_permutations : int, optional
+        Refinement of p-values near their level. Every test's p-value has a
+        Monte Carlo standard error ``se = sqrt(p (1 - p) / l)`` (``l``
+        permutations drawn; ``selection.p_se``). When ``|p - level| < 2 se``
+        the test draws more permutations from its own stream, doubling the
+        total (to ``2 max(l, N)``, then twice that, ...) and recomputing ``p =
+        (g + 1) / (l + 1)`` over all of them, until ``|p - level| >= 2 se``
+        or ``max_permutations`` are drawn; a test still that close at the cap
+        is flagged (``selection.near_level``, and a note). Default ``20 *
+        n_permutations`` (89,980); ``max_permutations=n_permutations`` turns
+        the refinement off (NCI Joinpoint 4's fixed-``N`` tests).
+    ci_method : {"lerman", "continuous", "empirical"}, default "lerman"
+        Intervals of the APCs and AAPCs. ``"lerman"`` (NCI's parametric
+        method, Joinpoint 4's default): standard errors from the
+        unconstrained fit of each segment without the points on joinpoints,
+        t with ``n - k - 2(k + 1)`` degrees of freedom. ``"continuous"``:
+        covariance of the continuous model's slopes given the joinpoints,
+        residual variance ``SSE / (n - p)``, t with ``n - p`` degrees of
+        freedom, ``p = 2k + 2``. ``"empirical"`` (Joinpoint 5's default):
+        empirical quantiles of the APC and AAPC over ``n_resamples`` refits of
+        the chosen model (same number of joinpoints, locations re-estimated)
+        to data made of its fitted values plus residuals drawn with
+        replacement (standardised, centred, scaled by ``sqrt(n / (n -
+        p))``); p-values ``2 min(P*(b <= 0), P*(b >= 0))`` from the same
+        refits, ``slope_se`` their standard deviation.
+    n_resamples : int, default 5000
+        Resampled data sets for ``ci_method="empirical"``.
     seed : int, SeedSequence or None
         Seed of the permutations. Each series draws from its own stream,
         derived from the seed and the series' ``by`` values, so its results do
@@ -474,9 +501,10 @@ def fit_joinpoint(
     -------
     JoinpointFit
         ``models`` (joinpoints chosen), ``segments`` (APC of each segment in %
-        per year with its interval), ``fitted``, ``selection`` tables (see
-        :class:`JoinpointFit`), :meth:`JoinpointFit.aapc` (AAPC in % per
-        year) and ``notes``. ``.summary()`` gives the key numbers, ``.plot()``
+        per year with its interval), ``fitted``, ``selection``, ``locations``
+        (interval for each joinpoint) tables (see :class:`JoinpointFit`),
+        :meth:`JoinpointFit.aapc` (AAPC in % per year), ``method`` and
+        ``notes``. ``.summary()`` gives the key numbers, ``.plot()``
         the figure.
 
     Raises
@@ -495,8 +523,20 @@ def fit_joinpoint(
     APC = ``100 (exp(b) - 1)`` per year for a segment slope ``b`` of
     ``log(y)`` per year, limits ``100 (exp(b -+ t se) - 1)``; for monthly
     series the slope per month is multiplied by 12 (APC per year). The
-    joinpoint locations are estimated; their uncertainty is not in the APC
-    intervals (nor in NCI's parametric intervals).
+    joinpoint locations are estimated; their uncertainty is not in the
+    parametric APC intervals (nor in NCI's), but it is in the empirical ones.
+    ``locations`` gives an interval for each joinpoint: Lerman's (1980)
+    profile interval, the observed times ``x`` where the best fit with that
+    joinpoint at ``x`` has ``SSE <= SSE_min (1 + F(conf; 1, n - p) / (n -
+    p))``, with the parametric methods; quantiles of the resampled joinpoints
+    with ``ci_method="empirical"``.
+
+    Defaults: ``method="permutation"``, ``ci_method="lerman"`` and 4499
+    permutations are NCI Joinpoint 4's defaults (with p-values near their
+    level refined, see ``max_permutations``); pass ``method="wbic",
+    ci_method="empirical"`` for Joinpoint 5's. Joinpoint 5 also lowered
+    the default maximum number of joinpoints for short series; here
+    ``max_joinpoints`` stays 3.
 
     References
     ----------
@@ -511,6 +551,18 @@ def fit_joinpoint(
     average annual per cent change in trend analysis. *Statistics in
     Medicine* 28(29):3670-3682.
 
+    Kim HJ, Chen HS, Midthune D, Wheeler B, Buckman DW, Green D, Byrne J,
+    Luo J, Feuer EJ (2023). Data-driven choice of a model selection method in
+    joinpoint regression. *Journal of Applied Statistics* 50(9):1992-2013.
+
+    Kim HJ, Chen HS, Byrne J, Wheeler B, Feuer EJ (2022). Twenty years since
+    Joinpoint 1.0: two major enhancements, their justification, and impact.
+    *Statistics in Medicine* 41(16):3102-3130.
+
+    Kim HJ, Luo J, Chen HS, Green D, Buckman D, Byrne J, Feuer EJ (2017).
+    Improved confidence interval for average annual percent change in trend
+    analysis. *Statistics in Medicine* 36(19):3059-3074.
+
     Lerman PM (1980). Fitting segmented regression models by grid search.
     *Journal of the Royal Statistical Society C* 29(1):77-84.
 
@@ -521,7 +573,8 @@ def fit_joinpoint(
     Regression Program and its help pages ("Grid Search Method - Details",
     "Minimum Number of Observations Required", "Permutation Test Details",
     "Estimated Regression Coefficients (Beta)", "Average Annual Percent
-    Change (AAPC) and Confidence Interval"), https://surveillance.cancer.gov/joinpoint/.
+    Change (AAPC) and Confidence Interval", "Weighted BIC (WBIC)", "V 5.0 -
+    Default Settings Changes"), https://surveillance.cancer.gov/joinpoint/.
 
     Examples
     --------
@@ -547,6 +600,31 @@ def fit_joinpoint(
     1993-2021 it rose by 2.4% a year on average. The permutation test (the
     default, as NCI's Joinpoint 4) takes longer and chooses its own number of
     joinpoints (notebook 03 compares them).
+
+    NCI Joinpoint 5's defaults, the weighted BIC and empirical-quantile
+    intervals (here from 1,000 resampled series), with an interval for each
+    joinpoint:
+
+    >>> fit5 = ot.fit_joinpoint(asmr, rate="rate", lcl="lcl", ucl="ucl", method="wbic",
+    ...                         ci_method="empirical", n_resamples=1000, seed=1)
+    >>> print(fit5.method)
+    joinpoints chosen by the weighted BIC; empirical-quantile intervals; NCI Joinpoint 5 defaults
+    >>> fit5.summary()[["measure", "start", "end", "apc", "apc_lcl", "apc_ucl"]]
+      measure  start   end   apc  apc_lcl  apc_ucl
+    0     APC   1993  1998   5.6      2.9      9.7
+    1     APC   1998  2012  -1.3     -2.5      0.3
+    2     APC   2012  2015  10.7     -2.1     12.9
+    3     APC   2015  2021   4.6      1.0      6.3
+    4    AAPC   1993  2021   2.4      2.1      2.7
+    >>> fit5.locations[["joinpoint", "time", "lcl", "ucl"]]
+       joinpoint  time   lcl   ucl
+    0          1  1998  1996  2000
+    1          2  2012  2001  2012
+    2          3  2015  2010  2019
+
+    The same joinpoints; the empirical intervals carry the uncertainty of
+    where the joinpoints are (the 2012 one could be anywhere from 2001), so
+    the 1998-2012 fall is no longer clearly below zero.
     """
     func = "fit_joinpoint"
     check_choice(func, "model", model, ("loglinear",))
@@ -564,6 +642,8 @@ def fit_joinpoint(
         n_jobs=n_jobs,
         conf=conf,
         alpha=alpha,
+        max_permutations=max_permutations,
+        n_resamples=n_resamples,
     )
     per = positive("per", per, "100000")
     opts.check_permutations()
@@ -575,11 +655,14 @@ def fit_joinpoint(
         data, time=time, **columns, lcl=lcl, ucl=ucl, conf=limits_conf, by=by,
         min_points=opts.min_points(), func=func,
     )  # fmt: skip
-    observed, y, w, variance_label = _responses(
+    observed, y, w, variance_label = responses(
         ss, count=count, per=per, variance=variance, zero_counts=zero_counts
     )
     effective = opts.feasible_max(ss.lengths())
-    jobs = _selection_jobs(ss, y, w, effective, opts, early_stop=early_stop, seed=seed)
+    jobs = _selection_jobs(
+        ss, y, w, effective, opts, early_stop=early_stop, seed=seed, ci_method=ci_method,
+        conf=float(conf),
+    )  # fmt: skip
     selections = run_selection(jobs, opts.n_jobs, progress)
     tables = assemble(
         ss,
@@ -594,14 +677,18 @@ def fit_joinpoint(
         variance_label=variance_label,
         model=model,
     )
-    return _result(ss, tables, conf=float(conf), per=per, zero_counts=zero_counts)
+    return _result(
+        ss, tables, conf=float(conf), per=per, zero_counts=zero_counts,
+        method=method_text(method, ci_method),
+    )  # fmt: skip
 
 
 def _result(
-    ss: SeriesSet, tables: Tables, *, conf: float, per: float, zero_counts: str
+    ss: SeriesSet, tables: Tables, *, conf: float, per: float, zero_counts: str, method: str
 ) -> JoinpointFit:
     """The :class:`JoinpointFit` of the tables, with what was done to the input in ``notes``."""
     counts = ss.count is not None
+    keys = [str(c) for c in ss.groups.key_rows.columns]
     return JoinpointFit(
         models=tables.models,
         segments=tables.segments,
@@ -612,7 +699,9 @@ def _result(
         per=per if (counts and ss.population is not None) else np.nan,
         time_unit=ss.time_unit,
         results=tables.results,
-        notes=ss.notes + _zero_note(ss, zero_counts),
+        notes=ss.notes + zero_note(ss, zero_counts) + fit_notes(tables.selection, keys),
+        locations=tables.locations,
+        method=method,
         _aapc_inputs=tables.aapc_inputs,
     )
 
@@ -629,6 +718,8 @@ class _Options:
     n_perm: int
     n_jobs: int
     alpha: float
+    max_perm: int
+    n_resamples: int
 
     def min_points(self) -> int:
         """Fewest points a series needs for ``k_min`` joinpoints and one residual df."""
@@ -678,11 +769,13 @@ def _check_options(
     n_jobs: int,
     conf: float,
     alpha: float,
+    max_permutations: int | None,
+    n_resamples: int,
 ) -> _Options:
     """The search options of :func:`fit_joinpoint`, checked."""
     func = "fit_joinpoint"
-    check_choice(func, "method", method, ("permutation", "bic"))
-    check_choice(func, "ci_method", ci_method, ("lerman", "continuous"))
+    check_choice(func, "method", method, ("permutation", "bic", "wbic"))
+    check_choice(func, "ci_method", ci_method, ("lerman", "continuous", "empirical"))
     k_max = check_whole(func, "max_joinpoints", max_joinpoints, 0)
     k_min = check_whole(func, "min_joinpoints", min_joinpoints, 0)
     if k_min > k_max:
@@ -696,11 +789,30 @@ def _check_options(
     min_end = check_whole(func, "min_obs_end", min_obs_end, 1)
     min_between = check_whole(func, "min_obs_between", min_obs_between, 0)
     n_perm = check_whole(func, "n_permutations", n_permutations, 1)
-    workers = check_jobs(func, n_jobs)
     z_value(conf)
+    if max_permutations is None:
+        max_perm = _EXTEND_FACTOR * n_perm
+    else:
+        max_perm = check_whole(func, "max_permutations", max_permutations, 1)
+        if max_perm < n_perm:
+            raise ValueError(
+                f"{func}: max_permutations ({max_perm}) must be at least n_permutations "
+                f"({n_perm}); pass max_permutations=n_permutations to turn the refinement off"
+            )
+    resamples = check_whole(func, "n_resamples", n_resamples, 1)
+    if ci_method == "empirical" and resamples < math.ceil(2.0 / (1.0 - float(conf))):
+        raise ValueError(
+            f"{func}: n_resamples={resamples} is too few for {float(conf):.3g} empirical "
+            f"intervals; use at least {math.ceil(2.0 / (1.0 - float(conf)))} (default "
+            f"{_N_RESAMPLES})"
+        )
+    workers = check_jobs(func, n_jobs)
     if not 0.0 < float(alpha) < 1.0:
         raise ValueError(f"{func}: alpha must be between 0 and 1, got {alpha!r}")
-    return _Options(method, k_min, k_max, min_end, min_between, n_perm, workers, float(alpha))
+    return _Options(
+        method, k_min, k_max, min_end, min_between, n_perm, workers, float(alpha), max_perm,
+        resamples,
+    )  # fmt: skip
 
 
 def _selection_jobs(
@@ -712,6 +824,8 @@ def _selection_jobs(
     *,
     early_stop: bool,
     seed: int | np.random.SeedSequence | None,
+    ci_method: str,
+    conf: float,
 ) -> list[dict[str, Any]]:
     """Keyword arguments of the model search of each series, with its own random stream."""
     seeds = series_seeds(seed, ss.groups)
@@ -729,17 +843,10 @@ def _selection_jobs(
             "n_permutations": opts.n_perm,
             "early_stop": bool(early_stop),
             "seed": seeds[g],
+            "max_permutations": opts.max_perm,
+            "ci_method": ci_method,
+            "n_resamples": opts.n_resamples,
+            "conf": conf,
         }
         for g in range(ss.n_series)
     ]
-
-
-def _zero_note(ss: SeriesSet, zero_counts: str) -> tuple[str, ...]:
-    """A note when zero counts were replaced by 0.5 in the fit."""
-    if ss.count is None or zero_counts != "add_half" or not (ss.count == 0).any():
-        return ()
-    n = int((ss.count == 0).sum())
-    return (
-        f"{n} zero count(s) replaced by {NCI_ZERO_COUNT:g} in the fit (zero_counts='add_half'); "
-        "observed values keep the 0",
-    )
