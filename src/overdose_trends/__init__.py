@@ -56,6 +56,7 @@ if TYPE_CHECKING:
     from overdose_trends.io.population import all_ages, read_mid_year_estimates, to_esp_bands
     from overdose_trends.plots.benchmark import plot_funnel, plot_ranking
     from overdose_trends.plots.controlled import plot_controlled
+    from overdose_trends.plots.inequality import plot_inequality, plot_isr, plot_spine
     from overdose_trends.plots.kits import plot_deaths_averted, plot_kits_vs_deaths
     from overdose_trends.plots.national import plot_substances
     from overdose_trends.plots.rates import plot_period_comparison, plot_rate_trend
@@ -64,9 +65,11 @@ if TYPE_CHECKING:
     from overdose_trends.plots.validation import plot_validation
     from overdose_trends.report.build import build_report
     from overdose_trends.stats.averted import Prior, deaths_averted
+    from overdose_trends.stats.benchmarking import recent_trend
     from overdose_trends.stats.compare import compare_periods
     from overdose_trends.stats.disclosure import suppress_small
     from overdose_trends.stats.funnel import funnel_limits, rank_areas, vs_benchmark
+    from overdose_trends.stats.inequality import quantiles, sii
     from overdose_trends.stats.kit_metrics import (
         in_circulation,
         kit_counts,
@@ -77,6 +80,8 @@ if TYPE_CHECKING:
         use_rate,
     )
     from overdose_trends.stats.rates import approximate_limits, crude_rate, dsr, pool_periods
+    from overdose_trends.stats.standardise import isr
+    from overdose_trends.stats.trends.comparability import JoinpointComparison, compare_joinpoint
     from overdose_trends.stats.trends.controlled import ControlledFit, fit_controlled
     from overdose_trends.stats.trends.interrupted import InterruptedFit, fit_interrupted
     from overdose_trends.stats.trends.joinpoint import JoinpointFit, fit_joinpoint
@@ -150,6 +155,15 @@ _EXPORTS: dict[str, str] = {
     "fit_controlled": "stats.trends.controlled",
     "ControlledFit": "stats.trends.controlled",
     "plot_controlled": "plots.controlled",
+    "compare_joinpoint": "stats.trends.comparability",
+    "JoinpointComparison": "stats.trends.comparability",
+    "isr": "stats.standardise",
+    "sii": "stats.inequality",
+    "quantiles": "stats.inequality",
+    "recent_trend": "stats.benchmarking",
+    "plot_inequality": "plots.inequality",
+    "plot_spine": "plots.inequality",
+    "plot_isr": "plots.inequality",
 }
 #: Modules reachable as attributes (``ot.datasets.la_deaths()``).
 _MODULES: dict[str, str] = {
@@ -168,6 +182,7 @@ __all__ = [
     "ControlledFit",
     "FetchError",
     "InterruptedFit",
+    "JoinpointComparison",
     "JoinpointFit",
     "KitCounts",
     "KitLog",
@@ -184,6 +199,7 @@ __all__ = [
     "code_changes",
     "combine_areas",
     "comparators",
+    "compare_joinpoint",
     "compare_periods",
     "crude_rate",
     "deaths_averted",
@@ -197,6 +213,7 @@ __all__ = [
     "harmonise",
     "house_style",
     "in_circulation",
+    "isr",
     "kit_counts",
     "neighbours",
     "per_death",
@@ -204,16 +221,20 @@ __all__ = [
     "plot_controlled",
     "plot_deaths_averted",
     "plot_funnel",
+    "plot_inequality",
     "plot_interrupted",
+    "plot_isr",
     "plot_joinpoint",
     "plot_kits_vs_deaths",
     "plot_period_comparison",
     "plot_ranking",
     "plot_rate_trend",
+    "plot_spine",
     "plot_substances",
     "plot_trend",
     "plot_validation",
     "pool_periods",
+    "quantiles",
     "rank_areas",
     "read_kit_counts",
     "read_kit_log",
@@ -221,8 +242,10 @@ __all__ = [
     "read_mid_year_estimates",
     "read_national",
     "rebucket",
+    "recent_trend",
     "repeat_rate",
     "save_figure",
+    "sii",
     "suppress_small",
     "to_esp_bands",
     "use_rate",

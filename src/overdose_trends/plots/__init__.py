@@ -9,7 +9,11 @@
 * :mod:`~overdose_trends.plots.national` -- national rates by substance;
 * :mod:`~overdose_trends.plots.kits` -- kits against deaths, deaths averted;
 * :mod:`~overdose_trends.plots.trends` -- joinpoint, interrupted-series and
-  trend fits.
+  trend fits;
+* :mod:`~overdose_trends.plots.controlled` -- controlled evaluation against
+  comparison areas;
+* :mod:`~overdose_trends.plots.inequality` -- inequality gradient (SII), spine
+  chart and indirectly standardised ratios.
 
 Every figure function is named ``plot_*``, takes the package's tidy tables or a
 model result, accepts ``ax=`` and returns the Axes. The parameters every figure

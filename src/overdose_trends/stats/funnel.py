@@ -77,6 +77,16 @@ from overdose_trends._frames import (
     show,
 )
 from overdose_trends.constants import FUNNEL_LEVELS, PER_100K, PHE_FUNNEL_MIN_EVENTS
+from overdose_trends.stats._fingertips import (
+    CI_LABELS,
+    FUNNEL_CATEGORIES,
+    QUINTILE_LABELS,
+    Polarity,
+    check_polarity,
+    ci_category,
+    funnel_category,
+)
+from overdose_trends.stats.inequality import quantiles
 from overdose_trends.stats.intervals import exact_poisson_limits, poisson_limits
 
 __all__ = [
@@ -517,6 +527,7 @@ def vs_benchmark(
     multiplier: float = PER_100K,
     years: float = 1,
     area: Hashable | None = "area_code",
+    polarity: Polarity | None = None,
 ) -> pd.DataFrame:
     """Compare each area's rate with a benchmark rate.
 
@@ -557,6 +568,10 @@ def vs_benchmark(
     area : column name or None, default "area_code"
         Area identifier: checked to be unique within each group, and looked up
         when ``benchmark`` is an area code.
+    polarity : {"low_is_good", "high_is_good", "no_judgement"}, optional
+        Add Fingertips' comparison categories: "low_is_good" for death rates
+        (lower is better), "high_is_good", or "no_judgement" where no direction
+        is set (Higher/Lower instead of Better/Worse). None (default) adds none.
 
     Returns
     -------
@@ -585,6 +600,19 @@ def vs_benchmark(
             divided by ``years`` (PHEindicatormethods ``calculate_funnel_points``
             ``denominator_derived``); NaN for a DSR from fewer than 10 events.
             Only with ``deaths``.
+        ``category`` (categorical; with ``polarity``)
+            Fingertips' label for ``compared``: "Better", "Similar", "Worse"
+            (or "Lower", "Similar", "Higher" without a direction), "Not compared".
+        ``category_funnel`` (categorical; with ``polarity`` and ``deaths``)
+            The 95%/99.8% funnel comparison: "Better 99.8%", "Better 95%",
+            "Similar", "Worse 95%", "Worse 99.8%" (or Lower/Higher), "Not
+            compared" (no count, no rate, or a DSR from fewer than 10 deaths).
+        ``category_quintile`` (categorical; with ``polarity``)
+            Quintile of the rate among the group's areas (the benchmark area
+            left out), Fingertips' choice where no benchmark comparison is wanted:
+            "Best" ... "Worst" by polarity, or "Lowest", "Low", "Middle", "High",
+            "Highest" with "no_judgement"; <NA> without a rate or with fewer than
+            five areas. Quintiles follow :func:`overdose_trends.stats.inequality.quantiles`.
 
     Raises
     ------
@@ -669,7 +697,54 @@ def vs_benchmark(
         labels, point = _funnel_points(count, derived, bench / multiplier, rate_type, years)
         out["funnel_significance"] = pd.Categorical(labels, categories=FUNNEL_LABELS)
         out["funnel_population"] = point
+    if polarity is not None:
+        _add_categories(out, groups, polarity, values, benchmark, area)
     return out
+
+
+def _add_categories(
+    out: pd.DataFrame,
+    groups: Groups,
+    polarity: Polarity,
+    values: NDArray[np.float64],
+    benchmark: float | str | None,
+    area: Hashable | None,
+) -> None:
+    """Fingertips' category columns (see :func:`vs_benchmark`), added in place."""
+    check_polarity(polarity, "vs_benchmark")
+    direction: NDArray[np.int64] = np.asarray(
+        out["compared"].astype(object).map(_DIRECTION), dtype=np.int64
+    )
+    labels = list(CI_LABELS[polarity])
+    out["category"] = pd.Categorical(list(ci_category(direction, polarity)), categories=labels)
+    if "funnel_significance" in out.columns:
+        mapped = out["funnel_significance"].astype(object).map(_LEVEL)
+        level: NDArray[np.int64] = np.asarray(mapped.fillna(9), dtype=np.int64)
+        cats = list(FUNNEL_CATEGORIES[polarity])
+        out["category_funnel"] = pd.Categorical(
+            list(funnel_category(level, polarity)), categories=cats
+        )
+    ranked = pd.DataFrame({"g": groups.gid, "v": values}, index=out.index)
+    if isinstance(benchmark, str) and area is not None:
+        ranked.loc[(out[area] == benchmark).to_numpy(dtype=bool), "v"] = np.nan
+    q = quantiles(ranked, "v", 5, by="g", invert=False)["quantile"]
+    names = np.asarray(QUINTILE_LABELS[polarity], dtype=object)
+    text = np.where(q.isna(), None, names[(q.fillna(1).to_numpy(dtype=np.int64) - 1)])
+    out["category_quintile"] = pd.Categorical(
+        list(text), categories=list(QUINTILE_LABELS[polarity])
+    )
+
+
+#: ``compared`` -> direction for :func:`ci_category`.
+_DIRECTION = {"lower": -1, "similar": 0, "higher": 1, "not_compared": 2}
+#: ``funnel_significance`` -> level for :func:`funnel_category` (others: not compared).
+_LEVEL = {
+    FUNNEL_LABELS[0]: 2,
+    FUNNEL_LABELS[1]: 1,
+    FUNNEL_LABELS[2]: -2,
+    FUNNEL_LABELS[3]: -1,
+    FUNNEL_LABELS[4]: 0,
+}
 
 
 def _funnel_points(

@@ -13,7 +13,10 @@
 * :mod:`~overdose_trends.stats.trends.controlled` -- :func:`fit_controlled
   <overdose_trends.stats.trends.controlled.fit_controlled>`, a controlled evaluation
   of a programme start against comparison areas (comparative interrupted time series
-  or synthetic control).
+  or synthetic control);
+* :mod:`~overdose_trends.stats.trends.comparability` -- :func:`compare_joinpoint
+  <overdose_trends.stats.trends.comparability.compare_joinpoint>`, are two joinpoint
+  trends parallel or coincident (Kim et al. 2004).
 
 Every model takes the readers' output as it comes (rows in any order are sorted
 by series and time; without a ``year`` column, single registration years are
