@@ -437,3 +437,239 @@ def test_shipped_excerpt_gives_the_shipped_population_bands():
     pd.testing.assert_frame_equal(got, expected, check_dtype=False)
     total = all_ages(pop).set_index("year")["population"]
     assert pd.isna(total[2000]) and total[2013] == 176_236
+
+
+# --- read_population: Nomis and ONS MYEB layouts, vintages ------------------------------
+# fixtures/nomis_mye_southend_2014_2015.csv: a Nomis NM_2002_1 CSV (every column of the
+# download) for Southend-on-Sea, persons, 2014 and 2015, holding the ONS single-year values
+# of the shipped excerpt (2011-Census-based series, as Nomis served them before the
+# rebasing of 23 November 2023). fixtures/ons_myeb1_excerpt.csv: sheet MYEB1 of the ONS
+# detailed time series saved as CSV (title line, then the header), one area, counts made up.
+
+FIXTURES = Path(__file__).parent / "fixtures"
+NOMIS = FIXTURES / "nomis_mye_southend_2014_2015.csv"
+MYEB = FIXTURES / "ons_myeb1_excerpt.csv"
+
+
+def _shipped_excerpt() -> pd.DataFrame:
+    from overdose_trends.io import datasets
+
+    return read_mid_year_estimates(datasets.data_dir() / "ons_population_single_age_excerpt.csv")
+
+
+def test_nomis_download_matches_the_ons_file():
+    from overdose_trends.io.population import VINTAGE_POPULATION_COLUMNS, read_population
+
+    pop = read_population(NOMIS, rebased=False)
+    assert tuple(pop.columns) == VINTAGE_POPULATION_COLUMNS
+    assert len(pop) == 2 * 91
+    assert set(pop["sex"]) == {"persons"}
+    assert set(pop["population_vintage"]) == {"2011 Census based"}
+    assert pop.attrs["population_vintage"] == ("2011 Census based",)
+    ons = _shipped_excerpt().query("year in [2014, 2015]").reset_index(drop=True)
+    cols = list(POPULATION_COLUMNS)
+    pd.testing.assert_frame_equal(pop[cols], ons[cols])
+    # ONS all-ages totals (2011-based): 178,367 in 2014 and 179,234 in 2015
+    assert all_ages(pop.drop(columns="age_label")).set_index("year")["population"].tolist() == [
+        178_367,
+        179_234,
+    ]
+
+
+def test_nomis_2012_to_2021_without_rebased_is_unknown_with_a_warning():
+    from overdose_trends.io.population import read_population
+
+    with pytest.warns(UserWarning, match="rebased=True or rebased=False"):
+        pop = read_population(NOMIS)
+    assert set(pop["population_vintage"]) == {"unknown"}
+    assert set(read_population(NOMIS, rebased=True)["population_vintage"]) == {
+        "2021 Census rebased"
+    }
+
+
+def test_nomis_title_block_bands_and_percent_rows_are_skipped(tmp_path):
+    from overdose_trends.io.population import read_population
+
+    lines = NOMIS.read_text().splitlines()
+    percent = [
+        line.replace('"Value"', '"Percent"').replace(",20100,", ",20301,") for line in lines[1:4]
+    ]
+    band = lines[1].replace('"All Ages"', '"Aged 16 - 64"')
+    title = [
+        '"Population estimates - local authority based by single year of age"',
+        '"ONS Crown Copyright Reserved [from Nomis on 1 December 2026]"',
+        "",
+    ]
+    path = _write(tmp_path, "\n".join([*title, *lines, *percent, band]) + "\n", "nomis.csv")
+    pop = read_population(path, rebased=False)
+    pd.testing.assert_frame_equal(pop, read_population(NOMIS, rebased=False))
+
+
+def test_myeb_time_series_sexes_and_vintages():
+    import warnings
+
+    from overdose_trends.io.population import read_population
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a series running past 2021 is known to be rebased
+        pop = read_population(MYEB)
+    assert len(pop) == 12 * 91 and set(pop["sex"]) == {"persons"}
+    first = pop.set_index(["year", "age"])["population"]
+    assert first[(2011, 0)] == 1000 + 1040  # males + females
+    assert first[(2022, 90)] == (1000 - 90 + 33 + 6) + (1040 - 90 + 33 + 6)
+    vintage = pop.drop_duplicates("year").set_index("year")["population_vintage"]
+    assert vintage[2011] == "2011 Census based"
+    assert set(vintage.loc[2012:2021]) == {"2021 Census rebased"}
+    assert vintage[2022] == "2021 Census based"
+    assert pop.attrs["population_vintage"] == (
+        "2011 Census based",
+        "2021 Census rebased",
+        "2021 Census based",
+    )
+    males = read_population(MYEB, sex="males")
+    assert set(males["sex"]) == {"males"} and males["population"].iloc[0] == 1000
+    both = read_population(MYEB, sex=None)
+    assert both["sex"].drop_duplicates().tolist() == ["males", "females"]
+    assert len(both) == 2 * 12 * 91
+
+
+def test_wide_ons_file_is_2011_based():
+    from overdose_trends.io import datasets
+    from overdose_trends.io.population import read_population
+
+    pop = read_population(datasets.data_dir() / "ons_population_single_age_excerpt.csv")
+    assert set(pop["population_vintage"]) == {"2011 Census based"}
+    pd.testing.assert_frame_equal(
+        pop[list(POPULATION_COLUMNS)], _shipped_excerpt()[list(POPULATION_COLUMNS)]
+    )
+    with pytest.raises(ValueError, match="persons only"):
+        read_population(datasets.data_dir() / "ons_population_single_age_excerpt.csv", sex="males")
+
+
+def test_a_rate_carries_the_population_vintage():
+    import overdose_trends as ot
+    from overdose_trends.io.population import read_population
+
+    pop = read_population(MYEB).query("year in [2020, 2022]")
+    bands = to_esp_bands(pop.drop(columns="age_label"))
+    assert "population_vintage" in bands.columns and len(bands) == 2 * 19
+    deaths = bands[["area_code", "year", "age_band"]].assign(deaths=1)
+    data = deaths.merge(bands, on=["area_code", "year", "age_band"])
+    rates = ot.dsr(data, by=["area_code", "year", "population_vintage"])
+    assert rates.set_index("year")["population_vintage"].to_dict() == {
+        2020: "2021 Census rebased",
+        2022: "2021 Census based",
+    }
+    crude = ot.crude_rate(
+        data.assign(population=data["population"].astype("int64")),
+        by=["year", "population_vintage"],
+    )
+    assert crude["population_vintage"].tolist() == ["2021 Census rebased", "2021 Census based"]
+
+
+# --- read_population: bad input --------------------------------------------------------------
+
+
+def test_nomis_missing_age_names_area_and_year(tmp_path):
+    from overdose_trends.io.population import read_population
+
+    lines = [line for line in NOMIS.read_text().splitlines() if '"Age 37"' not in line]
+    with pytest.raises(DataFormatError, match=r"E06000033, year 2014.*age\(s\) 37") as err:
+        read_population(_write(tmp_path, "\n".join(lines), "n.csv"), rebased=False)
+    assert err.value.file.endswith("n.csv")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "words"),
+    [
+        ('"E06000033"', '"E0600003"', "GSS"),
+        ('"Total"', '"Unknown"', "not Total/Persons"),
+        (',"Value",2284,', ',"Value",2284.5,', "whole number"),
+    ],
+)
+def test_nomis_bad_cells_name_the_line(tmp_path, old, new, words):
+    from overdose_trends.io.population import read_population
+
+    lines = NOMIS.read_text().splitlines()
+    assert old in lines[2]
+    lines[2] = lines[2].replace(old, new)
+    with pytest.raises(DataFormatError, match=words) as err:
+        read_population(_write(tmp_path, "\n".join(lines), "n.csv"), rebased=False)
+    assert err.value.row == 3
+
+
+def test_myeb_persons_need_both_sexes(tmp_path):
+    from overdose_trends.io.population import read_population
+
+    lines = MYEB.read_text().splitlines()
+    males_only = [lines[0], lines[1], *(line for line in lines[2:] if ",E,1," in line)]
+    path = _write(tmp_path, "\n".join(males_only), "m.csv")
+    with pytest.raises(DataFormatError, match="males or females only"):
+        read_population(path)
+    assert len(read_population(path, sex="males")) == 12 * 91
+    with pytest.raises(DataFormatError, match="no rows for sex 'females'"):
+        read_population(path, sex="females")
+    with pytest.raises(ValueError, match="sex='both'"):
+        read_population(MYEB, sex="both")
+
+
+def test_myeb_bad_age(tmp_path):
+    from overdose_trends.io.population import read_population
+
+    lines = MYEB.read_text().splitlines()
+    lines[5] = lines[5].replace(",E,1,3,", ",E,1,three,")
+    with pytest.raises(DataFormatError, match="age 'three'") as err:
+        read_population(_write(tmp_path, "\n".join(lines), "m.csv"))
+    assert err.value.row == 6
+
+
+def test_nomis_all_ages_row_is_cross_checked(tmp_path):
+    from overdose_trends.io.population import read_population
+
+    lines = NOMIS.read_text().splitlines()
+    assert '"All Ages"' in lines[1] and ",178367," in lines[1]
+    lines[1] = lines[1].replace(",178367,", ",178368,")
+    with pytest.raises(DataFormatError, match="All Ages 178368.*sum of the single ages") as err:
+        read_population(_write(tmp_path, "\n".join(lines), "n.csv"), rebased=False)
+    assert err.value.row == 2
+
+
+# fixtures/ons_mye2_persons_mid2022_excerpt.csv: sheet "MYE2 - Persons" of the ONS UK
+# estimates workbook saved as CSV (title line, then Code, Name, Geography, All ages, 0 … 90),
+# four areas, counts made up (the all-ages column is their sum).
+MYE2 = FIXTURES / "ons_mye2_persons_mid2022_excerpt.csv"
+
+
+def test_mye2_sheet_year_and_sex_from_the_title(tmp_path):
+    from overdose_trends.io.population import read_population
+
+    pop = read_population(MYE2)
+    assert len(pop) == 4 * 91
+    assert set(pop["year"]) == {2022} and set(pop["sex"]) == {"persons"}
+    assert set(pop["population_vintage"]) == {"2021 Census based"}
+    southend = pop[pop["area_code"] == "E06000033"].set_index("age_label")["population"]
+    assert southend["0"] == 2000 and southend["90+"] == 2000 - 20 * 18
+    assert pop["area_code"].drop_duplicates().tolist()[:2] == ["K02000001", "E92000001"]
+    lines = MYE2.read_text().splitlines()
+    untitled = _write(tmp_path, "\n".join(lines[1:]), "untitled.csv")
+    with pytest.raises(DataFormatError, match="pass year="):
+        read_population(untitled)
+    assert read_population(untitled, year=2022)["year"].eq(2022).all()
+    with pytest.raises(DataFormatError, match="title says mid-2022"):
+        read_population(MYE2, year=2021)
+    females = _write(tmp_path, "\n".join([lines[0].replace("Persons", "Females"), *lines[1:]]))
+    assert set(read_population(females, sex="females")["sex"]) == {"females"}
+    with pytest.raises(ValueError, match="MYE2 sheets only"):
+        read_population(NOMIS, year=2014)
+
+
+def test_mye2_all_ages_is_cross_checked(tmp_path):
+    from overdose_trends.io.population import read_population
+
+    lines = MYE2.read_text().splitlines()
+    cells = lines[4].split(",")
+    cells[3] = str(int(cells[3]) + 1)
+    lines[4] = ",".join(cells)
+    with pytest.raises(DataFormatError, match="does not equal the sum") as err:
+        read_population(_write(tmp_path, "\n".join(lines), "mye2.csv"))
+    assert err.value.row == 5

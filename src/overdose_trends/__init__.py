@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from overdose_trends.io import datasets
     from overdose_trends.io.editions import fetch_edition
     from overdose_trends.io.fetch import FetchError
+    from overdose_trends.io.fingertips import fetch_fingertips, read_fingertips
     from overdose_trends.io.geography import (
         area_lookup,
         code_changes,
@@ -53,7 +54,12 @@ if TYPE_CHECKING:
     from overdose_trends.io.neighbours import area_characteristics, neighbours
     from overdose_trends.io.ons_local import check_consistency, read_local_authority
     from overdose_trends.io.ons_national import read_national
-    from overdose_trends.io.population import all_ages, read_mid_year_estimates, to_esp_bands
+    from overdose_trends.io.population import (
+        all_ages,
+        read_mid_year_estimates,
+        read_population,
+        to_esp_bands,
+    )
     from overdose_trends.plots.benchmark import plot_funnel, plot_ranking
     from overdose_trends.plots.controlled import plot_controlled
     from overdose_trends.plots.inequality import plot_inequality, plot_isr, plot_spine
@@ -164,6 +170,9 @@ _EXPORTS: dict[str, str] = {
     "plot_inequality": "plots.inequality",
     "plot_spine": "plots.inequality",
     "plot_isr": "plots.inequality",
+    "read_fingertips": "io.fingertips",
+    "fetch_fingertips": "io.fingertips",
+    "read_population": "io.population",
 }
 #: Modules reachable as attributes (``ot.datasets.la_deaths()``).
 _MODULES: dict[str, str] = {
@@ -205,6 +214,7 @@ __all__ = [
     "deaths_averted",
     "dsr",
     "fetch_edition",
+    "fetch_fingertips",
     "fit_controlled",
     "fit_interrupted",
     "fit_joinpoint",
@@ -236,11 +246,13 @@ __all__ = [
     "pool_periods",
     "quantiles",
     "rank_areas",
+    "read_fingertips",
     "read_kit_counts",
     "read_kit_log",
     "read_local_authority",
     "read_mid_year_estimates",
     "read_national",
+    "read_population",
     "rebucket",
     "recent_trend",
     "repeat_rate",

@@ -5,8 +5,11 @@
   :func:`~overdose_trends.io.ons_local.check_consistency`);
 * :mod:`~overdose_trends.io.ons_national` -- ONS national reference tables
   (:func:`~overdose_trends.io.ons_national.read_national`);
-* :mod:`~overdose_trends.io.population` -- mid-year population estimates and
-  2013 ESP age bands;
+* :mod:`~overdose_trends.io.population` -- mid-year population estimates (Nomis and
+  ONS layouts, labelled with their vintage) and 2013 ESP age bands;
+* :mod:`~overdose_trends.io.fingertips` -- OHID Fingertips indicators
+  (:func:`~overdose_trends.io.fingertips.read_fingertips`,
+  :func:`~overdose_trends.io.fingertips.fetch_fingertips`);
 * :mod:`~overdose_trends.io.kit_log` and :mod:`~overdose_trends.io.kit_counts`
   -- take-home naloxone event logs and published kit counts, validated, with
   personal identifiers dropped on load;

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from overdose_trends.constants import ESP2013_BANDS
+from overdose_trends.io._population_layouts import V2011
 from overdose_trends.io.editions import fetch_edition  # newer ONS editions, downloaded
 from overdose_trends.schema import DEATHS_COLUMNS, DTYPES, NATIONAL_COLUMNS, as_period
 
@@ -55,6 +56,9 @@ POPULATION_EXCERPT = "ons_population_single_age_excerpt.csv"
 #: scripts/build_geography.py; see data/README.md).
 DEPRIVATION_FILE = "geography/imd2019_local_authorities.csv"
 #: SYNTHETIC kit data made by scripts/make_synthetic_kits.py (not real services' figures).
+#: Vintage of the shipped population estimates (mid-1997 to mid-2020 as first
+#: published, before the 2021 Census rebasing; label as in io.population).
+SHIPPED_POPULATION_VINTAGE = V2011
 SYNTHETIC_KIT_LOG_FILE = "synthetic_naloxone_kits_southend_norfolk.csv"
 SYNTHETIC_KIT_COUNTS_FILE = "synthetic_naloxone_kits_monthly.csv"
 #: Vintage of the hierarchy whose counties, regions and countries :func:`population_bands`
@@ -237,9 +241,19 @@ def population_bands(
     >>> norfolk = bands.query("area_code == 'E10000020' and year == 2019")
     >>> norfolk["area_name"].iloc[0], int(norfolk["population"].sum())
     ('Norfolk', 907760)
+
+    The shipped estimates are the series published before the 2021 Census
+    (``attrs["population_vintage"]``); ONS rebased 2012-2020 on the 2021 Census in
+    November 2023 (:func:`overdose_trends.io.population.read_population` reads the
+    current files):
+
+    >>> bands.attrs["population_vintage"]
+    '2011 Census based'
     """
     path = Path(path) if path is not None else data_dir() / POPULATION_FILE
-    return _population_bands(path, aggregates).copy()
+    out = _population_bands(path, aggregates).copy()
+    out.attrs["population_vintage"] = SHIPPED_POPULATION_VINTAGE
+    return out
 
 
 @functools.lru_cache(maxsize=4)

@@ -1,8 +1,11 @@
-"""Mid-year population estimates by single year of age, and their ESP age bands.
+"""Mid-year population estimates by single year of age, their vintage and ESP age bands.
 
-:func:`read_mid_year_estimates` reads the ONS mid-year population estimates for
-local authorities by single year of age, as published in CSV form (one row per
-area and year, one column per age), into a long, tidy table.
+:func:`read_population` reads the current files - the Nomis download
+(NM_2002_1), the ONS detailed time series (MYEB1), ONS MYE2 sheets and the ONS
+wide file - into one long table that says which estimate series (*vintage*)
+each year comes from. :func:`read_mid_year_estimates` reads the ONS wide CSV
+(one row per area and year, one column per age) into the same table without
+``sex`` and ``population_vintage``.
 :func:`to_esp_bands` groups single ages into the age bands of the 2013 European
 Standard Population, and :func:`all_ages` gives the all-ages total.
 
@@ -27,8 +30,34 @@ In the ONS file for 1997 to 2020 (``name,code,year,Age 0,...,Age 89,Aged 90+``)
 years of age above 84 were not estimated then) and every age in 1997 to 2000 for
 the Northern Ireland districts.
 
+Vintages (``population_vintage``)
+--------------------------------
+Mid-year estimates are revised: on 23 November 2023 ONS replaced its
+estimates for England and Wales for mid-2012 to mid-2021 with ones rebased on
+Census 2021, and Nomis replaced its figures too. A rate for 2016-18 computed
+with an older download differs from one computed with a current download, so
+:func:`read_population` labels every row:
+
+``"2011 Census based"``
+    Years up to 2011 (unchanged by the rebasing), and 2012-2020 as first
+    published (rolled forward from the 2011 Census; releases up to mid-2020,
+    e.g. the 1997-2020 ONS wide file).
+``"2021 Census rebased"``
+    2012-2021 from a release since 23 November 2023.
+``"2021 Census based"``
+    2021 (first estimate, December 2022) and every later year.
+``"unknown"``
+    2012-2021 from a file that does not show which series it holds (a Nomis
+    download with no year after 2021): pass ``rebased=`` to say.
+
+The shipped population (:func:`overdose_trends.io.datasets.population_bands`,
+1997-2020) is the 2011-Census-based series.
+
 References
 ----------
+ONS, "Rebasing of mid-year population estimates following Census 2021, England
+and Wales", statistical bulletin, 23 November 2023.
+
 Office for National Statistics, "Estimates of the population for the UK, England
 and Wales, Scotland and Northern Ireland" (mid-year population estimates by
 local authority, single year of age), Open Government Licence v3.0; also
@@ -40,11 +69,9 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import IO
 
 import numpy as np
 import pandas as pd
@@ -57,9 +84,20 @@ from overdose_trends.constants import (
     GSS_CODE,
 )
 from overdose_trends.errors import DataFormatError
-from overdose_trends.io._workbook import column_letter, source_name
+from overdose_trends.io import _population_layouts as layouts
+from overdose_trends.io._csv_text import CsvSource, read_text
+from overdose_trends.io._workbook import column_letter
+from overdose_trends.schema import POPULATION_COLUMNS
 
-__all__ = ["TOP_AGE", "all_ages", "read_mid_year_estimates", "to_esp_bands"]
+__all__ = [
+    "POPULATION_VINTAGES",
+    "TOP_AGE",
+    "VINTAGE_POPULATION_COLUMNS",
+    "all_ages",
+    "read_mid_year_estimates",
+    "read_population",
+    "to_esp_bands",
+]
 
 #: Highest age; ``age == TOP_AGE`` means "TOP_AGE and over".
 TOP_AGE = 90
@@ -76,8 +114,6 @@ BAND_SCHEMES = {
 #: Cell text meaning "no value" in a number column.
 MISSING_MARKERS = ("-", "..", ":", "[x]", "[z]")
 
-CsvSource = str | os.PathLike[str] | IO[str] | IO[bytes]
-
 _YEAR = re.compile(r"^(?:mid-?\s*)?(\d{4})$", re.IGNORECASE)
 _SINGLE_AGE = re.compile(r"^(?:age|aged)?\s*(\d{1,3})$")
 _OPEN_AGE = re.compile(r"^(?:age|aged)?\s*(\d{1,3})\s*(?:\+|plus|and over|or over)$")
@@ -92,24 +128,6 @@ _ROLE_OF = {alias: role for role, aliases in _ALIASES.items() for alias in alias
 
 def _normalise_header(text: str) -> str:
     return " ".join(text.replace("\ufeff", "").replace("_", " ").split()).lower()
-
-
-def _read_text(source: CsvSource) -> tuple[str, str]:
-    """Whole text of ``source`` and its name for messages (UTF-8, else Windows-1252)."""
-    if isinstance(source, str | os.PathLike):
-        name = os.fspath(source)
-        with open(source, "rb") as fh:
-            data: str | bytes = fh.read()
-    else:
-        name = source_name(source)  # type: ignore[arg-type]
-        data = source.read()
-    if isinstance(data, bytes):
-        raw = data
-        try:
-            data = raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            data = raw.decode("cp1252")
-    return data.lstrip("\ufeff"), name
 
 
 def _header_roles(header: list[str], file: str) -> tuple[dict[str, int], dict[int, int]]:
@@ -285,7 +303,11 @@ def read_mid_year_estimates(source: CsvSource) -> pd.DataFrame:
     89         <NA>   532
     90+        <NA>  1999
     """
-    text, file = _read_text(source)
+    return _read_wide(*read_text(source))
+
+
+def _read_wide(text: str, file: str) -> pd.DataFrame:
+    """The one-column-per-age layout (see :func:`read_mid_year_estimates`)."""
     first = next(csv.reader(io.StringIO(text)), None)
     if not first:
         raise DataFormatError("file is empty or has no header line", file=file, row=1)
@@ -295,6 +317,165 @@ def read_mid_year_estimates(source: CsvSource) -> pd.DataFrame:
     codes, names, years = _row_keys(table)
     values, mask = _age_counts(table)
     return _assemble_population(codes, names, years, values, mask)
+
+
+#: Columns of :func:`read_population`, in order.
+VINTAGE_POPULATION_COLUMNS = (
+    *POPULATION_COLUMNS[:3],
+    "sex",
+    *POPULATION_COLUMNS[3:],
+    "population_vintage",
+)
+#: Values of ``population_vintage`` (see the module docstring).
+POPULATION_VINTAGES = layouts.VINTAGES
+
+
+def read_population(
+    source: CsvSource,
+    *,
+    sex: str | None = "persons",
+    rebased: bool | None = None,
+    year: int | None = None,
+) -> pd.DataFrame:
+    """Read mid-year population estimates by single year of age in any current layout.
+
+    Parameters
+    ----------
+    source : str, os.PathLike or file object
+        A CSV in one of three layouts (recognised from the header; a title
+        block above the header is skipped):
+
+        * the **Nomis** download of "Population estimates - local authority
+          based by single year of age" (dataset NM_2002_1; columns
+          ``DATE_NAME``, ``GEOGRAPHY_NAME``, ``GEOGRAPHY_CODE``,
+          ``GENDER_NAME``, ``C_AGE_NAME``, ``MEASURES_NAME``, ``OBS_VALUE`` …;
+          ``Age 0`` … ``Aged 90+`` rows are read, ``All Ages`` and other
+          bands are ignored, and only the ``Value`` measure);
+        * the **ONS detailed time series** (sheet MYEB1 of the "Estimates of
+          the population for England and Wales" workbook saved as CSV:
+          ``ladcode23``, ``laname23``, ``country``, ``sex`` (1 male, 2
+          female), ``age`` (0-90, 90 = 90 and over), ``population_2011`` …);
+        * an **ONS MYE2 sheet** ("MYE2 - Persons" … of the "Estimates of the
+          population for the UK, England, Wales, Scotland and Northern
+          Ireland" workbook) saved as CSV: ``Code``, ``Name``, ``Geography``,
+          ``All ages``, ``0`` … ``90`` (90 and over); the year and sex come
+          from the title line above the header ("… Persons … mid-2022") or
+          from ``year``;
+        * the **ONS wide file** read by :func:`read_mid_year_estimates`
+          (``name``, ``code``, ``year``, ``Age 0`` … ``Aged 90+``; persons).
+    sex : {"persons", "males", "females"} or None, default "persons"
+        Rows of this sex; persons are summed from males and females where
+        the file has no total. None keeps every sex in the file.
+    rebased : bool, optional
+        Whether the file's 2012-2021 estimates are the ones ONS rebased on
+        Census 2021 (published 23 November 2023; every Nomis or ONS download
+        since then). Default: yes if the file has any year after 2021; for
+        the ONS wide file (a layout of the releases up to mid-2020), no;
+        otherwise those years get ``"unknown"`` with a warning.
+    year : int, optional
+        Year of an MYE2 sheet whose title does not say (other layouts have a
+        year column; for them it must be None).
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`VINTAGE_POPULATION_COLUMNS`: ``area_code``, ``area_name``,
+        ``year``, ``sex`` (``"persons"``, ``"males"``, ``"females"``), ``age``
+        (0-90, 90 = 90 and over), ``age_label``, ``population`` (Int64,
+        persons at 30 June of ``year``; ``<NA>`` where the file has no value)
+        and ``population_vintage`` (str, :data:`POPULATION_VINTAGES`). One row
+        per area, year, sex and age, areas in file order.
+        ``attrs["population_vintage"]`` is the tuple of vintages in the file as read
+        (pandas keeps it through filtering; the column is per row).
+        :func:`to_esp_bands` keeps ``sex`` and ``population_vintage`` as keys,
+        so rates computed from the bands can carry the vintage (put
+        ``population_vintage`` in the rate function's ``by``).
+
+    Raises
+    ------
+    DataFormatError
+        Naming the file (and line and column where one applies): a code that
+        is not a GSS code, an unknown sex, a year or age that cannot be read,
+        a count that is not a whole number, an area/year/sex lacking or
+        repeating a single age, persons asked for where only one sex is given;
+        for the wide layout, as :func:`read_mid_year_estimates`.
+    ValueError
+        For an unknown ``sex``.
+
+    Notes
+    -----
+    Vintages: see the module docstring. Years to 2011 are the same in every
+    series since the 2011 Census; 2012-2021 were replaced on 23 November 2023.
+
+    References
+    ----------
+    ONS, "Rebasing of mid-year population estimates following Census 2021,
+    England and Wales" (23 November 2023); ONS, "Estimates of the population
+    for England and Wales" (detailed time series, MYEB1); Nomis, "Population
+    estimates - local authority based by single year of age" (NM_2002_1).
+
+    Examples
+    --------
+    A Nomis download (two ages shown of 91; made-up counts):
+
+    >>> import io
+    >>> from overdose_trends.io.population import read_population
+    >>> rows = [f"2022,Southend-on-Sea,E06000033,Total,{'Age %d' % a if a < 90 else 'Aged 90+'},"
+    ...         f"Value,{2000 - a}" for a in range(91)]
+    >>> csv = "DATE_NAME,GEOGRAPHY_NAME,GEOGRAPHY_CODE,GENDER_NAME,C_AGE_NAME,MEASURES_NAME,"
+    >>> csv += "OBS_VALUE\\n" + "\\n".join(rows)
+    >>> pop = read_population(io.StringIO(csv))
+    >>> pop.iloc[[0, 90]][["area_code", "year", "sex", "age_label", "population",
+    ...                    "population_vintage"]]
+        area_code  year      sex age_label  population population_vintage
+    0   E06000033  2022  persons         0        2000  2021 Census based
+    90  E06000033  2022  persons       90+        1910  2021 Census based
+    """
+    text, file = read_text(source)
+    layout, skip = layouts.header_line(text)
+    if year is not None and layout != "mye2":
+        raise ValueError(f"year={year!r} applies to MYE2 sheets only: this file has a year column")
+    if layout == "ons_wide":
+        if sex not in ("persons", None):
+            raise ValueError(f"sex={sex!r}: the ONS wide file holds persons only")
+        wide = _read_wide(text, file)
+        long = wide.drop(columns="age_label").assign(sex="persons")
+        rebased = False if rebased is None else rebased
+    else:
+        if layout == "mye2":
+            rows = layouts.read_mye2(text, skip, file, year)
+        else:
+            read = layouts.read_nomis if layout == "nomis" else layouts.read_myeb
+            rows = read(text, skip, file)
+        long = layouts.select_sex(rows, sex, file)
+        layouts.check_complete(long, file)
+    return _vintage_table(long, rebased, file)
+
+
+def _vintage_table(long: pd.DataFrame, rebased: bool | None, file: str) -> pd.DataFrame:
+    """Sorted rows of :data:`VINTAGE_POPULATION_COLUMNS` with their vintages."""
+    area = pd.Categorical(long["area_code"], categories=long["area_code"].unique())
+    sex = pd.Categorical(long["sex"], categories=["persons", "males", "females"])
+    order = np.lexsort((long["age"].to_numpy(), sex.codes, long["year"].to_numpy(), area.codes))
+    out = long.iloc[order].reset_index(drop=True)
+    age = out["age"].to_numpy(dtype="int64")
+    table = pd.DataFrame(
+        {
+            "area_code": pd.array(out["area_code"].to_numpy(dtype=object), dtype="str"),
+            "area_name": pd.array(out["area_name"].to_numpy(dtype=object), dtype="str"),
+            "year": out["year"].to_numpy(dtype="int64"),
+            "sex": pd.array(out["sex"].to_numpy(dtype=object), dtype="str"),
+            "age": age,
+            "age_label": pd.array(list(AGE_LABELS), dtype="str").take(age),
+            "population": out["population"].astype("Int64").array,
+            "population_vintage": pd.array(
+                layouts.vintages(out["year"].to_numpy(), rebased, file), dtype="str"
+            ),
+        }
+    )
+    present = set(table["population_vintage"])
+    table.attrs["population_vintage"] = tuple(v for v in POPULATION_VINTAGES if v in present)
+    return table
 
 
 @dataclass
