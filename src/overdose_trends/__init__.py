@@ -60,6 +60,9 @@ if TYPE_CHECKING:
         read_population,
         to_esp_bands,
     )
+    from overdose_trends.io.records.aggregate import aggregate_deaths
+    from overdose_trends.io.records.classify import classify_deaths
+    from overdose_trends.io.records.read import DeathRecords, read_death_records
     from overdose_trends.plots.benchmark import plot_funnel, plot_ranking
     from overdose_trends.plots.controlled import plot_controlled
     from overdose_trends.plots.inequality import plot_inequality, plot_isr, plot_spine
@@ -173,6 +176,10 @@ _EXPORTS: dict[str, str] = {
     "read_fingertips": "io.fingertips",
     "fetch_fingertips": "io.fingertips",
     "read_population": "io.population",
+    "read_death_records": "io.records.read",
+    "classify_deaths": "io.records.classify",
+    "aggregate_deaths": "io.records.aggregate",
+    "DeathRecords": "io.records.read",
 }
 #: Modules reachable as attributes (``ot.datasets.la_deaths()``).
 _MODULES: dict[str, str] = {
@@ -189,6 +196,7 @@ __all__ = [
     "DataFormatError",
     "__version__",
     "ControlledFit",
+    "DeathRecords",
     "FetchError",
     "InterruptedFit",
     "JoinpointComparison",
@@ -198,6 +206,7 @@ __all__ = [
     "Prior",
     "TrendFit",
     "ValidationReport",
+    "aggregate_deaths",
     "aggregate_kits",
     "all_ages",
     "approximate_limits",
@@ -205,6 +214,7 @@ __all__ = [
     "area_lookup",
     "build_report",
     "check_consistency",
+    "classify_deaths",
     "code_changes",
     "combine_areas",
     "comparators",
@@ -246,6 +256,7 @@ __all__ = [
     "pool_periods",
     "quantiles",
     "rank_areas",
+    "read_death_records",
     "read_fingertips",
     "read_kit_counts",
     "read_kit_log",

@@ -20,6 +20,11 @@
   :func:`~overdose_trends.io.geography.harmonise`,
   :func:`~overdose_trends.io.geography.combine_areas` and comparator sets;
 * :mod:`~overdose_trends.io.neighbours` -- the package's statistical neighbours;
+* :mod:`~overdose_trends.io.records` -- record-level death registrations: the ONS
+  drug-poisoning and drug-misuse definitions applied to individual deaths, out of
+  core on DuckDB (:func:`~overdose_trends.io.records.read.read_death_records`,
+  :func:`~overdose_trends.io.records.classify.classify_deaths`,
+  :func:`~overdose_trends.io.records.aggregate.aggregate_deaths`);
 * :mod:`~overdose_trends.io.datasets` -- the compact, cited extracts shipped
   with the package.
 

@@ -1,12 +1,15 @@
-"""The compact, cited data extracts shipped in the repository's ``data/`` folder.
+"""The compact, cited data extracts shipped inside the package (``overdose_trends/data/``).
 
-These let the report command, notebooks and examples run offline. They are
-tidy extracts of real ONS publications (Open Government Licence v3.0), made
-by ``scripts/build_data.py`` with this package's own loaders; see
-``data/README.md`` for sources and columns.
+These let the report command, notebooks and examples run offline, from a wheel as
+well as a checkout. They are tidy extracts of real ONS publications (Open Government
+Licence v3.0), made by ``scripts/build_data.py`` with this package's own loaders; see
+``data/README.md`` for sources and columns. The folder is found with
+:mod:`importlib.resources`, or from the environment variable ``OVERDOSE_TRENDS_DATA``.
 
-The folder is found from the environment variable ``OVERDOSE_TRENDS_DATA``,
-else the ``data/`` folder of the source checkout.
+Also reachable here: :func:`~overdose_trends.io.editions.fetch_edition` (newer ONS
+editions, downloaded and verified) and the SYNTHETIC record-level deaths
+:func:`~overdose_trends.io.records.synthetic.synthetic_death_records` and
+:func:`~overdose_trends.io.records.synthetic.synthetic_death_counts`.
 """
 
 from __future__ import annotations
@@ -696,3 +699,16 @@ def national_tables(
     if wanted is not None:
         df = df[df["table"].isin(wanted)].reset_index(drop=True)
     return df.loc[:, list(NATIONAL_TABLE_COLUMNS)]
+
+
+#: SYNTHETIC record-level deaths, defined in :mod:`overdose_trends.io.records.synthetic`
+#: and reachable here (imported on first use: that module reads this one's data folder).
+_RECORDS = ("synthetic_death_records", "synthetic_death_counts")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _RECORDS:
+        from overdose_trends.io.records import synthetic
+
+        return getattr(synthetic, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
