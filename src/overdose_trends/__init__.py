@@ -63,10 +63,12 @@ if TYPE_CHECKING:
     from overdose_trends.io.records.aggregate import aggregate_deaths
     from overdose_trends.io.records.classify import classify_deaths
     from overdose_trends.io.records.read import DeathRecords, read_death_records
+    from overdose_trends.io.records.synthetic import synthetic_death_records
     from overdose_trends.plots.benchmark import plot_funnel, plot_ranking
     from overdose_trends.plots.controlled import plot_controlled
     from overdose_trends.plots.inequality import plot_inequality, plot_isr, plot_spine
     from overdose_trends.plots.kits import plot_deaths_averted, plot_kits_vs_deaths
+    from overdose_trends.plots.maps import plot_map
     from overdose_trends.plots.national import plot_substances
     from overdose_trends.plots.rates import plot_period_comparison, plot_rate_trend
     from overdose_trends.plots.style import house_style, save_figure
@@ -180,6 +182,8 @@ _EXPORTS: dict[str, str] = {
     "classify_deaths": "io.records.classify",
     "aggregate_deaths": "io.records.aggregate",
     "DeathRecords": "io.records.read",
+    "plot_map": "plots.maps",
+    "synthetic_death_records": "io.records.synthetic",
 }
 #: Modules reachable as attributes (``ot.datasets.la_deaths()``).
 _MODULES: dict[str, str] = {
@@ -246,6 +250,7 @@ __all__ = [
     "plot_isr",
     "plot_joinpoint",
     "plot_kits_vs_deaths",
+    "plot_map",
     "plot_period_comparison",
     "plot_ranking",
     "plot_rate_trend",
@@ -270,6 +275,7 @@ __all__ = [
     "save_figure",
     "sii",
     "suppress_small",
+    "synthetic_death_records",
     "to_esp_bands",
     "use_rate",
     "vs_benchmark",

@@ -7,9 +7,9 @@ Licence v3.0), made by ``scripts/build_data.py`` with this package's own loaders
 :mod:`importlib.resources`, or from the environment variable ``OVERDOSE_TRENDS_DATA``.
 
 Also reachable here: :func:`~overdose_trends.io.editions.fetch_edition` (newer ONS
-editions, downloaded and verified) and the SYNTHETIC record-level deaths
-:func:`~overdose_trends.io.records.synthetic.synthetic_death_records` and
-:func:`~overdose_trends.io.records.synthetic.synthetic_death_counts`.
+editions, downloaded and verified). SYNTHETIC record-level deaths come from
+:func:`~overdose_trends.io.records.synthetic.synthetic_death_records`
+(``ot.synthetic_death_records``).
 """
 
 from __future__ import annotations
@@ -700,15 +700,3 @@ def national_tables(
         df = df[df["table"].isin(wanted)].reset_index(drop=True)
     return df.loc[:, list(NATIONAL_TABLE_COLUMNS)]
 
-
-#: SYNTHETIC record-level deaths, defined in :mod:`overdose_trends.io.records.synthetic`
-#: and reachable here (imported on first use: that module reads this one's data folder).
-_RECORDS = ("synthetic_death_records", "synthetic_death_counts")
-
-
-def __getattr__(name: str) -> Any:
-    if name in _RECORDS:
-        from overdose_trends.io.records import synthetic
-
-        return getattr(synthetic, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
