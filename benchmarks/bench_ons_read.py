@@ -1,15 +1,24 @@
-"""Benchmark: read the whole ONS local-authority workbook (all tables).
+"""Benchmark: the ONS local-authority reader against the raw read of the same workbook.
 
 Compares :func:`overdose_trends.io.ons_local.read_local_authority` (python-calamine,
-tidy output) with plain ``pandas.read_excel(sheet_name=None)`` using pandas'
-default engine (xlrd for .xls), which only returns raw grids. Each candidate
-runs in a fresh process so that peak memory (max RSS) is its own.
+every check, tidy output) side by side with
+``pandas.read_excel(path, engine="calamine", sheet_name=None, header=None)`` (the
+raw grids only). Each run is a fresh process, so its peak memory is its own;
+memory is the growth of the peak resident set over the process's size just before
+the read (interpreter and imports excluded).
 
-Target (issue #2): read_local_authority under 2 s on a 2-core machine.
+Workbooks: the real 2019 edition (``2019localauthorities1.xls``, when
+../shared/data is present or given on the command line) and generated workbooks in
+the 2020/2021 ``.xlsx`` layout at 1x, 4x and 16x the number of areas, to show that
+time and memory grow linearly.
+
+Targets (issue #12, Performance): time and peak memory at most 1.5x the raw read;
+time per tidy row at 16x within 1.5x of that at 1x.
 
 Usage::
 
-    python benchmarks/bench_ons_read.py [path/to/2019localauthorities1.xls] [--repeat 3]
+    python benchmarks/bench_ons_read.py [path/to/2019localauthorities1.xls]
+        [--repeat 3] [--areas 100] [--scales 1 4 16]
 """
 
 from __future__ import annotations
@@ -18,12 +27,21 @@ import argparse
 import multiprocessing as mp
 import resource
 import sys
+import tempfile
 import time
 from pathlib import Path
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "data"
 DEFAULT = SHARED / "ons" / "2019localauthorities1.xls"
-TARGET_SECONDS = 2.0
+TIME_RATIO = 1.5
+MEMORY_RATIO = 1.5
+LINEARITY = 1.5
+
+
+def _rss_kib() -> int:
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * (resource.getpagesize() // 1024)
 
 
 def _run(kind: str, path: str, queue) -> None:
@@ -34,48 +52,92 @@ def _run(kind: str, path: str, queue) -> None:
     from overdose_trends.io.ons_local import read_local_authority
 
     warnings.simplefilter("ignore")
+    before = _rss_kib()
     t0 = time.perf_counter()
-    if kind == "overdose_trends":
+    if kind == "reader":
         rows = len(read_local_authority(path))
     else:
-        try:
-            sheets = pd.read_excel(path, sheet_name=None, header=None)
-        except ImportError as exc:  # xlrd missing
-            queue.put((kind, float("nan"), float("nan"), f"skipped: {exc}"))
-            return
+        sheets = pd.read_excel(path, engine="calamine", sheet_name=None, header=None)
         rows = sum(len(s) for s in sheets.values())
     seconds = time.perf_counter() - t0
-    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    queue.put((kind, seconds, peak_mib, f"{rows} rows"))
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    queue.put((seconds, max(peak - before, 1) / 1024, rows))
+
+
+def _measure(kind: str, path: Path, repeat: int) -> tuple[float, float, int]:
+    ctx = mp.get_context("spawn")
+    results = []
+    for _ in range(repeat):
+        q = ctx.Queue()
+        p = ctx.Process(target=_run, args=(kind, str(path), q))
+        p.start()
+        results.append(q.get())
+        p.join()
+    return min(r[0] for r in results), min(r[1] for r in results), results[0][2]
+
+
+def _generated(folder: Path, n_areas: int) -> Path:
+    """An old-layout (2020/2021-style) .xlsx with ``n_areas`` areas, written with xlsxwriter."""
+    import xlsxwriter
+
+    sys.path.insert(0, str(ROOT))
+    from tests.workbooks import la_old_sheets
+
+    areas = [(f"E07{i:06d}", f"District {i}") for i in range(1, n_areas + 1)]
+    path = folder / f"la_{n_areas}.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    for name, rows in la_old_sheets(areas, edition=2021).items():
+        sheet = book.add_worksheet(name)
+        for r, row in enumerate(rows):
+            for c, value in enumerate(row):
+                if value != "":
+                    sheet.write(r, c, value)
+    book.close()
+    return path
+
+
+def _compare(label: str, path: Path, repeat: int) -> tuple[bool, float]:
+    ours = _measure("reader", path, repeat)
+    raw = _measure("raw", path, repeat)
+    t_ratio, m_ratio = ours[0] / raw[0], ours[1] / raw[1]
+    ok = t_ratio <= TIME_RATIO and m_ratio <= MEMORY_RATIO
+    print(
+        f"{label:<26}{ours[2]:>9,}{raw[0]:>9.3f}{ours[0]:>9.3f}{t_ratio:>7.2f}"
+        f"{raw[1]:>9.1f}{ours[1]:>9.1f}{m_ratio:>7.2f}  {'ok' if ok else 'OVER'}"
+    )
+    return ok, ours[0] / ours[2]
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("path", nargs="?", default=str(DEFAULT))
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--areas", type=int, default=100, help="areas at scale 1 (generated)")
+    ap.add_argument("--scales", type=int, nargs="+", default=[1, 4, 16])
     args = ap.parse_args(argv)
-    if not Path(args.path).exists():
-        print(f"workbook not found: {args.path}", file=sys.stderr)
-        return 2
-    ctx = mp.get_context("spawn")
-    print(f"workbook: {args.path}")
-    print(f"{'reader':<34}{'best s':>9}{'peak MiB':>10}  output")
-    best_ours = None
-    for kind in ("overdose_trends", "pandas.read_excel"):
-        results = []
-        for _ in range(args.repeat):
-            q = ctx.Queue()
-            p = ctx.Process(target=_run, args=(kind, args.path, q))
-            p.start()
-            results.append(q.get())
-            p.join()
-        best = min(results, key=lambda r: r[1] if r[1] == r[1] else float("inf"))
-        label = "read_local_authority (tidy)" if kind == "overdose_trends" else kind + " (raw)"
-        print(f"{label:<34}{best[1]:>9.3f}{best[2]:>10.0f}  {best[3]}")
-        if kind == "overdose_trends":
-            best_ours = best[1]
-    ok = best_ours is not None and best_ours < TARGET_SECONDS
-    print(f"target < {TARGET_SECONDS:.1f} s: {'met' if ok else 'NOT met'}")
+    print(
+        f"{'workbook':<26}{'rows':>9}{'raw s':>9}{'ours s':>9}{'ratio':>7}"
+        f"{'raw MiB':>9}{'ours MiB':>9}{'ratio':>7}"
+    )
+    ok = True
+    if Path(args.path).exists():
+        ok &= _compare(Path(args.path).name, Path(args.path), args.repeat)[0]
+    else:
+        print(f"(real workbook not found: {args.path}; generated workbooks only)")
+    per_row = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for scale in args.scales:
+            path = _generated(Path(tmp), args.areas * scale)
+            good, per_row[scale] = _compare(f"generated .xlsx {scale}x", path, args.repeat)
+            ok &= good
+    if len(per_row) > 1:
+        lo, hi = min(per_row), max(per_row)
+        growth = per_row[hi] / per_row[lo]
+        linear = growth <= LINEARITY
+        verdict = "linear" if linear else "NOT linear"
+        print(f"time per tidy row at {hi}x / at {lo}x: {growth:.2f} ({verdict})")
+        ok &= linear
+    print(f"targets (time and memory <= {TIME_RATIO}x raw, linear): {'met' if ok else 'NOT met'}")
     return 0 if ok else 1
 
 

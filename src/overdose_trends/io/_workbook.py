@@ -5,11 +5,18 @@ workbook from a path or an open binary file (detecting the format from the
 file's first bytes, not its name), returns each sheet as a grid of Python
 values, and offers small helpers for the text found in published tables
 (footnote markers, period labels, suppression symbols).
+
+Guards shared by every workbook reader: a folder or a missing path gives a clear
+error; a sheet whose extent (read from the file before the engine builds a grid,
+see :mod:`overdose_trends.io._sheet_guard`) exceeds ``max_cells`` is refused; the
+engine's errors and Rust panics (``pyo3_runtime.PanicException``, a
+``BaseException``) become ``DataFormatError`` naming the file and sheet.
 """
 
 from __future__ import annotations
 
 import io
+import math
 import os
 import re
 from collections.abc import Sequence
@@ -20,6 +27,7 @@ from python_calamine import CalamineWorkbook
 
 from overdose_trends.constants import MARKERS
 from overdose_trends.errors import DataFormatError
+from overdose_trends.io._sheet_guard import MAX_SHEET_CELLS, xls_extents, xlsx_extents
 from overdose_trends.schema import parse_period, rate_status
 
 Source = str | os.PathLike[str] | IO[bytes]
@@ -69,26 +77,78 @@ class Workbook:
     _book: CalamineWorkbook = field(repr=False)
     sheet_names: list[str] = field(default_factory=list)
     _cache: dict[str, list[list[Any]]] = field(default_factory=dict, repr=False)
+    #: Sheets marked hidden (or very hidden) in the workbook.
+    hidden_sheets: list[str] = field(default_factory=list)
+    #: Largest sheet (rows x columns from A1) that :meth:`rows` builds.
+    max_cells: int = MAX_SHEET_CELLS
+    _data: bytes = field(default=b"", repr=False)
+    _extents: dict[str, tuple[int, int]] | None = field(default=None, repr=False)
+    _merged: dict[str, list[tuple[tuple[int, int], tuple[int, int]]]] = field(
+        default_factory=dict, repr=False
+    )
+
+    def _check_extent(self, sheet: str, rows: int, cols: int, declared: str) -> None:
+        if rows * cols > self.max_cells:
+            raise DataFormatError(
+                f"sheet {declared} {rows:,} rows x {cols:,} columns, more than the "
+                f"{self.max_cells:,} cells the reader builds (a stray cell far below or right "
+                "of the table, or a damaged file); delete the stray cells or save the table "
+                "as CSV",
+                file=self.name,
+                sheet=sheet,
+            )
 
     def rows(self, sheet: str) -> list[list[Any]]:
         """All rows of ``sheet`` as lists of cell values (``""`` for empty cells).
 
         Row ``i`` of the result is spreadsheet row ``i + 1``. Numbers come back as
-        ``float`` or ``int``, text as ``str``, dates as ``datetime``.
+        ``float`` or ``int``, text as ``str``, dates as ``datetime``. Excel error
+        cells (``#REF!``, ``#N/A``) and formulas saved without a value read as ``""``.
+
+        Raises
+        ------
+        DataFormatError
+            If the sheet spans more than :attr:`max_cells` cells counted from ``A1``
+            (checked in the file before any grid is built) or the engine fails on it.
         """
         if sheet not in self._cache:
             if sheet not in self.sheet_names:
                 raise DataFormatError(
                     f"no sheet named {sheet!r}; sheets are {self.sheet_names}", file=self.name
                 )
+            if self._extents is None and self._data:
+                found = (xls_extents if self.format == "xls" else xlsx_extents)(self._data)
+                self._extents = found or {}
+                self._data = b""  # only needed for the extents
+            if self._extents and sheet in self._extents:
+                self._check_extent(sheet, *self._extents[sheet], "declares")
             try:
-                grid = self._book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
-            except Exception as exc:  # calamine raises its own error types
+                raw = self._book.get_sheet_by_name(sheet)
+                end_row, end_col = raw.end or (0, 0)
+                self._check_extent(sheet, end_row + 1, end_col + 1, "spans")
+                grid = raw.to_python(skip_empty_area=False)
+                self._merged[sheet] = list(raw.merged_cell_ranges or [])
+            except DataFormatError:
+                raise
+            except (KeyboardInterrupt, SystemExit, GeneratorExit):
+                raise
+            except BaseException as exc:  # noqa: BLE001  calamine errors and Rust panics
                 raise DataFormatError(
-                    f"cannot read sheet: {exc}", file=self.name, sheet=sheet
-                ) from exc
+                    f"cannot read sheet (damaged file?): {type(exc).__name__}: {exc}",
+                    file=self.name,
+                    sheet=sheet,
+                ) from None
             self._cache[sheet] = grid
         return self._cache[sheet]
+
+    def release(self, sheet: str) -> None:
+        """Forget the cached grid of ``sheet`` (a reader done with a sheet frees its memory)."""
+        self._cache.pop(sheet, None)
+
+    def merged_ranges(self, sheet: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+        """Merged cell ranges of ``sheet`` as ``((row0, col0), (row1, col1))``, 0-based."""
+        self.rows(sheet)
+        return self._merged.get(sheet, [])
 
     def title(self, sheet: str, max_rows: int = 12) -> str:
         """Text of the first ``max_rows`` rows of ``sheet`` joined by spaces.
@@ -102,21 +162,42 @@ class Workbook:
         return " ".join(parts)
 
 
-def open_workbook(source: Source) -> Workbook:
+def _reraise_engine_failure(exc: BaseException, name: str) -> DataFormatError:
+    return DataFormatError(
+        f"cannot open workbook (truncated or corrupt?): {type(exc).__name__}: {exc}", file=name
+    )
+
+
+def open_workbook(source: Source, *, max_cells: int = MAX_SHEET_CELLS) -> Workbook:
     """Open an Excel or OpenDocument workbook from a path or a binary file object.
 
     The format is detected from the file's first bytes, so a ``.xlsx`` saved
-    with a ``.xls`` name (common on the ONS website) opens correctly.
+    with a ``.xls`` name (common on the ONS website) opens correctly. The spreadsheet
+    engine (python-calamine, in Rust) can panic on a damaged file; its panics are
+    caught here and in :meth:`Workbook.rows` and re-raised as ``DataFormatError``.
+
+    Parameters
+    ----------
+    source : path or binary file object
+        The workbook.
+    max_cells : int, default ``MAX_SHEET_CELLS`` (2**24)
+        Largest sheet, in rows x columns counted from ``A1``, that will be read
+        (2**24, a full legacy ``.xls`` sheet): a sheet declaring more is refused
+        before a grid is built.
 
     Raises
     ------
     DataFormatError
-        If the file is empty, truncated, not a spreadsheet or cannot be parsed.
+        If the file is empty, truncated, not a spreadsheet, a directory, or cannot be parsed.
     FileNotFoundError
         If a path is given and does not exist.
     """
     name = source_name(source)
     if isinstance(source, str | os.PathLike):
+        if os.path.isdir(source):
+            raise DataFormatError("is a folder, not a workbook file", file=name)
+        if not os.path.exists(source):
+            raise FileNotFoundError(f"no such workbook file: {name!r}")
         with open(source, "rb") as fh:
             data = fh.read()
     else:
@@ -134,14 +215,38 @@ def open_workbook(source: Source) -> Workbook:
             f"not an Excel workbook (expected .xls or .xlsx content; first bytes {data[:8]!r})",
             file=name,
         )
+    extents = None
+    if fmt == "xls":  # the engine builds every .xls sheet when it opens the file: check first
+        extents = xls_extents(data) or {}
+        for sheet, (rows, cols) in extents.items():
+            if rows * cols > max_cells:
+                raise DataFormatError(
+                    f"sheet declares {rows:,} rows x {cols:,} columns, more than the "
+                    f"{max_cells:,} cells the reader builds (a stray cell far below or right "
+                    "of the table, or a damaged file)",
+                    file=name,
+                    sheet=sheet,
+                )
     try:
         book = CalamineWorkbook.from_filelike(io.BytesIO(data))
         sheets = list(book.sheet_names)
-    except Exception as exc:
-        raise DataFormatError(
-            f"cannot open workbook (truncated or corrupt?): {exc}", file=name
-        ) from exc
-    return Workbook(name=name, format=fmt, _book=book, sheet_names=sheets)
+        hidden = [
+            m.name for m in book.sheets_metadata if str(m.visible).rsplit(".", 1)[-1] != "Visible"
+        ]
+    except (KeyboardInterrupt, SystemExit, GeneratorExit):
+        raise
+    except BaseException as exc:  # noqa: BLE001  calamine errors and Rust panics
+        raise _reraise_engine_failure(exc, name) from None
+    return Workbook(
+        name=name,
+        format=fmt,
+        _book=book,
+        sheet_names=sheets,
+        hidden_sheets=hidden,
+        max_cells=max_cells,
+        _data=b"" if extents is not None else data,
+        _extents=extents,
+    )
 
 
 # --- cell text helpers ----------------------------------------------------------------
@@ -190,7 +295,14 @@ class Cell:
     status: str | None  # a rate_status from MARKERS, or None for a plain number/blank
 
 
-_EMBEDDED_MARKER_RE = re.compile(r"^(-?[\d,]*\.?\d+)\s*(\[[a-z]+\]|[uU*])$")
+#: The one notation for numbers written as text: optional sign, digits with optional comma
+#: thousands separators in groups of three, optional decimal point ("1,234", "12.5", "-3").
+_NUMBER = r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
+_NUMBER_RE = re.compile(rf"^{_NUMBER}$")
+_EMBEDDED_MARKER_RE = re.compile(rf"^({_NUMBER})\s*(\[[a-z]+\]|[uU*])$")
+
+#: Largest count a float holds exactly (2**53); counts above it cannot be published deaths.
+MAX_EXACT_COUNT = 2**53
 
 
 def parse_number(value: Any) -> Cell:
@@ -202,18 +314,27 @@ def parse_number(value: Any) -> Cell:
     (see :data:`overdose_trends.constants.MARKERS`). Blank cells give
     ``Cell(None, None)``.
 
+    Numbers held as text follow one notation: an optional sign, digits with
+    optional comma thousands separators in groups of three, and an optional
+    decimal point (``"1,234"``, ``"12.5"``). Anything else (``"5.000,0"``,
+    ``"1_000"``, ``"1e3"``, ``"NaN"``, ``"inf"``) is an error, never a guess;
+    so is a numeric cell that is not finite.
+
     Raises
     ------
     ValueError
-        If the cell holds text that is neither a number nor a known marker; the
-        caller adds file/sheet/row/column context.
+        If the cell holds text that is neither a number nor a known marker, or a
+        non-finite number; the caller adds file/sheet/row/column context.
     """
     if value is None or value == "":
         return Cell(None, None)
     if isinstance(value, bool):
         raise ValueError(f"unexpected boolean {value!r}")
     if isinstance(value, int | float):
-        return Cell(float(value), None)
+        number = float(value)
+        if not math.isfinite(number):
+            raise ValueError(f"expected a finite number, found {value!r}")
+        return Cell(number, None)
     text = str(value).strip()
     if not text:
         return Cell(None, None)
@@ -225,10 +346,12 @@ def parse_number(value: Any) -> Cell:
         return Cell(
             float(m.group(1).replace(",", "")), MARKERS.get(m.group(2).lower(), "unreliable")
         )
-    try:
+    if _NUMBER_RE.match(text):
         return Cell(float(text.replace(",", "")), None)
-    except ValueError:
-        raise ValueError(f"expected a number or an ONS marker, found {text!r}") from None
+    raise ValueError(
+        f"expected a number (digits, optional comma thousands separators, '.' decimal point) "
+        f"or an ONS marker, found {text[:40]!r}"
+    )
 
 
 def blank_rate_status(deaths: float | None, markers: Sequence[str | None]) -> str:

@@ -4,7 +4,22 @@
 poisoning by local authority, England and Wales" in any of its edition layouts
 into one tidy, long table. :func:`~overdose_trends.io.ons_national.read_national` (from
 :mod:`overdose_trends.io.ons_national`) reads the national reference tables.
-:func:`check_consistency` cross-checks a loaded table.
+:func:`check_consistency` cross-checks a loaded table, or two editions of it
+(figures ONS revised).
+
+Completeness
+------------
+The reader never drops figures silently: every sheet named ``Table N`` or listed
+on Contents yields a table or raises (a cleared title falls back to the Contents
+description); tables of an edition that stop short of the others' areas or of
+their footnotes raise; tables covering different area lists are reported in a
+warning (``df.attrs["area_differences"]``); a blank cell, an Excel error, a
+formula saved without its value or a merged cell where a number belongs raises
+naming the cell (ONS markers become statuses); counts are whole, non-negative
+and at most 2**53; rates and limits finite, non-negative and ``lcl <= rate <=
+ucl``; every period of a table has the same length; the same figures on two
+sheets (even a hidden one) raise. Numbers written as text follow one notation
+(see ``io._workbook.parse_number``).
 
 Tidy columns (one row per area, measure, sex and registration period)
 ---------------------------------------------------------------------
@@ -53,461 +68,240 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from overdose_trends.constants import (
-    AREA_LEVELS,
-    GSS_CODE,
-    MIN_DEATHS_FOR_RATE,
-    PER_100K,
-    PER_MILLION,
-    SEX_LABELS,
-)
+from overdose_trends.constants import MIN_DEATHS_FOR_RATE
 from overdose_trends.errors import DataFormatError
+from overdose_trends.io._la_layouts import (
+    CODE_HEADERS,
+    SKIP_SHEET,
+    SKIP_TITLE,
+    is_blank,
+    measure_in,
+)
+from overdose_trends.io._la_revisions import revisions
+from overdose_trends.io._la_values import SEXES, STATUS_NAMES, SheetTable, read_table
 from overdose_trends.io._workbook import (
     Source,
     Workbook,
-    blank_rate_status,
     check_contents,
     clean_label,
     column_letter,
     open_workbook,
-    parse_number,
-    period_of_cell,
-    strip_footnotes,
+    sheet_key,
 )
 from overdose_trends.schema import DEATHS_COLUMNS, rate_status
 
 __all__ = ["check_consistency", "read_local_authority"]
 
-
-_SKIP_SHEET = re.compile(
-    r"^(contents?|cover|notes?|definitions?|notes,? terms.*|metadata|terms.*)$"
-)
-_SKIP_TITLE = re.compile(r"registration delay|median delay|occurrence year|imd|deprivation")
-_CODE_HEADERS = {
-    "area codes",
-    "area code",
-    "code",
-    "geography code",
-    "local authority code",
-    "la code",
-}
-_NAME_HEADERS = {
-    "area names",
-    "area name",
-    "name",
-    "geography name",
-    "local authority name",
-    "la name",
-}
-#: Descriptive columns some editions add beside the name; their text is not needed.
-_INFO_HEADERS = re.compile(
-    r"^(area type|geography( type| level)?|area level|level|type|country|region|county|"
-    r"(region|county|country|upper tier|parent) (name|code)|local authority type)$"
-)
-_PERIOD_HEADERS = re.compile(
-    r"^(period|year|years|registration (year|period)|year of (death )?registration|"
-    r"years? of (death )?registration|time period|registration years?)$"
-)
-_PERIOD_IN_TEXT = re.compile(
-    r"(\d{4}\s*(?:to|[-\u2013\u2014])\s*\d{2,4}|(?<!\d)(?:19|20)\d{2}(?!\d))"
-)
+_TABLE_NAME = re.compile(r"^table[\s_]*\d+[a-z]?$", re.IGNORECASE)
+_CONTENTS = {"contents", "table of contents", "index"}
 
 
-def _sex_in(text: str) -> str | None:
-    for word, sex in (("females", "females"), ("males", "males"), ("persons", "persons")):
-        if re.search(rf"\b{word}\b", text):
-            return sex
-    return None
-
-
-def _measure_in(text: str) -> str | None:
-    if re.search(r"drug misuse", text) and not re.search(r"poisoning and (drug )?misuse", text):
-        return "misuse"
-    if "drug poisoning" in text or "drug-related poisoning" in text:
-        return "poisoning"
-    return None
-
-
-def _field_of(label: str) -> str | None:
-    """Classify a cleaned header label as a value field."""
-    text = strip_footnotes(label)
-    if not text:
-        return None
-    if re.search(r"marker|reliab|quality|flag", text):
-        return "marker"
-    if "lower" in text:
-        return "lcl"
-    if "upper" in text:
-        return "ucl"
-    if "rate" in text or "asmr" in text or "standardised" in text:
-        return "rate"
-    if "death" in text or text in {"number", "count", "n"} or text.startswith("number"):
-        return "deaths"
-    return None
-
-
-@dataclass
-class _Column:
-    index: int
-    field: str | None = None  # deaths, rate, lcl, ucl, marker
-    period: tuple[int, int] | None = None
-    sex: str | None = None
-    measure: str | None = None
-
-
-@dataclass
-class _Layout:
-    sheet: str
-    header_row: int  # 0-based index of the row holding the area-code header
-    data_start: int
-    code_col: int
-    name_cols: list[int]
-    period_col: int | None = None
-    sex_col: int | None = None
-    values: list[_Column] = field(default_factory=list)
-    ignored: list[int] = field(default_factory=list)  # unlabelled columns that must stay empty
-
-
-def _split_period(label: str) -> tuple[tuple[int, int] | None, str]:
-    """Find a period inside a header label; return it and the remaining text."""
-    whole = period_of_cell(label)
-    if whole is not None:
-        return whole, ""
-    m = _PERIOD_IN_TEXT.search(label)
-    if m:
-        period = period_of_cell(m.group(1))
-        if period is not None:
-            return period, (label[: m.start()] + " " + label[m.end() :]).strip(" ,:-")
-    return None, label
-
-
-def _find_header_row(wb: Workbook, sheet: str, rows: Sequence[Sequence[Any]]) -> int:
-    for i, row in enumerate(rows[:40]):
-        for v in row[:6]:
-            if isinstance(v, str) and clean_label(v) in _CODE_HEADERS:
-                return i
-    raise DataFormatError(
-        "no header row with an 'Area code(s)' column in the first 40 rows: unknown layout",
-        file=wb.name,
-        sheet=sheet,
-    )
-
-
-def _is_blank(row: Sequence[Any]) -> bool:
-    return all(v is None or (isinstance(v, str) and not v.strip()) for v in row)
-
-
-def _detect_layout(wb: Workbook, sheet: str, rows: Sequence[Sequence[Any]]) -> _Layout:
-    h = _find_header_row(wb, sheet, rows)
-
-    def header_error(message: str, j: int | None = None) -> DataFormatError:
-        column = None if j is None else column_letter(j)
-        return DataFormatError(message, file=wb.name, sheet=sheet, row=h + 1, column=column)
-
-    header = rows[h]
-    code_col = next(
-        j for j, v in enumerate(header) if isinstance(v, str) and clean_label(v) in _CODE_HEADERS
-    )
-    # First data row: first row below the header whose code cell is a GSS code.
-    data_start = next(
-        (
-            i
-            for i in range(h + 1, len(rows))
-            if code_col < len(rows[i]) and GSS_CODE.match(str(rows[i][code_col]).strip())
-        ),
-        None,
-    )
-    if data_start is None:
-        raise DataFormatError(
-            "no data rows (no GSS area code below the header)",
-            file=wb.name,
-            sheet=sheet,
-            row=h + 2,
-            column=column_letter(code_col),
-        )
-    # Header block: group-header rows just above the code row, and rows down to the data.
-    top = h
-    while (
-        top - 1 >= 0
-        and not _is_blank(rows[top - 1])
-        and any(
-            not (v is None or (isinstance(v, str) and not v.strip()))
-            for v in rows[top - 1][code_col + 1 :]
-        )
-    ):
-        top -= 1
-    block = [rows[i] for i in range(top, data_start)]
-    width = max(len(r) for r in rows[h:])
-
-    layout = _Layout(
-        sheet=sheet, header_row=h, data_start=data_start, code_col=code_col, name_cols=[]
-    )
-    cols: list[_Column] = []
-    # Running group context per header row (forward-filled across merged cells).
-    ctx_period: list[tuple[int, int] | None] = [None] * len(block)
-    ctx_sex: list[str | None] = [None] * len(block)
-    ctx_measure: list[str | None] = [None] * len(block)
-    for j in range(width):
-        labels = [clean_label(r[j]) if j < len(r) else "" for r in block]
-        if j == code_col:
+def _contents_titles(wb: Workbook) -> dict[str, str]:
+    """``{sheet key: description}`` for every ``Table N`` listed on a Contents sheet."""
+    out: dict[str, str] = {}
+    for sheet in wb.sheet_names:
+        if sheet_key(sheet) not in _CONTENTS:
             continue
-        joined = " ".join(x for x in labels if x)
-        if j > code_col and (
-            joined in _NAME_HEADERS or (not joined and not cols and j < code_col + 4)
-        ):
-            # name columns: the "Area names" header and the unlabelled columns beside it
-            if not any(c.period for c in cols):
-                layout.name_cols.append(j)
-                continue
-        if _PERIOD_HEADERS.match(joined):
-            layout.period_col = j
-            continue
-        if joined in {"sex", "gender"}:
-            layout.sex_col = j
-            continue
-        if _INFO_HEADERS.match(strip_footnotes(joined)):
-            continue
-        col = _Column(index=j)
-        field_text = []
-        for k, lab in enumerate(labels):
-            if not lab:
-                continue
-            period, rest = _split_period(lab)
-            if period is not None:
-                ctx_period[k] = period
-                # a new period group resets lower-level context in the rows below
-                for kk in range(k + 1, len(block)):
-                    ctx_sex[kk] = ctx_measure[kk] = None
-            if rest:
-                sex = SEX_LABELS.get(strip_footnotes(rest))
-                measure = _measure_in(rest) if not _field_of(rest) else None
-                if sex:
-                    ctx_sex[k] = sex
-                elif measure:
-                    ctx_measure[k] = measure
-                else:
-                    field_text.append(rest)
-        col.period = next((p for p in ctx_period if p is not None), None)
-        col.sex = next((s for s in reversed(ctx_sex) if s), None)
-        col.measure = next((m for m in reversed(ctx_measure) if m), None)
-        fields = {_field_of(t) for t in field_text} - {None}
-        if len(fields) > 1:
-            raise header_error(f"ambiguous header {joined!r}", j)
-        col.field = fields.pop() if fields else None
-        if field_text and col.field is None:
-            raise header_error(f"unrecognised column header {joined!r}", j)
-        cols.append(col)
-
-    # Unlabelled columns: a lone column under a period is a count (single-year tables);
-    # the unlabelled column right after a rate holds its reliability marker (older layout);
-    # any other unlabelled column must be empty in every data row.
-    labelled_periods = {c.period for c in cols if c.field}
-    for pos, col in enumerate(cols):
-        if col.field is not None:
-            continue
-        if col.period is not None and col.period not in labelled_periods:
-            col.field = "deaths"
-        elif pos > 0 and cols[pos - 1].field == "rate" and cols[pos - 1].index == col.index - 1:
-            col.field = "marker"
-    layout.values = [c for c in cols if c.field]
-    layout.ignored = [c.index for c in cols if not c.field]
-    if not layout.values:
-        raise header_error("no value columns (deaths/rate) recognised in the header")
-    if layout.period_col is None and any(c.period is None for c in layout.values):
-        bad = next(c for c in layout.values if c.period is None)
-        raise header_error("value column has no registration period in its header", bad.index)
-    if not layout.name_cols:
-        raise header_error("no area-name column")
-    return layout
-
-
-def _rate_per(wb: Workbook, sheet: str, rows: Sequence[Sequence[Any]]) -> int:
-    text = " ".join(str(v) for r in rows for v in r[:2] if isinstance(v, str)).lower()
-    if re.search(r"per (1 )?million|per 1,000,000", text):
-        return PER_MILLION
-    return PER_100K
-
-
-def _area_level(code: str, name_pos: int) -> str:
-    level = AREA_LEVELS.get(code[:3])
-    if level:
-        return level
-    return ("country_or_region", "county_or_unitary", "district")[min(name_pos, 2)]
-
-
-def _has_number(value: Any) -> bool:
-    try:
-        return parse_number(value).value is not None
-    except ValueError:
-        return True  # text where a number belongs: a data cell, reported by the caller
-
-
-def _read_sheet(
-    wb: Workbook, sheet: str, title: str, ignored: list[dict[str, Any]]
-) -> list[dict[str, Any]]:
-    rows = wb.rows(sheet)
-    layout = _detect_layout(wb, sheet, rows)
-    measure_default = _measure_in(title)
-    sex_default = _sex_in(title) or "persons"
-    per = _rate_per(wb, sheet, rows)
-    out: list[dict[str, Any]] = []
-    seen: dict[tuple, int] = {}
-
-    def err(msg: str, i: int, j: int | None = None) -> DataFormatError:
-        return DataFormatError(
-            msg,
-            file=wb.name,
-            sheet=sheet,
-            row=i + 1,
-            column=None if j is None else column_letter(j),
-        )
-
-    # group value columns into blocks of (period, sex, measure)
-    blocks: dict[tuple, dict[str, int]] = {}
-    for c in layout.values:
-        key = (c.period, c.sex, c.measure)
-        fields = blocks.setdefault(key, {})
-        assert c.field is not None  # value columns name their field
-        if c.field in fields:
-            raise err(f"two {c.field!r} columns for the same period", layout.header_row, c.index)
-        fields[c.field] = c.index
-
-    ended = False
-    width = max(len(r) for r in rows)
-    for i in range(layout.data_start, len(rows)):
-        row = rows[i]
-        if _is_blank(row):
-            continue
-        if len(row) < width:
-            row = [*row, *([""] * (width - len(row)))]
-        code = str(row[layout.code_col]).strip()
-        if not GSS_CODE.match(code):
-            if any(_has_number(row[c.index]) for c in layout.values):
-                raise err(f"area code {code!r} is not a GSS code", i, layout.code_col)
-            stray = [row[c.index] for c in layout.values if not _is_blank([row[c.index]])]
-            if stray:
-                # e.g. a blank separator row holding only ':' markers (2019 edition, Table 6)
-                ignored.append(
-                    {
-                        "sheet": sheet,
-                        "row": i + 1,
-                        "reason": f"row without an area code holds only markers {stray}",
-                    }
-                )
-            elif not code and not _is_blank(row[: layout.code_col + 1 + len(layout.name_cols)]):
-                ended = True
-            elif code:
-                ended = True  # footnotes / source lines after the table
-            continue
-        if ended:
-            raise err("data row found after the table's footnotes", i, layout.code_col)
-        names = [(pos, str(row[j]).strip()) for pos, j in enumerate(layout.name_cols)]
-        names = [(pos, n) for pos, n in names if n]
-        if not names:
-            raise err("area name is empty", i, layout.name_cols[0])
-        name_pos, name = names[0]
-        for j in layout.ignored:
-            if not _is_blank([row[j]]):
-                raise err(f"unexpected value {row[j]!r} in an unlabelled column", i, j)
-        row_period = None
-        if layout.period_col is not None:
-            row_period = period_of_cell(row[layout.period_col])
-            if row_period is None:
-                raise err(f"cannot read period {row[layout.period_col]!r}", i, layout.period_col)
-        row_sex = None
-        if layout.sex_col is not None:
-            row_sex = SEX_LABELS.get(clean_label(row[layout.sex_col]))
-            if row_sex is None:
-                raise err(f"unknown sex {row[layout.sex_col]!r}", i, layout.sex_col)
-        for (period, sex, measure), fields in blocks.items():
-            period = period or row_period
-            sex = sex or row_sex or sex_default
-            measure = measure or measure_default
-            if measure is None:
-                raise err("cannot tell whether the table is drug poisoning or drug misuse", i)
-            if period is None:
-                raise err("no registration year or period for this row", i)
-            values: dict[str, Any] = {}
-            statuses: list[str] = []
-            for fname, j in fields.items():
-                raw = row[j]
-                if fname == "marker":
-                    text = clean_label(raw)
-                    if text in {"", "ok"}:
-                        continue
-                    parsed = parse_number(raw) if text else None
-                    if parsed is None or parsed.status is None:
-                        raise err(f"unknown marker {raw!r}", i, j)
-                    statuses.append(parsed.status)
-                    continue
-                try:
-                    parsed = parse_number(raw)
-                except ValueError as exc:
-                    raise err(str(exc), i, j) from None
-                values[fname] = parsed.value
-                if parsed.status:
-                    statuses.append(parsed.status)
-            deaths = values.get("deaths")
-            if deaths is not None and (deaths < 0 or not float(deaths).is_integer()):
-                raise err(
-                    f"deaths must be a whole number >= 0, found {deaths!r}", i, fields["deaths"]
-                )
-            rate = values.get("rate")
-            if "rate" not in fields:
-                status = "not_available" if not statuses else statuses[0]
-            elif rate is not None:
-                status = "unreliable" if "unreliable" in statuses else "ok"
-            else:
-                status = blank_rate_status(deaths, statuses)
-            row_key = (code, measure, sex, period)
-            if row_key in seen:
-                raise err(
-                    f"duplicate row for {code} {measure} {sex} {period[0]}-{period[1]} "
-                    f"(first at row {seen[row_key] + 1})",
-                    i,
-                    layout.code_col,
-                )
-            seen[row_key] = i
-            out.append(
-                {
-                    "area_code": code,
-                    "area_name": name,
-                    "area_level": _area_level(code, name_pos),
-                    "measure": measure,
-                    "sex": sex,
-                    "period_start": period[0],
-                    "period_end": period[1],
-                    "deaths": deaths,
-                    "rate": rate,
-                    "lcl": values.get("lcl"),
-                    "ucl": values.get("ucl"),
-                    "rate_per": per,
-                    "rate_status": status,
-                    "sheet": sheet,
-                    "row": i + 1,
-                }
-            )
+        for row in wb.rows(sheet):
+            texts = [v.strip() for v in row if isinstance(v, str) and v.strip()]
+            refs = [t for t in texts if _TABLE_NAME.match(t)]
+            if refs:
+                out[sheet_key(refs[0])] = " ".join(t for t in texts if t != refs[0])
     return out
 
 
-def _data_sheets(wb: Workbook) -> list[tuple[str, str]]:
-    """(sheet, title) for sheets that hold tables of deaths by area."""
-    found = []
-    for sheet in wb.sheet_names:
-        if _SKIP_SHEET.match(clean_label(sheet)):
-            continue
-        title = clean_label(wb.title(sheet, max_rows=4))
-        if _SKIP_TITLE.search(title):
-            continue
-        found.append((sheet, title))
-    return found
+def _has_code_header(rows: list[list[Any]]) -> bool:
+    return any(
+        isinstance(v, str) and clean_label(v) in CODE_HEADERS for row in rows[:40] for v in row[:6]
+    )
+
+
+def _table_title(wb: Workbook, sheet: str, listed: dict[str, str]) -> str | None:
+    """The title of ``sheet`` if it is a table of deaths by area to read, else None.
+
+    A sheet named ``Table N``, listed on Contents, or holding an "Area code" header is
+    a table: it is read, or skipped only when its title names a table this reader does
+    not cover (registration delays, deprivation); anything else raises.
+    """
+    key = sheet_key(sheet)
+    if SKIP_SHEET.match(clean_label(sheet)) or key in _CONTENTS:
+        return None
+    rows = wb.rows(sheet)
+    named = bool(_TABLE_NAME.match(key)) or key in listed
+    if not named and not _has_code_header(rows):
+        return None  # a text sheet (e.g. a glossary or definitions)
+    if all(is_blank(r) for r in rows):
+        raise DataFormatError(
+            "sheet is empty although it is a listed table (file cut down or damaged?)",
+            file=wb.name,
+            sheet=sheet,
+        )
+    title = clean_label(wb.title(sheet, max_rows=4))
+    if measure_in(title) is None and not SKIP_TITLE.search(title) and listed.get(key):
+        title = clean_label(listed[key])  # title cell cleared: the Contents description
+    if SKIP_TITLE.search(title):
+        return None
+    if measure_in(title) is None:
+        raise DataFormatError(
+            "cannot tell what this table holds: its title (first rows) names neither "
+            "drug poisoning nor drug misuse deaths and the Contents sheet does not "
+            "describe it (title cleared?)",
+            file=wb.name,
+            sheet=sheet,
+        )
+    return title
+
+
+def _check_completeness(wb: Workbook, tables: list[SheetTable]) -> list[str]:
+    """Tables cut short raise; other differences in area lists come back as messages."""
+    footer = [t for t in tables if t.has_footer]
+    for t in tables:
+        if footer and not t.has_footer:
+            raise DataFormatError(
+                f"the data stop at row {t.last_row} with no footnotes after them, while "
+                f"{footer[0].sheet!r} and the other tables end with footnotes: rows are "
+                "missing (file damaged or cut?)",
+                file=wb.name,
+                sheet=t.sheet,
+                row=t.last_row,
+            )
+        for other in tables:
+            a, b = t.areas, other.areas
+            if other.span != t.span:
+                continue  # single-year and multi-year tables may list different areas
+            if len(a) < len(b) and b[: len(a)] == a:
+                raise DataFormatError(
+                    f"the table stops after {len(a)} of the {len(b)} areas that "
+                    f"{other.sheet!r} lists in the same order (after {a[-1]}): rows are "
+                    "missing (file damaged or cut?)",
+                    file=wb.name,
+                    sheet=t.sheet,
+                    row=t.last_row,
+                )
+            if set(a) < set(b):  # tables of one kind (e.g. 3-year rates) list the same areas
+                raise DataFormatError(
+                    f"the table lists {len(a)} of the {len(b)} areas of {other.sheet!r}, a "
+                    f"table of the same kind ({t.span}-year periods): "
+                    f"{len(set(b) - set(a))} areas are missing (file damaged or cut?)",
+                    file=wb.name,
+                    sheet=t.sheet,
+                )
+    groups: dict[frozenset[str], list[str]] = {}
+    for t in tables:
+        groups.setdefault(frozenset(t.areas), []).append(t.sheet)
+    if len(groups) < 2:
+        return []
+    union = frozenset().union(*groups)
+    return [
+        f"{len(areas)} areas in {', '.join(sheets)} ({len(union - areas)} of the "
+        f"{len(union)} areas of the workbook missing there)"
+        for areas, sheets in groups.items()
+    ]
+
+
+def _check_duplicates(wb: Workbook, tables: list[SheetTable]) -> None:
+    """One row per area, measure, sex and period: within a sheet and across sheets.
+
+    The same figures on two sheets (a copied or hidden table) would count twice.
+    Checked on integer keys built from the tables' compact arrays.
+    """
+    areas: dict[str, int] = {}
+    measures: dict[str, int] = {}
+    keys = []
+    for t in tables:
+        area = np.array([areas.setdefault(c, len(areas)) for c in t.row_codes], dtype=np.int64)
+        measure = np.array([measures.setdefault(m, len(measures)) for m in t.measures])
+        c = t.columns
+        key = area[c["position"]] * 16 + measure[c["measure"]] * 4 + c["sex"]
+        key = (key * 4096 + c["period_start"] - 1800) * 4096 + c["period_end"] - 1800
+        keys.append(key)
+    flat = np.concatenate(keys)
+    dup = pd.Series(flat).duplicated(keep="first").to_numpy()
+    if not dup.any():
+        return
+    later_at = int(np.flatnonzero(dup)[0])
+    first_at = int(np.flatnonzero(flat == flat[later_at])[0])
+    bounds = np.cumsum([len(k) for k in keys])
+
+    def locate(at: int) -> tuple[SheetTable, int, str]:
+        i = int(np.searchsorted(bounds, at, side="right"))
+        t = tables[i]
+        j = at - (int(bounds[i - 1]) if i else 0)
+        pos = int(t.columns["position"][j])
+        c = t.columns
+        what = (
+            f"{t.row_codes[pos]} {t.measures[int(c['measure'][j])]} {SEXES[int(c['sex'][j])]} "
+            f"{int(c['period_start'][j])}-{int(c['period_end'][j])}"
+        )
+        return t, int(t.row_numbers[pos]), what
+
+    later, later_row, what = locate(later_at)
+    first, first_row, _ = locate(first_at)
+    if first.sheet == later.sheet:
+        raise DataFormatError(
+            f"duplicate row for {what} (first at row {first_row})",
+            file=wb.name,
+            sheet=later.sheet,
+            row=later_row,
+            column=column_letter(later.code_col),
+        )
+    hidden = " (a hidden sheet)" if later.sheet in wb.hidden_sheets else ""
+    raise DataFormatError(
+        f"the same table is on two sheets: {what} is also on sheet {first.sheet!r} row "
+        f"{first_row}{hidden}; remove the copy",
+        file=wb.name,
+        sheet=later.sheet,
+        row=later_row,
+    )
+
+
+def _assemble(tables: list[SheetTable]) -> pd.DataFrame:
+    """One frame in the house schema from the tables' compact arrays (one column at a time)."""
+
+    def joined(name: str) -> np.ndarray:
+        return np.concatenate([t.columns[name] for t in tables])
+
+    def by_row(attr: str) -> np.ndarray:
+        return np.concatenate([getattr(t, attr)[t.columns["position"]] for t in tables])
+
+    def text(values: np.ndarray) -> pd.api.extensions.ExtensionArray:
+        return pd.array(values, dtype="str")
+
+    n = sum(len(t.columns["position"]) for t in tables)
+    columns: dict[str, Any] = {
+        "area_code": text(by_row("row_codes")),
+        "area_name": text(by_row("row_names")),
+        "area_level": text(by_row("row_levels")),
+        "measure": text(
+            np.concatenate(
+                [np.asarray(t.measures, dtype=object)[t.columns["measure"]] for t in tables]
+            )
+        ),
+        "sex": text(np.asarray(SEXES, dtype=object)[joined("sex")]),
+        "period_start": joined("period_start").astype(np.int64),
+        "period_end": joined("period_end").astype(np.int64),
+    }
+    deaths = joined("deaths")
+    missing = np.isnan(deaths)
+    columns["deaths"] = pd.arrays.IntegerArray(
+        np.where(missing, 0, deaths).astype(np.int64), missing
+    )
+    del deaths
+    columns.update({c: joined(c) for c in ("rate", "lcl", "ucl")})
+    columns["rate_per"] = np.concatenate(
+        [np.full(len(t.columns["position"]), t.rate_per, dtype=np.int64) for t in tables]
+    )
+    columns["rate_status"] = text(STATUS_NAMES[joined("rate_status")])
+    columns["edition"] = np.full(n, columns["period_end"].max(), dtype=np.int64)
+    sheet_index = np.repeat(np.arange(len(tables)), [len(t.columns["position"]) for t in tables])
+    columns["sheet"] = text(np.asarray([t.sheet for t in tables], dtype=object)[sheet_index])
+    columns["row"] = by_row("row_numbers")
+    return pd.DataFrame({c: columns.pop(c) for c in DEATHS_COLUMNS})
 
 
 def read_local_authority(source: Source) -> pd.DataFrame:
@@ -541,14 +335,22 @@ def read_local_authority(source: Source) -> pd.DataFrame:
         ``df.attrs["skipped_sheets"]`` lists sheets that were not tables of
         deaths by area; ``df.attrs["ignored_rows"]`` lists rows with no area
         code that held only markers (no numbers), which are also reported in
-        a warning.
+        a warning; ``df.attrs["area_differences"]`` describes tables that cover
+        different area lists (also a warning; e.g. the 2019 edition lists
+        England and Wales only in its single-year tables).
 
     Raises
     ------
     DataFormatError
-        Unknown layout, missing tables, truncated or corrupt file, text where a
-        number belongs, duplicated area rows, or a data row after the footnotes;
-        the message names the file, sheet, row and column.
+        Unknown layout; a listed table missing, emptied, without a usable title
+        or header, or cut short (damaged file); a truncated, corrupt or
+        oversized workbook (see ``io._workbook.open_workbook``);
+        text, a blank, an error or a merged cell where a number belongs; impossible
+        counts, rates or limits; a period of another length; duplicated area rows,
+        within a sheet or across sheets; a data row after the footnotes. The
+        message names the file, sheet, row and column.
+    FileNotFoundError
+        If ``source`` is a path that does not exist.
 
     Examples
     --------
@@ -582,47 +384,48 @@ def read_local_authority(source: Source) -> pd.DataFrame:
     """
     wb = open_workbook(source)
     check_contents(wb)
-    sheets = _data_sheets(wb)
-    records: list[dict[str, Any]] = []
+    listed = _contents_titles(wb)
     ignored: list[dict[str, Any]] = []
-    skipped = [s for s in wb.sheet_names if s not in {name for name, _ in sheets}]
-    for sheet, title in sheets:
-        if "death" not in title:
-            skipped.append(sheet)  # a text sheet (e.g. a glossary) with an unexpected name
-            continue
-        records.extend(_read_sheet(wb, sheet, title, ignored))
-    if not records:
+    tables: list[SheetTable] = []
+    skipped: list[str] = []
+    for sheet in wb.sheet_names:
+        title = _table_title(wb, sheet, listed)
+        if title is None:
+            skipped.append(sheet)
+        else:
+            tables.append(read_table(wb, sheet, title, ignored))
+        wb.release(sheet)  # one sheet's grid in memory at a time
+    if not tables:
         raise DataFormatError(
             "no tables of deaths by local authority found (looked for sheets with an "
             f"'Area code' header; sheets are {wb.sheet_names})",
             file=wb.name,
         )
-    df = pd.DataFrame.from_records(records)
-    df["deaths"] = df["deaths"].astype("Int64")
-    for col in ("rate", "lcl", "ucl"):
-        df[col] = df[col].astype("float64")
-    df["period_start"] = df["period_start"].astype("int64")
-    df["period_end"] = df["period_end"].astype("int64")
-    df["rate_per"] = df["rate_per"].astype("int64")
-    df["row"] = df["row"].astype("int64")
-    df["edition"] = int(df["period_end"].max())
-    df = df.loc[:, list(DEATHS_COLUMNS)]
-    df.attrs["source"] = wb.name
-    df.attrs["skipped_sheets"] = skipped
-    df.attrs["ignored_rows"] = ignored
+    differences = _check_completeness(wb, tables)
+    _check_duplicates(wb, tables)
+    out = _assemble(tables)
+    out.attrs["source"] = wb.name
+    out.attrs["skipped_sheets"] = skipped
+    out.attrs["ignored_rows"] = ignored
+    out.attrs["area_differences"] = differences
     if ignored:
         warnings.warn(
             f"{wb.name}: {len(ignored)} row(s) without an area code held only markers and were "
             f"not loaded (see df.attrs['ignored_rows']); first: {ignored[0]}",
             stacklevel=2,
         )
-    return df
+    if differences:
+        warnings.warn(
+            f"{wb.name}: the tables do not cover the same areas: " + "; ".join(differences),
+            stacklevel=2,
+        )
+    return out
 
 
-def check_consistency(df: pd.DataFrame) -> pd.DataFrame:
-    """Cross-check a table from :func:`read_local_authority`.
+def check_consistency(df: pd.DataFrame, previous: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Cross-check a table from :func:`read_local_authority`, or two editions of it.
 
-    Two checks, following ONS's own publication rules:
+    Two checks within an edition, following ONS's own publication rules:
 
     * ``"sum_of_years"``: for each area, measure and sex with a multi-year
       period (e.g. 2013-15) and single-year counts for every year in it, the
@@ -630,10 +433,22 @@ def check_consistency(df: pd.DataFrame) -> pd.DataFrame:
     * ``"rate_below_10"``: a rate is published although fewer than 10 deaths
       were registered (ONS does not calculate rates from fewer than 10).
 
+    With ``previous`` (another edition), a third check:
+
+    * ``"revised"``: a figure (deaths, rate, limits or rate status) of an area,
+      measure, sex and period published in both editions differs between them.
+      ONS revises back years in every edition (late registrations, corrected
+      causes of death, revised population estimates). Rows published in only one
+      edition (areas created or abolished by geography changes such as the 2021
+      and 2023 unitary authorities, new periods) are not revisions and are not listed.
+
     Parameters
     ----------
     df : pandas.DataFrame
         Output of :func:`read_local_authority` (needs the tidy columns).
+    previous : pandas.DataFrame, optional
+        Another edition read by :func:`read_local_authority`; the two are ordered
+        by their ``edition`` column.
 
     Returns
     -------
@@ -641,7 +456,15 @@ def check_consistency(df: pd.DataFrame) -> pd.DataFrame:
         One row per problem with columns ``check``, ``area_code``,
         ``area_name``, ``measure``, ``sex``, ``period_start``, ``period_end``,
         ``expected``, ``found``, ``sheet``, ``row`` and ``message``; empty
-        when everything agrees.
+        when everything agrees. For ``"revised"`` rows, ``expected`` and
+        ``found`` are the earlier and the later edition's deaths, and ``sheet``,
+        ``row`` point into the later edition.
+
+    Raises
+    ------
+    ValueError
+        If ``previous`` is given and either table is not exactly one edition, or
+        both are the same edition.
 
     Examples
     --------
@@ -656,8 +479,24 @@ def check_consistency(df: pd.DataFrame) -> pd.DataFrame:
     (18, ['sum_of_years'])
     >>> problems["message"].iloc[0]
     'single years 2009-2011 sum to 43 but the period shows 13'
+
+    Two editions: here a later edition is simulated by revising one year (ONS
+    revises back years when late registrations arrive):
+
+    >>> later = la.assign(edition=2020)
+    >>> year = (later["area_code"] == "W06000016") & (later["period_start"] == 2018)
+    >>> later.loc[year & (later["period_end"] == 2018), "deaths"] += 2
+    >>> found = ot.check_consistency(later, previous=la)
+    >>> revised = found[found["check"] == "revised"]
+    >>> revised[["period_start", "period_end", "expected", "found"]].to_numpy().tolist()
+    [[2018, 2018, 23, 25]]
+    >>> revised["message"].iloc[0]
+    'revised between the 2019 and 2020 editions: deaths 23 -> 25'
     """
-    problems = [p for p in (_sum_of_years(df), _rate_below_10(df)) if len(p)]
+    checks = [_sum_of_years(df), _rate_below_10(df)]
+    if previous is not None:
+        checks.append(revisions(df, previous))
+    problems = [p for p in checks if len(p)]
     if not problems:
         return pd.DataFrame(columns=_CONSISTENCY_COLUMNS)
     res = pd.concat(problems, ignore_index=True)[_CONSISTENCY_COLUMNS]
