@@ -70,7 +70,7 @@ nitpick_ignore_regex = [
     (
         r"py:.*",
         r"(pandas|pd|numpy|np|scipy|matplotlib|statsmodels|datetime|os|hashlib|pathlib"
-        r"|collections|typing|re)(\..*)?",
+        r"|collections|typing|re|importlib)(\..*)?",
     ),
 ]
 

@@ -16,8 +16,9 @@ FIGURES = sorted(n for n in ot._EXPORTS if n.startswith("plot_"))
 
 def test_every_figure_is_listed():
     assert FIGURES == [
-        "plot_deaths_averted", "plot_funnel", "plot_interrupted", "plot_joinpoint",
-        "plot_kits_vs_deaths", "plot_period_comparison", "plot_ranking", "plot_rate_trend",
+        "plot_controlled", "plot_deaths_averted", "plot_funnel", "plot_inequality",
+        "plot_interrupted", "plot_isr", "plot_joinpoint", "plot_kits_vs_deaths", "plot_map",
+        "plot_period_comparison", "plot_ranking", "plot_rate_trend", "plot_spine",
         "plot_substances", "plot_trend", "plot_validation",
     ]  # fmt: skip
 

@@ -373,7 +373,8 @@ def fetch_edition(
         ``"national"``: the national reference tables (read with
         :func:`~overdose_trends.io.ons_national.read_national`).
     edition : int or "latest", default "latest"
-        Registration year of the edition (see :data:`EDITIONS`).
+        Registration year of the edition (see
+        :data:`~overdose_trends.io.editions.EDITIONS`).
     url : str, optional
         Download from here instead of the registry's URL (e.g. the "previous
         versions" link of an older edition, or a local mirror). The registry's
@@ -415,8 +416,9 @@ def fetch_edition(
 
     Notes
     -----
-    Method: :func:`download_edition` (a verified, cached download through
-    :func:`~overdose_trends.io.fetch.fetch`), then the dataset's reader.
+    Method: :func:`~overdose_trends.io.editions.download_edition` (a verified,
+    cached download through :func:`~overdose_trends.io.fetch.fetch`), then the
+    dataset's reader.
     Where the registry has no SHA-256, the first download's is recorded in
     ``editions.json`` in the cache and later downloads must match it.
 
@@ -432,13 +434,13 @@ def fetch_edition(
     package's excerpt of it, with its own checksum):
 
     >>> import shutil, tempfile
-    >>> from overdose_trends.io.editions import edition_info, fetch_edition
+    >>> from overdose_trends.io.editions import edition_info
     >>> from overdose_trends.io.fetch import cache_path
     >>> cache = tempfile.mkdtemp()
     >>> excerpt = ot.datasets.data_dir() / "ons_la_drug_deaths_2019_excerpt.xlsx"
     >>> _ = shutil.copy(excerpt, cache_path(edition_info("la", 2019).url, cache_dir=cache))
     >>> sha = "sha256:1529b614e36949060f5aebe6f6ef1bdb1c65ffecae3a82eb45ec5411841b27ed"
-    >>> la = fetch_edition("la", 2019, cache_dir=cache, offline=True, known_hash=sha)
+    >>> la = ot.fetch_edition("la", 2019, cache_dir=cache, offline=True, known_hash=sha)
     >>> row = la.query("area_code == 'E06000033' and measure == 'poisoning' and sex == 'persons'"
     ...                " and period_start == 2013 and period_end == 2015")
     >>> row[["deaths", "rate", "lcl", "ucl", "edition"]].to_numpy().tolist()

@@ -226,7 +226,6 @@ def read_fingertips(
     A small export in the Fingertips layout (values made up for the example):
 
     >>> import io
-    >>> from overdose_trends.io.fingertips import read_fingertips
     >>> csv = (
     ...     "Indicator ID,Indicator Name,Area Code,Area Name,Area Type,Sex,Age,"
     ...     "Category Type,Category,Time period,Value,Lower CI 95.0 limit,"
@@ -237,7 +236,7 @@ def read_fingertips(
     ...     "All ages,,,2016 - 18,,,,,120000,Value cannot be calculated as number "
     ...     "of cases is too small\\n"
     ... )
-    >>> ft = read_fingertips(io.StringIO(csv))
+    >>> ft = ot.read_fingertips(io.StringIO(csv))
     >>> ft[["area_code", "measure", "period_start", "period_end", "deaths", "rate",
     ...     "rate_status"]]
        area_code measure  period_start  period_end  deaths  rate     rate_status
@@ -356,13 +355,13 @@ def fetch_fingertips(
 
     >>> import tempfile, pathlib
     >>> from overdose_trends.io.fetch import cache_path
-    >>> from overdose_trends.io.fingertips import fetch_fingertips, fingertips_url
+    >>> from overdose_trends.io.fingertips import fingertips_url
     >>> cache = pathlib.Path(tempfile.mkdtemp())
     >>> _ = cache_path(fingertips_url(92432), cache_dir=cache).write_text(
     ...     "Indicator ID,Area Code,Area Name,Sex,Time period,Value,"
     ...     "Lower CI 95.0 limit,Upper CI 95.0 limit,Count\\n"
     ...     "92432,E92000001,England,Persons,2016 - 18,4.5,4.4,4.6,7443\\n")
-    >>> ft = fetch_fingertips(92432, cache_dir=cache, offline=True)
+    >>> ft = ot.fetch_fingertips(92432, cache_dir=cache, offline=True)
     >>> ft[["area_name", "measure", "period_end", "deaths", "rate"]]
       area_name measure  period_end  deaths  rate
     0   England  misuse        2018    7443   4.5

@@ -95,8 +95,7 @@ def area_lookup(vintage: int | None = None) -> pd.DataFrame:
 
     Examples
     --------
-    >>> from overdose_trends.io.geography import area_lookup
-    >>> areas = area_lookup(2020)
+    >>> areas = ot.area_lookup(2020)
     >>> areas.query("upper_tier_code == 'E10000020'")[["area_code", "area_name", "tier"]].head(3)
          area_code  area_name   tier
     203  E10000020    Norfolk  upper
@@ -134,8 +133,7 @@ def code_changes() -> pd.DataFrame:
 
     Examples
     --------
-    >>> from overdose_trends.io.geography import code_changes
-    >>> changes = code_changes()
+    >>> changes = ot.code_changes()
     >>> changes.query("new_code == 'E07000244'")[["old_code", "old_name", "kind", "year"]]
          old_code         old_name    kind  year
     16  E07000205  Suffolk Coastal  merger  2019
@@ -203,13 +201,12 @@ def harmonise(
 
     Examples
     --------
-    >>> from overdose_trends.io.geography import harmonise
     >>> df = pd.DataFrame({
     ...     "area_code": ["E07000205", "E07000206", "E07000244", "E07000148"],
     ...     "year": [2018, 2018, 2019, 2019],
     ...     "deaths": [9, 17, 25, 19],
     ... })
-    >>> harmonise(df, to=2019)
+    >>> ot.harmonise(df, to=2019)
        area_code  year  deaths
     0  E07000244  2018      26
     1  E07000244  2019      25
@@ -220,7 +217,7 @@ def harmonise(
     >>> county_and_district = pd.DataFrame(
     ...     {"area_code": ["E10000023", "E07000163"], "year": 2019, "deaths": [51, 4]}
     ... )
-    >>> harmonise(county_and_district)
+    >>> ot.harmonise(county_and_district)
     Traceback (most recent call last):
     ...
     ValueError: harmonise: North Yorkshire (E10000023) and Craven (E07000163) overlap ...
@@ -310,16 +307,15 @@ def combine_areas(
     --------
     Norfolk's population by ESP age band, summed from its seven districts:
 
-    >>> from overdose_trends.io.geography import combine_areas
     >>> bands = ot.datasets.population_bands(aggregates=False).query("year == 2019")
-    >>> norfolk = combine_areas(bands, "county").query("area_code == 'E10000020'")
+    >>> norfolk = ot.combine_areas(bands, "county").query("area_code == 'E10000020'")
     >>> int(norfolk["population"].sum()), len(norfolk)
     (907760, 19)
 
     A user-defined partnership (Norfolk with Waveney's successor East Suffolk):
 
     >>> la = ot.datasets.la_deaths().query("sheet == 'Table 1' and period_start >= 2018")
-    >>> pair = combine_areas(
+    >>> pair = ot.combine_areas(
     ...     la.drop(columns=["rate", "lcl", "ucl"]),
     ...     {"NW": ["E10000020", "E07000244"]}, names={"NW": "Norfolk and East Suffolk"},
     ... )
@@ -394,11 +390,10 @@ def comparators(
 
     Examples
     --------
-    >>> from overdose_trends.io.geography import comparators
-    >>> lower = comparators("lower-tier", of="E06000009")
+    >>> lower = ot.comparators("lower-tier", of="E06000009")
     >>> len(lower), lower[0], "E07000148" in lower
     (314, 'E06000009', True)
-    >>> comparators("region", of="E10000020")[:4]
+    >>> ot.comparators("region", of="E10000020")[:4]
     ['E10000020', 'E06000055', 'E06000056', 'E06000032']
     """
     geo = geography()

@@ -86,8 +86,7 @@ def area_characteristics(
 
     Examples
     --------
-    >>> from overdose_trends.io.neighbours import area_characteristics
-    >>> chars = area_characteristics("upper")
+    >>> chars = ot.area_characteristics("upper")
     >>> len(chars)
     151
     >>> southend = chars.set_index("area_code").loc["E06000033"]
@@ -171,8 +170,7 @@ def neighbours(
 
     Examples
     --------
-    >>> from overdose_trends.io.neighbours import neighbours
-    >>> near = neighbours("E06000033", k=5)
+    >>> near = ot.neighbours("E06000033", k=5)
     >>> near.round(3)
        area_code              area_name  distance  rank
     0  E08000002                   Bury     0.584     1

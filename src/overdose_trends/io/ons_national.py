@@ -57,7 +57,7 @@ tables with one to three header rows above the value columns, and the long
 "accessible" tables ONS has published since 2022 (``Table_1``..., one header
 row, ``[note N]`` references and line breaks in headers, markers ``[x]``,
 ``[c]``, ``[u]``, ``[low]``, periods such as ``"2020 to 2022"``); see
-:mod:`overdose_trends.io._national_layouts`.
+``overdose_trends.io._national_layouts``.
 
 Tidy columns (:data:`NATIONAL_TABLE_COLUMNS`), one row per table and key
 ---------------------------------------------------------------------------
@@ -67,7 +67,7 @@ area_code : str
     GSS code: ``K04000001`` England and Wales, ``E92000001`` England,
     ``W92000004`` Wales, ``E12000001``-``E12000009`` English regions. Tables
     without an area column cover England and Wales, except ``imd`` (England)
-    and ``wimd`` (Wales). Names are mapped to codes with :data:`AREA_NAMES`.
+    and ``wimd`` (Wales). Names are mapped to codes with ``AREA_NAMES``.
 area_name : str
     Official name for the code (``"Yorkshire & the Humber"`` and ``"East"`` read
     ``"Yorkshire and The Humber"`` and ``"East of England"``).

@@ -31,7 +31,7 @@ years of age above 84 were not estimated then) and every age in 1997 to 2000 for
 the Northern Ireland districts.
 
 Vintages (``population_vintage``)
---------------------------------
+----------------------------------
 Mid-year estimates are revised: on 23 November 2023 ONS replaced its
 estimates for England and Wales for mid-2012 to mid-2021 with ones rebased on
 Census 2021, and Nomis replaced its figures too. A rate for 2016-18 computed
@@ -419,12 +419,11 @@ def read_population(
     A Nomis download (two ages shown of 91; made-up counts):
 
     >>> import io
-    >>> from overdose_trends.io.population import read_population
     >>> rows = [f"2022,Southend-on-Sea,E06000033,Total,{'Age %d' % a if a < 90 else 'Aged 90+'},"
     ...         f"Value,{2000 - a}" for a in range(91)]
     >>> csv = "DATE_NAME,GEOGRAPHY_NAME,GEOGRAPHY_CODE,GENDER_NAME,C_AGE_NAME,MEASURES_NAME,"
     >>> csv += "OBS_VALUE\\n" + "\\n".join(rows)
-    >>> pop = read_population(io.StringIO(csv))
+    >>> pop = ot.read_population(io.StringIO(csv))
     >>> pop.iloc[[0, 90]][["area_code", "year", "sex", "age_label", "population",
     ...                    "population_vintage"]]
         area_code  year      sex age_label  population population_vintage

@@ -279,11 +279,9 @@ def plot_controlled(
 
     Examples
     --------
-    A made-up area T whose deaths fell from 2015 while two comparison areas'
+    A made-up area T whose deaths fell from 2015 while two comparison areas
     kept rising:
 
-    >>> from overdose_trends.stats.trends.controlled import fit_controlled
-    >>> from overdose_trends.plots.controlled import plot_controlled
     >>> years = list(range(2008, 2020))
     >>> df = pd.DataFrame({
     ...     "area_code": ["T"] * 12 + ["A"] * 12 + ["B"] * 12,
@@ -292,8 +290,8 @@ def plot_controlled(
     ...               + [30, 31, 33, 32, 35, 36, 37, 38, 40, 41, 42, 44]
     ...               + [25, 26, 26, 27, 29, 30, 30, 32, 33, 33, 35, 36],
     ...     "population": [200_000] * 12 + [300_000] * 12 + [250_000] * 12})
-    >>> fit = fit_controlled(df, treated="T", controls=["A", "B"], intervention=2015)
-    >>> ax = plot_controlled(fit, intervention_label="Kits supplied from 2015")
+    >>> fit = ot.fit_controlled(df, treated="T", controls=["A", "B"], intervention=2015)
+    >>> ax = ot.plot_controlled(fit, intervention_label="Kits supplied from 2015")
     >>> print(ax.figure.texts[0].get_text())
     Comparative interrupted time series: T
     >>> print(next(t for t in ax.texts if t.get_gid() == "effects").get_text())

@@ -113,12 +113,28 @@ def plot_inequality(
         The :func:`~overdose_trends.stats.inequality.sii` result for this group
         (one row; its first row is used). Default: computed here with the
         arguments below (10,000 repetitions, seed 1).
-    quantile, population, value, lcl, ucl : str
-        Columns of ``data``.
-    value_type, transform, multiplier
-        As :func:`~overdose_trends.stats.inequality.sii`, used when ``fit`` is
-        None (``transform`` default True here: a log-linear gradient, which
-        suits death rates that fall several-fold across quintiles).
+    quantile : str, default "quantile"
+        Column of the quantile number, 1 = most deprived.
+    population : str, default "population"
+        Column of the quantile's population (only the shares matter).
+    value : str, default "rate"
+        Column of the value per quantile (e.g. age-standardised rate per million).
+    lcl : str, default "lcl"
+        Column of the value's lower 95% confidence limit.
+    ucl : str, default "ucl"
+        Column of the value's upper 95% confidence limit.
+    value_type : {"rate", "proportion", "normal"}, default "rate"
+        Scale on which the SII's limits are simulated (log for rates, logit for
+        proportions, as they are for "normal" values); used only when ``fit``
+        is None, like the next two.
+    transform : bool, default True
+        Fit the line on the log (rate) or logit (proportion) scale: a
+        log-linear gradient, which suits death rates that fall several-fold
+        across quintiles (:func:`~overdose_trends.stats.inequality.sii`'s own
+        default is False).
+    multiplier : float, default 1.0
+        Factor applied to the SII (100 for percentages; -1 to show a gradient
+        that falls with deprivation as positive).
     labels : sequence of str, optional
         Tick labels of the quantiles, default "1 (most deprived)", "2", ...,
         "n (least deprived)".
@@ -146,7 +162,7 @@ def plot_inequality(
     -----
     The x axis is the relative rank (cumulative population share, 0 at the
     most deprived end): each point sits at the middle of its quantile's share,
-    as in the regression. The SII is the difference between the line's ends.
+    where the regression puts it. The SII is the difference between the line's ends.
 
     References
     ----------
@@ -156,13 +172,12 @@ def plot_inequality(
     --------
     Drug-poisoning deaths by IMD quintile, males, England, 2021 (ONS Table 8):
 
-    >>> from overdose_trends.plots.inequality import plot_inequality
     >>> imd = pd.DataFrame({
     ...     "quantile": [1, 2, 3, 4, 5], "population": 1.0,
     ...     "rate": [252.9, 135.0, 84.8, 59.1, 36.8],
     ...     "lcl": [239.2, 125.3, 77.1, 52.6, 31.4],
     ...     "ucl": [266.7, 144.8, 92.5, 65.7, 42.2]})
-    >>> ax = plot_inequality(imd, units="Deaths per million, age-standardised")
+    >>> ax = ot.plot_inequality(imd, units="Deaths per million, age-standardised")
     >>> ax.get_legend().get_texts()[1].get_text()
     'SII -265.5 (95% CI -294.1 to -239.3)'
     """
@@ -258,8 +273,12 @@ def plot_spine(
         (with ``polarity=``) stacked with an ``indicator`` column.
     area : str
         The area to mark (a value of ``area_column``).
-    indicator, value, benchmark : str
-        Columns: indicator name, value, and the benchmark value (one per indicator).
+    indicator : str, default "indicator"
+        Column of the indicator names (one bar each, in order of appearance).
+    value : str, default "rate"
+        Column of each area's value of the indicator.
+    benchmark : str, default "benchmark"
+        Column of the benchmark value (one value per indicator).
     category : str or None, default "category"
         Column of Fingertips comparison categories colouring the area's marker;
         None or absent: all markers white.
@@ -292,9 +311,10 @@ def plot_spine(
 
     Notes
     -----
-    As in Fingertips, each bar is scaled so that the benchmark is in the centre
-    and the area furthest from it reaches the end of its side: bars show
-    position among areas, not magnitude, and cannot be compared in length.
+    Like Fingertips' spine charts, each bar is scaled so that the benchmark
+    is in the centre and the area furthest from it reaches the end of its
+    side: bars show position among areas, not magnitude, and cannot be
+    compared in length.
 
     References
     ----------
@@ -304,16 +324,14 @@ def plot_spine(
     --------
     Norfolk's districts, two measures of 2016-18 drug deaths, Norwich marked:
 
-    >>> from overdose_trends.plots.inequality import plot_spine
-    >>> from overdose_trends.stats.funnel import vs_benchmark
     >>> la = ot.datasets.la_deaths().query(
     ...     "sex == 'persons' and period_start == 2016 and period_end == 2018 "
     ...     "and (area_code == 'E92000001' or area_code.str.match('E0700014[3-9]'))")
     >>> both = pd.concat([
-    ...     vs_benchmark(la[la.measure == m], "E92000001", polarity="low_is_good")
+    ...     ot.vs_benchmark(la[la.measure == m], "E92000001", polarity="low_is_good")
     ...     .query("area_code != 'E92000001'").assign(indicator=m)
     ...     for m in ("poisoning", "misuse")])
-    >>> ax = plot_spine(both, "E07000148")
+    >>> ax = ot.plot_spine(both, "E07000148")
     >>> [t.get_text() for t in ax.get_yticklabels()]
     ['poisoning   21.0 (England 6.7)', 'misuse   13.6 (England 4.5)']
     >>> [c.get_facecolor()[0].round(2).tolist() for c in ax.collections if c.get_gid() == 'area']
@@ -502,12 +520,11 @@ def plot_isr(
 
     Examples
     --------
-    >>> from overdose_trends.plots.inequality import plot_isr
     >>> ratios = pd.DataFrame({"area_name": ["A", "B", "C"], "observed": [30, 12, 50],
     ...                        "expected": [20.0, 15.0, 49.0], "value": [1.5, 0.8, 1.02],
     ...                        "lcl": [1.01, 0.41, 0.76], "ucl": [2.14, 1.4, 1.34],
     ...                        "conf": 0.95, "type": "ratio", "per": 1.0})
-    >>> ax = plot_isr(ratios, highlight="A")
+    >>> ax = ot.plot_isr(ratios, highlight="A")
     >>> sorted(str(c.get_gid()) for c in ax.collections)
     ['ci', 'highlight', 'points-higher', 'points-similar']
     """

@@ -113,9 +113,10 @@ def recent_trend(
         the points used; <NA> when the trend cannot be calculated), ``n_points``
         (int), ``slope`` (change in value per year from the weighted fit; for
         proportions the change in the proportion per year), ``chi2``,
-        ``significant`` (bool), ``trend`` (categorical, one of
-        :data:`TREND_LABELS`) and ``reason`` (why it cannot be calculated, else
-        empty).
+        ``significant`` (bool), ``trend`` (categorical: "Increasing" or
+        "Decreasing", with "and getting better" or "and getting worse" when the
+        indicator has a polarity, "No significant change" or "Cannot be
+        calculated") and ``reason`` (why it cannot be calculated, else empty).
 
     Raises
     ------
@@ -141,11 +142,10 @@ def recent_trend(
     Drug-poisoning deaths in England and Wales, age-standardised rate per
     million (ONS 2021 edition, persons; the last five years are 2017-2021):
 
-    >>> from overdose_trends.stats.benchmarking import recent_trend
     >>> asmr = ot.datasets.national_deaths().query(
     ...     "table == 'asmr' and sex == 'persons' and substance == 'all' "
     ...     "and measure == 'poisoning'")
-    >>> out = recent_trend(asmr)
+    >>> out = ot.recent_trend(asmr)
     >>> out[["start", "end", "n_points", "significant", "trend"]]
        start   end  n_points  significant                         trend
     0   2017  2021         5         True  Increasing and getting worse

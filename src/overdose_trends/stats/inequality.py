@@ -143,11 +143,10 @@ def quantiles(
     --------
     Ten areas by deprivation score into quintiles (quantile 1 = highest score):
 
-    >>> from overdose_trends.stats.inequality import quantiles
     >>> areas = pd.DataFrame({"area": list("ABCDEFGHIJ"),
     ...                       "imd_score": [41.2, 12.5, 30.1, 8.7, 22.0,
     ...                                     35.9, 17.3, 27.4, 10.2, 19.8]})
-    >>> quantiles(areas)["quantile"].tolist()
+    >>> ot.quantiles(areas)["quantile"].tolist()
     [1, 4, 2, 5, 3, 1, 4, 2, 5, 3]
     """
     keys = as_list(by)
@@ -327,13 +326,12 @@ def sii(
     Drug-poisoning deaths by IMD 2019 quintile, males, England 2021 (ONS
     age-standardised rates per million; quintiles taken as equal populations):
 
-    >>> from overdose_trends.stats.inequality import sii
     >>> imd = pd.DataFrame({
     ...     "quantile": [1, 2, 3, 4, 5], "population": 1.0,
     ...     "rate": [252.9, 135.0, 84.8, 59.1, 36.8],
     ...     "lcl": [239.2, 125.3, 77.1, 52.6, 31.4],
     ...     "ucl": [266.7, 144.8, 92.5, 65.7, 42.2]})
-    >>> out = sii(imd, transform=True, multiplier=-1, repetitions=10_000, seed=1)
+    >>> out = ot.sii(imd, transform=True, multiplier=-1, repetitions=10_000, seed=1)
     >>> out[["sii", "sii_lcl", "sii_ucl", "rii", "rii_lcl", "rii_ucl"]].round(1)
          sii  sii_lcl  sii_ucl   rii  rii_lcl  rii_ucl
     0  265.5    239.3    294.1  10.4      8.8     12.3

@@ -142,14 +142,13 @@ def isr(
     --------
     An area of 10,000 people in three age bands, against a reference population:
 
-    >>> from overdose_trends.stats.standardise import isr
     >>> area = pd.DataFrame({"age_band": ["15-24", "25-44", "45-64"],
     ...                      "deaths": [3, 14, 9],
     ...                      "population": [2000, 5000, 3000]})
     >>> ref = pd.DataFrame({"age_band": ["15-24", "25-44", "45-64"],
     ...                     "ref_deaths": [120, 900, 600],
     ...                     "ref_population": [1.2e6, 3.0e6, 2.0e6]})
-    >>> isr(area, reference=ref).round(3)
+    >>> ot.isr(area, reference=ref).round(3)
        observed  expected  value    lcl    ucl  conf method   type  per
     0        26       2.6   10.0  6.531  14.65  0.95   byar  ratio  1.0
     """

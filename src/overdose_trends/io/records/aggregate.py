@@ -122,7 +122,7 @@ def aggregate_deaths(
         deaths (what a rate needs); False keeps only non-zero cells.
     engine : optional
         For a DataFrame or table name (see
-        :mod:`overdose_trends.io.records._engine`); records read by
+        ``overdose_trends.io.records._engine``); records read by
         ``read_death_records`` use their own DuckDB engine.
 
     Returns
@@ -139,13 +139,12 @@ def aggregate_deaths(
 
     Examples
     --------
-    >>> from overdose_trends.io.records.aggregate import aggregate_deaths
     >>> deaths = pd.DataFrame({
     ...     "registration_year": [2020, 2020, 2021], "area_code": ["E06000033"] * 3,
     ...     "sex": ["males", "females", "males"], "age": [34, 36, 90],
     ...     "underlying_cause": ["X42", "F11", "X45"],
     ... })
-    >>> out = aggregate_deaths(deaths, measures=["poisoning"])
+    >>> out = ot.aggregate_deaths(deaths, measures=["poisoning"])
     >>> out.shape  # 1 area x 3 sexes x 2 years x 19 bands
     (114, 17)
     >>> out.query("deaths > 0")[["sex", "period_start", "age_band", "deaths"]]

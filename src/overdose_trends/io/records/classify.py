@@ -3,7 +3,7 @@
 :func:`classify_deaths` adds to each record the flags of the rule table
 (:mod:`overdose_trends.io.records.rules`, where every rule and its source is
 written down). The work is one SQL query (built in
-:mod:`overdose_trends.io.records._sql` from the rule table and the shipped
+``overdose_trends.io.records._sql`` from the rule table and the shipped
 substance table) that runs on the engine holding the records: DuckDB by
 default, out of core; the same text runs on SQLite, Polars and Spark SQL.
 
@@ -112,7 +112,7 @@ def classify_deaths(
     engine : optional
         For a DataFrame or table name: ``None``/``"duckdb"``, ``"sqlite"``,
         ``"polars"``, a DuckDB connection or a callable ``sql -> DataFrame``
-        (see :mod:`overdose_trends.io.records._engine`).
+        (see ``overdose_trends.io.records._engine``).
 
     Returns
     -------
@@ -143,12 +143,11 @@ def classify_deaths(
 
     Examples
     --------
-    >>> from overdose_trends.io.records.classify import classify_deaths
     >>> deaths = pd.DataFrame({
     ...     "underlying_cause": ["X42.1", "x45", "F17", "X44", "X44"],
     ...     "substances": ["heroin, diazepam", "", "", "codeine; paracetamol", "codeine"],
     ... })
-    >>> out = classify_deaths(deaths)
+    >>> out = ot.classify_deaths(deaths)
     >>> out[["drug_poisoning", "drug_misuse", "intent", "substance_heroin_morphine"]]
        drug_poisoning  drug_misuse      intent  substance_heroin_morphine
     0            True         True  accidental                       True

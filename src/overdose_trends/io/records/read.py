@@ -4,7 +4,7 @@
 DuckDB table or a pandas DataFrame **without loading it into memory**: the
 file stays where it is and DuckDB scans it, so ten or twenty million
 registrations fit on one machine. Every row is checked (see
-:mod:`overdose_trends.io.records._validate` for the rules) and either loaded
+``overdose_trends.io.records._validate`` for the rules) and either loaded
 or reported with its row number and reason in the returned
 :class:`DeathRecords`' ``report`` (the same validation report as the kit log:
 ``n_loaded + n_rejected == n_input``).
@@ -36,7 +36,7 @@ upper case, no dot, e.g. ``"X421"``) and ``substances`` (as written, if given).
 
 Personal identifiers are never loaded: columns whose header names a person's
 name, date of birth, NHS number, address, postcode, telephone, e-mail or free
-notes (:func:`overdose_trends.io._identifiers.is_identifier_header`) are not
+notes (``overdose_trends.io._identifiers.is_identifier_header``) are not
 read from the file; the report names them.
 
 Choice of defaults
@@ -187,7 +187,6 @@ def read_death_records(
 
     Examples
     --------
-    >>> from overdose_trends.io.records.read import read_death_records
     >>> raw = pd.DataFrame({
     ...     "Registration date": ["2021-05-04", "2021-06-01", "2021-07-09"],
     ...     "Date of death": ["2021-01-02", "2021-07-01", "2020-12-30"],
@@ -196,7 +195,7 @@ def read_death_records(
     ...     "underlying_cause": ["X42.0", "X44", "F11.2"],
     ...     "NHS number": ["943 476 5919", "", ""],
     ... })
-    >>> recs = read_death_records(raw, {"Date of death": "occurrence_date"})
+    >>> recs = ot.read_death_records(raw, {"Date of death": "occurrence_date"})
     >>> recs.report.summary()
       severity                           rule      column  issues  rows
     0    error              invalid_area_code   area_code       1     1

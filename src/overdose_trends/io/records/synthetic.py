@@ -180,8 +180,7 @@ def synthetic_death_records(
 
     Examples
     --------
-    >>> from overdose_trends.io.records.synthetic import synthetic_death_records
-    >>> recs = synthetic_death_records(1000, seed=1, drug_share=0.2)
+    >>> recs = ot.synthetic_death_records(1000, seed=1, drug_share=0.2)
     >>> recs.attrs["source"]
     'SYNTHETIC death registrations (overdose_trends), not real people'
     >>> recs.loc[0, ["record_id", "sex", "area_code"]].tolist()

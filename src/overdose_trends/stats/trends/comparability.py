@@ -284,17 +284,15 @@ def compare_joinpoint(
     Drug-poisoning death rates (age-standardised, England and Wales,
     1993-2021) of males and females, joinpoints chosen by the weighted BIC:
 
-    >>> from overdose_trends.stats.trends.comparability import compare_joinpoint
-    >>> from overdose_trends.stats.trends.joinpoint import fit_joinpoint
     >>> nat = ot.datasets.national_deaths()
     >>> asmr = nat[(nat["table"] == "asmr") & (nat["measure"] == "poisoning")
     ...            & (nat["sex"] != "persons") & (nat["substance"] == "all")]
-    >>> fit = fit_joinpoint(asmr, rate="rate", lcl="lcl", ucl="ucl", by="sex", method="wbic")
+    >>> fit = ot.fit_joinpoint(asmr, rate="rate", lcl="lcl", ucl="ucl", by="sex", method="wbic")
     >>> fit.models[["sex", "joinpoints"]]
            sex    joinpoints
     0  females  (1999, 2009)
     1    males  (1998, 2011)
-    >>> result = compare_joinpoint(fit, test="parallel", n_permutations=999, seed=1)
+    >>> result = ot.compare_joinpoint(fit, test="parallel", n_permutations=999, seed=1)
     >>> result.summary()[["test", "k", "rate_ratio", "p_value", "reject"]]
            test  k  rate_ratio  p_value  reject
     0  parallel  2       2.133    0.001    True

@@ -377,7 +377,6 @@ def fit_controlled(
     2015, against twelve other unitary authorities (coastal towns and
     cities of similar size), drug-poisoning deaths 2001-2019:
 
-    >>> from overdose_trends.stats.trends.controlled import fit_controlled
     >>> controls = ["E06000009", "E06000027", "E06000034", "E06000035", "E06000044",
     ...             "E06000026", "E06000030", "E06000031", "E06000032", "E06000043",
     ...             "E06000045", "E06000046"]
@@ -388,7 +387,7 @@ def fit_controlled(
     >>> pop = (ot.datasets.population_bands().query("area_code in @codes")
     ...        .groupby(["area_code", "year"], as_index=False)["population"].sum())
     >>> df = la.rename(columns={"period_start": "year"}).merge(pop, on=["area_code", "year"])
-    >>> fit = fit_controlled(df, treated="E06000033", controls=controls, intervention=2015)
+    >>> fit = ot.fit_controlled(df, treated="E06000033", controls=controls, intervention=2015)
     >>> fit.summary()[["effect", "estimate", "lcl", "ucl", "p_value"]]
                         effect  estimate    lcl     ucl  p_value
     0                     step     0.541  0.248   1.180   0.1200

@@ -11,8 +11,9 @@ with the BIC or with the weighted BIC of Joinpoint 5, and reports each
 segment's annual percent change (APC) with its confidence interval and an
 interval for each joinpoint. :meth:`JoinpointFit.aapc` gives the average
 annual percent change (AAPC; Clegg et al. 2009) over any range.
-:func:`compare_joinpoint` tests whether two series' joinpoint models are
-parallel or coincident (Kim et al. 2004).
+:func:`~overdose_trends.stats.trends.comparability.compare_joinpoint` tests
+whether two series' joinpoint models are parallel or coincident (Kim et al.
+2004).
 
 Defaults follow NCI's Joinpoint 4 (versions 4.5-4.9): grid search on data
 points; at least 2 observations between a joinpoint and either end and 2
@@ -23,7 +24,7 @@ unconstrained segment fits (Lerman's method). They are kept as the defaults
 so that published numbers do not change. Joinpoint 5 (2023) chose the number
 of joinpoints by the weighted BIC and gave empirical-quantile intervals by
 default: ``method="wbic", ci_method="empirical"`` reproduce those choices
-(:attr:`JoinpointFit.method` says which defaults a fit follows). Unlike
+(``JoinpointFit.method`` says which defaults a fit follows). Unlike
 NCI's program, permutation p-values near their level are refined with more
 permutations so that the number of joinpoints does not depend on the seed.
 
