@@ -6,19 +6,32 @@ vocabulary, imported on first use so that ``import overdose_trends`` stays fast
 
 ========================  ==============================================================
 Readers (``read_*``)      :func:`read_local_authority`, :func:`read_national`,
-                          :func:`read_mid_year_estimates`, :func:`read_kit_log`,
-                          :func:`read_kit_counts`; shipped extracts in :mod:`datasets`
+                          :func:`read_mid_year_estimates`, :func:`read_population`,
+                          :func:`read_fingertips`, :func:`read_kit_log`,
+                          :func:`read_kit_counts`, :func:`read_death_records`;
+                          downloads :func:`fetch_edition`, :func:`fetch_fingertips`;
+                          shipped extracts in :mod:`datasets`
+Geography                 :func:`harmonise`, :func:`combine_areas`, :func:`comparators`,
+                          :func:`area_lookup`, :func:`code_changes`, :func:`neighbours`,
+                          :func:`area_characteristics`
+Record-level deaths       :func:`read_death_records`, :func:`classify_deaths`,
+                          :func:`aggregate_deaths`, :func:`synthetic_death_records`
 Statistics                :func:`crude_rate`, :func:`dsr`, :func:`pool_periods`,
                           :func:`compare_periods`, :func:`vs_benchmark`,
                           :func:`funnel_limits`, :func:`rank_areas`,
-                          :func:`suppress_small`, :func:`deaths_averted`, kit metrics
-Models (``fit_*``)        :func:`fit_trend`, :func:`fit_joinpoint`, :func:`fit_interrupted`
+                          :func:`suppress_small`, :func:`deaths_averted`, kit metrics;
+                          inequalities :func:`isr`, :func:`sii`, :func:`quantiles`,
+                          :func:`recent_trend`
+Models (``fit_*``)        :func:`fit_trend`, :func:`fit_joinpoint`, :func:`fit_interrupted`,
+                          :func:`fit_controlled`; :func:`compare_joinpoint`
 Figures (``plot_*``)      :func:`plot_rate_trend`, :func:`plot_period_comparison`,
                           :func:`plot_funnel`, :func:`plot_ranking`,
                           :func:`plot_substances`, :func:`plot_kits_vs_deaths`,
                           :func:`plot_deaths_averted`, :func:`plot_joinpoint`,
                           :func:`plot_interrupted`, :func:`plot_trend`,
-                          :func:`plot_validation`
+                          :func:`plot_validation`, :func:`plot_controlled`,
+                          :func:`plot_inequality`, :func:`plot_spine`, :func:`plot_isr`,
+                          :func:`plot_map`
 ========================  ==============================================================
 
 The package is four rooms: :mod:`overdose_trends.io` (readers, downloads,
