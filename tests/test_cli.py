@@ -67,7 +67,7 @@ def test_cli_compare_needs_both_periods(capsys) -> None:
 
 def test_cli_compare_unknown_area(capsys) -> None:
     periods = ["--before", "2013-15", "--after", "2016-18"]
-    assert main(["compare", "--area", "E99999999", *periods]) == 2
+    assert main(["compare", "--area", "E99999999", *periods]) == 1  # a data error, not usage
     assert "E99999999" in capsys.readouterr().err
 
 

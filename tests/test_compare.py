@@ -639,3 +639,56 @@ def test_exact_p_and_interval_can_disagree_at_the_boundary():
     assert float(res.p_value) == pytest.approx(ref, rel=1e-12)
     assert float(res.p_value) == pytest.approx(0.0421, abs=5e-5)
     assert float(res.p_value) < 0.05 and float(res.lcl) < 1 < float(res.ucl)
+
+
+# --- impossible inputs (issue #15 items 6 and 7): ValueError naming the group -------------------
+
+
+def _ons_with(area: str, period_start: int, **values) -> pd.DataFrame:
+    df = ons_frame()
+    row = (df["area_code"] == area) & (df["period_start"] == period_start)
+    for col, value in values.items():
+        df.loc[row, col] = value
+    return df
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"rate": -5.8}, "Southend-on-Sea.*negative rate in 2016-2018"),
+        ({"lcl": -1.0}, "Southend-on-Sea.*negative lcl"),
+        ({"deaths": -32}, "Southend-on-Sea.*negative deaths"),
+        ({"lcl": 8.3, "ucl": 4.0}, "Southend-on-Sea.*lcl.*above the rate.*swapped"),
+        ({"lcl": 6.0}, "Southend-on-Sea.*lower limit \\(lcl\\) above the rate"),
+        ({"ucl": 5.0}, "Southend-on-Sea.*upper limit \\(ucl\\) below the rate"),
+    ],
+)
+def test_impossible_rates_raise_naming_the_group(values, message):
+    # a negative rate gave a rate ratio of -1.16 and swapped limits flipped the ONS verdict
+    df = _ons_with("E06000033", 2016, **values)
+    with pytest.raises(ValueError, match=message):
+        compare_periods(df, before=(2013, 2015), after=(2016, 2018))
+
+
+def test_infinite_rate_raises():
+    df = _ons_with("E07000148", 2013, ucl=np.inf)
+    with pytest.raises(ValueError, match="infinite"):
+        compare_periods(df, before=(2013, 2015), after=(2016, 2018))
+
+
+def test_negative_single_year_counts_are_not_summed():
+    # 16 + 18 + 13 = 47 deaths; -13 in 2015 with 2014 raised to 44 also sums to 47
+    df = southend_counts()
+    df.loc[df["year"] == 2015, "deaths"] = -13
+    df.loc[df["year"] == 2014, "deaths"] = 44
+    with pytest.raises(ValueError, match="Southend-on-Sea.*negative deaths in a row for 2013-2015"):
+        compare_periods(df, before=(2013, 2015), after=(2016, 2018))
+
+
+@pytest.mark.parametrize("column", ["deaths", "population"])
+@pytest.mark.parametrize("value", [1e308, 99999999999999999999])
+def test_huge_counts_raise_cleanly(column, value):
+    df = southend_counts().astype({column: object})
+    df.loc[df["year"] == 2016, column] = value
+    with pytest.raises(ValueError, match="too large for a count"):
+        compare_periods(df, before=(2013, 2015), after=(2016, 2018))

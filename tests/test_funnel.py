@@ -611,3 +611,27 @@ def test_repeated_area_advice_works_when_followed_on_ons_tables() -> None:
     assert len(out) == len(la) and out["compared"].notna().all()
     ranked = rank_areas(la, by=by)
     assert ranked["rank"].max() == la["area_code"].nunique()
+
+
+# --- impossible magnitudes (issue #15 item 6): a clean ValueError, no wrap, no TypeError --------
+
+
+@pytest.mark.parametrize("value", [99999999999999999999, 1e308])
+@pytest.mark.parametrize("arg", ["events", "population"])
+def test_funnel_limits_refuses_huge_inputs(arg, value):
+    with pytest.raises(ValueError, match=f"funnel_limits: {arg} .*too large for a count"):
+        funnel_limits(benchmark=10.0, rate_type="crude", **{arg: [value, 1000]})
+
+
+def test_funnel_limits_refuses_huge_counts_in_data():
+    df = pd.DataFrame(
+        {
+            "area_code": ["A", "B"],
+            "deaths": [1e308, 7.0],
+            "rate": [10.0, 7.0],
+            "lcl": 1.0,
+            "ucl": 20.0,
+        }
+    )
+    with pytest.raises(ValueError, match="row index 0: .*too large for a count"):
+        funnel_limits(df, benchmark=8.0, rate_type="dsr")

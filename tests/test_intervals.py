@@ -165,3 +165,45 @@ def test_normal_limits() -> None:
     lo, hi = normal_limits(10.0, 1.0, 0.95)
     assert lo == pytest.approx(10 - 1.959963985, rel=1e-9)
     assert hi == pytest.approx(10 + 1.959963985, rel=1e-9)
+
+
+# --- scipy.special in place of scipy.stats (issue #15, Performance) ---------------------------
+
+
+def test_special_functions_equal_scipy_stats_to_1e_12():
+    from scipy import stats
+
+    from overdose_trends.stats import _distributions as d
+
+    rng = np.random.default_rng(15)
+    n = rng.integers(1, 5000, 4000).astype(float)
+    k = np.floor(rng.random(4000) * (n + 2)) - 1.0  # includes -1 and n (outside the support)
+    p = rng.random(4000)
+    q = rng.random(4000)
+    a = rng.integers(1, 3000, 4000).astype(float)
+    pairs = [
+        (d.norm_ppf(q), stats.norm.ppf(q)),
+        (d.norm_sf(q * 10 - 5), stats.norm.sf(q * 10 - 5)),
+        (d.half_chi2_ppf(q, a), stats.chi2.ppf(q, 2 * a) / 2),
+        (d.beta_ppf(q, a, n + 1), stats.beta.ppf(q, a, n + 1)),
+        (d.binom_cdf(k, n, p), stats.binom.cdf(k, n, p)),
+        (d.binom_sf(k, n, p), stats.binom.sf(k, n, p)),
+    ]
+    inside = (k >= 0) & (k <= n)
+    pairs.append((d.binom_logpmf(k, n, p)[inside], stats.binom.logpmf(k, n, p)[inside]))
+    for ours, theirs in pairs:
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12)
+    assert np.isnan(d.half_chi2_ppf(0.5, 0.0)) and np.isnan(d.beta_ppf(0.5, 0.0, 2.0))
+
+
+def test_intervals_and_comparisons_do_not_import_scipy_stats():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, overdose_trends.stats.intervals, overdose_trends.stats.compare, "
+        "overdose_trends.stats.rates, overdose_trends.stats.funnel; "
+        "print('scipy.stats' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -300,3 +300,87 @@ def test_ranking_real_norwich_among_districts():
 def test_funnel_image(tmp_path):
     ax = plot_funnel(_funnel_data(), highlight="Westbury", benchmark_name="England")
     check_image(ax.figure, "funnel", tmp_path)
+
+
+# --- funnel labels: never overlapping, never outside the Axes (issue #15 item 6) ----------------
+
+
+def _label_boxes(ax):
+    from matplotlib.text import Text
+
+    fig = ax.figure
+    fig.draw_without_rendering()
+    renderer = fig.canvas.get_renderer()
+    labels = by_gid(ax, "label")
+    return labels, [Text.get_window_extent(t, renderer) for t in labels], renderer
+
+
+def _assert_clear(ax):
+    labels, boxes, renderer = _label_boxes(ax)
+    frame = ax.get_window_extent(renderer)
+    for i, box in enumerate(boxes):
+        assert frame.x0 <= box.x0 and box.x1 <= frame.x1, labels[i].get_text()
+        assert frame.y0 <= box.y0 and box.y1 <= frame.y1, labels[i].get_text()
+        for j in range(i):
+            assert not box.overlaps(boxes[j]), (labels[i].get_text(), labels[j].get_text())
+    legend = ax.get_legend()
+    if legend is not None:
+        legend_box = legend.get_window_extent(renderer)
+        assert not any(box.overlaps(legend_box) for box in boxes)
+    return labels
+
+
+def _crowded(n: int = 40) -> pd.DataFrame:
+    """``n`` invented areas of similar size far above and below the benchmark, long names."""
+    rng = np.random.default_rng(7)
+    deaths = rng.integers(30, 60, n)
+    high = np.arange(n) % 2 == 0
+    rate = np.where(high, rng.uniform(18, 24, n), rng.uniform(1.0, 2.2, n))
+    names = [f"Much Longer-Named District Number {i}" for i in range(n)]
+    df = pd.DataFrame(
+        {
+            "area_code": [f"E07009{i:03d}" for i in range(n)],
+            "area_name": names,
+            "deaths": pd.array(deaths, dtype="Int64"),
+            "rate": rate.round(1),
+            "lcl": (rate * 0.7).round(1),
+            "ucl": (rate * 1.4).round(1),
+            "rate_status": "ok",
+            "measure": "poisoning",
+            "sex": "persons",
+            "period_start": 2016,
+            "period_end": 2018,
+            "rate_per": 100_000,
+        }
+    )
+    return vs_benchmark(df, ENGLAND_2016_18, years=3)
+
+
+def test_funnel_labels_never_overlap_nor_leave_the_axes_when_crowded():
+    data = _crowded()
+    ax = plot_funnel(data, max_labels=40, highlight="E07009001")
+    labels = _assert_clear(ax)
+    assert labels[0].get_text() == "Much Longer-Named District Number 1"  # highlighted first
+    footer = flat(figure_texts(ax.figure)["footer"])
+    # every outlier is either labelled or named in the note
+    outliers = data["funnel_significance"].isin(["High (0.001)", "Low (0.001)"]).sum()
+    shown = {t.get_text() for t in labels}
+    if len(shown) < outliers:
+        assert "Not labelled for lack of room (" in footer
+        n_missing = int(footer.split("Not labelled for lack of room (")[1].split(")")[0])
+        assert len(shown) + n_missing == outliers
+
+
+def test_funnel_labels_clear_in_a_small_callers_axes():
+    fig, ax = plt.subplots(figsize=(4, 3))
+    plot_funnel(_crowded(12), max_labels=12, ax=ax)
+    _assert_clear(ax)
+
+
+def test_funnel_labels_clear_on_the_real_districts():
+    la = datasets.la_deaths().query(
+        "measure == 'poisoning' and sex == 'persons' and period_start == 2016 "
+        "and period_end == 2018 and area_level == 'district'"
+    )
+    ax = plot_funnel(vs_benchmark(la, ENGLAND_2016_18, years=3), highlight="E07000148")
+    _assert_clear(ax)

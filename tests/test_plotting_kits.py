@@ -116,17 +116,57 @@ def test_kits_vs_deaths_bars_and_line():
     assert line.get_ydata().tolist() == DEATHS
     assert ax.get_ylim()[0] == 0 and twin.get_ylim()[0] == 0
     assert ax.get_ylabel() == "Kits per year"
-    assert twin.get_ylabel() == "Deaths registered per year"
-    assert twin.spines["right"].get_visible()
+    assert twin.get_ylabel() == "Deaths per year"
     legend = [t.get_text() for t in twin.get_legend().get_texts()]
-    assert legend == ["Kits issued", "Kits returned used", "Drug-poisoning deaths (right axis)"]
+    assert legend == ["Drug-poisoning deaths", "Kits issued", "Kits returned used"]
+
+
+def test_kits_vs_deaths_two_aligned_panels_never_two_y_axes():
+    ax = plot_kits_vs_deaths(_counts(), _deaths(), area_code=AREA)
+    fig = ax.figure
+    fig.draw_without_rendering()
+    assert len(fig.axes) == 2
+    deaths_panel = _twin(ax)
+    kits_box, deaths_box = ax.get_position(), deaths_panel.get_position()
+    # the same width and years, one above the other (no overlap: not a twin Axes)
+    assert (kits_box.x0, kits_box.x1) == pytest.approx((deaths_box.x0, deaths_box.x1))
+    assert deaths_box.y0 > kits_box.y1
+    assert ax.get_xlim() == deaths_panel.get_xlim()
+    for panel in fig.axes:
+        assert not panel.spines["right"].get_visible()
+        assert panel.yaxis.get_label_position() == "left"
+    # no twin: no Axes shares another's place
+    assert not deaths_panel.get_shared_y_axes().joined(deaths_panel, ax)
+    texts = figure_texts(fig)
+    assert texts["units"] == (
+        "Deaths registered per year (upper panel); kits per calendar year (lower panel)"
+    )
+    assert "right axis" not in flat(texts["footer"]) and "separate axes" not in flat(
+        texts["footer"]
+    )
+
+
+def test_kits_vs_deaths_into_a_callers_subplot():
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4), layout="constrained")
+    ax = plot_kits_vs_deaths(_counts(), _deaths(), area_code=AREA, ax=right)
+    assert right not in fig.axes and len(fig.axes) == 3  # left, deaths panel, kits panel
+    fig.draw_without_rendering()
+    assert ax.get_position().x0 > left.get_position().x1
+    assert _twin(ax).get_title().startswith("Take-home naloxone kits and deaths per year")
+    plt.close(fig)
+    with pytest.raises(ValueError, match="ax must be a subplot"):
+        fig = plt.figure()
+        plot_kits_vs_deaths(_counts(), _deaths(), area_code=AREA, ax=fig.add_axes((0, 0, 1, 1)))
+    plt.close("all")
 
 
 def test_kits_vs_deaths_notes_and_options():
     ax = plot_kits_vs_deaths(_counts(), _deaths(), service="Site A", years=(2016, 2019))
     texts = figure_texts(ax.figure)
     assert texts["title"] == "Take-home naloxone kits and deaths per year, Seatown"
-    assert texts["units"].startswith("Kits per calendar year (bars, left axis); deaths")
+    assert texts["units"].startswith("Deaths registered per year (upper panel); kits")
     footer = flat(texts["footer"])
     assert "supp.: suppressed (small number)." in footer
     assert "n/r" not in footer  # 2015 is outside the years shown
@@ -149,7 +189,7 @@ def test_kits_vs_deaths_part_years_are_hatched_and_noted():
     assert [b.get_height() for b in issued] == [30, 120, 200, 260, 340]
     assert [b.get_hatch() for b in issued] == ["////", None, None, None, None]
     assert by_gid(ax, "bars-kits_returned_used")[0].get_hatch() == "////"
-    swatches = _twin(ax).get_legend().legend_handles[:2]
+    swatches = _twin(ax).get_legend().legend_handles[1:3]
     assert [h.get_hatch() for h in swatches] == [None, None]  # the legend shows whole-year bars
     footer = flat(figure_texts(ax.figure)["footer"])
     assert "Hatched bars: part years" in footer and "(2015: 25% of the year's days)" in footer

@@ -395,6 +395,14 @@ def test_interrupted_intervention_line_and_label():
     assert line.get_transform() == ax.get_xaxis_transform()
     assert "Naloxone kits issued from 2015" in _legend_texts(ax)
     assert "Intervention from 2015" in _legend_texts(plot_interrupted(_its()))
+    # the programme named neutrally with its date; a label that could not fit is cut short
+    assert "Kits supplied from 2015" in _legend_texts(
+        plot_interrupted(_its(), programme="Kits supplied")
+    )
+    long = plot_interrupted(_its(), intervention_label="x" * 1_000_000)
+    label = _legend_texts(long)[-1]
+    assert len(label.replace("\n", "")) == 80 and label.endswith("\u2026")
+    assert max(len(line) for line in label.splitlines()) <= 40  # wrapped, two lines
 
 
 def test_interrupted_effects_box():
@@ -411,12 +419,14 @@ def test_interrupted_effects_box():
         f"Slope change: \u00d7{e['slope_change_ratio']:.2f} per year "
         f"({e['slope_change_lcl']:.2f} to {e['slope_change_ucl']:.2f})" in text
     )
+    assert a["averted"] > 0 and a["averted_lcl"] > 0
     assert (
-        f"Deaths averted 2015\u20132019: {a['averted']:.0f} ({a['averted_lcl']:.0f} to "
-        f"{a['averted_ucl']:.0f})" in text
+        f"2015\u20132019: {a['averted']:.0f} fewer deaths than the earlier trend predicts\n"
+        f"(95% CI {a['averted_lcl']:.0f} to {a['averted_ucl']:.0f} fewer)" in text
     )
+    assert "averted" not in text.lower()
     # observed deaths 2015-2019 by hand: 58 + 57 + 55 + 52 + 51 = 273
-    assert "(observed 273, expected without the change" in text
+    assert "(observed 273, expected from the earlier trend" in text
     legend = _legend_texts(ax)
     assert legend[1] == (
         f"Fitted before 2015: APC {percent(e['pre_apc'])}% ("
@@ -429,8 +439,41 @@ def test_interrupted_excess_deaths_shown_with_minus_signs():
     data.loc[data["year"] >= 2015, "deaths"] = [80, 84, 88, 92, 97]
     fit = fit_interrupted(data, population="population", intervention=2015, family="poisson")
     text = one(plot_interrupted(fit), "effects").get_text()
-    assert fit.averted["averted"].iloc[0] < 0
-    assert re.search(f"Deaths averted 2015\u20132019: {MINUS}\\d", text)
+    a = fit.averted.iloc[0]
+    assert a["averted"] < 0
+    # an excess is "N more deaths than the earlier trend predicts", never a negative "averted"
+    more = f"{-a['averted']:.0f} more deaths than the earlier trend predicts"
+    assert f"2015\u20132019: {more}" in text
+    assert MINUS not in text.split("Slope")[1] and "averted" not in text.lower()
+    assert a["averted_ucl"] > 0  # the interval spans zero: "33 fewer to 136 more"
+    assert f"(95% CI {a['averted_ucl']:.0f} fewer to {-a['averted_lcl']:.0f} more)" in text
+
+
+def test_interrupted_interval_spanning_zero_reads_more_to_fewer():
+    from overdose_trends.plots.trends import _difference_text
+
+    row = pd.Series({"averted": -5.0, "averted_lcl": -20.0, "averted_ucl": 10.0,
+                     "start": 2015, "end": 2019})  # fmt: skip
+    assert _difference_text(row, 1, 0.95) == (
+        "2015\u20132019: 5.0 more deaths than the earlier trend predicts\n"
+        "(95% CI 10.0 fewer to 20.0 more)"
+    )
+    row["averted"] = 8.0
+    assert _difference_text(row, 0, 0.9).endswith("(90% CI 20 more to 10 fewer)")
+
+
+@pytest.mark.parametrize(
+    ("selection", "text"),
+    [
+        ("permutation", "sequential permutation tests (Kim et al. 2000)"),
+        ("bic", "the Bayesian information criterion (Kim et al. 2009)"),
+        ("wbic", "the weighted BIC (Kim et al. 2023; NCI Joinpoint 5's default)"),
+    ],
+)
+def test_joinpoint_notes_name_the_selection_method(selection, text):
+    from overdose_trends.plots.trends import _SELECTION_TEXT
+
+    assert _SELECTION_TEXT[selection] == text
 
 
 def test_interrupted_rate_scale():

@@ -680,3 +680,40 @@ def test_pool_periods_keeps_age_band_key_for_dsr() -> None:
     # constant age-specific rate 3 / 3000: DSR = 100 per 100,000
     assert out["rate"].iloc[0] == pytest.approx(100.0, rel=1e-12)
     assert out["count"].iloc[0] == 57
+
+
+# --- impossible magnitudes (issue #15 item 6): a clean ValueError, no wrap, no TypeError --------
+
+
+@pytest.mark.parametrize("column", ["deaths", "population"])
+@pytest.mark.parametrize("value", [99999999999999999999, 1e308, 1e20])
+def test_crude_rate_refuses_counts_beyond_2_to_53(column, value):
+    from overdose_trends.stats.rates import crude_rate
+
+    df = pd.DataFrame({"area": ["A", "B"], "deaths": [5, 7], "population": [1000, 1000]})
+    df = df.astype({column: object})
+    df.loc[0, column] = value
+    with pytest.raises(ValueError, match="row index 0: .*too large for a count"):
+        crude_rate(df, by="area")
+
+
+def test_crude_rate_refuses_a_group_total_beyond_2_to_53():
+    from overdose_trends.stats.rates import crude_rate
+
+    big = 2.0**52
+    df = pd.DataFrame({"area": ["A", "A", "A"], "deaths": [1, 1, 1], "population": [big] * 3})
+    with pytest.raises(ValueError, match="area='A'.*total population .*too large"):
+        crude_rate(df, by="area")
+
+
+@pytest.mark.parametrize("value", [99999999999999999999, 1e308])
+def test_dsr_refuses_huge_counts(value):
+    from overdose_trends.constants import ESP2013_BANDS
+    from overdose_trends.stats.rates import dsr
+
+    df = pd.DataFrame({"age_band": ESP2013_BANDS, "deaths": 1, "population": 1000}).astype(
+        {"population": object}
+    )
+    df.loc[3, "population"] = value
+    with pytest.raises(ValueError, match="row index 3: .*too large for a count"):
+        dsr(df)

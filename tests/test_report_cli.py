@@ -74,7 +74,8 @@ def test_cli_report_fresh_folder_default_config(tmp_path, capsys, monkeypatch):
 def test_cli_report_errors(tmp_path, capsys):
     bad = tmp_path / "bad.toml"
     bad.write_text("[kits]\nservise = 'all'\n", encoding="utf-8")
-    assert main(["report", "--config", str(bad), "--out", str(tmp_path / "r"), "--quiet"]) == 2
+    # a bad configuration is a data error (1); 2 is for command-line usage only
+    assert main(["report", "--config", str(bad), "--out", str(tmp_path / "r"), "--quiet"]) == 1
     err = capsys.readouterr().err
     assert "bad.toml: [kits] unknown key 'servise'" in err and "did you mean 'service'" in err
     assert main(["report", "--out", str(tmp_path / "r"), "--quiet", "--only", "nope"]) == 2
@@ -109,7 +110,7 @@ def test_cli_read_la_and_check(tmp_path, capsys):
 def test_cli_reports_bad_input_cleanly(tmp_path, capsys):
     bad = tmp_path / "bad.xlsx"
     bad.write_bytes(b"not a workbook")
-    assert main(["read-la", str(bad)]) == 2
+    assert main(["read-la", str(bad)]) == 1
     err = capsys.readouterr().err
     assert "bad.xlsx" in err and "not an Excel workbook" in err
     with pytest.raises(DataFormatError):

@@ -61,6 +61,7 @@ from overdose_trends.plots._common import (
     units_for,
 )
 from overdose_trends.plots._docs import figure_doc
+from overdose_trends.plots._label_fit import fit_labels
 from overdose_trends.stats.funnel import FUNNEL_LABELS, funnel_limits
 
 __all__ = ["plot_funnel", "plot_ranking"]
@@ -309,7 +310,9 @@ def _funnel_axes(
     ax.legend(loc="upper right", fontsize=8, ncols=2 if annotated else 1)
 
 
-def _funnel_notes(f: _Funnel, highlighted: NDArray[np.bool_], unlabelled: int) -> list[str]:
+def _funnel_notes(
+    f: _Funnel, highlighted: NDArray[np.bool_], unlabelled: int, no_room: Sequence[str] = ()
+) -> list[str]:
     notes = [
         "Funnel: 95% (dashed) and 99.8% (solid) control limits around the benchmark "
         "(exact Poisson)."
@@ -325,6 +328,11 @@ def _funnel_notes(f: _Funnel, highlighted: NDArray[np.bool_], unlabelled: int) -
         notes.append(f"{f.names[i]} (highlighted) has no plotted rate.")
     if unlabelled:
         notes.append(f"{unlabelled} further area(s) outside the 99.8% limits not labelled.")
+    if no_room:
+        shown = ", ".join(no_room[:5]) + (
+            f" and {len(no_room) - 5} more" if len(no_room) > 5 else ""
+        )
+        notes.append(f"Not labelled for lack of room ({len(no_room)}): {shown}.")
     return notes
 
 
@@ -457,14 +465,52 @@ def plot_funnel(
             notes=[*_funnel_notes(f, highlighted, unlabelled), *notes],
         )  # fmt: skip
         # label last, once limits and layout are final, so labels are placed where they end up
-        layout_now(ax)
         order = np.r_[np.flatnonzero(f.ok & highlighted), np.flatnonzero(to_label)]
-        label_points(
-            ax, f.population[order], f.rate[order], list(f.names[order]),
-            weight=["bold" if h else "normal" for h in highlighted[order]],
-            avoid=(f.population[f.ok], f.rate[f.ok]),
-        )  # fmt: skip
+        no_room: list[int] = []
+        base_notes = list(notes)
+        for attempt in range(4):
+            dropped = _label_funnel(ax, f, order, highlighted, no_room)
+            if not dropped or attempt == 3:
+                break
+            # say which areas have no label, then label again in the (changed) final layout
+            no_room += dropped
+            for text in [t for t in ax.texts if t.get_gid() == "label"]:
+                text.remove()
+            finish(
+                ax, annotated=annotated, title=title, units=units,
+                source=source or style.SOURCE_ONS_LA,
+                notes=[*_funnel_notes(f, highlighted, unlabelled, _names_of(f, no_room)),
+                       *base_notes],
+            )  # fmt: skip
     return ax
+
+
+def _names_of(f: _Funnel, rows: Sequence[int]) -> list[str]:
+    return [str(f.names[i]) for i in rows]
+
+
+def _label_funnel(
+    ax: Axes,
+    f: _Funnel,
+    order: NDArray[np.int64],
+    highlighted: NDArray[np.bool_],
+    without: Sequence[int],
+) -> list[int]:
+    """Label the areas ``order`` (highlighted first) except ``without``; rows with no room.
+
+    Labels are placed (:func:`~overdose_trends.plots._common.label_points`), then checked
+    against their drawn extents: none overlaps another or the legend, or leaves the Axes
+    (:func:`~overdose_trends.plots._label_fit.fit_labels`); a label with no free place is
+    removed and its row returned.
+    """
+    order = np.asarray([i for i in order if i not in set(without)], dtype=np.int64)
+    layout_now(ax)
+    labels = label_points(
+        ax, f.population[order], f.rate[order], list(f.names[order]),
+        weight=["bold" if h else "normal" for h in highlighted[order]],
+        avoid=(f.population[f.ok], f.rate[f.ok]),
+    )  # fmt: skip
+    return [int(order[i]) for i in fit_labels(ax, labels)]
 
 
 # --- ranking -------------------------------------------------------------------------------
@@ -496,9 +542,7 @@ def _check_ranking(data: pd.DataFrame, orientation: str, func: str) -> None:
         )
 
 
-def _rank_order(
-    data: pd.DataFrame, highlight: str | Sequence[str] | None, func: str
-) -> _Ranking:
+def _rank_order(data: pd.DataFrame, highlight: str | Sequence[str] | None, func: str) -> _Ranking:
     """The areas with a rank and a rate that may be drawn (10 or more deaths), in rank order."""
     rank = numeric(data, "rank")
     status_all = table_status(data, required=False)

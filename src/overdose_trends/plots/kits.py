@@ -1,8 +1,10 @@
 """Take-home naloxone figures: kits against deaths, and deaths averted beside the naive claim.
 
 :func:`plot_kits_vs_deaths`
-    Kits issued and kits returned used per calendar year (bars) with the
-    deaths registered per year (a line on a second, labelled axis).
+    Deaths registered per year (a line, upper panel) above kits issued and
+    kits returned used per calendar year (bars, lower panel): two aligned
+    panels sharing the years, each with its own scale from 0 (never two
+    y-axes on one panel).
 :func:`plot_deaths_averted`
     The estimates of :func:`overdose_trends.stats.averted.deaths_averted`: a point and
     its uncertainty interval per estimator, with the naive "every used kit is a
@@ -77,9 +79,7 @@ _KIT_STYLE = {
 }
 _DEATHS_LABEL = {"poisoning": "Drug-poisoning deaths", "misuse": "Drug-misuse deaths"}
 #: Units line of :func:`plot_kits_vs_deaths`.
-UNITS_KITS_DEATHS = (
-    "Kits per calendar year (bars, left axis); deaths registered per year (line, right axis)"
-)
+UNITS_KITS_DEATHS = "Deaths registered per year (upper panel); kits per calendar year (lower panel)"
 
 
 def _is_synthetic(counts: pd.DataFrame, synthetic: bool | None) -> bool:
@@ -165,7 +165,10 @@ def _yearly_deaths(
 
 
 def _year_span(
-    kits: pd.DataFrame, dead: pd.DataFrame, years: PeriodLike | None, context_years: int,
+    kits: pd.DataFrame,
+    dead: pd.DataFrame,
+    years: PeriodLike | None,
+    context_years: int,
     func: str,
 ) -> tuple[int, int]:
     """First and last year shown: ``years``, or ``context_years`` before kits began to their end.
@@ -236,14 +239,28 @@ def _year_axis(ax: Axes, first: int, last: int) -> NDArray[np.int_]:
     return grid
 
 
+def _panels(ax: Axes) -> tuple[Axes, Axes]:
+    """Split the place of ``ax`` into two aligned panels sharing x: (deaths above, kits below)."""
+    fig = ax.get_figure(root=False)
+    spec = ax.get_subplotspec()
+    if spec is None or fig is None:
+        raise ValueError(
+            "plot_kits_vs_deaths: ax must be a subplot (e.g. from plt.subplots()); its place "
+            "is split into the deaths panel and the kits panel"
+        )
+    grid = spec.subgridspec(2, 1, height_ratios=(1.0, 1.35))
+    ax.remove()
+    top = fig.add_subplot(grid[0])
+    bottom = fig.add_subplot(grid[1], sharex=top)
+    top.tick_params(labelbottom=False)
+    return top, bottom
+
+
 def _draw_deaths(
-    ax: Axes, dead: pd.DataFrame, grid: NDArray[np.int_], measure: str | None
-) -> Axes:
-    """The deaths per year as a line on a twin Axes (right axis, from 0); the twin."""
+    top: Axes, dead: pd.DataFrame, grid: NDArray[np.int_], measure: str | None
+) -> None:
+    """The deaths per year as a line in the upper panel (from 0)."""
     first, last = int(grid[0]), int(grid[-1])
-    twin = ax.twinx()
-    twin.spines["right"].set_visible(True)
-    twin.grid(False)
     death_year = numeric(dead, "period_start")
     keep = (death_year >= first) & (death_year <= last)
     order = np.argsort(death_year[keep])
@@ -251,14 +268,13 @@ def _draw_deaths(
     d_value = numeric(dead, "deaths")[keep][order]
     full = np.full(grid.size, np.nan)
     full[(d_year - first).astype(int)] = d_value
-    twin.plot(
+    top.plot(
         grid, full, color=style.PALETTE["black"], marker="o", lw=1.8, zorder=3,
-        label=_DEATHS_LABEL.get(str(measure), "Deaths") + " (right axis)", gid="deaths",
+        label=_DEATHS_LABEL.get(str(measure), "Deaths"), gid="deaths",
     )  # fmt: skip
-    twin.set_ylim(bottom=0, top=max(1.0, float(np.nanmax(full)) * 1.15))
-    twin.set_ylabel("Deaths registered per year")
-    ax.set_ylim(top=max(1.0, ax.get_ylim()[1] * 1.1))
-    return twin
+    top.set_ylim(bottom=0, top=max(1.0, float(np.nanmax(full)) * 1.15))
+    top.yaxis.set_major_formatter(thousands_formatter())
+    top.set_ylabel("Deaths per year")
 
 
 def _kits_notes(bars: _Bars, synthetic: bool) -> list[str]:
@@ -276,18 +292,19 @@ def _kits_notes(bars: _Bars, synthetic: bool) -> list[str]:
             "the year's days)."
         )
     notes.append(
-        "Deaths are registrations in the calendar year; kits and deaths have separate axes."
+        "Deaths are registrations in the calendar year. The panels share the years; each has "
+        "its own scale from 0."
     )
     return notes
 
 
 @figure_doc(
-    ax="a new figure in the house style (the deaths go on a twin Axes sharing x)",
+    ax="a new figure in the house style; a given subplot's place is split into the two panels",
     title='"Take-home naloxone kits and deaths per year, <area>"',
     units=":data:`UNITS_KITS_DEATHS`",
     source="the kit source (synthetic or not) and "
     ":data:`~overdose_trends.plots.style.SOURCE_ONS_LA`",
-    notes="synthetic data, missing counts, part years, the two axes",
+    notes="synthetic data, missing counts, part years, the two panels",
 )
 def plot_kits_vs_deaths(
     kit_counts: pd.DataFrame,
@@ -307,7 +324,7 @@ def plot_kits_vs_deaths(
     notes: Sequence[str] = (),
     annotate: bool | None = None,
 ) -> Axes:
-    """Kits issued and returned used per year (bars) against deaths per year (line, second axis).
+    """Deaths per year (upper panel) above kits issued and returned used per year (lower panel).
 
     Parameters
     ----------
@@ -355,13 +372,12 @@ def plot_kits_vs_deaths(
     Returns
     -------
     matplotlib.axes.Axes
-        The kits Axes (left axis, from 0). Bars are rectangles with ``gid``
+        The kits panel (lower, from 0). Bars are rectangles with ``gid``
         ``"bars-kits_issued"`` / ``"bars-kits_returned_used"`` (hatched for
-        part years), marks of missing
-        counts texts ``"not-reported"``; the deaths line
-        (``gid`` ``"deaths"``) is on the twin Axes
-        (``ax.get_shared_x_axes().get_siblings(ax)``), also from 0, which also
-        holds the legend.
+        part years), marks of missing counts texts ``"not-reported"``. The
+        deaths line (``gid`` ``"deaths"``) is in the deaths panel above it
+        (``ax.get_shared_x_axes().get_siblings(ax)``: same years, same
+        width, its own scale from 0), which also holds the legend.
 
     Raises
     ------
@@ -374,7 +390,9 @@ def plot_kits_vs_deaths(
     ----------
     Bird, Parmar & Strang (2015) (kits issued relative to opioid deaths as the
     coverage measure); ONS, *Deaths related to drug poisoning by local
-    authority* (deaths by year of registration).
+    authority* (deaths by year of registration); Government Analysis Function
+    (2023), *Data visualisation: charts* (avoid dual axes: use separate,
+    aligned charts).
 
     Examples
     --------
@@ -396,26 +414,28 @@ def plot_kits_vs_deaths(
     annotated = annotating(ax, annotate)
     place = nice_name(dead["area_name"].iloc[0]) if "area_name" in dead.columns else area_code
 
-    with figure_axes(ax) as ax:
+    with figure_axes(ax, figsize=(8.0, 6.0) if ax is None else None) as ax:
+        top, ax = _panels(ax)
         bars = _draw_kit_bars(ax, kits, first, last)
         grid = _year_axis(ax, first, last)
-        twin = _draw_deaths(ax, dead, grid, measure)
+        _draw_deaths(top, dead, grid, measure)
+        if (fig := ax.get_figure(root=False)) is not None:
+            fig.align_ylabels([top, ax])
         # plain swatches for the kits: the bars' own handle copies the first bar, maybe hatched
         handles: list[Artist] = [
             Patch(facecolor=_KIT_STYLE[m][0], label=_KIT_STYLE[m][1])
             for m in _KIT_MEASURES
             if bars.drawn[m]
         ]
-        handles += twin.get_legend_handles_labels()[0]
-        # on the twin Axes, which is drawn last, so the deaths line never crosses the legend
+        handles = [*top.get_legend_handles_labels()[0], *handles]
         legend(
-            twin, annotated, handles=handles, ncols=3, loc="upper left",
+            top, annotated, handles=handles, ncols=3, loc="best",
             inside={"frameon": True, "edgecolor": "none"},
         )  # fmt: skip
         if title is None:
             title = f"Take-home naloxone kits and deaths per year, {place}"
         finish(
-            ax, annotated=annotated, title=title, units=units or UNITS_KITS_DEATHS,
+            top, annotated=annotated, title=title, units=units or UNITS_KITS_DEATHS,
             source=source or [_kit_source(synthetic), style.SOURCE_ONS_LA],
             notes=[*_kits_notes(bars, synthetic), *notes],
         )  # fmt: skip
@@ -487,9 +507,7 @@ def _draw_estimates(ax: Axes, e: _Estimates, y: NDArray[np.float64]) -> None:
         )  # fmt: skip
 
 
-def _draw_values(
-    ax: Axes, e: _Estimates, y: NDArray[np.float64], top: float, log_x: bool
-) -> None:
+def _draw_values(ax: Axes, e: _Estimates, y: NDArray[np.float64], top: float, log_x: bool) -> None:
     """Each row's numbers above its interval, or why it has no estimate."""
     for i in range(len(y)):
         if not e.has[i]:

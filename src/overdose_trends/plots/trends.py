@@ -12,8 +12,9 @@
     deaths (or rates), the fitted trend before and after the intervention, the
     counterfactual (the pre-intervention trend continued) with its confidence
     band over the post-intervention period, the intervention as a labelled
-    vertical line, and a box with the step, the slope change and the deaths
-    averted, each with its interval.
+    vertical line, and a box with the step, the slope change and how many fewer
+    (or more) deaths there were than the earlier trend predicts, each with its
+    interval.
 :func:`plot_trend`
     A :class:`~overdose_trends.stats.trends.loglinear.TrendFit`: observed deaths
     (or rates) and the fitted log-linear trend with its confidence band and APC.
@@ -42,6 +43,7 @@ Analysis Software* (graphs of observed and modelled rates with segment APCs;
 
 from __future__ import annotations
 
+import textwrap
 import warnings
 from collections.abc import Hashable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
@@ -272,13 +274,18 @@ def _draw_joinpoint(
     return handles, labels
 
 
+#: How the number of joinpoints was chosen, by ``fit.model["selection"]``, for the notes.
+_SELECTION_TEXT = {
+    "permutation": "sequential permutation tests (Kim et al. 2000)",
+    "bic": "the Bayesian information criterion (Kim et al. 2009)",
+    "wbic": "the weighted BIC (Kim et al. 2023; NCI Joinpoint 5's default)",
+}
+
+
 def _joinpoint_notes(s: _Joinpoint, conf: float, limits_conf: float) -> list[str]:
     k = int(s.model["n_joinpoints"])
-    how = (
-        "sequential permutation tests (Kim et al. 2000)"
-        if str(s.model["selection"]) == "permutation"
-        else "the Bayesian information criterion (Kim et al. 2009)"
-    )
+    selection = str(s.model["selection"])
+    how = _SELECTION_TEXT.get(selection, selection)
     joinpoints = list(s.model["joinpoints"])
     at = ", ".join(time_label(j) for j in joinpoints)
     jp_text = f"{k} joinpoint{'s' if k != 1 else ''} ({at})" if k else "no joinpoint"
@@ -471,9 +478,7 @@ class _Interrupted(NamedTuple):
     t0_text: str  # the intervention time, as text
 
 
-def _interrupted_series(
-    fit: InterruptedFit, series: Any, scale: str, func: str
-) -> _Interrupted:
+def _interrupted_series(fit: InterruptedFit, series: Any, scale: str, func: str) -> _Interrupted:
     key, effects, fitted, get = fitted_series(fit, fit.effects, series, scale, func)
     unit = time_unit_of(fitted["time"])
     cf = "counterfactual" if scale == "count" else "counterfactual_rate"
@@ -485,8 +490,24 @@ def _interrupted_series(
     )  # fmt: skip
 
 
+#: Longest legend text of the intervention line (characters); longer texts are cut with "…"
+#: and wrapped at :data:`_LABEL_WIDTH` characters a line.
+_MAX_LABEL = 80
+_LABEL_WIDTH = 40
+
+
+def _intervention_text(label: str | None, programme: str | None, t0: str) -> str:
+    """The intervention line's legend text: ``label``, ``"<programme> from <time>"`` or neutral."""
+    if label is None:
+        label = f"{programme.strip()} from {t0}" if programme else f"Intervention from {t0}"
+    label = " ".join(str(label)[: 4 * _MAX_LABEL].split())
+    if len(label) > _MAX_LABEL:
+        label = label[: _MAX_LABEL - 1] + "\u2026"
+    return "\n".join(textwrap.wrap(label, _LABEL_WIDTH, break_on_hyphens=False)) or label
+
+
 def _draw_interrupted(
-    ax: Axes, s: _Interrupted, conf: float, scale: str, intervention_label: str | None
+    ax: Axes, s: _Interrupted, conf: float, scale: str, intervention_label: str
 ) -> tuple[list[Any], list[str]]:
     """Counterfactual band and line, fitted lines, observed points, intervention; legend."""
     x, post, get, e = s.x, s.post, s.get, s.effects
@@ -521,13 +542,13 @@ def _draw_interrupted(
         f"Fitted before {t0}: APC {pre}",
         f"Fitted from {t0}: APC {post_apc}",
         f"Pre-{t0} trend continued ({pct_text(conf)} CI)",
-        intervention_label or f"Intervention from {t0}",
+        intervention_label,
     ]
     return [points, pre_line, post_line, (band, cf_line), line], labels
 
 
-def _effects_box(s: _Interrupted) -> str:
-    """The step, the slope change and the deaths averted, each with its interval."""
+def _effects_box(s: _Interrupted, conf: float) -> str:
+    """The step, the slope change and fewer/more deaths than predicted, with intervals."""
     e, a = s.effects, s.averted
     digits = count_digits(a["averted"], a["averted_lcl"], a["averted_ucl"])
     return "\n".join(
@@ -537,12 +558,30 @@ def _effects_box(s: _Interrupted) -> str:
             f"Slope change: \u00d7{ratio(e['slope_change_ratio'])} per year "
             f"({ratio(e['slope_change_lcl'])} to "
             f"{ratio(e['slope_change_ucl'])}), {p_text(e['slope_change_p'])}",
-            f"Deaths averted {range_label(a['start'], a['end'])}: "
-            f"{number(a['averted'], digits)} "
-            f"({number(a['averted_lcl'], digits)} to {number(a['averted_ucl'], digits)})",
-            f"(observed {number(a['observed'], 0)}, expected without the change "
+            _difference_text(a, digits, conf),
+            f"(observed {number(a['observed'], 0)}, expected from the earlier trend "
             f"{number(a['counterfactual'], digits)})",
         ]
+    )
+
+
+def _difference_text(a: pd.Series, digits: int, conf: float) -> str:
+    """``2015–2019: 36 fewer deaths than the earlier trend predicts (95% CI 0.3 to 93 fewer)``.
+
+    The counterfactual minus the observed deaths, never written as a negative number:
+    an excess is "N more deaths". An interval spanning zero reads "5 more to 25 fewer".
+    """
+    value, lo, hi = float(a["averted"]), float(a["averted_lcl"]), float(a["averted_ucl"])
+    word, other = ("fewer", "more") if not value < 0 else ("more", "fewer")
+    if value < 0:
+        value, lo, hi = -value, -hi, -lo
+    if lo < 0:
+        interval = f"{number(-lo, digits)} {other} to {number(hi, digits)} {word}"
+    else:
+        interval = f"{number(lo, digits)} to {number(hi, digits)} {word}"
+    return (
+        f"{range_label(a['start'], a['end'])}: {number(value, digits)} {word} deaths than the "
+        f"earlier trend predicts\n({pct_text(conf)} CI {interval})"
     )
 
 
@@ -557,9 +596,9 @@ def _interrupted_notes(s: _Interrupted, conf: float) -> list[str]:
         f"a step and a change of slope from {t0}; lines are the fitted values.",
         f"Dashed line and band: counterfactual (the trend before {t0} continued, no "
         f"step or slope change) with its {pct_text(conf)} confidence interval.",
-        f"Deaths averted = counterfactual minus observed deaths, {span} "
-        "(negative: more deaths than the continued trend); interval from simulated "
-        "coefficients, reflecting the counterfactual's uncertainty only.",
+        f"Fewer or more deaths: the counterfactual minus the observed deaths, {span}; "
+        "interval from simulated coefficients, reflecting the counterfactual's uncertainty "
+        "only. A difference from the earlier trend is not by itself the programme's effect.",
     ]
     return notes + model_notes(s.effects, s.get["status"])
 
@@ -567,7 +606,7 @@ def _interrupted_notes(s: _Interrupted, conf: float) -> list[str]:
 @figure_doc(
     title='"Interrupted time series" and the series',
     units='"Deaths per year", or "Deaths per 100,000, crude rate" for ``scale="rate"``',
-    notes="model, counterfactual, deaths averted, the model's overdispersion advice",
+    notes="model, counterfactual, fewer or more deaths, the model's overdispersion advice",
 )
 def plot_interrupted(
     fit: InterruptedFit,
@@ -575,6 +614,7 @@ def plot_interrupted(
     *,
     scale: Literal["count", "rate"] = "count",
     intervention_label: str | None = None,
+    programme: str | None = None,
     box_loc: Literal["upper left", "upper right", "lower left", "lower right"] = "upper left",
     ax: Axes | None = None,
     title: str | None = None,
@@ -593,12 +633,18 @@ def plot_interrupted(
     {shared.series}
     {shared.scale}
     intervention_label : str, optional
-        Legend text of the intervention line, e.g. ``"Naloxone kits issued
-        from 2015"``; default ``"Intervention from <time>"``.
+        Legend text of the intervention line, e.g. ``"Kits supplied from
+        October 2015"``: name the date and what started, neutrally. Default
+        ``"<programme> from <time>"``, or ``"Intervention from <time>"``.
+        Texts over 80 characters are cut short with an ellipsis; lines wrap
+        at 40 characters.
+    programme : str, optional
+        What started at the intervention, e.g. ``"Kits supplied"``, for the
+        default legend text ``"Kits supplied from 2015"``.
     box_loc : {"upper left", "upper right", "lower left", "lower right"}
-        Corner of the Axes holding the effects box (step, slope change, deaths
-        averted); the value axis is extended so the box does not cover the
-        data when it sits at the top.
+        Corner of the Axes holding the effects box (step, slope change, fewer
+        or more deaths than the earlier trend predicts); the value axis is
+        extended so the box does not cover the data when it sits at the top.
     {shared.ax}
     {shared.title}
     {shared.units}
@@ -632,9 +678,11 @@ def plot_interrupted(
     The effects box shows the step at the intervention as a rate ratio
     (``level_ratio``), the slope change as a ratio of annual rate ratios
     (``slope_change_ratio``), both with their intervals and p-values, and the
-    deaths averted over the post-intervention period (counterfactual minus
-    observed deaths; negative means more deaths than the continued trend)
-    with its interval (``averted`` of the fit).
+    difference between the deaths the earlier trend predicts and the observed
+    deaths over the post-intervention period (``averted`` of the fit), written
+    "N fewer deaths than the earlier trend predicts" or, for an excess, "N
+    more deaths than the earlier trend predicts" -- never a negative number
+    of deaths averted -- with its interval.
 
     References
     ----------
@@ -649,14 +697,15 @@ def plot_interrupted(
     ...     "area_code == 'E06000033' and measure == 'poisoning' and sex == 'persons' "
     ...     "and period_start == period_end and period_start >= 2005")
     >>> fit = ot.fit_interrupted(la, time="period_start", intervention=2015, family="poisson")
-    >>> ax = ot.plot_interrupted(fit, intervention_label="Take-home naloxone from 2015")
+    >>> ax = ot.plot_interrupted(fit, programme="Kits supplied")
     >>> print(next(t for t in ax.texts if t.get_gid() == "effects").get_text())
     Step at 2015: rate ratio 0.56 (0.31 to 1.00), p = 0.05
     Slope change: ×1.06 per year (0.88 to 1.28), p = 0.56
-    Deaths averted 2015–2019: 35.6 (0.3 to 92.7)
-    (observed 61, expected without the change 96.6)
+    2015–2019: 35.6 fewer deaths than the earlier trend predicts
+    (95% CI 0.3 to 92.7 fewer)
+    (observed 61, expected from the earlier trend 96.6)
     >>> ax.get_legend().get_texts()[-1].get_text()
-    'Take-home naloxone from 2015'
+    'Kits supplied from 2015'
     """
     func = "plot_interrupted"
     if box_loc not in _BOX_PLACES:
@@ -667,10 +716,11 @@ def plot_interrupted(
     conf = float(fit.conf)
 
     with figure_axes(ax, figsize=TALL_FIGSIZE) as ax:
-        handles, labels = _draw_interrupted(ax, s, conf, scale, intervention_label)
+        label = _intervention_text(intervention_label, programme, s.t0_text)
+        handles, labels = _draw_interrupted(ax, s, conf, scale, label)
         bx, by, ha, va = _BOX_PLACES[box_loc]
         ax.text(
-            bx, by, _effects_box(s), transform=ax.transAxes, ha=ha, va=va, fontsize=8.5,
+            bx, by, _effects_box(s, conf), transform=ax.transAxes, ha=ha, va=va, fontsize=8.5,
             color="#222222", linespacing=1.35, zorder=6, gid="effects",
             bbox={"boxstyle": "round,pad=0.45", "facecolor": "white", "edgecolor": "#BBBBBB",
                   "linewidth": 0.8},

@@ -16,11 +16,12 @@ from typing import Any, Literal, NamedTuple
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
-from scipy import stats
 
 from overdose_trends._frames import VALUE_COLUMNS, Groups, differing_columns, numeric, others
 from overdose_trends.constants import ONS_LIMITS_CONF
 from overdose_trends.schema import as_period, rate_status
+from overdose_trends.stats._checks import check_magnitude, count_column
+from overdose_trends.stats._distributions import norm_ppf
 from overdose_trends.stats.intervals import exact_poisson_limits, z_value
 from overdose_trends.stats.rates import whole_years
 
@@ -205,7 +206,7 @@ def _limits_z(
             f"{t.groups.name(g)}: confidence level of the limits for {period_label(period)} is "
             f"{level[g]!r}; it must be a proportion between 0 and 1"
         )
-    z: NDArray[np.float64] = stats.norm.ppf(0.5 + level / 2.0)  # z_value, for an array
+    z: NDArray[np.float64] = norm_ppf(0.5 + level / 2.0)  # z_value, for an array
     return z
 
 
@@ -228,17 +229,53 @@ def read_rates(t: Table, period: Window, name: str, limits_conf: float | None) -
         return _take(numeric(data, col), pos)
 
     deaths, rate = column(t.count), column("rate")
+    lcl, ucl = column("lcl"), column("ucl")
+    _check_rates(t.groups, period, deaths, rate, lcl, ucl)
     return Side(
         deaths,
         column(t.population),
         rate,
-        column("lcl"),
-        column("ucl"),
+        lcl,
+        ucl,
         _rates_status(t, pos, deaths, rate),
         _limits_z(t, pos, period, limits_conf),
         column("rate_per", float(t.per)),
         pos >= 0,
     )
+
+
+def _check_rates(
+    groups: Groups,
+    period: Window,
+    deaths: NDArray[np.float64],
+    rate: NDArray[np.float64],
+    lcl: NDArray[np.float64],
+    ucl: NDArray[np.float64],
+) -> None:
+    """Rates and limits are not negative and ``lcl <= rate <= ucl``; deaths not negative.
+
+    Missing values (suppressed or not calculated) pass. Infinite values were refused
+    when the columns were read.
+    """
+    where = period_label(period)
+    for v, what in ((deaths, "deaths"), (rate, "rate"), (lcl, "lcl"), (ucl, "ucl")):
+        bad = v < 0
+        if bad.any():
+            raise ValueError(
+                f"{groups.name(int(np.argmax(bad)))}: negative {what} in {where}; rates, "
+                f"limits and deaths cannot be negative{others(int(bad.sum()))}"
+            )
+    check_magnitude(deaths, f"deaths in {where}", groups.name)
+    for bad, what in (
+        (lcl > rate, "lower limit (lcl) above the rate"),
+        (ucl < rate, "upper limit (ucl) below the rate"),
+        (lcl > ucl, "lower limit (lcl) above the upper limit (ucl)"),
+    ):
+        if bad.any():
+            raise ValueError(
+                f"{groups.name(int(np.argmax(bad)))}: {what} in {where}; check that the lcl and "
+                f"ucl columns are not swapped or shifted{others(int(bad.sum()))}"
+            )
 
 
 # --- counts and populations --------------------------------------------------------------------
@@ -324,11 +361,21 @@ def read_counts(t: Table, period: Window, name: str, conf: float) -> Side:
     pos, exact = _exact_rows(t, period)
     single = _single_years(t, period, name, pos, exact)
     values = []
-    for col in (t.count, t.population):
-        v = numeric(t.data, col)
+    used = single | exact
+    for col, what in ((t.count, "deaths"), (t.population, "population")):
+        v = count_column(t.data, col)
+        bad = used & (v < 0)  # each row, before single years are summed
+        if bad.any():
+            g = groups.gid[int(np.argmax(bad))]
+            raise ValueError(
+                f"{groups.name(int(g))}: negative {what} in a row for {period_label(period)} "
+                f"(row index {list(t.data.index[bad][:6])}); counts cannot be negative"
+            )
         summed = np.bincount(groups.gid[single], weights=v[single], minlength=groups.n)
         values.append(np.where(pos >= 0, _take(v, pos), summed))
     deaths, pop = values
+    check_magnitude(deaths, f"deaths in {period_label(period)}", groups.name)
+    check_magnitude(pop, f"population in {period_label(period)}", groups.name)
     _check_counts(groups, period, deaths, pop)
     with np.errstate(divide="ignore", invalid="ignore"):
         scale = t.per / pop

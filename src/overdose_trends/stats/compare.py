@@ -57,7 +57,6 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
-from scipy import stats
 
 from overdose_trends._frames import Groups, as_list, frame, others, positive, show, tidy_number
 from overdose_trends.constants import (
@@ -65,6 +64,13 @@ from overdose_trends.constants import (
     MIN_DEATHS_RELIABLE,
     ONS_LIMITS_CONF,
     PER_100K,
+)
+from overdose_trends.stats._distributions import (
+    beta_ppf,
+    binom_cdf,
+    binom_logpmf,
+    binom_sf,
+    norm_sf,
 )
 from overdose_trends.stats._periods import (
     NOT_GROUPING,
@@ -174,7 +180,7 @@ def _binom_two_sided_p(
         return out
     x, n, p0 = x[ok], n[ok], p0[ok]
     mean = n * p0
-    threshold = stats.binom.logpmf(x, n, p0) + np.log1p(_RELATIVE_ERROR)
+    threshold = binom_logpmf(x, n, p0) + np.log1p(_RELATIVE_ERROR)
 
     def search(
         lo: NDArray[np.float64], hi: NDArray[np.float64], rising: bool
@@ -184,7 +190,7 @@ def _binom_two_sided_p(
         lo, hi = lo.copy(), hi.copy()
         while np.any(lo < hi):
             mid = np.floor((lo + hi) / 2.0)
-            lp = stats.binom.logpmf(mid, n, p0)
+            lp = binom_logpmf(mid, n, p0)
             hit = (lp > threshold) if rising else (lp <= threshold)
             active = lo < hi
             hi = np.where(active & hit, mid, hi)
@@ -197,12 +203,12 @@ def _binom_two_sided_p(
     if below.any():
         # observed in the lower tail: add the upper-tail outcomes no more likely than it
         first = search(np.ceil(mean), n + 1.0, rising=False)
-        p_below = stats.binom.cdf(x, n, p0) + stats.binom.sf(first - 1.0, n, p0)
+        p_below = binom_cdf(x, n, p0) + binom_sf(first - 1.0, n, p0)
         p = np.where(below, p_below, p)
     if above.any():
         # observed in the upper tail: add lower-tail outcomes 0 .. (first more likely) - 1
         first = search(np.zeros(x.shape), np.floor(mean) + 1.0, rising=True)
-        p_above = stats.binom.cdf(first - 1.0, n, p0) + stats.binom.sf(x - 1.0, n, p0)
+        p_above = binom_cdf(first - 1.0, n, p0) + binom_sf(x - 1.0, n, p0)
         p = np.where(above, p_above, p)
     out[ok] = np.minimum(1.0, p)
     return out
@@ -290,8 +296,8 @@ def exact_rate_ratio(
         pi0 = n2 / (n1 + n2)
         p = _binom_two_sided_p(o2, n, pi0)
         tested = np.isfinite(n) & (n >= 1) & np.isfinite(n1) & np.isfinite(n2)
-        pi_lo = np.where(o2 > 0, stats.beta.ppf(alpha / 2.0, o2, n - o2 + 1.0), 0.0)
-        pi_hi = np.where(o2 < n, stats.beta.ppf(1.0 - alpha / 2.0, o2 + 1.0, n - o2), 1.0)
+        pi_lo = np.where(o2 > 0, beta_ppf(alpha / 2.0, o2, n - o2 + 1.0), 0.0)
+        pi_hi = np.where(o2 < n, beta_ppf(1.0 - alpha / 2.0, o2 + 1.0, n - o2), 1.0)
         scale = n1 / n2
         lower = pi_lo / (1.0 - pi_lo) * scale
         upper = np.where(pi_hi >= 1.0, np.inf, pi_hi / (1.0 - pi_hi) * scale)
@@ -345,7 +351,7 @@ def _log_ratio(
         valid = (rate_a > 0) & (rate_b > 0) & np.isfinite(se) & (se > 0)
         lower = np.where(valid, np.exp(log_ratio - z * se), np.nan)
         upper = np.where(valid, np.exp(log_ratio + z * se), np.nan)
-        p = np.where(valid, 2.0 * stats.norm.sf(np.abs(log_ratio) / se), np.nan)
+        p = np.where(valid, 2.0 * norm_sf(np.abs(log_ratio) / se), np.nan)
     return RatioTest(ratio, lower, upper, p), lim_a & lim_b
 
 

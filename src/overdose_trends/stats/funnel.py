@@ -77,6 +77,7 @@ from overdose_trends._frames import (
     show,
 )
 from overdose_trends.constants import FUNNEL_LEVELS, PER_100K, PHE_FUNNEL_MIN_EVENTS
+from overdose_trends.stats._checks import count_array, count_column
 from overdose_trends.stats._fingertips import (
     CI_LABELS,
     FUNNEL_CATEGORIES,
@@ -175,7 +176,7 @@ def _derived_person_years(
     denominator (NaN) and a crude rate takes the ``population`` column (required then;
     ``population_arg`` is the name of the argument of ``func`` that names it).
     """
-    count = numeric(data, deaths)
+    count = count_column(data, deaths)
     value = numeric(data, rate)
     neg = count < 0
     if neg.any():
@@ -201,7 +202,7 @@ def _derived_person_years(
                 f"{func}: row index {show(data.index[i])} has 0 events, so its crude rate gives no "
                 f"denominator; pass {population_arg}= naming the population column"
             )
-        pop = numeric(data, population)
+        pop = count_column(data, population)
         nonpos = zero & ~(pop > 0)
         if nonpos.any():
             i = int(np.argmax(nonpos))
@@ -410,7 +411,7 @@ def funnel_limits(
     if population is not None:
         return _limits_by_population(population, theta, multiplier, years)
     if events is not None:
-        e = np.atleast_1d(np.asarray(events, dtype=np.float64))
+        e = np.atleast_1d(count_array(events, "funnel_limits: events"))
         if e.ndim != 1 or not np.all(np.isfinite(e)) or (e < 0).any():
             raise ValueError("funnel_limits: events must be a 1-d array of finite counts >= 0")
     elif derived is not None:
@@ -441,7 +442,7 @@ def _limits_by_events(
 def _limits_by_population(
     population: ArrayLike, theta: float, multiplier: float, years: float
 ) -> pd.DataFrame:
-    n = np.atleast_1d(np.asarray(population, dtype=np.float64))
+    n = np.atleast_1d(count_array(population, "funnel_limits: population"))
     if n.ndim != 1 or not np.all(np.isfinite(n)) or (n <= 0).any():
         raise ValueError("funnel_limits: population must be a 1-d array of finite values > 0")
     person_years = n * years

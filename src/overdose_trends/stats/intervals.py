@@ -32,9 +32,9 @@ from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import stats
 
 from overdose_trends.constants import BYAR_MIN_COUNT
+from overdose_trends.stats._distributions import half_chi2_ppf, norm_ppf
 
 __all__ = [
     "byar_limits",
@@ -84,7 +84,7 @@ def z_value(conf: float) -> float:
     if not 0.0 < conf < 1.0:
         hint = f" (did you mean {conf / 100:g}?)" if 1.0 < conf < 100.0 else ""
         raise ValueError(f"conf must be a proportion between 0 and 1, got {conf:g}{hint}")
-    return float(stats.norm.ppf(0.5 + conf / 2.0))
+    return float(norm_ppf(0.5 + conf / 2.0))
 
 
 def _as_float(x: ArrayLike) -> NDArray[np.float64]:
@@ -156,8 +156,8 @@ def exact_poisson_limits(count: ArrayLike, conf: float = 0.95) -> Limits:
     o = _as_float(count)
     alpha = 1.0 - conf
     z_value(conf)  # validates conf
-    lower = np.where(o == 0, 0.0, stats.chi2.ppf(alpha / 2.0, 2.0 * o) / 2.0)
-    upper = stats.chi2.ppf(1.0 - alpha / 2.0, 2.0 * o + 2.0) / 2.0
+    lower = np.where(o == 0, 0.0, half_chi2_ppf(alpha / 2.0, o))
+    upper = half_chi2_ppf(1.0 - alpha / 2.0, o + 1.0)
     return lower, upper
 
 

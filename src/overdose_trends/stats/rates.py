@@ -83,6 +83,7 @@ from overdose_trends.stats._bands import (
     check_dsr_arguments,
     dsr_limits,
 )
+from overdose_trends.stats._checks import check_magnitude, count_column
 from overdose_trends.stats.intervals import (
     PoissonMethod,
     byar_limits,
@@ -214,8 +215,8 @@ def crude_rate(
     z_value(conf)  # validates conf before any data work
     per = positive("per", per, "100000")
 
-    o = numeric(data, count)
-    n = numeric(data, population)
+    o = count_column(data, count)
+    n = count_column(data, population)
     index = None
     if keys:
         groups = Groups(data, keys)
@@ -231,6 +232,8 @@ def crude_rate(
 
         where = row_name
 
+    check_magnitude(o, "total count", where)
+    check_magnitude(n, "total population", where)
     _check_crude_values(o, n, where, allow_count_above_population)
     # "byar" here is the PHE rule: exact below BYAR_MIN_COUNT events, Byar's from there up
     lower, upper = poisson_limits(o, conf, "phe" if method == "byar" else "exact")
@@ -455,7 +458,7 @@ def dsr(
     z_value(conf)
     per = positive("per", per, "100000")
     labels, weights, std_name = _standard(standard)
-    d, n = numeric(data, count), numeric(data, population)
+    d, n = count_column(data, count), count_column(data, population)
     groups = Groups(data, keys)
     bands = Bands(groups, band_codes(data[age], labels), labels, std_name)
     bands.check_structure(data[age])
