@@ -112,6 +112,7 @@ from overdose_trends.constants import (
     P_FATAL_WITH,
     P_FATAL_WITHOUT,
 )
+from overdose_trends.stats._checks import MAX_COUNT
 from overdose_trends.stats.intervals import z_value
 
 __all__ = [
@@ -338,6 +339,11 @@ def _count(x: object, name: str) -> int | None:
     v = cast(float, x)
     if not math.isfinite(float(v)) or float(v) != int(v) or v < 0:
         raise ValueError(f"{name} must be a non-negative whole number of kits, got {x!r}")
+    if float(v) >= MAX_COUNT:
+        raise ValueError(
+            f"{name} = {float(v):.3g} is too large for a count of kits (the limit is 2**53, "
+            "about 9.0e15); check the number's units"
+        )
     return int(v)
 
 

@@ -174,6 +174,16 @@ def isr(
     observed: NDArray[np.float64]
     if observed_totals is None:
         deaths = _non_negative(data, count, groups, "deaths")
+        # (a band with deaths but no population is left as PHEindicatormethods leaves it:
+        # its test data have one; it adds deaths but no expected deaths)
+        above = (pop > 0) & (deaths > pop)
+        if above.any():
+            i = int(np.argmax(above))
+            raise ValueError(
+                f"isr: {groups.name(int(groups.gid[i]))} has more deaths than people in age band "
+                f"{show(data[age].iloc[i])}; check that {count!r} and {population!r} are counts "
+                f"of the same area, band and period (a population in thousands?)"
+            )
         observed = np.bincount(groups.gid, weights=deaths, minlength=groups.n).astype(np.float64)
     else:
         observed = _totals(observed_totals, groups, count)
