@@ -9,6 +9,7 @@ copy. Skipping logic is also tested on a small registry of trivial figures
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import shutil
 from pathlib import Path
@@ -145,13 +146,17 @@ def test_summary_csv_has_rates_and_verdicts(full_report):
 def test_manifest_records_hashes(full_report):
     out, _ = full_report
     manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["format"] == 2 and set(manifest["figures"]) == set(FIGURES)
+    assert manifest["format"] == 3 and set(manifest["figures"]) == set(FIGURES)
     entry = manifest["figures"]["kits"]
     assert set(entry["data"]) == {"kit_log", "la_deaths"} and entry["config"] == ["kits"]
     kit_log = entry["data"]["kit_log"]
     assert kit_log["file"] == "synthetic_naloxone_kits_southend_norfolk.csv"
     assert kit_log["shipped"] is True and len(kit_log["sha256"]) == 64
-    assert entry["outputs"] == ["figures/kits.png", "figures/kits.svg", "figures/kits.pdf"]
+    # each file with the SHA-256 it was written with (checked before skipping)
+    assert set(entry["outputs"]) == {"figures/kits.png", "figures/kits.svg", "figures/kits.pdf"}
+    for rel, digest in entry["outputs"].items():
+        assert hashlib.sha256((out / rel).read_bytes()).hexdigest() == digest
+    assert set(manifest["pages"]["outputs"]) >= {"summary.csv", "index.html", "index.md"}
     config = ReportConfig().with_defaults(REGISTRY)
     assert entry["hash"] == figure_hash(REGISTRY["kits"], config, ReportData(config))
 
@@ -262,9 +267,14 @@ def _with(name, **changes):
 
 
 def test_bad_options_name_the_section(tmp_path):
+    # the figure is listed as not buildable with the reason; the rest of the report is built
     config = _with("rate_trend", areas=("E06099999",))
-    with pytest.raises(ValueError, match=r"figure 'rate_trend': \[rate_trend\] areas: .*E06099999"):
-        build_report(tmp_path, config, only="rate_trend", progress=False)
+    result = build_report(tmp_path, config, only="rate_trend", progress=False)
+    assert not result.ok and result.built == []
+    assert result.failed["rate_trend"].startswith("[rate_trend] areas: ")
+    assert "E06099999" in result.failed["rate_trend"]
+    page = (tmp_path / "index.html").read_text(encoding="utf-8")
+    assert "Cannot be built for this configuration: [rate_trend] areas:" in page
 
 
 @pytest.mark.parametrize(

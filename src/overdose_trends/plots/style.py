@@ -45,17 +45,15 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import matplotlib as mpl
-import matplotlib.pyplot as plt
-from matplotlib.axes import Axes
-from matplotlib.figure import Figure, SubFigure
-from matplotlib.layout_engine import ConstrainedLayoutEngine, TightLayoutEngine
-from matplotlib.typing import RcKeyType
+if TYPE_CHECKING:  # matplotlib is imported when a figure is drawn or saved, not before
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure, SubFigure
+    from matplotlib.typing import RcKeyType
 
+from overdose_trends._output import atomic_path
 from overdose_trends.constants import MIN_DEATHS_FOR_RATE, MIN_DEATHS_RELIABLE
-from overdose_trends.plots._text import FONT, wrap
 
 __all__ = [
     "FIGSIZE",
@@ -187,10 +185,15 @@ def house_style() -> AbstractContextManager[None]:
     >>> font, ax.spines["top"].get_visible(), fig.get_size_inches().tolist()
     ('DejaVu Sans', False, [7.5, 5.0])
     """
+    import matplotlib.pyplot as plt
+
     return plt.style.context(STYLE)
 
 
 def _figure_of(fig_or_ax: Figure | SubFigure | Axes) -> Figure:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure, SubFigure
+
     if not isinstance(fig_or_ax, Axes | Figure | SubFigure):
         raise TypeError(f"expected a matplotlib Figure or Axes, not {type(fig_or_ax).__name__}")
     fig = fig_or_ax.figure if isinstance(fig_or_ax, Axes) else fig_or_ax
@@ -275,6 +278,10 @@ def annotate(
     Deaths per 100,000, age-standardised (2013 ESP)
     Source: ONS, Deaths related to drug poisoning by
     """
+    from matplotlib.layout_engine import ConstrainedLayoutEngine
+
+    from overdose_trends.plots._text import FONT, wrap
+
     fig = _figure_of(fig_or_ax)
     if not title or not str(title).strip():
         raise ValueError("annotate: title must not be empty")
@@ -352,7 +359,10 @@ def save_figure(
 
     Notes
     -----
-    Metadata that change between runs or installations are removed: the PNG
+    Each file is written under a temporary name in its folder and renamed
+    when complete, so an interrupted save leaves the earlier file (or none),
+    never a truncated one. Metadata that change between runs or installations
+    are removed: the PNG
     ``Software`` entry, the SVG ``Date`` and ``Creator``, and the PDF
     ``CreationDate``, ``ModDate``, ``Creator`` and ``Producer``. The SVG hash
     salt (which names clip paths) is fixed and its text drawn as paths. A
@@ -389,6 +399,9 @@ def save_figure(
     unknown = [f for f in fmts if f not in FORMATS]
     if unknown:
         raise ValueError(f"save: unsupported format(s) {unknown}; choose from {list(FORMATS)}")
+    import matplotlib as mpl
+    from matplotlib.layout_engine import ConstrainedLayoutEngine, TightLayoutEngine
+
     stem = Path(stem)
     stem.parent.mkdir(parents=True, exist_ok=True)
     paths = []
@@ -400,6 +413,7 @@ def save_figure(
             fig.set_layout_engine("none")
         for fmt in fmts:
             path = stem.with_name(f"{stem.name}.{fmt}")
-            fig.savefig(path, format=fmt, dpi=dpi, metadata=dict(_METADATA[fmt]))
+            with atomic_path(path) as tmp:  # a killed save never leaves a truncated file
+                fig.savefig(tmp, format=fmt, dpi=dpi, metadata=dict(_METADATA[fmt]))
             paths.append(path)
     return paths

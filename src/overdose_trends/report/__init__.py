@@ -7,9 +7,12 @@
 ``report.data``           ``ReportData``: the data inputs, loaded on first use
 ``report.registry``       ``FigureSpec`` and ``Registry``: figures referred to by name
 ``report.figures``        ``REGISTRY``: the report's figures (private builders, their options)
-``report.tables``         summary and comparison tables (``summary.csv``)
-``report.pages``          ``index.md`` and ``index.html``
+``report.tables``         summary and comparison tables (``summary.csv``), published rounding
+``report.pages``          ``index.md`` and ``index.html`` from the jinja2 templates in
+                          ``report/templates`` (one context, two formats)
 ``report.build``          ``build_report``: builds what is out of date (hashes, manifest)
+``report._manifest``      manifest, output checksums, the output-folder lock (private)
+``report._excel``         ``summary.xlsx`` in the government good-practice layout (private)
 ========================  ==============================================================
 
 Modules here may import every room below them (io, stats, plots), never the CLI.

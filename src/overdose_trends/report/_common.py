@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas is imported when rows are selected: an up-to-date run needs none
+    import pandas as pd
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
@@ -64,6 +65,8 @@ def select_rows(
     pandas.DataFrame
         The matching rows, in table order (index kept).
     """
+    import pandas as pd
+
     keep = pd.Series(True, index=frame.index)
     if areas is not None:
         keep &= frame["area_code"].isin([areas] if isinstance(areas, str) else list(areas))

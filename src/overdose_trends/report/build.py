@@ -2,17 +2,38 @@
 
 :func:`build_report` writes to an output folder
 
-* ``figures/<name>.png`` (300 dpi), ``.svg`` and ``.pdf`` for every figure of
-  the registry (by default :data:`overdose_trends.report.figures.REGISTRY`);
-* ``summary.csv`` and ``consistency.csv``
-  (:func:`overdose_trends.report.tables.report_summary`,
-  :func:`overdose_trends.io.ons_local.check_consistency`) and the pages
+* ``figures/<name>.png`` (300 dpi), ``.svg`` and ``.pdf`` for every enabled
+  figure of the registry (by default :data:`overdose_trends.report.figures.REGISTRY`);
+* ``summary.csv``, ``consistency.csv``, ``summary.xlsx`` and the pages
   ``index.md`` and ``index.html`` (:func:`overdose_trends.report.pages.write_pages`);
 * ``manifest.json`` -- per figure, a SHA-256 hash over its input files (bytes,
   name, shipped or not), its config sections, the package version and code,
   and the versions of the libraries that draw and fit it
-  (:func:`figure_inputs`). A figure whose hash is unchanged and whose files
-  all exist is skipped.
+  (:func:`figure_inputs`), with the SHA-256 of each file written; the same for
+  the pages.
+
+Reliability
+-----------
+* **Atomic files.** Every file is written under a temporary name in its folder
+  and renamed over the final name when complete
+  (:func:`overdose_trends._output.atomic_path`), so a killed run leaves either
+  the old file or the new one, never a truncated one.
+* **Honest manifest.** A figure's manifest entry is removed (and the manifest
+  saved) before the figure is rebuilt and written back only after all its
+  files are; a figure counts as up to date only when its hash matches and
+  every file has the checksum recorded. A run killed at any point is
+  therefore repaired by the next one.
+* **One run at a time per folder.** A run locks the output folder
+  (``.report.lock``) while it reads and writes, so runs with different
+  configurations into one folder take turns; each figure's hash covers its
+  own configuration, so one run never marks another's figures current.
+* **A figure that cannot be built** for the configured data (a
+  ``ValueError``, e.g. no kit data for the area) is recorded with its reason,
+  listed on the pages, and the rest of the report is built
+  (:attr:`ReportResult.failed`; the command line exits with 1).
+* **Fast when up to date.** Tables and pages are rewritten only when their
+  inputs changed; an up-to-date run reads the configuration and hashes files,
+  and imports neither matplotlib nor scipy.
 
 What the report covers is a :class:`~overdose_trends.report.config.ReportConfig`,
 read from TOML by :func:`~overdose_trends.report.config.load_config`; this
@@ -36,14 +57,20 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from tqdm.auto import tqdm
-
 from overdose_trends.report._common import did_you_mean
+from overdose_trends.report._manifest import (
+    MANIFEST_NAME,
+    checksums,
+    file_sha256,
+    folder_lock,
+    outputs_intact,
+    read_manifest,
+    write_manifest,
+)
 from overdose_trends.report.config import ReportConfig
 from overdose_trends.report.data import ReportData
 from overdose_trends.report.figures import REGISTRY
-from overdose_trends.report.pages import write_pages
-from overdose_trends.report.registry import FigureSpec, Registry
+from overdose_trends.report.registry import FigureSpec, FigureState, Registry
 
 __all__ = [
     "FIGURE_FORMATS",
@@ -54,15 +81,15 @@ __all__ = [
     "figure_hash",
     "figure_inputs",
     "library_versions",
+    "pages_hash",
 ]
 
 #: File formats written for every figure (PNG at 300 dpi).
 FIGURE_FORMATS = ("png", "svg", "pdf")
 #: Libraries whose versions a figure's hash covers (drawing and model fitting).
 LIBRARIES = ("matplotlib", "numpy", "pandas", "scipy", "statsmodels")
-_MANIFEST = "manifest.json"
-#: Version of the manifest layout; a different one rebuilds everything.
-_MANIFEST_FORMAT = 2
+#: Errors of a builder that mean "cannot be built from this data and configuration".
+_BUILD_ERRORS = (ValueError, LookupError)
 
 
 @dataclass
@@ -75,20 +102,41 @@ class ReportResult:
         The output folder.
     built, skipped : list of str
         Figures built, and figures skipped because they were up to date.
+    failed : dict of str to str
+        Figures that cannot be built from the data and configuration, with
+        the reason (also listed on the pages).
+    disabled : list of str
+        Figures turned off with ``enabled = false``.
+    pages_written : bool
+        False when the tables and pages were up to date and left alone.
     paths : list of Path
         Every output file: the figures' files, then ``summary.csv``,
-        ``consistency.csv``, ``index.md``, ``index.html`` and ``manifest.json``.
+        ``consistency.csv``, (``summary.xlsx``), ``index.md``,
+        ``index.html`` and ``manifest.json``.
     """
 
     out_dir: Path
     built: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    disabled: list[str] = field(default_factory=list)
+    pages_written: bool = True
     paths: list[Path] = field(default_factory=list)
 
+    @property
+    def ok(self) -> bool:
+        """True when no figure failed."""
+        return not self.failed
+
     def summary(self) -> str:
-        """One line: ``built N, skipped M (up to date) -> <out_dir>/index.html``."""
+        """One line: ``built N, skipped M (up to date) -> <out_dir>/index.html``.
+
+        Failed and disabled figures are counted when there are any.
+        """
+        extra = f", {len(self.failed)} cannot be built" if self.failed else ""
+        extra += f", {len(self.disabled)} turned off" if self.disabled else ""
         return (
-            f"built {len(self.built)}, skipped {len(self.skipped)} (up to date) -> "
+            f"built {len(self.built)}, skipped {len(self.skipped)} (up to date){extra} -> "
             f"{self.out_dir / 'index.html'}"
         )
 
@@ -114,7 +162,7 @@ def build_report(
         Southend and Norfolk/Norwich stories). Figures without a section get
         their default options.
     force : bool, default False
-        Rebuild the selected figures even when up to date.
+        Rebuild the selected figures (and the pages) even when up to date.
     only : str or sequence of str, optional
         Consider only these figures (others are neither built nor removed).
     progress : bool, default True
@@ -125,23 +173,29 @@ def build_report(
     Returns
     -------
     ReportResult
-        Figures built and skipped, and the paths of every output file.
+        Figures built, skipped, failed (with reasons) and turned off, and the
+        paths of every output file.
 
     Raises
     ------
     ValueError
-        For an unknown ``only`` name, or when a figure cannot be built from
-        the data and configuration (the message names the figure).
+        For an unknown ``only`` name, or when the ``[summary]`` areas or
+        periods are not in the data. A figure that cannot be built does not
+        raise: it is listed in :attr:`ReportResult.failed` and on the pages.
 
     Notes
     -----
     A figure is up to date when ``manifest.json`` records the same
-    :func:`figure_hash` for it and all of its files exist. The hash covers
-    the data files it lists (bytes, name and whether shipped), its config
-    sections, the package version, a fingerprint of the package's source
-    and the library versions (:func:`figure_inputs`), so editing the code or
-    upgrading matplotlib rebuilds too. Tables and pages are always rewritten
-    (they take well under a second).
+    :func:`figure_hash` for it and each of its files has the SHA-256 recorded
+    when it was written. The hash covers the data files it lists (bytes, name
+    and whether shipped), its config sections, the package version, a
+    fingerprint of the package's source and the library versions
+    (:func:`figure_inputs`), so editing the code or upgrading matplotlib
+    rebuilds too. A figure that failed is recorded with its hash and reason,
+    and is tried again when its inputs change (or with ``force``). Tables and
+    pages are rewritten when the summary configuration, the data, the code or
+    any figure's state changed. See the module notes for what a killed or
+    concurrent run leaves behind.
 
     Examples
     --------
@@ -152,53 +206,77 @@ def build_report(
     >>> with tempfile.TemporaryDirectory() as folder:
     ...     result = ot.build_report(folder, only="deaths_averted", progress=False)
     ...     summary = pd.read_csv(f"{folder}/summary.csv")
-    >>> result.built, result.skipped
-    (['deaths_averted'], [])
+    >>> result.built, result.skipped, result.failed
+    (['deaths_averted'], [], {})
     >>> [path.name for path in result.paths]
     ['deaths_averted.png', 'deaths_averted.svg', 'deaths_averted.pdf', 'summary.csv',
-     'consistency.csv', 'index.md', 'index.html', 'manifest.json']
+     'consistency.csv', 'summary.xlsx', 'index.md', 'index.html', 'manifest.json']
 
     ``summary.csv`` holds the published ONS rates per 100,000 of the
-    ``[summary]`` areas and periods, with the verdict of the comparison:
+    ``[summary]`` areas and periods (rates to 1 decimal place, ratios to 2,
+    as ONS publishes them), with the verdict of the comparison:
 
     >>> summary.loc[:1, ["area_name", "period", "deaths", "rate", "lcl", "ucl"]]
              area_name   period  deaths  rate  lcl   ucl
     0  Southend-on-Sea  2013-15      47   8.8  6.5  11.7
     1  Southend-on-Sea  2016-18      32   5.8  4.0   8.3
+    >>> summary.loc[0, ["rate_ratio", "ratio_lcl", "ratio_ucl"]].tolist()
+    [0.66, 0.41, 1.05]
     >>> summary.loc[0, "verdict"]
     'no significant change (p = 0.081)'
     """
     out = Path(out_dir)
     config = (config or ReportConfig()).with_defaults(registry)
     selected = _selected(registry, only)
-    (out / "figures").mkdir(parents=True, exist_ok=True)
     data = ReportData(config)
-    manifest = out / _MANIFEST
-    entries = {k: v for k, v in _read_manifest(manifest).items() if k in registry}
     cache: dict[Path, str] = {}
     result = ReportResult(out)
-    bar = tqdm(total=len(selected) + 1, desc="report", unit="step", disable=not progress)
-    try:
-        for spec in selected:
-            bar.set_postfix_str(spec.name, refresh=False)
-            entry = _build_if_stale(spec, config, data, out, entries.get(spec.name), cache, force)
-            if entry is None:
-                result.skipped.append(spec.name)
-            else:
-                entries[spec.name] = entry
-                _write_manifest(manifest, entries)
-                result.built.append(spec.name)
-            result.paths.extend(_figure_files(out, spec.name))
-            bar.update()
-        bar.set_postfix_str("tables and pages", refresh=False)
-        figures = [(spec, _figure_files(out, spec.name)) for spec in registry]
-        result.paths.extend(write_pages(out, config, data, figures))
-        _write_manifest(manifest, entries)
-        result.paths.append(manifest)
-        bar.update()
-    finally:
-        bar.close()
+    with folder_lock(out):
+        (out / "figures").mkdir(parents=True, exist_ok=True)
+        manifest_path = out / MANIFEST_NAME
+        manifest = read_manifest(manifest_path)
+        entries = {k: v for k, v in manifest["figures"].items() if k in registry}
+        book = _Book(manifest_path, entries, manifest["pages"])
+        bar = _progress(len(selected) + 1, progress)
+        try:
+            for spec in selected:
+                if bar is not None:
+                    bar.set_postfix_str(spec.name, refresh=False)
+                _run_figure(spec, config, data, out, book, cache, force, result)
+                if bar is not None:
+                    bar.update()
+            if bar is not None:
+                bar.set_postfix_str("tables and pages", refresh=False)
+            states = [_state(spec, config, data, out, book.figures, cache) for spec in registry]
+            _run_pages(out, config, data, states, book, cache, force, result, registry)
+            book.save()
+            result.paths.append(manifest_path)
+            if bar is not None:
+                bar.update()
+        finally:
+            if bar is not None:
+                bar.close()
     return result
+
+
+def _progress(total: int, show: bool) -> Any:
+    if not show:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc="report", unit="step")
+
+
+@dataclass
+class _Book:
+    """The manifest being kept: figure entries, the pages' entry, saved on every change."""
+
+    path: Path
+    figures: dict[str, Any]
+    pages: dict[str, Any]
+
+    def save(self) -> None:
+        write_manifest(self.path, self.figures, self.pages)
 
 
 def _figure_files(out_dir: Path, name: str) -> list[Path]:
@@ -219,44 +297,121 @@ def _selected(registry: Registry, only: str | Sequence[str] | None) -> list[Figu
     return [s for s in registry if s.name in wanted]
 
 
-def _build_if_stale(
+def _run_figure(
     spec: FigureSpec,
     config: ReportConfig,
     data: ReportData,
     out: Path,
-    entry: Mapping[str, Any] | None,
+    book: _Book,
     cache: dict[Path, str],
     force: bool,
-) -> dict[str, Any] | None:
-    """Build ``spec`` unless its manifest ``entry`` is current: its new entry, or None (skipped)."""
-    digest = figure_hash(spec, config, data, cache)
+    result: ReportResult,
+) -> None:
+    """Build ``spec`` unless it is current or turned off; record what happened."""
     files = _figure_files(out, spec.name)
-    current = entry is not None and entry.get("hash") == digest
-    if not force and current and all(f.is_file() for f in files):
-        return None
-    _build_figure(spec, data, config, out)
-    inputs = figure_inputs(spec, config, data, cache)
-    return {
-        "hash": digest,
-        "data": inputs["data"],
-        "config": list(inputs["config"]),
-        "outputs": [f.relative_to(out).as_posix() for f in files],
-    }
+    if not config.enabled(spec.name):
+        result.disabled.append(spec.name)
+        return
+    digest = figure_hash(spec, config, data, cache)
+    entry = book.figures.get(spec.name)
+    if not force and entry is not None and entry.get("hash") == digest:
+        if "failed" in entry:
+            result.failed[spec.name] = str(entry["failed"])
+            return
+        if outputs_intact(out, entry):
+            result.skipped.append(spec.name)
+            result.paths.extend(files)
+            return
+    # drop the entry first: a run killed while the files are replaced leaves no claim
+    if book.figures.pop(spec.name, None) is not None:
+        book.save()
+    reason = _build_figure(spec, data, config, out)
+    if reason is not None:
+        for f in files:  # an older build for another configuration is not this figure
+            f.unlink(missing_ok=True)
+        book.figures[spec.name] = {"hash": digest, "failed": reason}
+        result.failed[spec.name] = reason
+    else:
+        book.figures[spec.name] = {
+            "hash": digest,
+            "data": figure_inputs(spec, config, data, cache)["data"],
+            "config": list(spec.sections),
+            "outputs": checksums(out, files),
+        }
+        result.built.append(spec.name)
+        result.paths.extend(files)
+    book.save()
 
 
-def _build_figure(spec: FigureSpec, data: ReportData, config: ReportConfig, out: Path) -> None:
+def _build_figure(
+    spec: FigureSpec, data: ReportData, config: ReportConfig, out: Path
+) -> str | None:
+    """Draw and save ``spec``; None when done, else why it cannot be built."""
     from overdose_trends.plots.style import house_style, save_figure
 
     try:
         with house_style():
             fig = spec.builder(data, config)
             save_figure(fig, out / "figures" / spec.name, formats=FIGURE_FORMATS, dpi=300)
-    except (KeyError, ValueError) as err:
+    except _BUILD_ERRORS as err:
         message = err.args[0] if isinstance(err, KeyError) and err.args else str(err)
-        raise ValueError(f"figure {spec.name!r}: {message}") from err
+        return _one_line(str(message)) or type(err).__name__
     finally:
         if "matplotlib.pyplot" in sys.modules:  # a helper may have used pyplot
             sys.modules["matplotlib.pyplot"].close("all")
+    return None
+
+
+def _one_line(text: str, limit: int = 500) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _state(
+    spec: FigureSpec,
+    config: ReportConfig,
+    data: ReportData,
+    out: Path,
+    entries: Mapping[str, Any],
+    cache: dict[Path, str],
+) -> FigureState:
+    files = _figure_files(out, spec.name)
+    if not config.enabled(spec.name):
+        return FigureState(spec, "disabled", files)
+    entry = entries.get(spec.name)
+    if entry is None or entry.get("hash") != figure_hash(spec, config, data, cache):
+        return FigureState(spec, "missing", files)
+    if "failed" in entry:
+        return FigureState(spec, "failed", files, str(entry["failed"]))
+    return FigureState(spec, "current" if outputs_intact(out, entry) else "missing", files)
+
+
+def _run_pages(
+    out: Path,
+    config: ReportConfig,
+    data: ReportData,
+    states: list[FigureState],
+    book: _Book,
+    cache: dict[Path, str],
+    force: bool,
+    result: ReportResult,
+    registry: Registry,
+) -> None:
+    """Write the tables and pages unless their entry is current."""
+    digest = pages_hash(config, data, states, cache)
+    entry = book.pages
+    if not force and entry.get("hash") == digest and outputs_intact(out, entry):
+        result.pages_written = False
+        result.paths.extend(out / rel for rel in entry["outputs"])
+        return
+    if book.pages:
+        book.pages = {}
+        book.save()
+    from overdose_trends.report.pages import write_pages
+
+    paths = write_pages(out, config, data, states)
+    book.pages = {"hash": digest, "outputs": checksums(out, paths)}
+    result.paths.extend(paths)
 
 
 # --- up-to-date checks --------------------------------------------------------------------------
@@ -264,25 +419,14 @@ def _build_figure(spec: FigureSpec, data: ReportData, config: ReportConfig, out:
 
 @lru_cache(maxsize=1)
 def code_fingerprint() -> str:
-    """SHA-256 over the package's source files (``*.py``, ``*.mplstyle``), computed once."""
+    """SHA-256 over the package's source (``*.py``, ``*.mplstyle``, ``*.j2``), computed once."""
     root = Path(__file__).resolve().parents[1]
     h = hashlib.sha256()
-    for file in sorted([*root.rglob("*.py"), *root.rglob("*.mplstyle")]):
+    for file in sorted([*root.rglob("*.py"), *root.rglob("*.mplstyle"), *root.rglob("*.j2")]):
         h.update(file.relative_to(root).as_posix().encode())
         h.update(b"\0")
         h.update(file.read_bytes())
     return h.hexdigest()
-
-
-def _file_sha256(path: Path, cache: dict[Path, str]) -> str:
-    path = path.resolve()
-    if path not in cache:
-        h = hashlib.sha256()
-        with path.open("rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                h.update(block)
-        cache[path] = h.hexdigest()
-    return cache[path]
 
 
 def _jsonable(options: Any) -> Any:
@@ -325,7 +469,7 @@ def figure_inputs(
         "libraries": library_versions(),
         "data": {
             name: {
-                "sha256": _file_sha256(path, cache),
+                "sha256": file_sha256(path, cache),
                 "file": path.name,
                 "shipped": data.is_shipped(name),
             }
@@ -343,24 +487,43 @@ def figure_hash(
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-# --- the manifest -------------------------------------------------------------------------------
+# --- the pages ----------------------------------------------------------------------------------
 
 
-def _read_manifest(path: Path) -> dict[str, Any]:
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (FileNotFoundError, json.JSONDecodeError, UnicodeDecodeError):
-        return {}
-    if not isinstance(manifest, dict) or manifest.get("format") != _MANIFEST_FORMAT:
-        return {}
-    figures = manifest.get("figures")
-    return figures if isinstance(figures, dict) else {}
+def pages_hash(
+    config: ReportConfig,
+    data: ReportData,
+    states: Sequence[FigureState],
+    cache: dict[Path, str] | None = None,
+) -> str:
+    """SHA-256 (hex) of what the tables and pages are made from.
 
-
-def _write_manifest(path: Path, figures: Mapping[str, Any]) -> None:
+    The package version and code, the library versions, the local-authority
+    data file, the ``[summary]`` section and the output settings (``safe_csv``,
+    ``excel``, the templates folder's files), and each figure's title,
+    caption and state (with a failed figure's reason).
+    """
     from overdose_trends._version import __version__
 
-    body = {"format": _MANIFEST_FORMAT, "package_version": __version__, "figures": figures}
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(body, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    cache = {} if cache is None else cache
+    templates = {}
+    if config.templates is not None:
+        for file in sorted(config.templates.glob("*.j2")):
+            templates[file.name] = file_sha256(file, cache)
+    la = data.path("la_deaths")
+    payload = {
+        "package_version": __version__,
+        "code": code_fingerprint(),
+        "libraries": library_versions(),
+        "la_deaths": {"sha256": file_sha256(la, cache), "file": la.name},
+        "summary": _jsonable(config.summary),
+        "safe_csv": config.safe_csv,
+        "excel": config.excel,
+        "templates": templates,
+        "kits_synthetic": data.synthetic_kits,
+        "figures": [
+            [s.spec.name, s.status, s.reason, s.spec.title, s.spec.caption_text(data, config)]
+            for s in states
+        ],
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()

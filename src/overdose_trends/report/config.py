@@ -41,6 +41,7 @@ __all__ = [
     "EDITION_KEYS",
     "ENGLAND",
     "ENGLAND_AND_WALES",
+    "FLAG_KEYS",
     "NORFOLK",
     "NORWICH",
     "PATH_KEYS",
@@ -65,6 +66,14 @@ DEFAULT_AREAS = (SOUTHEND, NORWICH, NORFOLK, ENGLAND)
 DEFAULT_PERIODS = ((2013, 2015), (2016, 2018))
 #: Top-level config keys holding file paths (relative paths are relative to the config file).
 PATH_KEYS = ("workbook", "national_workbook", "kit_log")
+#: Top-level true/false keys: ``safe_csv`` (neutralise formula-like text in the report's
+#: CSV files, see :func:`overdose_trends._output.write_csv`) and ``excel`` (also write
+#: the summary tables as ``summary.xlsx``).
+FLAG_KEYS = ("safe_csv", "excel")
+#: Top-level key naming a folder of page templates that replace the built-in ones.
+TEMPLATES_KEY = "templates"
+#: Key of every figure section: ``enabled = false`` leaves the figure out of the report.
+ENABLED_KEY = "enabled"
 #: Top-level keys naming a published ONS edition instead of a file: key -> (dataset, path key).
 #: The edition (a registration year or "latest") is downloaded into the download cache
 #: (:func:`overdose_trends.io.editions.download_edition`) and used as that path key's file.
@@ -162,6 +171,18 @@ class ReportConfig:
         The ONS edition (registration year) named by ``la_edition`` /
         ``national_edition`` in the file; its downloaded copy is then
         ``workbook`` / ``national_workbook``.
+    disabled : tuple of str
+        Figures left out of the report (``enabled = false`` in their section).
+    templates : Path, optional
+        Folder of page templates (``index.html.j2``, ``index.md.j2``) used
+        instead of the built-in ones of the same name.
+    safe_csv : bool, default True
+        Neutralise text cells of the CSV files that a spreadsheet would run as
+        a formula (a leading apostrophe before ``=``, ``+``, ``-``, ``@``, tab
+        or carriage return). Set false for files read only by programs.
+    excel : bool, default True
+        Also write the summary tables as ``summary.xlsx`` (government
+        good-practice layout).
     """
 
     workbook: Path | None = None
@@ -172,13 +193,22 @@ class ReportConfig:
     source: Path | None = field(default=None, compare=False)
     la_edition: int | None = None
     national_edition: int | None = None
+    disabled: tuple[str, ...] = ()
+    templates: Path | None = None
+    safe_csv: bool = True
+    excel: bool = True
 
     def __post_init__(self) -> None:
-        for key in PATH_KEYS:
+        for key in (*PATH_KEYS, TEMPLATES_KEY):
             value = getattr(self, key)
             if value is not None and not isinstance(value, Path):
                 object.__setattr__(self, key, Path(value))
         object.__setattr__(self, "figures", dict(self.figures))
+        object.__setattr__(self, "disabled", tuple(sorted(set(self.disabled))))
+
+    def enabled(self, name: str) -> bool:
+        """False for a figure turned off with ``enabled = false``."""
+        return name not in self.disabled
 
     def section(self, name: str) -> Any:
         """The options of section ``name`` (``"summary"`` or a figure name)."""
@@ -237,32 +267,75 @@ def load_config(path: str | os.PathLike[str], registry: FigureSections) -> Repor
     """
     path = Path(path)
     raw = _read_toml(path)
-    sections: dict[str, type[Options]] = {"summary": SummaryOptions, **registry.options()}
+    options = registry.options()
+    sections = ["summary", *(spec.name for spec in registry)]
+    top = [*PATH_KEYS, *EDITION_KEYS, *FLAG_KEYS, TEMPLATES_KEY]
     kwargs: dict[str, Any] = {}
     figures: dict[str, Options] = {}
+    disabled: list[str] = []
     for key, value in raw.items():
         if key in PATH_KEYS:
             kwargs[key] = _data_file(path, key, value)
         elif key in EDITION_KEYS:
             kwargs[key] = value
+        elif key in FLAG_KEYS:
+            if not isinstance(value, bool):
+                raise ConfigError(f"{key}: expected true or false, got {value!r}", file=path)
+            kwargs[key] = value
+        elif key == TEMPLATES_KEY:
+            kwargs[key] = _template_folder(path, value)
         elif key == "summary":
             kwargs["summary"] = _section(path, key, value, SummaryOptions)
         elif key in sections:
-            figures[key] = _section(path, key, value, sections[key])
+            value = _enabled(path, key, value, disabled)
+            if key in options:
+                figures[key] = _section(path, key, value, options[key])
+            elif value:
+                raise ConfigError(
+                    f"figure {key} has no settings besides {ENABLED_KEY}", file=path, section=key
+                )
         else:
-            known = [*PATH_KEYS, *EDITION_KEYS, *sections]
+            known = [*top, *sections]
             what = f"section [{key}]" if isinstance(value, dict) else f"key {key!r}"
             raise ConfigError(
                 f"unknown {what}{did_you_mean(key, known)}; expected the keys "
-                f"{', '.join([*PATH_KEYS, *EDITION_KEYS])} and the sections "
-                f"{', '.join(sections)}",
+                f"{', '.join(top)} and the sections {', '.join(sections)}",
                 file=path,
                 key=key,
             )
     for key in EDITION_KEYS:
         if key in kwargs:
             _edition(path, key, kwargs)
-    return ReportConfig(**kwargs, figures=figures, source=path).with_defaults(registry)
+    config = ReportConfig(**kwargs, figures=figures, source=path, disabled=tuple(disabled))
+    return config.with_defaults(registry)
+
+
+def _enabled(path: Path, name: str, value: Any, disabled: list[str]) -> Any:
+    """``value`` without its ``enabled`` key (noting ``enabled = false`` in ``disabled``)."""
+    if not isinstance(value, dict) or ENABLED_KEY not in value:
+        return value
+    flag = value[ENABLED_KEY]
+    if not isinstance(flag, bool):
+        raise ConfigError(
+            f"{ENABLED_KEY}: expected true or false, got {flag!r}",
+            file=path,
+            section=name,
+            key=ENABLED_KEY,
+        )
+    if not flag:
+        disabled.append(name)
+    return {k: v for k, v in value.items() if k != ENABLED_KEY}
+
+
+def _template_folder(path: Path, value: Any) -> Path:
+    """The templates folder named in the file (relative to the file's folder)."""
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"{TEMPLATES_KEY}: expected a folder path, got {value!r}", file=path)
+    folder = Path(value).expanduser()
+    folder = folder if folder.is_absolute() else path.parent / folder
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{path}: {TEMPLATES_KEY}: no such folder {str(folder)!r}")
+    return folder
 
 
 def _edition(path: Path, key: str, kwargs: dict[str, Any]) -> None:
@@ -321,6 +394,7 @@ def _section(path: Path, name: str, value: Any, cls: type[Options]) -> Any:
     allowed = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
     for key in value:
         if key not in allowed:
+            allowed = allowed if name == "summary" else [ENABLED_KEY, *allowed]
             raise ConfigError(
                 f"unknown key {key!r}{did_you_mean(key, allowed)}; expected {', '.join(allowed)}",
                 file=path,
@@ -351,8 +425,12 @@ def _toml_value(value: Any) -> str:
     raise TypeError(f"cannot write {value!r} as TOML")
 
 
-def _section_text(name: str, options: Options, doc: str) -> list[str]:
+def _section_text(name: str, options: Options | None, doc: str, figure: bool) -> list[str]:
     lines = ["", f"# {doc}", f"[{name}]"]
+    if figure:
+        lines += ["# false leaves this figure out of the report", f"{ENABLED_KEY} = true"]
+    if options is None:
+        return lines
     for f in dataclasses.fields(options):  # type: ignore[arg-type]
         if f.metadata.get("help"):
             lines.append(f"# {f.metadata['help']}")
@@ -376,6 +454,17 @@ _HEADER = (
     '# workbook = "2019localauthorities1.xls"',
     '# national_workbook = "2021registrations.xlsx"',
     '# kit_log = "naloxone_kits.csv"',
+    "# Or name a published ONS edition instead of a workbook (downloaded once, then cached):",
+    '# la_edition = "latest"',
+    "# national_edition = 2021",
+    "",
+    "# Outputs: CSV text cells that a spreadsheet would run as a formula (starting =, +, -, @)",
+    "# get a leading apostrophe unless safe_csv = false; excel = false skips summary.xlsx;",
+    "# templates names a folder of page templates (index.html.j2, index.md.j2) replacing the",
+    "# built-in ones.",
+    "safe_csv = true",
+    "excel = true",
+    '# templates = "my_templates"',
 )
 
 
@@ -392,14 +481,14 @@ def default_toml(registry: FigureSections) -> str:
     -------
     str
         The header comments, the ``[summary]`` section and one section per
-        figure with options, every key with its help text as a comment.
+        figure (``enabled = true`` and its options), every key with its help
+        text as a comment.
     """
     lines = list(_HEADER)
     lines += _section_text(
-        "summary", SummaryOptions(), "Summary table (summary.csv and the report page)."
+        "summary", SummaryOptions(), "Summary table (summary.csv and the report page).", False
     )
     for spec in registry:
-        if spec.options is None:
-            continue
-        lines += _section_text(spec.name, spec.options(), f"Figure {spec.name}: {spec.title}.")
+        options = spec.options() if spec.options is not None else None
+        lines += _section_text(spec.name, options, f"Figure {spec.name}: {spec.title}.", True)
     return "\n".join(lines) + "\n"

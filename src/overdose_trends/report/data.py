@@ -14,11 +14,11 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import pandas as pd
-
 from overdose_trends.report.config import ReportConfig
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from overdose_trends.io.kit_log import KitLog
 
 __all__ = ["DATA_INPUTS", "ReportData"]

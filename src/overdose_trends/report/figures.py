@@ -29,8 +29,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
 from overdose_trends.report._common import display_name, period_text, select_rows
 from overdose_trends.report.config import (
     ENGLAND,
@@ -47,13 +45,13 @@ from overdose_trends.report.options import (
     as_area_codes,
     as_area_level,
     as_comparators,
-    as_count,
     as_level,
     as_measure,
     as_names,
     as_optional_area_code,
     as_text,
     as_year,
+    count_between,
     measure_option,
     option,
     sex_option,
@@ -62,6 +60,7 @@ from overdose_trends.report.registry import Registry
 from overdose_trends.schema import as_period
 
 if TYPE_CHECKING:
+    import pandas as pd
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
@@ -82,14 +81,21 @@ __all__ = [
 #: The report's figures, in page order.
 REGISTRY = Registry()
 
+# Bounds of numeric options (a mistyped 1e12 is refused, not run out of memory).
+_MAX_DRAWS = 1_000_000  # Monte Carlo draws: +-0.1% precision on a 95% limit is ample
+_MAX_SEED = 2**32 - 1  # numpy's legacy seed range
+_MAX_KITS = 100_000_000  # more kits than England has people at risk, by far
+
 # --- helpers for builders -----------------------------------------------------------------------
 
 
 def _figure(width: float = 8.0, height: float = 5.0) -> tuple[Figure, Axes]:
     """A new Figure (not registered with pyplot, so nothing to close) and its single Axes."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(width, height))
+    FigureCanvasAgg(fig)  # a canvas that can measure text (label placement needs a renderer)
     return fig, fig.add_subplot()
 
 
@@ -283,6 +289,8 @@ def _areas_vs_benchmark(
     la: pd.DataFrame, opts: AreasVsBenchmarkOptions, section: str
 ) -> tuple[pd.DataFrame, str]:
     """Areas of ``opts.area_level`` compared with ``opts.benchmark``, and the benchmark's name."""
+    import pandas as pd
+
     from overdose_trends.stats.funnel import vs_benchmark
 
     sel = select_rows(la, measure=opts.measure, sex=opts.sex, periods=(opts.period,))
@@ -463,10 +471,26 @@ class KitsOptions(Options):
         "first calendar year of kits (the shipped log starts in October 2015: a part year)",
     )
     last_year: int = option(2019, as_year, "last calendar year")
-    context_years: int = option(5, as_count, "years of deaths shown before the first kit year")
+    context_years: int = option(
+        5, count_between(0, 50), "years of deaths shown before the first kit year (0-50)"
+    )
     deaths_measure: str = option(
         "misuse", as_measure, "deaths plotted: misuse (closer to opioid deaths) or poisoning"
     )
+
+
+def _kits_caption(data: ReportData) -> str:
+    """The kits caption; the SYNTHETIC warning only for the shipped simulated log."""
+    what = (
+        "Take-home naloxone kits issued and returned used per calendar year (hatched for a "
+        "part year) and deaths registered per year, from ONS."
+    )
+    if data.synthetic_kits:
+        return (
+            f"{what} The kit log is the shipped SYNTHETIC (simulated) one: the kit numbers "
+            "illustrate the method and are not any service's figures."
+        )
+    return f"{what} Kits from the configured log {data.path('kit_log').name}."
 
 
 def _kit_year_notes(monthly: pd.DataFrame, yearly: pd.DataFrame, opts: KitsOptions) -> list[str]:
@@ -496,12 +520,7 @@ def _kit_year_notes(monthly: pd.DataFrame, yearly: pd.DataFrame, opts: KitsOptio
     inputs=("kit_log", "la_deaths"),
     options=KitsOptions,
     title="Naloxone kits and deaths",
-    caption=(
-        "Take-home naloxone kits issued and returned used per calendar year (bars; hatched for "
-        "a part year) and deaths registered per year (line). The shipped kit log is SYNTHETIC "
-        "(simulated), so the kit numbers illustrate the method and are not a service's "
-        "figures; the deaths are ONS figures."
-    ),
+    caption=lambda data, config: _kits_caption(data),
 )
 def _kits(data: ReportData, config: ReportConfig) -> Figure:
     """Yearly kit counts of ``[kits] area_code``/``service`` against ONS deaths."""
@@ -547,10 +566,14 @@ def _kits(data: ReportData, config: ReportConfig) -> Figure:
 class AvertedOptions(Options):
     """``[deaths_averted]``: deaths averted by kits, honest estimates beside the naive claim."""
 
-    kits_used: int = option(2600, as_count, "kits returned (or reported) used; 0 = unknown")
-    kits_issued: int = option(4000, as_count, "kits issued; 0 = unknown")
-    seed: int = option(1, as_count, "random seed of the Monte Carlo interval")
-    n_draws: int = option(10_000, as_count, "Monte Carlo draws (at least 100)")
+    kits_used: int = option(
+        2600, count_between(0, _MAX_KITS), "kits returned (or reported) used; 0 = unknown"
+    )
+    kits_issued: int = option(4000, count_between(0, _MAX_KITS), "kits issued; 0 = unknown")
+    seed: int = option(1, count_between(0, _MAX_SEED), "random seed of the Monte Carlo interval")
+    n_draws: int = option(
+        10_000, count_between(100, _MAX_DRAWS), "Monte Carlo draws (100 to 1,000,000)"
+    )
     conf: float = option(0.95, as_level, "interval level")
     label: str = option(
         "Norfolk news claim, 2,600 kits used and about 4,000 issued",
@@ -612,9 +635,11 @@ class JoinpointOptions(Options):
     substance: str = option(
         "all", as_text, "substance code of the ONS Table 4 rates ('all' = any drug)"
     )
-    max_joinpoints: int = option(3, as_count, "largest number of joinpoints")
+    max_joinpoints: int = option(3, count_between(0, 5), "largest number of joinpoints (0-5)")
     aapc_from: int = option(2012, as_year, "start of the extra AAPC range (to the last year)")
-    seed: int = option(0, as_count, "seed of the permutation tests (reproducible figures)")
+    seed: int = option(
+        0, count_between(0, _MAX_SEED), "seed of the permutation tests (reproducible figures)"
+    )
 
 
 @REGISTRY.figure(
@@ -670,24 +695,33 @@ class ItsOptions(Options):
     last: int = option(2019, as_year, "last year")
     intervention: int = option(2015, as_year, "first year of the post-intervention period")
     label: str = option(
-        "Take-home naloxone: wider supply from 2015", as_text, "legend text of the intervention"
+        "Naloxone kits supplied from 2015",
+        as_text,
+        "legend text of the intervention: what started, and when (no verdict)",
     )
     measure: str = measure_option()
     sex: str = sex_option("persons only: the populations are for persons")
+
+
+def _its_caption(config: ReportConfig) -> str:
+    opts: ItsOptions = config.section("its_southend")
+    return (
+        f"Deaths registered each year, {opts.first}-{opts.last}, with the segmented regression "
+        f"fitted before and from {opts.intervention} ({opts.label}; population as offset) and "
+        "the earlier trend continued, with its 95% confidence band. The box gives the step, "
+        "the change of slope and how many fewer (or more) deaths were registered than the "
+        "earlier trend predicts, with 95% intervals. An interval including zero is no "
+        "evidence of a change, and a change after the intervention year need not be caused "
+        "by it."
+    )
 
 
 @REGISTRY.figure(
     "its_southend",
     inputs=("la_deaths", "population"),
     options=ItsOptions,
-    title="Before and after 2015: interrupted time series",
-    caption=(
-        "Deaths registered each year, the fitted segmented regression before and after the "
-        "intervention (population as offset) and the counterfactual, the earlier trend "
-        "continued, with its 95% confidence band. The box gives the step, the change of slope "
-        "and the deaths averted (counterfactual minus observed) with 95% intervals; an interval "
-        "including zero is no evidence of an effect."
-    ),
+    title="Deaths before and after the intervention year: interrupted time series",
+    caption=lambda data, config: _its_caption(config),
 )
 def _its_southend(data: ReportData, config: ReportConfig) -> Figure:
     """:func:`~overdose_trends.stats.trends.interrupted.fit_interrupted` of yearly deaths."""

@@ -1,71 +1,79 @@
-"""The report's pages: ``summary.csv``, ``consistency.csv``, ``index.md`` and ``index.html``.
+"""The report's pages and tables: ``summary.csv``, ``consistency.csv``, ``summary.xlsx``, ``index``.
 
-:func:`write_pages` writes the tables (:func:`overdose_trends.report.tables.report_summary`
-and :func:`overdose_trends.io.ons_local.check_consistency`) and a small
-self-contained page, in Markdown and in HTML, with the summary table, the
-change between periods and each figure with its caption and file links (or a
-note that it is not built yet). All text is escaped.
+:func:`write_pages` writes the tables (:func:`overdose_trends.report.tables.report_summary`,
+rounded to the published precision, and
+:func:`overdose_trends.io.ons_local.check_consistency`), the Excel workbook of the
+summary tables (``report/_excel.py``) and one page in two formats, ``index.html``
+and ``index.md``, both rendered by :func:`render_pages` from ONE context with the
+jinja2 templates ``index.html.j2`` and ``index.md.j2``.
+
+Templates
+---------
+The built-in templates are in ``overdose_trends/report/templates``. A
+``templates`` folder in ``report.toml`` holding a file of the same name replaces
+it (copy the built-in one and edit). Text reaches a template already safe: the
+HTML template escapes every value (jinja2 autoescape), and every text value of
+the Markdown context is escaped for Markdown. The context:
+
+``title``, ``intro``, ``problems`` (a sentence when figures cannot be built,
+else empty), ``compare_note``, ``checks_note`` (str); ``rates`` and
+``comparison`` (``head``: column names, ``rows``: rows of display text);
+``tables`` (file names); ``figures`` (each with ``name``, ``title``,
+``caption``, ``status`` -- ``current``, ``failed`` or ``missing`` --,
+``reason`` and ``files``, paths relative to the page, PNG first);
+``disabled`` (names of figures turned off); ``sources`` (one sentence each).
+
+CSV files go through :func:`overdose_trends._output.write_csv` (formula
+neutralisation unless ``safe_csv = false``); every file is written atomically.
 """
 
 from __future__ import annotations
 
-import html
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
+from overdose_trends._output import write_csv, write_text
 from overdose_trends.report._common import display_name
 from overdose_trends.report.config import ReportConfig
 from overdose_trends.report.data import ReportData
-from overdose_trends.report.registry import FigureSpec
-from overdose_trends.report.tables import comparison_table, report_summary
+from overdose_trends.report.registry import FigureState
+from overdose_trends.report.tables import comparison_table, report_summary, round_published
 
-__all__ = ["write_pages"]
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["TEMPLATE_DIR", "render_pages", "write_pages"]
+
+#: Folder of the built-in page templates.
+TEMPLATE_DIR = Path(__file__).with_name("templates")
+_TEMPLATES = {"html": "index.html.j2", "md": "index.md.j2"}
 
 _SOURCE_LA = (
     "Office for National Statistics, Deaths related to drug poisoning by local authority, "
     "England and Wales (Open Government Licence v3.0)."
 )
+_SOURCE_NATIONAL = (
+    "Office for National Statistics, Deaths related to drug poisoning in England and Wales, "
+    "reference tables (Open Government Licence v3.0)."
+)
+_SOURCE_POPULATION = "Office for National Statistics, mid-year population estimates (Nomis)."
 _SYNTHETIC_NOTE = (
-    "Naloxone kit figures from the shipped log are SYNTHETIC (simulated); they illustrate "
-    "the methods and are not any service's figures."
+    "Naloxone kit figures are drawn from the shipped kit log, which is SYNTHETIC "
+    "(simulated): they illustrate the methods and are not any service's figures."
 )
 _TITLE = "Deaths related to drug poisoning and take-home naloxone: report"
 _COMPARE_NOTE = (
     "The test is a z-test on the log rate ratio; the ONS rule calls a change significant "
     "only when the two 95% intervals do not overlap, which is more conservative."
 )
-_STYLE = (
-    "body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;"
-    "line-height:1.45;color:#222}",
-    "table{border-collapse:collapse;margin:1rem 0;font-size:.9rem}",
-    "th,td{border:1px solid #ccc;padding:.25rem .5rem;text-align:left}",
-    "th{background:#f2f2f2}figure{margin:2rem 0}img{max-width:100%;height:auto}",
-    "figcaption{font-size:.9rem;color:#444}",
-)
-
-_Table = tuple[list[str], list[list[str]]]
-
-
-@dataclass(frozen=True)
-class _Page:
-    """What both pages show, as display text."""
-
-    intro: str
-    rates: _Table
-    comparison: _Table
-    checks: int
-    figures: Sequence[tuple[FigureSpec, list[Path]]]
 
 
 def write_pages(
     out: Path,
     config: ReportConfig,
     data: ReportData,
-    figures: Sequence[tuple[FigureSpec, list[Path]]],
+    figures: Sequence[FigureState],
 ) -> list[Path]:
     """Write the summary tables and the index pages into ``out``.
 
@@ -74,17 +82,18 @@ def write_pages(
     out : Path
         The report's output folder.
     config : ReportConfig
-        Its ``[summary]`` section and data files.
+        Its ``[summary]`` section, data files, ``safe_csv``, ``excel`` and
+        ``templates``.
     data : ReportData
         The data (the local-authority table is tabulated and checked).
-    figures : sequence of (FigureSpec, list of Path)
-        Each figure in page order with its files (PNG first); a figure is
-        shown when all its files exist.
+    figures : sequence of FigureState
+        Each figure in page order with its status and files.
 
     Returns
     -------
     list of Path
-        ``summary.csv``, ``consistency.csv``, ``index.md`` and ``index.html``.
+        ``summary.csv``, ``consistency.csv``, ``summary.xlsx`` (unless
+        ``excel = false``), ``index.md`` and ``index.html``.
 
     Raises
     ------
@@ -95,23 +104,68 @@ def write_pages(
 
     la = data.la
     try:
-        summary = report_summary(la, config.summary)
+        summary = round_published(report_summary(la, config.summary))
     except KeyError as err:
         raise ValueError(f"[summary] {err.args[0] if err.args else err}") from err
-    summary.to_csv(out / "summary.csv", index=False)
+    comparison = round_published(comparison_table(la, config.summary))
     checks = check_consistency(la)
-    checks.to_csv(out / "consistency.csv", index=False)
-    rates, comparison = _page_tables(summary, comparison_table(la, config.summary))
-    page = _Page(_intro(config, data), rates, comparison, len(checks), figures)
-    (out / "index.md").write_text(_markdown(page, out), encoding="utf-8")
-    (out / "index.html").write_text(_html(page, out), encoding="utf-8")
-    return [out / "summary.csv", out / "consistency.csv", out / "index.md", out / "index.html"]
+    paths = [
+        write_csv(summary, out / "summary.csv", safe=config.safe_csv),
+        write_csv(checks, out / "consistency.csv", safe=config.safe_csv),
+    ]
+    if config.excel:
+        from overdose_trends.report._excel import write_summary_workbook
+
+        paths.append(
+            write_summary_workbook(
+                out / "summary.xlsx", summary, comparison, source=_la_source(config)
+            )
+        )
+    context = _context(config, data, summary, comparison, len(checks), figures, out, paths)
+    pages = render_pages(context, config.templates)
+    paths.append(write_text(out / "index.md", pages["md"]))
+    paths.append(write_text(out / "index.html", pages["html"]))
+    return paths
+
+
+def render_pages(context: dict[str, Any], templates: Path | None = None) -> dict[str, str]:
+    """Render the HTML and Markdown pages from one context.
+
+    Parameters
+    ----------
+    context : dict
+        The page's content (see the module notes), as plain text.
+    templates : Path, optional
+        A folder whose ``index.html.j2`` / ``index.md.j2`` replace the built-in ones.
+
+    Returns
+    -------
+    dict
+        ``{"html": ..., "md": ...}``.
+    """
+    import jinja2
+
+    folders = [str(templates)] if templates is not None else []
+    loader = jinja2.FileSystemLoader([*folders, str(TEMPLATE_DIR)])
+    out = {}
+    for fmt, name in _TEMPLATES.items():
+        env = jinja2.Environment(
+            loader=loader,
+            autoescape=fmt == "html",
+            undefined=jinja2.StrictUndefined,
+            keep_trailing_newline=True,
+        )
+        values = context if fmt == "html" else _escape_tree(context, _md_escape)
+        out[fmt] = env.get_template(name).render(**values)
+    return out
 
 
 # --- content ------------------------------------------------------------------------------------
 
 
 def _fmt(value: Any, digits: int = 1) -> str:
+    import pandas as pd
+
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return ""
     if isinstance(value, float):
@@ -120,6 +174,8 @@ def _fmt(value: Any, digits: int = 1) -> str:
 
 
 def _interval(rate: Any, lcl: Any, ucl: Any, digits: int = 1) -> str:
+    import pandas as pd
+
     if pd.isna(rate):
         return "not calculated"
     if pd.isna(lcl) or pd.isna(ucl):
@@ -127,8 +183,8 @@ def _interval(rate: Any, lcl: Any, ucl: Any, digits: int = 1) -> str:
     return f"{_fmt(rate, digits)} ({_fmt(lcl, digits)}-{_fmt(ucl, digits)})"
 
 
-def _page_tables(summary: pd.DataFrame, comparison: pd.DataFrame) -> tuple[_Table, _Table]:
-    """(header, rows) of the rates table and of the comparison table, as display text."""
+def _tables(summary: pd.DataFrame, comparison: pd.DataFrame) -> tuple[dict[str, Any], ...]:
+    """The rates table and the comparison table, as display text."""
     rates_head = ["Area", "Code", "Period", "Deaths", "Rate (95% CI)", "Status"]
     rates = [
         [
@@ -152,14 +208,20 @@ def _page_tables(summary: pd.DataFrame, comparison: pd.DataFrame) -> tuple[_Tabl
         ]
         for r in comparison.itertuples(index=False)
     ]
-    return (rates_head, rates), (comp_head, comp)
+    return {"head": rates_head, "rows": rates}, {"head": comp_head, "rows": comp}
+
+
+def _la_source(config: ReportConfig) -> str:
+    if config.workbook is None:
+        return _SOURCE_LA
+    return f"{_SOURCE_LA[:-1]}; workbook {config.workbook.name}."
 
 
 def _data_note(config: ReportConfig, data: ReportData) -> str:
     if config.workbook is not None:
         return f"ONS local-authority workbook {config.workbook.name}"
     edition = int(data.la["edition"].max())
-    return f"the shipped ONS local-authority extract ({edition} edition, data/)"
+    return f"the shipped ONS local-authority extract ({edition} edition)"
 
 
 def _intro(config: ReportConfig, data: ReportData) -> str:
@@ -175,109 +237,82 @@ def _intro(config: ReportConfig, data: ReportData) -> str:
     )
 
 
-def _checks_note(n: int) -> str:
-    return f"Consistency checks on the data: {n} finding(s), see consistency.csv."
+def _sources(config: ReportConfig, data: ReportData, shown: Sequence[FigureState]) -> list[str]:
+    """One sentence per data source the page uses; the SYNTHETIC note only when it applies."""
+    inputs = {i for s in shown for i in s.spec.data_inputs}
+    sources = [_la_source(config)]
+    if "national_deaths" in inputs:
+        name = config.national_workbook
+        sources.append(
+            _SOURCE_NATIONAL if name is None else f"{_SOURCE_NATIONAL[:-1]}; {name.name}."
+        )
+    if "population" in inputs:
+        sources.append(_SOURCE_POPULATION)
+    if "kit_log" in inputs:
+        if data.synthetic_kits:
+            sources.append(_SYNTHETIC_NOTE)
+        else:
+            sources.append(f"Take-home naloxone kits: the kit log {data.path('kit_log').name}.")
+    return sources
 
 
-# --- Markdown -----------------------------------------------------------------------------------
+def _context(
+    config: ReportConfig,
+    data: ReportData,
+    summary: pd.DataFrame,
+    comparison: pd.DataFrame,
+    n_checks: int,
+    figures: Sequence[FigureState],
+    out: Path,
+    paths: list[Path],
+) -> dict[str, Any]:
+    rates, comp = _tables(summary, comparison)
+    shown = [s for s in figures if s.status != "disabled"]
+    failed = [s.spec.name for s in shown if s.status == "failed"]
+    problems = (
+        f"{len(failed)} figure(s) cannot be built for this configuration: "
+        f"{', '.join(failed)}; the reasons are given below."
+        if failed
+        else ""
+    )
+    return {
+        "title": _TITLE,
+        "intro": _intro(config, data),
+        "problems": problems,
+        "rates": rates,
+        "comparison": comp,
+        "compare_note": _COMPARE_NOTE,
+        "tables": [p.relative_to(out).as_posix() for p in paths],
+        "checks_note": f"Consistency checks on the data: {n_checks} finding(s).",
+        "figures": [
+            {
+                "name": s.spec.name,
+                "title": s.spec.title,
+                "caption": s.spec.caption_text(data, config),
+                "status": s.status,
+                "reason": s.reason,
+                "files": [f.relative_to(out).as_posix() for f in s.files],
+            }
+            for s in shown
+        ],
+        "disabled": [s.spec.name for s in figures if s.status == "disabled"],
+        "sources": _sources(config, data, [s for s in shown if s.status == "current"]),
+    }
+
+
+# --- Markdown escaping --------------------------------------------------------------------------
 
 
 def _md_escape(text: str) -> str:
     return "".join("\\" + c if c in "\\`*[]<>|" else c for c in text)
 
 
-def _md_table(head: list[str], rows: list[list[str]]) -> list[str]:
-    lines = ["| " + " | ".join(_md_escape(h) for h in head) + " |"]
-    lines.append("|" + "|".join("---" for _ in head) + "|")
-    lines += ["| " + " | ".join(_md_escape(c) for c in row) + " |" for row in rows]
-    return lines
-
-
-def _md_figure(number: int, spec: FigureSpec, files: list[Path], out: Path) -> list[str]:
-    lines = [f"### {number}. {_md_escape(spec.title)}", ""]
-    if all(f.is_file() for f in files):
-        png, *others = (f.relative_to(out).as_posix() for f in files)
-        links = " · ".join(f"[{p.rsplit('.', 1)[1].upper()}]({p})" for p in (png, *others))
-        lines += [f"![{_md_escape(spec.title)}]({png})", "", _md_escape(spec.caption), ""]
-        lines.append(f"Files: {links}")
-    else:
-        lines.append(f"Not built yet: run `overdose-trends report --only {spec.name}`.")
-    return [*lines, ""]
-
-
-def _markdown(page: _Page, out: Path) -> str:
-    md = [f"# {_md_escape(_TITLE)}", "", _md_escape(page.intro), "", "## Summary", ""]
-    md += _md_table(*page.rates)
-    if page.comparison[1]:
-        md += ["", "### Change between periods", "", _md_escape(_COMPARE_NOTE), ""]
-        md += _md_table(*page.comparison)
-    md += ["", "Table: summary.csv.", "", "## Figures", ""]
-    for number, (spec, files) in enumerate(page.figures, 1):
-        md += _md_figure(number, spec, files, out)
-    md += ["## Data checks", "", _md_escape(_checks_note(page.checks)), "", "## Sources", ""]
-    md += [_md_escape(_SOURCE_LA), "", _SYNTHETIC_NOTE, ""]
-    return "\n".join(md)
-
-
-# --- HTML ---------------------------------------------------------------------------------------
-
-
-def _html_table(head: list[str], rows: list[list[str]]) -> str:
-    e = html.escape
-    th = "".join(f"<th>{e(h)}</th>" for h in head)
-    body = "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>\n" for row in rows)
-    return f"<table>\n<thead><tr>{th}</tr></thead>\n<tbody>\n{body}</tbody>\n</table>"
-
-
-def _html_figure(number: int, spec: FigureSpec, files: list[Path], out: Path) -> list[str]:
-    e = html.escape
-    parts = [f'<figure id="{e(spec.name)}">', f"<h3>{number}. {e(spec.title)}</h3>"]
-    if all(f.is_file() for f in files):
-        rel = [f.relative_to(out).as_posix() for f in files]
-        parts.append(f'<img src="{e(rel[0])}" alt="{e(spec.title)}" loading="lazy">')
-        links = " · ".join(f'<a href="{e(p)}">{e(p.rsplit(".", 1)[1].upper())}</a>' for p in rel)
-        parts.append(f"<figcaption>{e(spec.caption)}<br>Files: {links}</figcaption>")
-    else:
-        parts.append(
-            f"<figcaption>Not built yet: run <code>overdose-trends report --only "
-            f"{e(spec.name)}</code>.</figcaption>"
-        )
-    return [*parts, "</figure>"]
-
-
-def _html(page: _Page, out: Path) -> str:
-    e = html.escape
-    parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en">',
-        "<head>",
-        '<meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{e(_TITLE)}</title>",
-        "<style>",
-        *_STYLE,
-        "</style>",
-        "</head>",
-        "<body>",
-        f"<h1>{e(_TITLE)}</h1>",
-        f"<p>{e(page.intro)}</p>",
-        "<h2>Summary</h2>",
-        _html_table(*page.rates),
-    ]
-    if page.comparison[1]:
-        parts += ["<h3>Change between periods</h3>", f"<p>{e(_COMPARE_NOTE)}</p>"]
-        parts.append(_html_table(*page.comparison))
-    parts += ['<p>Table: <a href="summary.csv">summary.csv</a>.</p>', "<h2>Figures</h2>"]
-    for number, (spec, files) in enumerate(page.figures, 1):
-        parts += _html_figure(number, spec, files, out)
-    parts += [
-        "<h2>Data checks</h2>",
-        f"<p>Consistency checks on the data: {page.checks} finding(s), see "
-        '<a href="consistency.csv">consistency.csv</a>.</p>',
-        "<h2>Sources</h2>",
-        f"<p>{e(_SOURCE_LA)}</p>",
-        f"<p>{_SYNTHETIC_NOTE}</p>",
-        "</body>",
-        "</html>",
-    ]
-    return "\n".join(parts) + "\n"
+def _escape_tree(value: Any, escape: Callable[[str], str]) -> Any:
+    """``value`` with ``escape`` applied to every string inside dicts and lists."""
+    if isinstance(value, str):
+        return escape(value)
+    if isinstance(value, dict):
+        return {k: _escape_tree(v, escape) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_escape_tree(v, escape) for v in value]
+    return value

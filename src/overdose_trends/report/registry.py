@@ -31,6 +31,12 @@ its options class, see :mod:`overdose_trends.report.options`)::
         opts = config.section("joinpoint_national")
         ...
 
+A builder raises ``ValueError`` (naming ``[section] key``) when the figure
+cannot be drawn from the configured data, e.g. no kit data for the area: the
+report then lists the figure with that reason and builds the rest. A caption may
+be a function ``(data, config) -> str`` when its wording depends on the data
+(the kits caption says SYNTHETIC only for the shipped simulated log).
+
 Registration order is page order. Once registered, the figure is built,
 hashed, listed by ``--list``, accepted by ``--only`` and ``[name]`` in TOML,
 linked from the index pages, and written to ``report.toml`` by
@@ -42,6 +48,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from overdose_trends.report.data import DATA_INPUTS, ReportData
@@ -52,10 +59,13 @@ if TYPE_CHECKING:
 
     from overdose_trends.report.config import ReportConfig
 
-__all__ = ["Builder", "FigureSpec", "Registry"]
+__all__ = ["Builder", "Caption", "FigureSpec", "FigureState", "Registry"]
 
 #: A figure builder: ``builder(data, config) -> matplotlib.figure.Figure``.
 Builder = Callable[[ReportData, "ReportConfig"], "Figure"]
+#: A caption: fixed text, or ``caption(data, config) -> str`` for wording that depends on
+#: the data (e.g. whether the kit log is the shipped SYNTHETIC one). It must not load data.
+Caption = str | Callable[[ReportData, "ReportConfig"], str]
 
 
 @dataclass(frozen=True)
@@ -76,8 +86,10 @@ class FigureSpec:
         depends on, besides its own section.
     title : str
         Heading on the report page.
-    caption : str
-        What the figure shows and how to read it (report page).
+    caption : str or callable
+        What the figure shows and how to read it (report page); a callable
+        ``caption(data, config) -> str`` words it from the data inputs' origin
+        (see :meth:`caption_text`).
     options : type, optional
         Dataclass (subclass of :class:`~overdose_trends.report.options.Options`)
         of the ``[name]`` section.
@@ -87,8 +99,12 @@ class FigureSpec:
     builder: Builder
     inputs: tuple[str, ...]
     title: str
-    caption: str
+    caption: Caption
     options: type[Options] | None = None
+
+    def caption_text(self, data: ReportData, config: ReportConfig) -> str:
+        """The caption as shown for this configuration."""
+        return self.caption if isinstance(self.caption, str) else self.caption(data, config)
 
     @property
     def sections(self) -> tuple[str, ...]:
@@ -100,6 +116,30 @@ class FigureSpec:
     def data_inputs(self) -> tuple[str, ...]:
         """Data inputs hashed for this figure."""
         return tuple(i for i in self.inputs if i in DATA_INPUTS)
+
+
+@dataclass(frozen=True)
+class FigureState:
+    """Where a figure stands after a run, as the pages show it.
+
+    Attributes
+    ----------
+    spec : FigureSpec
+    status : {"current", "failed", "disabled", "missing"}
+        ``current``: its files are up to date; ``failed``: it cannot be built
+        from this data and configuration (``reason`` says why);
+        ``disabled``: ``enabled = false``; ``missing``: not built yet or out
+        of date (run with ``--only <name>``).
+    files : list of Path
+        Its files (PNG first).
+    reason : str
+        Why it failed (empty otherwise).
+    """
+
+    spec: FigureSpec
+    status: str
+    files: list[Path]
+    reason: str = ""
 
 
 class Registry:
@@ -142,7 +182,7 @@ class Registry:
         *,
         inputs: tuple[str, ...],
         title: str,
-        caption: str,
+        caption: Caption,
         options: type[Options] | None = None,
     ) -> Callable[[Builder], Builder]:
         """Decorator registering a builder under ``name`` (see :class:`FigureSpec`)."""

@@ -13,12 +13,74 @@ authority, England and Wales" (rates, limits and the overlapping-intervals rule)
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
 from overdose_trends.report._common import period_text, select_rows
 from overdose_trends.report.config import ReportConfig, SummaryOptions
 
-__all__ = ["comparison_table", "report_summary", "summary_table"]
+__all__ = [
+    "PUBLISHED_DIGITS",
+    "comparison_table",
+    "report_summary",
+    "round_published",
+    "summary_table",
+]
+
+#: Decimal places of the published tables, by column: rates, their limits and changes to 1
+#: (as ONS publishes rates), percent changes to 1, populations to whole people, rate ratios
+#: and their limits to 2. p-values keep 3 significant figures.
+PUBLISHED_DIGITS = {
+    "rate": 1,
+    "lcl": 1,
+    "ucl": 1,
+    "rate_before": 1,
+    "lcl_before": 1,
+    "ucl_before": 1,
+    "rate_after": 1,
+    "lcl_after": 1,
+    "ucl_after": 1,
+    "change": 1,
+    "percent_change": 1,
+    "population_before": 0,
+    "population_after": 0,
+    "rate_ratio": 2,
+    "ratio_lcl": 2,
+    "ratio_ucl": 2,
+}
+
+
+def round_published(table: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``table`` rounded to the published precision (:data:`PUBLISHED_DIGITS`).
+
+    Rates and confidence limits to 1 decimal place (ONS), rate ratios and their
+    limits to 2, ``p_value`` to 3 significant figures; other columns unchanged.
+
+    Examples
+    --------
+    >>> from overdose_trends.report.tables import round_published
+    >>> round_published(pd.DataFrame({"rate": [8.84999], "rate_ratio": [0.6590909090909091],
+    ...                               "p_value": [0.0807512]}))
+       rate  rate_ratio  p_value
+    0   8.8        0.66   0.0808
+    """
+    import math
+
+    out = table.copy()
+    for column, digits in PUBLISHED_DIGITS.items():
+        if column in out.columns and not pd.api.types.is_integer_dtype(out[column]):
+            out[column] = out[column].astype("Float64").round(digits)
+    if "p_value" in out.columns:
+
+        def three_figures(p: Any) -> Any:
+            if pd.isna(p) or p <= 0:
+                return p
+            return round(float(p), 2 - math.floor(math.log10(float(p))))
+
+        values = [three_figures(p) for p in out["p_value"].astype("Float64").tolist()]
+        out["p_value"] = pd.array(values, dtype="Float64")
+    return out
 
 
 def _summary_options(config: ReportConfig | SummaryOptions) -> SummaryOptions:
