@@ -12,17 +12,22 @@ AA9A 9AA.
 from __future__ import annotations
 
 import re
+import time
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from overdose_trends.io._identifiers import (
+    MAX_CELL_CHARS,
     PERSONAL_DATA,
+    TOO_LONG,
     could_be_personal,
     is_identifier_header,
     personal_data_kinds,
 )
+from overdose_trends.io._kit_cells import WITHHELD, shown_values
+from overdose_trends.io._kit_table import norm_header, safe_header
 
 EMAIL, NHS, PHONE, POSTCODE = (
     "an e-mail address",
@@ -30,6 +35,7 @@ EMAIL, NHS, PHONE, POSTCODE = (
     "a UK phone number",
     "a UK postcode",
 )
+DATE, PERSON = "a date (a date of birth?)", "words about a person (a name?)"
 
 
 @pytest.mark.parametrize(
@@ -93,7 +99,20 @@ def test_identifier_headers(header, expected):
         ("Prenoxad", None),
         ("123456789", None),  # nine digits: neither an NHS number nor a phone number
         ("SS1", None),  # an outward code alone is a district, not an address
-        ("K-943 476 5919", None),  # joined to a kit prefix by '-': part of an id
+        # bounded by non-digits only: prefixed, suffixed and dotted forms count
+        ("K-943 476 5919", NHS),
+        ("NHS9434765919", NHS),
+        ("kit_9434765919", NHS),
+        ("943.476.5919", NHS),
+        ("450.557.7104", NHS),
+        ("4010232137-01", NHS),
+        ("94347659190", None),  # eleven digits run together: not an NHS number
+        ("(01702) 215000", PHONE),
+        ("(020) 7946 0000", PHONE),
+        ("Tel:07700900123", PHONE),
+        ("SS1-2AB", POSTCODE),
+        ("SS12AB", POSTCODE),
+        ("S0001-000123", None),  # a kit id: 00 never starts a UK number
         ("", None),
     ],
 )
@@ -122,3 +141,106 @@ def test_prefilter_passes_long_and_non_ascii_texts():
     text = np.array(["x" * 49, "café 1", "abc"], dtype=object)
     # longer than max_len or not ASCII: searched directly; shorter than 5: never personal
     assert could_be_personal(text).tolist() == [True, True, False]
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Client",
+        "ClientName",
+        "D.O.B.",
+        "NHSNumber",
+        "Patient",
+        "Contact",
+        "Postal code",
+        "Mob",
+        "Birthdate",
+        "Initials",
+        "Next of kin",
+        "Remarks",
+        "Keyworker",
+        "Key worker",
+        "clientName",
+        "patient.name",
+        "DateOfBirth",
+    ],
+)
+def test_more_identifier_headers_after_normalisation(header):
+    assert is_identifier_header(norm_header(header)), norm_header(header)
+
+
+@pytest.mark.parametrize(
+    ("header", "norm"),
+    [
+        ("eventDate", "event_date"),
+        ("kitID", "kit_id"),
+        ("NHSNumber", "nhs_number"),
+        ("D.O.B.", "d_o_b"),
+        (" Event  Date\ufeff", "event_date"),
+        ("area__code", "area_code"),
+    ],
+)
+def test_norm_header_splits_camel_case_and_dots(header, norm):
+    assert norm_header(header) == norm
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("mother of Jacob Marley", PERSON),
+        ("issued to Jacob Marley", PERSON),
+        ("Mrs Smith", PERSON),
+        ("DOB 1985", PERSON),
+        ("12 March 1985", DATE),
+        ("12/03/1985", DATE),
+        ("1985-03-12", DATE),
+        # service names and kit ids are not personal
+        ("STARS Southend", None),
+        ("Change Grow Live Norfolk", None),
+        ("Service 0001 (synthetic)", None),
+        ("S0001-000123", None),
+        ("K-2016-1", None),
+    ],
+)
+def test_free_text_fields_also_look_for_dates_and_people(text, kind):
+    assert personal_data_kinds(pd.Series([text]), free_text=True)[0] == kind
+    # in a date or category field a date is the field's business, not personal data
+    if kind == DATE:
+        assert personal_data_kinds(pd.Series([text]))[0] is None
+
+
+def test_long_cells_are_fast_and_blanked_unsearched():
+    # the e-mail pattern once backtracked quadratically (100,000 characters took 16 s)
+    start = time.perf_counter()
+    for text in ("a" * 1_000_000, "a@" * 500_000, "0 " * 500_000, "._" * 500_000 + "@x"):
+        assert personal_data_kinds(pd.Series([text[:MAX_CELL_CHARS]]), free_text=True)[0] in (
+            None,
+            EMAIL,
+        )
+        assert personal_data_kinds(pd.Series([text]))[0] == TOO_LONG
+    huge = "x" * 5_000_000
+    assert personal_data_kinds(pd.Series([huge, "K1"]), free_text=True).tolist() == [TOO_LONG, None]
+    assert time.perf_counter() - start < 2.0
+
+
+def test_shown_values_only_for_the_fields_own_shape():
+    texts = np.array(
+        ["confiscated", "Jacob Marley", "issued to Jacob Marley", "mother of Ann", "x" * 50],
+        dtype=object,
+    )
+    shown, ok = shown_values(texts, "category")
+    assert ok.tolist() == [True, False, False, False, False]
+    assert shown[0] == "'confiscated'" and shown[1] == WITHHELD
+    dates = np.array(["31/02/2016", "2016-13-01", "DOB 12/03/1985", "Jacob"], dtype=object)
+    assert shown_values(dates, "date")[1].tolist() == [True, True, False, False]
+    codes = np.array(["E0600003", "Southend", "SS1 2AB"], dtype=object)
+    assert shown_values(codes, "code")[1].tolist() == [True, False, False]
+    numbers = np.array(["-2", "1e20", "99", "9434765919", "two"], dtype=object)
+    assert shown_values(numbers, "number")[1].tolist() == [True, True, True, False, False]
+
+
+def test_headers_holding_data_are_not_shown():
+    assert safe_header("Event Date", "A") == "Event Date"
+    assert safe_header("Referral <source>", "B") == "Referral <source>"
+    for cell in ("Jacob Marley", "2016-03-14", "943 476 5919", "12 March 1985"):
+        assert safe_header(cell, "C") == "(column C, header not shown)"

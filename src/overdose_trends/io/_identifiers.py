@@ -6,27 +6,42 @@ that identify people. The kit loaders (:mod:`overdose_trends.io.kit_log`,
 module to keep them out of every output:
 
 * :func:`is_identifier_header` says whether a column header names a personal
-  identifier (name, date of birth, NHS/CHI number, address, postcode, phone,
-  e-mail, notes, comments, free text); such columns are dropped unread. The
-  words and phrases are :data:`~overdose_trends.schema.IDENTIFIER_WORDS`
-  and :data:`~overdose_trends.schema.IDENTIFIER_PHRASES`; ``*_name``
-  headers that name a place or an organisation
-  (:data:`~overdose_trends.schema.NON_PERSONAL_NAMES`) are not identifiers.
+  identifier (name, client, patient, date of birth, NHS/CHI number, address,
+  postcode, phone, contact, e-mail, next of kin, key worker, initials, notes,
+  remarks, comments, free text); such columns are dropped unread. The words
+  and phrases are :data:`~overdose_trends.schema.IDENTIFIER_WORDS` and
+  :data:`~overdose_trends.schema.IDENTIFIER_PHRASES` with :data:`MORE_IDENTIFIER_WORDS`
+  and :data:`MORE_IDENTIFIER_PHRASES`; ``*_name`` headers that name a place or an
+  organisation (:data:`~overdose_trends.schema.NON_PERSONAL_NAMES`) are not identifiers.
 * :func:`personal_data_kinds` finds cell texts that contain something that
-  looks like an e-mail address, an NHS or CHI number (ten digits, optionally
-  grouped 3-3-4), a UK phone number (``0`` or ``+44`` followed by 9 or 10 digits) or
-  a full UK postcode, and says which; the loaders blank those cells.
+  looks like an e-mail address, an NHS or CHI number (ten digits not joined to
+  other digits, optionally grouped 3-3-4 with spaces, hyphens or dots, so
+  ``NHS9434765919``, ``kit_9434765919`` and ``4010232137-01`` count), a UK
+  phone number (``0`` or ``+44`` followed by 9 or 10 digits, the first not ``0``, not
+  joined to a letter or digit before it, as in kit numbers like ``S0100-000002``, or a bracketed
+  area code such as ``(01702) 215000``) or a full UK postcode (``SS1 2AB``,
+  ``SS12AB``, ``SS1-2AB``), and says which; the loaders blank those cells. In
+  free-text fields (``service``, ``kit_id``, ``event_id``) a full date (a date of
+  birth?) and words about a person (``mother of ...``, ``Mrs ...``,
+  ``issued to ...``, ``DOB``) count too (``free_text=True``).
+* Cells longer than :data:`MAX_CELL_CHARS` are not searched: they are
+  reported as too long to check and blanked, so no cell can make the search slow.
 
 Method
 ------
-The patterns are regular expressions (:data:`PERSONAL_DATA_PATTERNS`). Running
-them on every distinct cell text of a million-row log would dominate loading
-time, so :func:`could_be_personal` first reduces each text to its *shape*
-(each character replaced by its class: digit, letter, space, ``-``, ``@``,
-``.``, ``+``, ``(``, ``)``, other) and runs the patterns once per distinct
-shape. A shape match is necessary for a real match (the shape patterns are
-the real ones with literal digits widened to any digit), so the filter never
-misses; only texts that pass it are searched with the real patterns.
+The patterns are regular expressions (:data:`PERSONAL_DATA_PATTERNS`) with
+bounded repetitions, and the e-mail pattern's local part must start where a
+run of e-mail characters starts, so each search takes time linear in the
+length of the text (a 1 MB cell takes milliseconds). Running them on every
+distinct cell text of a million-row log would dominate loading time, so
+:func:`could_be_personal` first reduces each text to its *shape* (each
+character replaced by its class: digit, letter, space, ``-``, ``@``, ``.``,
+``+``, ``(``, ``)``, other) and runs the patterns once per distinct shape. A
+shape match is necessary for a real match (the shape patterns are the real
+ones with literal digits widened to any digit), so the filter never misses;
+only texts that pass it are searched with the real patterns. The word
+patterns of free text need a space, so only texts with a space are searched
+for them.
 
 The patterns favour recall: a ten-digit kit number is reported as a possible
 NHS number (and blanked) rather than risk keeping one. No checksum is applied
@@ -37,10 +52,12 @@ References
 NHS Digital, *NHS Number* (format: ten digits, usually shown 3-3-4). Public
 Health Scotland, *CHI Number* (ten digits, the first six the date of birth).
 Ofcom, *National Telephone Numbering Plan* (UK numbers: ``0`` and 9 or 10
-digits; ``+44`` internationally). Royal Mail, *Postcode Address File
-Programmers' Guide* (postcode formats ``A9 9AA`` ... ``AA9A 9AA``).
-Information Commissioner's Office, *Guide to the UK GDPR: What is personal
-data?* (identifiers to remove before sharing).
+digits; ``+44`` internationally; geographic numbers are written with the area
+code in brackets). Royal Mail, *Postcode Address File Programmers' Guide*
+(postcode formats ``A9 9AA`` ... ``AA9A 9AA``). RFC 5321, section 4.5.3.1
+(an e-mail local part is at most 64 octets, a domain label 63). Information
+Commissioner's Office, *Guide to the UK GDPR: What is personal data?*
+(identifiers to remove before sharing).
 """
 
 from __future__ import annotations
@@ -53,34 +70,136 @@ import pandas as pd
 from overdose_trends.schema import IDENTIFIER_PHRASES, IDENTIFIER_WORDS, NON_PERSONAL_NAMES
 
 __all__ = [
+    "MAX_CELL_CHARS",
+    "MORE_IDENTIFIER_PHRASES",
+    "MORE_IDENTIFIER_WORDS",
     "PERSONAL_DATA",
     "PERSONAL_DATA_PATTERNS",
+    "TOO_LONG",
     "could_be_personal",
     "is_identifier_header",
     "personal_data_kinds",
 ]
 
+#: Longest cell text searched for personal data: Excel's limit on the characters in a cell
+#: (Microsoft, *Excel specifications and limits*: 32,767). Longer cells are blanked unsearched.
+MAX_CELL_CHARS = 32_767
+#: The kind given to a cell longer than :data:`MAX_CELL_CHARS`.
+TOO_LONG = f"text longer than {MAX_CELL_CHARS:,} characters (not searched)"
+
+#: Header words that mark an identifier column, besides
+#: :data:`~overdose_trends.schema.IDENTIFIER_WORDS` (headers are normalised first, so
+#: ``ClientName`` is ``client_name`` and ``D.O.B.`` is ``d_o_b``).
+MORE_IDENTIFIER_WORDS = frozenset(
+    {
+        "client",
+        "clientname",
+        "patient",
+        "patientname",
+        "contact",
+        "mob",
+        "birthdate",
+        "birthday",
+        "initials",
+        "remarks",
+        "remark",
+        "keyworker",
+        "nhsnumber",
+        "nhsno",
+        "chinumber",
+        "postal",
+        "addr",
+        "kin",
+        "nok",
+        "email",
+        "forenames",
+        "given",
+        "familyname",
+        "maiden",
+        "ni",
+        "nino",
+    }
+)
+#: Normalised header phrases that mark an identifier column, besides
+#: :data:`~overdose_trends.schema.IDENTIFIER_PHRASES`.
+MORE_IDENTIFIER_PHRASES = (
+    "d_o_b",
+    "next_of_kin",
+    "key_worker",
+    "postal_code",
+    "zip_code",
+    "given_name",
+    "family_name",
+    "national_insurance",
+)
+
+_SEP = r"[ .\-]"
 #: (description, regular expression) of each kind of personal data searched for in cells.
 #: The description completes "held what looks like ...".
 PERSONAL_DATA_PATTERNS = (
-    ("an e-mail address", r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+"),
-    ("an NHS or CHI number", r"(?<![\w\-])\d{3}[ \-]?\d{3}[ \-]?\d{4}(?![\w\-])"),
+    (
+        "an e-mail address",
+        r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]{1,64}@[A-Za-z0-9\-]{1,63}"
+        r"(?:\.[A-Za-z0-9\-]{1,63}){1,8}",
+    ),
+    ("an NHS or CHI number", rf"(?<!\d)\d{{3}}{_SEP}?\d{{3}}{_SEP}?\d{{4}}(?!\d)"),
     (
         "a UK phone number",
-        r"(?<![\w\-+])(?:\+44[ \-]?(?:\(0\)[ \-]?)?|0)\d(?:[ \-]?\d){8,9}(?![\w\-])",
+        r"(?<![A-Za-z\d+])(?:\+44[ \-]?(?:\(0\)[ \-]?)?\d(?:[ \-]?\d){8,9}|0[1-9](?:[ \-]?\d){8,9}"
+        r"|\(0\d{2,4}\)[ \-]?\d(?:[ \-]?\d){5,7})(?!\d)",
     ),
-    ("a UK postcode", r"(?<![A-Za-z0-9])[A-Za-z]{1,2}\d[A-Za-z\d]? *\d[A-Za-z]{2}(?![A-Za-z0-9])"),
+    (
+        "a UK postcode",
+        r"(?<![A-Za-z0-9])[A-Za-z]{1,2}\d[A-Za-z\d]?[ \-]{0,2}\d[A-Za-z]{2}(?![A-Za-z0-9])",
+    ),
 )
 #: One regular expression matching any of :data:`PERSONAL_DATA_PATTERNS`.
 PERSONAL_DATA = "|".join(f"(?:{p})" for _, p in PERSONAL_DATA_PATTERNS)
 
+_MONTH = (
+    r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec|january|february|march|april"
+    r"|june|july|august|september|october|november|december)"
+)
+#: Patterns searched only in free-text fields (``free_text=True``): a full date, which in an
+#: identifier or a service name is most likely a date of birth, and words about a person.
+FREE_TEXT_PATTERNS = (
+    (
+        "a date (a date of birth?)",
+        r"(?<!\d)(?:\d{4}[/.\-]\d{1,2}[/.\-]\d{1,2}|\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4})(?!\d)",
+    ),
+    (
+        "a date (a date of birth?)",
+        rf"(?i:(?<![a-z0-9])\d{{1,2}}(?:st|nd|rd|th)?[ \-]{{1,3}}{_MONTH}\.?[ \-,]{{1,3}}\d{{2,4}}"
+        r"(?!\d))",
+    ),
+    (
+        "words about a person (a name?)",
+        r"(?i:(?<![a-z])(?:mother|father|mum|mom|dad|son|daughter|partner|wife|husband|brother"
+        r"|sister|aunt|uncle|gran|grandmother|grandfather|nan|girlfriend|boyfriend|carer|friend"
+        r"|neighbour|cousin|nephew|niece|fianc[ée]e?|spouse|widow|widower|child|guardian|relative)"
+        r"(?: of| to| for)? +[a-z])"
+        r"|(?<![A-Za-z])(?:Mr|Mrs|Ms|Miss|Mx|Dr)\.? +[A-Z]"
+        r"|(?i:(?<![a-z])(?:issued|given|supplied|handed|sent) to +[a-z])"
+        r"|(?i:(?<![a-z])(?:d\.?o\.?b|born|n\.?o\.?k|next of kin)(?![a-z]))",
+    ),
+)
+#: The free-text patterns that need no letters (shape-filtered like the personal data ones).
+_FREE_DIGITS = FREE_TEXT_PATTERNS[0][1]
+_FREE_WORDS = "|".join(f"(?:{p})" for _, p in FREE_TEXT_PATTERNS[1:])
+
 #: Character classes of :func:`_shape_codes` and the character standing for each class in a
 #: shape string. ``_`` and ``%`` share ``.``'s class: all three may appear in an e-mail address
 #: and none is a letter or digit, which is all the patterns distinguish.
-_SHAPE_CHARS = ("", "0", "a", " ", "-", "@", ".", "+", "(", ")", "#")
-#: The personal-data pattern on shapes: digits are all ``0`` there, so literal digits become
-#: ``\d`` (a shape match is necessary, not sufficient, for a match of the real text).
-_PERSONAL_SHAPE = PERSONAL_DATA.replace(r"\+44", r"\+\d\d").replace(r"\(0\)", r"\(\d\)")
+_SHAPE_CHARS = ("", "0", "a", " ", "-", "@", ".", "+", "(", ")", "#", "/")
+
+
+def _on_shapes(pattern: str) -> str:
+    """The pattern on shapes: digits are all ``0`` there, so literal digits become ``\\d``."""
+    return pattern.replace(r"\+44", r"\+\d\d").replace(r"\(0\)", r"\(\d\)").replace("[1-9]", r"\d")
+
+
+_PERSONAL_SHAPE = _on_shapes(PERSONAL_DATA)
+_FREE_SHAPE = _on_shapes(f"{PERSONAL_DATA}|(?:{_FREE_DIGITS})")
 
 
 def is_identifier_header(norm: str) -> bool:
@@ -89,17 +208,18 @@ def is_identifier_header(norm: str) -> bool:
     Parameters
     ----------
     norm : str
-        Header lower-cased with runs of spaces, hyphens and dots turned into
-        ``_`` (``"Date of Birth"`` -> ``"date_of_birth"``).
+        Header lower-cased with camelCase split and runs of spaces, hyphens and
+        dots turned into ``_`` (``"Date of Birth"`` -> ``"date_of_birth"``,
+        ``"ClientName"`` -> ``"client_name"``, ``"D.O.B."`` -> ``"d_o_b"``).
 
     Returns
     -------
     bool
         True when one of the ``_``-separated words is in
-        :data:`~overdose_trends.schema.IDENTIFIER_WORDS` (``name``/``names``
-        only when the words before it are not a place or organisation of
-        :data:`~overdose_trends.schema.NON_PERSONAL_NAMES`), or the header
-        contains one of :data:`~overdose_trends.schema.IDENTIFIER_PHRASES`.
+        :data:`~overdose_trends.schema.IDENTIFIER_WORDS` or :data:`MORE_IDENTIFIER_WORDS`
+        (``name``/``names`` only when the words before it are not a place or organisation of
+        :data:`~overdose_trends.schema.NON_PERSONAL_NAMES`), or the header contains one of
+        :data:`~overdose_trends.schema.IDENTIFIER_PHRASES` or :data:`MORE_IDENTIFIER_PHRASES`.
 
     References
     ----------
@@ -109,33 +229,39 @@ def is_identifier_header(norm: str) -> bool:
     Public Health Scotland, *CHI Number* (the health-service identifiers
     named in the word list).
     """
-    if any(p in norm for p in IDENTIFIER_PHRASES):
+    if any(p in norm for p in (*IDENTIFIER_PHRASES, *MORE_IDENTIFIER_PHRASES)):
         return True
     words = norm.split("_")
     for i, w in enumerate(words):
-        if w in IDENTIFIER_WORDS:
+        if w in IDENTIFIER_WORDS or w in MORE_IDENTIFIER_WORDS:
             if w in ("name", "names") and "_".join(words[:i]) in NON_PERSONAL_NAMES:
                 continue
             return True
     return False
 
 
-def personal_data_kinds(text: pd.Series) -> np.ndarray:
+def personal_data_kinds(text: pd.Series, *, free_text: bool = False) -> np.ndarray:
     """Which kind of personal data, if any, each text looks like it holds.
 
     Parameters
     ----------
     text : pandas.Series of str
         Cell texts (typically the distinct texts of one column).
+    free_text : bool, default False
+        The texts are a free-text field (a service name, a kit or event id):
+        also look for a full date and for words about a person
+        (:data:`FREE_TEXT_PATTERNS`), which in a date or category field are
+        the field's own business.
 
     Returns
     -------
     numpy.ndarray of object
         Per text, the description of the first pattern of
-        :data:`PERSONAL_DATA_PATTERNS` it matches (``"an e-mail address"``,
-        ``"an NHS or CHI number"``, ``"a UK phone number"``, ``"a UK
-        postcode"``), or ``None``. Only texts that pass :func:`could_be_personal`
-        are searched.
+        :data:`PERSONAL_DATA_PATTERNS` (then :data:`FREE_TEXT_PATTERNS`) it
+        matches (``"an e-mail address"``, ``"an NHS or CHI number"``, ``"a UK
+        phone number"``, ``"a UK postcode"``, ...), :data:`TOO_LONG` for texts
+        longer than :data:`MAX_CELL_CHARS`, or ``None``. Only texts that pass
+        :func:`could_be_personal` are searched with the digit patterns.
 
     References
     ----------
@@ -148,24 +274,40 @@ def personal_data_kinds(text: pd.Series) -> np.ndarray:
     """
     text = pd.Series(text, dtype=object).reset_index(drop=True)
     kinds = np.full(len(text), None, dtype=object)
-    at = np.flatnonzero(could_be_personal(text.to_numpy(dtype=object)))
+    values = text.to_numpy(dtype=object)
+    lengths = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
+    too_long = lengths > MAX_CELL_CHARS
+    patterns = list(PERSONAL_DATA_PATTERNS)
+    combined = PERSONAL_DATA
+    if free_text:
+        patterns += list(FREE_TEXT_PATTERNS)
+        combined = f"{PERSONAL_DATA}|(?:{_FREE_DIGITS})"
+    at = np.flatnonzero(could_be_personal(values, free_text=free_text) & ~too_long)
     if len(at):
-        at = at[text.iloc[at].str.contains(PERSONAL_DATA, regex=True).to_numpy(dtype=bool)]
-    if not len(at):
-        return kinds
-    # only the texts that match one of the patterns are searched for each pattern
-    sub = text.iloc[at]
-    for kind, pattern in reversed(PERSONAL_DATA_PATTERNS):
-        kinds[at[sub.str.contains(pattern, regex=True).to_numpy(dtype=bool)]] = kind
+        at = at[text.iloc[at].str.contains(combined, regex=True).to_numpy(dtype=bool)]
+    if free_text:
+        spaced = np.flatnonzero(
+            ~too_long & (lengths >= 3) & text.str.contains(" ", regex=False).to_numpy(dtype=bool)
+        )
+        if len(spaced):
+            words = spaced[text.iloc[spaced].str.contains(_FREE_WORDS, regex=True).to_numpy()]
+            at = np.union1d(at, words)
+    if len(at):
+        # only the texts that match one of the patterns are searched for each pattern
+        sub = text.iloc[at]
+        for kind, pattern in reversed(patterns):
+            kinds[at[sub.str.contains(pattern, regex=True).to_numpy(dtype=bool)]] = kind
+    kinds[too_long] = TOO_LONG
     return kinds
 
 
-def _shape_codes(chars: np.ndarray) -> np.ndarray:
-    """4-bit class of each code point (rows of ASCII strings, 0-padded): see _SHAPE_CHARS."""
-    code = np.full(chars.shape, 10, dtype=np.uint64)
-    code[chars == 0] = 0
-    code[(chars >= 48) & (chars <= 57)] = 1
-    code[((chars >= 65) & (chars <= 90)) | ((chars >= 97) & (chars <= 122))] = 2
+def _shape_table() -> np.ndarray:
+    """Class (see _SHAPE_CHARS) of each code point 0-127; 128 stands for any other."""
+    table = np.full(129, 10, dtype=np.uint64)
+    table[0] = 0
+    table[48:58] = 1
+    table[65:91] = 2
+    table[97:123] = 2
     for ch, c in (
         (" ", 3),
         ("-", 4),
@@ -176,12 +318,23 @@ def _shape_codes(chars: np.ndarray) -> np.ndarray:
         ("+", 7),
         ("(", 8),
         (")", 9),
+        ("/", 11),
     ):
-        code[chars == ord(ch)] = c
-    return code
+        table[ord(ch)] = c
+    return table
 
 
-def could_be_personal(text: np.ndarray, chunk: int = 250_000, max_len: int = 48) -> np.ndarray:
+_SHAPE_TABLE = _shape_table()
+
+
+def _shape_codes(chars: np.ndarray) -> np.ndarray:
+    """4-bit class of each code point (rows of ASCII strings, 0-padded): see _SHAPE_CHARS."""
+    return _SHAPE_TABLE[np.minimum(chars, 128)]
+
+
+def could_be_personal(
+    text: np.ndarray, chunk: int = 250_000, max_len: int = 48, *, free_text: bool = False
+) -> np.ndarray:
     """Per string: could it contain personal data (a necessary condition, vectorised)?
 
     Parameters
@@ -192,6 +345,8 @@ def could_be_personal(text: np.ndarray, chunk: int = 250_000, max_len: int = 48)
         Strings handled at once (bounds the memory of the code-point array).
     max_len : int, default 48
         Longer strings skip the shape filter and are reported as possible.
+    free_text : bool, default False
+        Also screen for the digit dates of :data:`FREE_TEXT_PATTERNS`.
 
     Returns
     -------
@@ -213,7 +368,7 @@ def could_be_personal(text: np.ndarray, chunk: int = 250_000, max_len: int = 48)
     lengths = np.fromiter(map(len, text), dtype=np.int64, count=n)
     small = np.flatnonzero((lengths >= 5) & (lengths <= max_len))
     out[lengths > max_len] = True
-    shape_re = re.compile(_PERSONAL_SHAPE)
+    shape_re = re.compile(_FREE_SHAPE if free_text else _PERSONAL_SHAPE)
     for begin in range(0, len(small), chunk):
         idx = small[begin : begin + chunk]
         chars = text[idx].astype("U").view(np.uint32).reshape(len(idx), -1)

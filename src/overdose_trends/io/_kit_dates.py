@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from overdose_trends.constants import ENGLAND_SUPPLY_START
-from overdose_trends.io._kit_cells import quoted
+from overdose_trends.io._kit_cells import shown_values
 from overdose_trends.io._kit_table import strip_texts
 
 #: Month names and abbreviations (lower case) -> month number.
@@ -41,6 +41,12 @@ MONTHS = {
 }
 #: :data:`~overdose_trends.constants.ENGLAND_SUPPLY_START` as a day.
 ENGLAND_START = np.datetime64(ENGLAND_SUPPLY_START, "D")
+#: Earliest plausible day of a take-home naloxone event or period: the first UK schemes were
+#: small pilots from 1998 (Dettmer K, Saunders B, Strang J (2001), "Take home naloxone and the
+#: prevention of deaths from opiate overdose: two pilot schemes", BMJ 322:895-896), national
+#: programmes followed (Wales 2009, Scotland 2011, England 2015). An earlier date is an error
+#: (often a date of birth typed in the wrong column) and is never shown in a message.
+EARLIEST_EVENT = np.datetime64("1998-01-01", "D")
 #: Why an English event or period before :data:`ENGLAND_START` draws a warning.
 BEFORE_ENGLAND_SUPPLY = "before non-prescription supply began in England (1 Oct 2015, SI 2015/1503)"
 
@@ -112,12 +118,14 @@ def parse_dates(
     dates, blank, detail : numpy.ndarray
         datetime64[D] per text (NaT if blank or unreadable); whether the text
         is blank; and, where it could not be read, the reason (starting with
-        the quoted text), else ``""``. Years outside 1900-2100 are unreadable.
+        the quoted text, or a placeholder when it does not look like a date:
+        see :func:`~overdose_trends.io._kit_cells.shown_values`), else ``""``.
+        Years outside 1900-2100 are unreadable.
     """
     text = strip_texts(uniques)
     blank = (text == "").to_numpy()
     detail = np.full(len(text), "", dtype=object)
-    shown = quoted(uniques)
+    shown = shown_values(uniques, "date")[0]  # a text that is no date is not shown
     if date_format is not None:
         parsed = pd.to_datetime(text, format=date_format, errors="coerce")
         dates = parsed.to_numpy().astype("datetime64[D]")

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from overdose_trends.io._kit_cells import quoted
+from overdose_trends.io._kit_cells import shown_values
 from overdose_trends.io._kit_dates import MONTHS, parse_dates
 from overdose_trends.io._kit_table import Column
 
@@ -101,7 +101,7 @@ def parse_period_labels(
     start = np.full(n, -1, dtype=np.int64)
     months = np.zeros(n, dtype=np.int64)
     detail = np.full(n, "", dtype=object)
-    shown = quoted(col.uniques)
+    shown = shown_values(col.uniques, "period")[0]
     todo = np.ones(n, dtype=bool)
     for name, pattern in _PERIOD_PATTERNS:
         parts = text.str.extract(pattern)

@@ -22,6 +22,11 @@ row 1 when ``header_row=1`` (:attr:`Table.rows`):
   parse errors (an extra delimiter, an unclosed quote) are record numbers too.
 * **DataFrames**: the header is row 1 and the first data row is row 2.
 
+Malformed CSV rows are errors naming their row (:class:`~overdose_trends.errors.DataFormatError`):
+a row with more cells than the header (an extra delimiter), a row with fewer
+(a missing delimiter, or the last row of a file cut short; a line with no
+cells at all is a blank row, skipped and counted), an unclosed quote.
+
 References
 ----------
 Shafranovich Y (2005), *Common Format and MIME Type for Comma-Separated Values
@@ -45,8 +50,14 @@ import numpy as np
 import pandas as pd
 
 from overdose_trends.errors import DataFormatError
-from overdose_trends.io._identifiers import PERSONAL_DATA, is_identifier_header
+from overdose_trends.io._identifiers import (
+    MORE_IDENTIFIER_PHRASES,
+    MORE_IDENTIFIER_WORDS,
+    PERSONAL_DATA,
+    is_identifier_header,
+)
 from overdose_trends.io._workbook import column_letter, is_workbook, open_workbook, source_name
+from overdose_trends.schema import IDENTIFIER_WORDS
 
 #: What the loaders read: a path, an open file (binary or text) or a DataFrame.
 TableSource = str | os.PathLike[str] | IO[bytes] | IO[str] | pd.DataFrame
@@ -157,6 +168,10 @@ def as_column(values: pd.Series | np.ndarray, header: str, index: int) -> Column
     if isinstance(values, pd.Series) and isinstance(values.dtype, pd.CategoricalDtype):
         codes = values.cat.codes.to_numpy()
         uniques = np.asarray(values.cat.categories, dtype=object)
+    elif isinstance(values, pd.Series) and pd.api.types.is_string_dtype(values.dtype):
+        codes, distinct = pd.factorize(values)  # hashed in Arrow for Arrow-backed text
+        codes = np.asarray(codes, dtype=np.intp)
+        uniques = np.asarray(distinct, dtype=object)
     else:
         codes, uniques = pd.factorize(np.asarray(values, dtype=object))
         codes = codes.astype(np.intp, copy=False)
@@ -164,7 +179,9 @@ def as_column(values: pd.Series | np.ndarray, header: str, index: int) -> Column
     if pd.api.types.infer_dtype(uniques, skipna=False) not in ("string", "empty"):
         text = np.array([cell_text(v) for v in uniques], dtype=object)
         recode, uniques = pd.factorize(text)
-        codes = recode[codes] if len(codes) else codes
+        # a missing cell (code -1) must stay missing, not index the last text
+        if len(recode):
+            codes = np.where(codes < 0, -1, recode[np.maximum(codes, 0)])
         uniques = np.asarray(uniques, dtype=object)
     if (codes < 0).any():
         uniques = np.append(uniques, "")
@@ -173,17 +190,51 @@ def as_column(values: pd.Series | np.ndarray, header: str, index: int) -> Column
 
 
 def norm_header(header: Any) -> str:
-    """``" Event Date\\ufeff"`` -> ``"event_date"``."""
-    text = str(header).replace("\ufeff", "").strip().lower()
-    return re.sub(r"[\s\-.]+", "_", text).strip("_")
+    """``" Event Date\\ufeff"`` -> ``"event_date"``; ``"eventDate"``, ``"D.O.B."`` -> ``"d_o_b"``.
+
+    camelCase is split (``ClientName`` -> ``client_name``, ``NHSNumber`` ->
+    ``nhs_number``), then the text is lower-cased and runs of spaces, hyphens,
+    dots and underscores become one ``_``.
+    """
+    text = str(header).replace("\ufeff", "").strip()
+    text = re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", text).lower()
+    return re.sub(r"[\s\-._]+", "_", text).strip("_")
+
+
+#: Words of headers that are shown in messages as written (after :func:`norm_header`): the
+#: fields' words, the identifier words and the words of common kit-log columns. A header with
+#: another word is shown by its column letter only, since it may be a data cell (a name or a
+#: date when ``header_row`` points at a data row).
+HEADER_WORDS = frozenset(
+    """event id date type kit no number ref reference service site area code gss ons la local
+    authority recipient supply product doses dose period start end measure value status kits
+    issued first repeat returned used unused lost expired name names client patient dob birth
+    of nhs chi address postcode post postal phone telephone tel mobile mob email e mail contact
+    notes note comments comment free text initials remarks keyworker key worker next kin
+    referral source team provider staff outlet pharmacy region month year quarter week total
+    count counts source sex gender age group ethnicity reason route outcome location town city
+    organisation organization org brand drug hostel business d o b
+    """.split()
+) | frozenset(
+    w
+    for p in (*IDENTIFIER_WORDS, *MORE_IDENTIFIER_WORDS, *MORE_IDENTIFIER_PHRASES)
+    for w in p.split("_")
+)
 
 
 def safe_header(header: str, letter: str) -> str:
-    """The header as written, unless it is blank or itself looks like personal data."""
+    """The header as written when it is a column name; otherwise its column letter only.
+
+    A header is shown when every word of it (runs of letters or digits after
+    :func:`norm_header`) is in :data:`HEADER_WORDS` and it holds no personal
+    data: a header cell holding a name, a date or a number (a data row read as
+    the header) is never printed.
+    """
     if not header.strip():
         return f"(no header, column {letter})"
-    if re.search(PERSONAL_DATA, header):
-        return f"(column {letter}, header withheld as personal data)"
+    words = re.findall(r"[^\W_]+", norm_header(header))
+    if re.search(PERSONAL_DATA, header) or not all(w in HEADER_WORDS for w in words):
+        return f"(column {letter}, header not shown)"
     return header
 
 
@@ -242,8 +293,10 @@ def plan_columns(
             f = entry[1]
             assert f is not None  # a field entry names its field
             if f in seen:
+                first = safe_header(str(headers[seen[f]]), column_letter(seen[f]))
+                again = safe_header(str(header), column_letter(i))
                 raise DataFormatError(
-                    f"columns {headers[seen[f]]!r} and {header!r} both give {f!r}; map one of "
+                    f"columns {first!r} and {again!r} both give {f!r}; map one of "
                     "them to another field or to None",
                     file=name,
                     sheet=sheet,
@@ -261,7 +314,7 @@ def read_table(
     sheet: str | None,
     header_row: int,
     encoding: str,
-    categorical: frozenset[str] = frozenset(),
+    keep_text: frozenset[str] = frozenset(),
 ) -> Table:
     """Read a CSV, a workbook sheet or a DataFrame into coded columns.
 
@@ -279,9 +332,11 @@ def read_table(
         1-based row (CSV: record) of the headers; rows above are ignored.
     encoding : str
         Text encoding of a CSV file.
-    categorical : frozenset of str
-        Fields with few distinct values, read from CSV as pandas categoricals
-        (faster and smaller; the texts are the same).
+    keep_text : frozenset of str
+        Fields whose CSV text must be kept exactly (identifiers such as ``kit_id``:
+        ``007`` is not ``7``). Other field columns that pandas reads as numbers
+        keep the numbers' text (``05`` becomes ``5``), which is all their rules
+        need; columns that are not fields are always kept as text.
     """
     if header_row < 1:
         raise ValueError(f"header_row is 1-based and must be >= 1, got {header_row}")
@@ -298,12 +353,14 @@ def read_table(
         return _read_sheet(data, name, planner, sheet, header_row)
     if sheet is not None:
         raise ValueError(f"sheet={sheet!r} given but {name!r} is a CSV file, not a workbook")
-    return _read_csv(data, name, planner, header_row, encoding, categorical)
+    return _read_csv(data, name, planner, header_row, encoding, keep_text)
 
 
 def _read_bytes(source: Any) -> tuple[bytes, str]:
     name = source_name(source)
     if isinstance(source, str | os.PathLike):
+        if os.path.isdir(source):
+            raise DataFormatError("is a directory, not a CSV file or workbook", file=name)
         with open(source, "rb") as fh:
             return fh.read(), name
     data = source.read()
@@ -344,7 +401,7 @@ def _read_csv(
     planner: Planner,
     header_row: int,
     encoding: str,
-    categorical: frozenset[str],
+    keep_text: frozenset[str],
 ) -> Table:
     try:
         headers = None
@@ -362,26 +419,31 @@ def _read_csv(
         raise DataFormatError(f"file has no header row (header_row={header_row})", file=name)
     plan = planner(headers, name, None)
     names = [f"c{i}" for i in range(len(headers))]
-    dtype = {
-        n: "category" if kind == "field" and f in categorical else object
-        for n, (kind, f) in zip(names, plan, strict=True)
+    options: dict[str, Any] = {
+        "header": None,
+        "skiprows": header_row,  # counts records (a quoted cell with line breaks is one)
+        "names": names,
+        "na_filter": False,
+        "skip_blank_lines": False,
+        "encoding": encoding,
+        "index_col": False,
     }
     try:
         with warnings.catch_warnings():
             # pandas only warns (and drops cells) when the first data row is too long
             warnings.simplefilter("error", pd.errors.ParserWarning)
-            # skiprows counts records (a quoted cell with line breaks is one), like csv.reader
-            df = pd.read_csv(
-                io.BytesIO(data),
-                header=None,
-                skiprows=header_row,
-                names=names,
-                dtype=dtype,
-                na_filter=False,
-                skip_blank_lines=False,
-                encoding=encoding,
-                index_col=False,
-            )
+            # no dtype: pandas' own text inference is several times faster than dtype=str or
+            # "category"; columns it read as numbers are read again as text below
+            df = pd.read_csv(io.BytesIO(data), **options)
+            typed = [
+                n
+                for n, (kind, f) in zip(names, plan, strict=True)
+                if not _is_text(df[n]) and (kind != "field" or f in keep_text)
+            ]
+            if typed:
+                again = pd.read_csv(io.BytesIO(data), usecols=typed, dtype=str, **options)
+                for n in typed:
+                    df[n] = again[n]
     except (pd.errors.ParserWarning, pd.errors.ParserError) as exc:
         long, stop = _bad_record(data, encoding, header_row, len(headers))
         if long is not None:
@@ -399,7 +461,7 @@ def _read_csv(
             ) from exc
         line = re.search(r"in line (\d+)", str(exc))  # pandas counts records here too
         raise DataFormatError(
-            f"cannot parse the CSV ({exc}); check for an extra delimiter or an unclosed quote",
+            "cannot parse the CSV; check for an extra delimiter or an unclosed quote",
             file=name,
             row=int(line.group(1)) if line else None,
         ) from exc
@@ -407,10 +469,60 @@ def _read_csv(
         raise DataFormatError(
             f"cannot decode the file as {encoding} ({exc.reason}); pass encoding=", file=name
         ) from exc
+    # a short row reads as blank cells at its end: only rows whose last cell is blank can be short
+    last = df[names[-1]]
+    maybe_short = len(names) > 1 and bool((last.astype(str) == "").any())
+    short = _short_record(data, encoding, header_row, len(headers)) if maybe_short else None
+    if short is not None:
+        raise DataFormatError(
+            f"a data row has fewer cells than the header ({len(headers)}); check for a missing "
+            "delimiter, or a file cut short (a truncated last row)",
+            file=name,
+            row=short,
+        )
     cols = [as_column(df[n], h, i) for i, (n, h) in enumerate(zip(names, headers, strict=True))]
     table = _finish_table(name, None, list(headers), plan, cols, header_row + 1, len(df))
     table.line_breaks = b'"' in data and any(_has_line_break(c.uniques) for c in cols)
     return table
+
+
+def _is_text(values: pd.Series) -> bool:
+    """Did pandas read the column as text (not as numbers or booleans)?"""
+    return pd.api.types.is_string_dtype(values.dtype) or values.dtype == object
+
+
+def _short_record(data: bytes, encoding: str, header_row: int, width: int) -> int | None:
+    """The first data record (record number) with fewer cells than the header, if any.
+
+    A record with a single empty cell is a blank row, not a short one. Without quotes
+    in an ASCII-compatible file a record is a line and its cells are its commas plus
+    one, counted with numpy; otherwise the records are read with :mod:`csv`.
+    """
+    simple = b'"' not in data and encoding.replace("-", "").lower() in _ASCII_SUPERSETS
+    if simple:
+        raw = np.frombuffer(data, dtype=np.uint8)
+        ends = np.flatnonzero(raw == 10)
+        if len(raw) and raw[-1] != 10:
+            ends = np.append(ends, len(raw))
+        starts = np.r_[0, ends[:-1] + 1]
+        cells = np.add.reduceat(raw == 44, starts, dtype=np.int64) + 1
+        cells[starts >= ends] = 1  # an empty line (reduceat takes the byte at its start)
+        for line in np.flatnonzero((cells < width) & (np.arange(len(ends)) >= header_row)):
+            if cells[line] > 1 or data[starts[line] : ends[line]].strip():
+                return int(line) + 1  # a line with one cell is short unless it is blank
+        return None
+    try:
+        for n, record in enumerate(_records(data, encoding), start=1):
+            if n > header_row and len(record) < width and "".join(record).strip():
+                return n
+    except (csv.Error, UnicodeDecodeError):
+        return None
+    return None
+
+
+#: Encodings (lower case, without hyphens) in which ``,``, ``"``, CR and LF are single bytes
+#: that occur only as themselves.
+_ASCII_SUPERSETS = frozenset({"utf8", "utf8sig", "ascii", "latin1", "cp1252", "iso88591"})
 
 
 def _has_line_break(uniques: np.ndarray) -> bool:

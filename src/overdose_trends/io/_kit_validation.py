@@ -8,9 +8,12 @@ Both :func:`~overdose_trends.io.kit_log.read_kit_log` and
    and columns that are not fields are listed (``identifier_column`` and
    ``unknown_column`` warnings);
 2. rows that repeat an earlier row exactly, in every column (identifiers
-   included), are rejected as ``duplicate_row`` (the first copy is kept);
+   included), are rejected as ``duplicate_row`` (the first copy is kept), or
+   only warned about when the table has no id to tell two events apart
+   (``duplicates_are_errors=False``);
 3. cells of the kept field columns that look like personal data are blanked
-   (``personal_data`` warnings).
+   (``personal_data`` warnings); in free-text fields (service, kit and event
+   ids) dates and words about a person count too.
 
 The validator then applies its own rules through :attr:`TableCheck.checker`
 (a :class:`~overdose_trends.io._kit_cells.RowChecker`), which sets :attr:`TableCheck.reject`,
@@ -47,6 +50,10 @@ class TableCheck:
         The read table.
     unknown_column : str
         Message for a column that is not a field (after ``"column 'X': "``).
+    free_text : frozenset of str
+        Free-text fields, scanned for dates and words about a person as well.
+    duplicates_are_errors : bool, default True
+        Reject exact copies of a row (else warn and keep them).
 
     Attributes
     ----------
@@ -66,7 +73,14 @@ class TableCheck:
         Reports issues on ``rows`` and sets ``reject`` (the validator's rules use it).
     """
 
-    def __init__(self, table: Table, unknown_column: str) -> None:
+    def __init__(
+        self,
+        table: Table,
+        unknown_column: str,
+        *,
+        free_text: frozenset[str] = frozenset(),
+        duplicates_are_errors: bool = True,
+    ) -> None:
         self.table = table
         self.issues = Issues(table.name, table.sheet)
         self.notes: list[str] = []
@@ -92,7 +106,9 @@ class TableCheck:
                 self.issues.add_column(col.header, "unknown_column", unknown_column)
             elif kind == "field" and f is not None:
                 fields[f] = col
-        self.duplicate = exact_duplicates(table, self.issues)
+        self.duplicate = exact_duplicates(table, self.issues, error=duplicates_are_errors)
+        if not duplicates_are_errors:
+            self.duplicate = np.zeros(len(table.rows), dtype=bool)  # warned about, kept
         keep = np.flatnonzero(~self.duplicate)
         self.rows = table.rows[keep]
         if len(keep) < len(table.rows):
@@ -100,8 +116,8 @@ class TableCheck:
         self.fields = fields
         self.reject = np.zeros(len(self.rows), dtype=bool)
         self.checker = RowChecker(self.rows, self.issues, self.reject)
-        for col in fields.values():
-            scan_personal(self.checker, col)
+        for f, col in fields.items():
+            scan_personal(self.checker, col, free_text=f in free_text)
 
     def report(self, n_loaded: int, kind: str) -> ValidationReport:
         """The validation report; ``n_loaded`` is the number of rows in the output."""
@@ -139,8 +155,12 @@ def row_keys(cols: Sequence[Column], n: int) -> np.ndarray:
     return key
 
 
-def exact_duplicates(table: Table, issues: Issues) -> np.ndarray:
-    """Mask of rows that repeat an earlier row exactly (all columns); reports them."""
+def exact_duplicates(table: Table, issues: Issues, *, error: bool = True) -> np.ndarray:
+    """Mask of rows that repeat an earlier row exactly (all columns); reports them.
+
+    ``error=False`` reports them as warnings (a table without an id column cannot
+    tell two identical events apart, such as two kits issued on one day).
+    """
     n = len(table.rows)
     key = row_keys(table.columns, n)
     dup = pd.Index(key).duplicated(keep="first")
@@ -152,11 +172,19 @@ def exact_duplicates(table: Table, issues: Issues) -> np.ndarray:
         later = dup[involved]
         at = involved[later]
         firsts = table.rows[first_pos[later]]
+        if error:
+            text, severity = " (that row is kept)", "error"
+        else:
+            text, severity = (
+                "; kept, as without an event_id or kit_id column two identical events (two "
+                "kits issued on one day) cannot be told from a copied row",
+                "warning",
+            )
         issues.add(
             table.rows[at],
             None,
             "duplicate_row",
-            "error",
-            "exact copy of row " + pd.Series(firsts).astype(str) + " (that row is kept)",
+            severity,
+            "exact copy of row " + pd.Series(firsts).astype(str) + text,
         )
     return dup

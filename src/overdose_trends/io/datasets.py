@@ -18,7 +18,6 @@ import dataclasses
 import difflib
 import functools
 import os
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +26,18 @@ import pandas as pd
 
 from overdose_trends.constants import ESP2013_BANDS
 from overdose_trends.io._population_layouts import V2011
+from overdose_trends.io._shipped import (
+    DEPRIVATION_FILE,
+    LA_DEATHS_FILE,
+    LA_WORKBOOK_EXCERPT,
+    NATIONAL_DEATHS_FILE,
+    NATIONAL_WORKBOOK_EXCERPT,
+    POPULATION_EXCERPT,
+    POPULATION_FILE,
+    SYNTHETIC_KIT_COUNTS_FILE,
+    SYNTHETIC_KIT_LOG_FILE,
+    data_dir,
+)
 from overdose_trends.io.editions import fetch_edition  # newer ONS editions, downloaded
 from overdose_trends.schema import DEATHS_COLUMNS, DTYPES, NATIONAL_COLUMNS, as_period
 
@@ -35,6 +46,14 @@ if TYPE_CHECKING:
 
 __all__ = [
     "fetch_edition",
+    "LA_DEATHS_FILE",
+    "LA_WORKBOOK_EXCERPT",
+    "NATIONAL_DEATHS_FILE",
+    "NATIONAL_WORKBOOK_EXCERPT",
+    "POPULATION_EXCERPT",
+    "POPULATION_FILE",
+    "SYNTHETIC_KIT_COUNTS_FILE",
+    "SYNTHETIC_KIT_LOG_FILE",
     "SERIES_COLUMNS",
     "data_dir",
     "la_deaths",
@@ -47,62 +66,14 @@ __all__ = [
     "synthetic_kit_log",
 ]
 
-LA_DEATHS_FILE = "ons_la_drug_deaths_2019.csv.gz"
-NATIONAL_DEATHS_FILE = "ons_national_drug_deaths_2021.csv.gz"
-POPULATION_FILE = "ons_population_esp_bands.csv.gz"
-#: Excerpts of the original ONS files, cell for cell, for the readers' examples
-#: (made by scripts/make_excerpts.py; see data/README.md).
-LA_WORKBOOK_EXCERPT = "ons_la_drug_deaths_2019_excerpt.xlsx"
-NATIONAL_WORKBOOK_EXCERPT = "ons_national_drug_deaths_2021_excerpt.xlsx"
-POPULATION_EXCERPT = "ons_population_single_age_excerpt.csv"
-#: English Indices of Deprivation 2019, local-authority summaries (made by
-#: scripts/build_geography.py; see data/README.md).
-DEPRIVATION_FILE = "geography/imd2019_local_authorities.csv"
-#: SYNTHETIC kit data made by scripts/make_synthetic_kits.py (not real services' figures).
 #: Vintage of the shipped population estimates (mid-1997 to mid-2020 as first
 #: published, before the 2021 Census rebasing; label as in io.population).
 SHIPPED_POPULATION_VINTAGE = V2011
-SYNTHETIC_KIT_LOG_FILE = "synthetic_naloxone_kits_southend_norfolk.csv"
-SYNTHETIC_KIT_COUNTS_FILE = "synthetic_naloxone_kits_monthly.csv"
 #: Vintage of the hierarchy whose counties, regions and countries :func:`population_bands`
 #: adds (that of the deaths extract: ONS local-authority boundaries of May 2020).
 POPULATION_HIERARCHY_VINTAGE = 2020
 #: Columns of :func:`series`, in order.
 SERIES_COLUMNS = ("area_code", "area_name", "year", "deaths", "population")
-
-
-def data_dir() -> Path:
-    """Folder holding the shipped extracts (inside the installed package).
-
-    Returns
-    -------
-    pathlib.Path
-        The package's ``data/`` folder, found with :mod:`importlib.resources` (so it
-        works from a wheel as well as a checkout), or ``OVERDOSE_TRENDS_DATA`` if set.
-
-    Raises
-    ------
-    FileNotFoundError
-        If ``OVERDOSE_TRENDS_DATA`` names a folder that does not exist, or the package
-        was installed without its data (a broken install: reinstall it).
-
-    Examples
-    --------
-    >>> folder = ot.datasets.data_dir()
-    >>> (folder / ot.datasets.LA_DEATHS_FILE).is_file()
-    True
-    """
-    env = os.environ.get("OVERDOSE_TRENDS_DATA")
-    if env:
-        if not Path(env).is_dir():
-            raise FileNotFoundError(f"OVERDOSE_TRENDS_DATA={env!r} is not a folder")
-        return Path(env)
-    folder = Path(str(resources.files("overdose_trends").joinpath("data")))
-    if not folder.is_dir():
-        raise FileNotFoundError(
-            f"the package's data folder {folder} is missing: reinstall overdose_trends"
-        )
-    return folder
 
 
 def la_deaths(path: str | os.PathLike[str] | None = None) -> pd.DataFrame:

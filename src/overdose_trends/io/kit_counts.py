@@ -59,10 +59,12 @@ from overdose_trends.io._kit_cells import (
     map_vocab,
     norm_values,
     parse_area,
-    quoted,
+    parse_count_cells,
+    shown_values,
 )
 from overdose_trends.io._kit_dates import (
     BEFORE_ENGLAND_SUPPLY,
+    EARLIEST_EVENT,
     ENGLAND_START,
     as_day,
     day_text,
@@ -96,8 +98,6 @@ from overdose_trends.schema import (
     EVENT_TYPES,
     FREQUENCIES,
     MEASURES,
-    NOT_REPORTED_MARKERS,
-    SUPPRESSED_MARKERS,
     VALUE_SYNONYMS,
 )
 
@@ -110,9 +110,8 @@ _EMPTY_DTYPES = {
 }
 #: Event columns ``aggregate_kits`` may group by.
 _GROUPABLE = ("area_code", "service", "recipient_type", "supply_type", "product")
-#: Fields of a counts table and their cells, all but ``value``: read as pandas categoricals
-#: from CSV (few distinct values: fast and small).
-_FEW_VALUES = frozenset((*COUNT_FIELDS, *MEASURES)) - {"value"}
+#: Fields whose CSV text is kept exactly even when every cell is a number.
+_KEEP_TEXT = frozenset({"service"})
 
 
 # =====================================================================================
@@ -209,7 +208,9 @@ def aggregate_kits(
     if np.isnat(dates).any():
         row = int(np.flatnonzero(np.isnat(dates))[0])
         raise ValueError(f"event at position {row} has no event_date")
-    etype = pd.Index(EVENT_TYPES).get_indexer(pd.Index(events["event_type"]))
+    # codes of the distinct texts, then one lookup per distinct text (fast on Arrow text)
+    type_codes, type_texts = pd.factorize(events["event_type"], use_na_sentinel=False)
+    etype = pd.Index(EVENT_TYPES).get_indexer(pd.Index(type_texts))[type_codes]
     if (etype < 0).any():
         row = int(np.flatnonzero(etype < 0)[0])
         raise ValueError(
@@ -271,10 +272,11 @@ def _count(
     measure = np.array([MEASURES.index(EVENT_MEASURES[e]) for e in EVENT_TYPES])[etype]
     cell = (gid * n_p + (period - lo)) * n_m
     dense = np.bincount(cell + measure, minlength=n_g * n_p * n_m)
-    supply = events["supply_type"].to_numpy(dtype=object)
+    supply_codes, supply_index = pd.factorize(events["supply_type"], use_na_sentinel=False)
+    supply_texts = np.asarray(supply_index, dtype=object)
     issued = etype == EVENT_TYPES.index("issued")
     for kind, name in (("first", "kits_first_supply"), ("repeat", "kits_repeat_supply")):
-        mine = issued & (supply == kind)
+        mine = issued & (supply_texts == kind)[supply_codes]
         dense += np.bincount(cell[mine] + MEASURES.index(name), minlength=n_g * n_p * n_m)
     dense = dense.reshape(n_g, n_p, n_m)
     # each group's range: first to last period with an event, widened by start/end
@@ -345,40 +347,6 @@ def _measure_synonyms() -> dict[str, str]:
     return syn
 
 
-def _parse_count_cells(col: Column) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Value, status, rule and detail per distinct count cell text.
-
-    ``status`` is ``"exact"``, ``"suppressed"`` or ``"not_reported"``; ``rule``
-    is ``""`` for a usable cell, else the rule broken.
-    """
-    text = col.stripped
-    low = text.str.lower()
-    n = len(text)
-    value = np.zeros(n, dtype=np.int64)
-    status = np.full(n, "exact", dtype=object)
-    rule = np.full(n, "", dtype=object)
-    detail = np.full(n, "", dtype=object)
-    shown = quoted(col.uniques)
-    blank = col.blank
-    suppressed = (low.isin(SUPPRESSED_MARKERS) | low.str.fullmatch(r"< ?\d+")).to_numpy(dtype=bool)
-    not_reported = low.isin(NOT_REPORTED_MARKERS).to_numpy(dtype=bool)
-    number = text.str.fullmatch(r"\d{1,3}(?:,\d{3})+|\d+(?:\.0+)?").to_numpy(dtype=bool)
-    negative = text.str.fullmatch(r"-\s*\d[\d,]*(?:\.\d+)?").to_numpy(dtype=bool)
-    value[number] = text[number].str.replace(",", "").astype(float).astype(np.int64).to_numpy()
-    status[suppressed] = "suppressed"
-    status[not_reported | blank] = "not_reported"
-    rule[blank] = "blank_count"
-    detail[blank] = "is blank: read as not reported (never as 0)"
-    rule[negative] = "negative_count"
-    detail[negative] = shown[negative] + " is negative"
-    other = ~(blank | suppressed | not_reported | number | negative)
-    rule[other] = "invalid_count"
-    detail[other] = shown[other] + " is not a whole number or a suppression marker"
-    dash = other & (text == "-").to_numpy()
-    detail[dash] = "'-' is ambiguous (zero or not available?); write 0 or [x]"
-    return value, status, rule, detail
-
-
 def read_kit_counts(
     source: TableSource,
     mapping: Mapping[str, str | None] | None = None,
@@ -419,7 +387,8 @@ def read_kit_counts(
 
     Other rules (row named in each message): GSS area code (and membership of
     ``known_areas``), known measure, readable period, no period starting after
-    ``as_of``, a warning for English periods ending before 1 Oct 2015, no two
+    ``as_of`` or before 1998 (``implausible_date``), counts of at most 15
+    digits, a warning for English periods ending before 1 Oct 2015, no two
     rows for the same area, service, period and measure (later ones rejected),
     a ``status`` column consistent with the cell (a number marked
     ``suppressed`` is rejected), and totals (``service == "all"``) equal to
@@ -535,7 +504,7 @@ def read_kit_counts(
         sheet=sheet,
         header_row=header_row,
         encoding=encoding,
-        categorical=_FEW_VALUES,
+        keep_text=_KEEP_TEXT,
     )
     return _validate_counts(
         table,
@@ -555,7 +524,7 @@ def _validate_counts(
     known_areas: frozenset[str] | None,
 ) -> KitCounts:
     """Apply the rules of :func:`read_kit_counts` to a read table."""
-    check = TableCheck(table, "not a field of a counts table")
+    check = TableCheck(table, "not a field of a counts table", free_text=frozenset({"service"}))
     checker, notes, mapped = check.checker, check.notes, check.mapped
     fields, rows, reject = check.fields, check.rows, check.reject
     n = len(rows)
@@ -588,6 +557,16 @@ def _validate_counts(
         severity="error",
         message="period starts " + day_text(p_start[at]) + f", after as_of ({as_of})",
     )
+    old = np.flatnonzero(~np.isnat(p_start) & (p_start < EARLIEST_EVENT))
+    checker.report(
+        old,
+        column=None,
+        rule="implausible_date",
+        severity="error",
+        message=f"period starts before {EARLIEST_EVENT}, before any take-home naloxone "
+        "programme in the UK; date not shown",
+    )
+    p_end[old] = np.datetime64("NaT")
     english = pd.Series(area, dtype=object).str.startswith("E").to_numpy(dtype=bool)
     early = np.flatnonzero(english & ~np.isnat(p_end) & (p_end < ENGLAND_START))
     checker.report(
@@ -606,20 +585,21 @@ def _validate_counts(
         checker.flag(
             mcol, m_blank, rule="blank_required", severity="error", message="measure is blank"
         )
+        shown, ok = shown_values(mcol.uniques, "category")
         checker.flag(
             mcol,
             m_unknown,
             rule="unknown_measure",
             severity="error",
-            message="measure " + quoted(mcol.uniques) + f" is not one of {list(MEASURES)}",
-            echo=True,
+            message="measure " + shown + f" is not one of {list(MEASURES)}",
+            echo=ok,
         )
         cells = [(fields["value"], m_u[mcol.codes])]
     else:
         cells = [(fields[m], np.full(n, m, dtype=object)) for m in MEASURES if m in fields]
     parts = []
     for col, measure in cells:
-        value_u, status_u, rule_u, detail_u = _parse_count_cells(col)
+        value_u, status_u, rule_u, detail_u = parse_count_cells(col)
         label = "value" if "measure" in fields else col.header
         for rule, severity in (
             ("negative_count", "error"),
@@ -632,7 +612,7 @@ def _validate_counts(
                 rule=rule,
                 severity=severity,
                 message=f"{label} " + detail_u,
-                echo=severity == "error",
+                echo=shown_values(col.uniques, "number")[1] if severity == "error" else False,
             )
         status = status_u[col.codes]
         if status_col is not None:
@@ -720,7 +700,7 @@ def _read_periods(
             rule="invalid_period",
             severity="error",
             message="period " + detail_u,
-            echo=True,
+            echo=shown_values(col.uniques, "period")[1],
         )
         if used_dates:
             notes.append(
@@ -783,7 +763,7 @@ def _day_cells(checker: RowChecker, col: Column, label: str, *, dayfirst: bool) 
         rule="invalid_period",
         severity="error",
         message=f"{label} " + detail_u,
-        echo=True,
+        echo=shown_values(col.uniques, "date")[1],
     )
     return days_u[col.codes]
 
@@ -792,13 +772,14 @@ def _apply_status(checker: RowChecker, col: Column, status: np.ndarray) -> np.nd
     """Combine a status column with the status read from the cell."""
     norm = norm_values(col.stripped).str.replace(" ", "_")
     known = norm.isin(COUNT_STATUSES).to_numpy() | col.blank
+    shown, ok = shown_values(col.uniques, "category")
     checker.flag(
         col,
         ~known,
         rule="unknown_status",
         severity="error",
-        message="status " + quoted(col.uniques) + f" is not one of {list(COUNT_STATUSES)}",
-        echo=True,
+        message="status " + shown + f" is not one of {list(COUNT_STATUSES)}",
+        echo=ok,
     )
     given = norm.to_numpy(dtype=object)[col.codes]
     has = (~col.blank & known)[col.codes]

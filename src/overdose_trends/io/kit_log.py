@@ -10,12 +10,23 @@ and checks it. It never guesses silently and never drops data silently:
   explicit ``mapping`` such as ``{"Date": "event_date", "Kit no": "kit_id"}``
   (map a column to ``None`` to ignore it). Columns that are neither are listed
   in the report as unused.
-* **Personal identifiers** (columns called name, date of birth, NHS/CHI
-  number, address, postcode, phone, e-mail, notes, comments or free text) are
+* **Personal identifiers** (columns called name, client, patient, date of
+  birth, NHS/CHI number, address, postcode, phone, contact, e-mail, next of
+  kin, key worker, initials, notes, remarks, comments or free text; camelCase
+  and dotted forms such as ``ClientName`` and ``D.O.B.`` included) are
   dropped on load; the report names the columns and counts their non-empty
   cells but never holds their values. Cells of the kept columns that look
-  like an NHS/CHI number, an e-mail address, a UK phone number or a full UK
-  postcode are blanked and reported without their value.
+  like an NHS/CHI number (also with a prefix, suffix or dots), an e-mail
+  address, a UK phone number or a full UK postcode are blanked and reported
+  without their value; in ``service``, ``kit_id`` and ``event_id`` so are full dates and
+  words about a person (``mother of ...``).
+* **Privacy by construction**: a rejected or flagged value of a category,
+  date, number or area field is shown in a message (and the issue's
+  ``value``) only when it has the field's own shape (``'confiscated'``,
+  ``'31/02/2016'``, ``'-2'``); anything else is withheld, and the message
+  says what was wrong and where (row and column). Headers are shown only
+  when they read as column names, never when they hold a name, a date or a
+  number.
 * **Values** of the categorical fields are matched to the vocabulary of
   :mod:`overdose_trends.schema`; common spellings (``"Supply"`` ->
   ``issued``, ``"Prenoxad"`` -> ``injectable``, ``"Nyxoid"`` -> ``nasal``, ...)
@@ -34,10 +45,14 @@ Validation rules
 ======================== ======== ================================================================
 rule                     severity meaning
 ======================== ======== ================================================================
-duplicate_row            error    exact copy of an earlier row (the first copy is kept)
+duplicate_row            error    exact copy of an earlier row (the first copy is kept); a
+                                  warning, the row kept, when the log has no event_id or kit_id
+                                  column (two kits issued on one day look alike)
 blank_required           error    event_date, event_type, service or area_code is blank
 invalid_date             error    date not in a recognised format, impossible (month 13, 30 Feb)
                                   or with an ambiguous two-digit year
+implausible_date         error    event before 1998, when the first UK schemes began (a date of
+                                  birth in the wrong column?); the date is not shown
 future_date              error    event after ``as_of`` (default today)
 before_supply_start      warning  English event before 1 Oct 2015 (SI 2015/1503), or before the
                                   service's ``programme_start``
@@ -48,13 +63,17 @@ invalid_area_code        error    not a GSS code (a letter and eight digits)
 unknown_area_code        error    a GSS code not in ``known_areas``
 invalid_doses            error    doses negative or not a whole number
 implausible_doses        warning  0 or more than 10 doses (a sentinel code?); kept as missing
+default_doses            warning  doses blank (or NaN, or a formula without a saved value):
+                                  set from the product
 duplicate_event_id       error    an event_id given to an earlier row
 duplicate_issue          error    a kit issued a second time (the earliest issue is kept)
 return_before_issue      error    a return, loss or expiry dated before the kit's issue
 multiple_terminal_events error    a second return/loss/expiry for one kit (the earliest is kept)
 orphan_return            warning  a return, loss or expiry for a kit not issued in the log
                                   (issued before the log starts?)
-personal_data            warning  a cell looked like personal data and was blanked
+personal_data            warning  a cell looked like personal data and was blanked (in service
+                                  and kit_id also a full date or words about a person, such as
+                                  "mother of ..."); its value is never shown
 identifier_column        warning  a column of personal identifiers was dropped (no row)
 unknown_column           warning  a column that is not a field was left out (no row)
 ======================== ======== ================================================================
@@ -109,9 +128,11 @@ from overdose_trends.io._kit_cells import (
     map_vocab,
     parse_area,
     quoted,
+    shown_values,
 )
 from overdose_trends.io._kit_dates import (
     BEFORE_ENGLAND_SUPPLY,
+    EARLIEST_EVENT,
     ENGLAND_START,
     as_day,
     parse_dates,
@@ -145,8 +166,10 @@ from overdose_trends.schema import (
 __all__ = ["ISSUE_COLUMNS", "KitLog", "ValidationReport", "read_kit_log"]
 
 _EVENT_FIELDS = ("event_id", *REQUIRED_EVENT_FIELDS, *OPTIONAL_EVENT_FIELDS[1:])
-#: Fields read as pandas categoricals from CSV (few distinct values: fast and small).
-_FEW_VALUES = frozenset(_EVENT_FIELDS) - {"event_id", "kit_id"}
+#: Fields whose CSV text is kept exactly even when every cell is a number (``007`` is not ``7``).
+_KEEP_TEXT = frozenset({"event_id", "kit_id", "service"})
+#: Free-text fields: besides personal data, dates and words about a person are blanked.
+_FREE_TEXT = frozenset({"event_id", "kit_id", "service"})
 _VOCABULARIES = {
     "event_type": EVENT_TYPES,
     "recipient_type": RECIPIENT_TYPES,
@@ -333,7 +356,7 @@ def read_kit_log(
         sheet=sheet,
         header_row=header_row,
         encoding=encoding,
-        categorical=_FEW_VALUES,
+        keep_text=_KEEP_TEXT,
     )
     return _validate_log(
         table,
@@ -357,7 +380,13 @@ def _validate_log(
     programme_start: Any,
 ) -> KitLog:
     """Apply the rules of the module docstring to a read table (arguments of read_kit_log)."""
-    check = TableCheck(table, "not a field of the kit log; left out")
+    has_id = any(kind == "field" and f in ("event_id", "kit_id") for kind, f in table.plan)
+    check = TableCheck(
+        table,
+        "not a field of the kit log; left out",
+        free_text=_FREE_TEXT,
+        duplicates_are_errors=has_id,
+    )
     checker, notes, mapped = check.checker, check.notes, check.mapped
     fields, rows, reject = check.fields, check.rows, check.reject
     n = len(rows)
@@ -386,14 +415,15 @@ def _validate_log(
         severity="error",
         message="event_type is blank",
     )
+    shown, ok = shown_values(etype_col.uniques, "category")
     checker.flag(
         etype_col,
         unknown_u,
         rule="unknown_event_type",
         severity="error",
-        message="event_type " + quoted(etype_col.uniques) + f" is not one of {list(EVENT_TYPES)} "
+        message="event_type " + shown + f" is not one of {list(EVENT_TYPES)} "
         "or a known synonym; pass value_mapping={'event_type': {...}}",
-        echo=True,
+        echo=ok,
     )
     etype_code_u = np.array(
         [EVENT_TYPES.index(v) if isinstance(v, str) else -1 for v in etype_u], dtype=np.int64
@@ -413,23 +443,34 @@ def _validate_log(
         severity="error",
         message="event_date is blank",
     )
+    shown, ok = shown_values(date_col.uniques, "date")
     checker.flag(
         date_col,
         ~dblank_u & np.isnat(dates_u),
         rule="invalid_date",
         severity="error",
         message="event_date " + detail_u.astype(object),
-        echo=True,
+        echo=ok,
+    )
+    early_u = ~np.isnat(dates_u) & (dates_u < EARLIEST_EVENT)
+    checker.flag(
+        date_col,
+        early_u,
+        rule="implausible_date",
+        severity="error",
+        message=f"event_date is before {EARLIEST_EVENT}, before any take-home naloxone "
+        "programme in the UK (a date of birth in the wrong column?); date not shown",
     )
     checker.flag(
         date_col,
         ~np.isnat(dates_u) & (dates_u > as_of),
         rule="future_date",
         severity="error",
-        message="event_date " + quoted(date_col.uniques) + f" is after as_of ({as_of})",
-        echo=True,
+        message="event_date " + shown + f" is after as_of ({as_of})",
+        echo=ok,
     )
-    dates = dates_u[date_col.codes]
+    # rejected as implausible: kept out of later checks and their messages
+    dates = np.where(early_u, np.datetime64("NaT"), dates_u)[date_col.codes]
     _check_supply_start(
         checker,
         date_col,
@@ -440,53 +481,67 @@ def _validate_log(
     )
 
     # --- optional categorical fields ----------------------------------------------------
-    out_cat: dict[str, np.ndarray] = {}
+    # per field: its labels (the vocabulary and "unknown") and per row a code (-1: missing)
+    out_cat: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     fills: list[tuple[str, np.ndarray]] = []
     for f in ("recipient_type", "supply_type", "product"):
         col = fields.get(f)
+        labels = np.array(list(dict.fromkeys([*_VOCABULARIES[f], "unknown"])), dtype=object)
+        unknown_code = list(labels).index("unknown")
         if col is None:
-            absent = np.full(n, "unknown", dtype=object)
+            absent = np.full(n, unknown_code, dtype=np.int64)
             if f in ISSUE_FIELDS:
-                absent[~issued] = None
-            out_cat[f] = absent
+                absent[~issued] = -1
+            out_cat[f] = (labels, absent)
             where = "issue rows" if f in ISSUE_FIELDS else "all rows"
             notes.append(f"No {f} column: {f} is 'unknown' on {where}.")
             continue
         values_u, blank_u, unknown_u = map_vocab(
             col, f, _VOCABULARIES[f], value_mapping.get(f), mapped
         )
+        shown, ok = shown_values(col.uniques, "category")
         checker.flag(
             col,
             unknown_u,
             rule="unknown_category",
             severity="warning",
-            message=f"{f} " + quoted(col.uniques) + f" is not one of {list(_VOCABULARIES[f])} "
+            message=f"{f} " + shown + f" is not one of {list(_VOCABULARIES[f])} "
             f"or a known synonym; kept as 'unknown' (pass value_mapping={{{f!r}: {{...}}}})",
-            echo=True,
+            echo=ok,
         )
-        values_u = values_u.copy()
-        values_u[unknown_u] = "unknown"
-        values = values_u[col.codes]
+        code_u = pd.Index(labels).get_indexer(pd.Index(values_u, dtype=object))
+        code_u[unknown_u] = unknown_code
         blank = blank_u[col.codes]
         fill = blank & issued if f in ISSUE_FIELDS else blank
-        values = np.where(fill, "unknown", values)
+        codes = np.where(fill, unknown_code, code_u[col.codes])
         where = "issue rows" if f in ISSUE_FIELDS else "rows"
         fills.append((f"{f} blank on {{n:,}} loaded {where}: set to 'unknown'.", fill))
-        out_cat[f] = values
+        out_cat[f] = (labels, codes)
 
     # --- doses -----------------------------------------------------------------------------
     doses, doses_ok = _parse_doses(checker, fields.get("doses"))
-    product = out_cat["product"]
+    product_labels, product = out_cat["product"]
     default = np.zeros(n, dtype=np.int64)
     has_default = np.zeros(n, dtype=bool)
     for p, d in DEFAULT_DOSES.items():
-        is_p = product == p
+        is_p = product == list(product_labels).index(p)
         default[is_p] = d
         has_default |= is_p
     dose_col = fields.get("doses")
     blank_doses = ~doses_ok & has_default
     if dose_col is not None:
         blank_doses &= dose_col.blank_rows()
+        # flagged on the row: a blank cell may be a NaN or an uncached formula, not a gap
+        at = np.flatnonzero(blank_doses & ~reject)
+        checker.report(
+            at,
+            column=dose_col.header,
+            rule="default_doses",
+            severity="warning",
+            message="doses blank (empty, NaN or a formula without a saved value): set to "
+            + pd.Series(default[at]).astype(str)
+            + " from the product",
+        )
     if blank_doses.any():
         doses = np.where(blank_doses, default, doses)
         doses_ok = doses_ok | blank_doses
@@ -526,20 +581,20 @@ def _validate_log(
     for text, mask in fills:
         if (mask & ok).any():
             notes.append(text.format(n=int((mask & ok).sum())))
-    kit_ids = np.full(int(ok.sum()), None, dtype=object)
     has_kit = kit_code[ok] >= 0
-    kit_ids[has_kit] = kit_u[kit_code[ok][has_kit]]
     events = pd.DataFrame(
         {
-            "event_id": pd.array(event_id[ok], dtype="str"),
+            "event_id": _as_str(event_id[ok]),
             "event_date": dates[ok].astype("datetime64[ns]"),
-            "event_type": pd.array(np.asarray(EVENT_TYPES, dtype=object)[etype[ok]], dtype="str"),
-            "kit_id": pd.array(kit_ids, dtype="str"),
-            "service": pd.array(service_u[service_col.codes[ok]], dtype="str"),
-            "area_code": pd.array(area_u[fields["area_code"].codes[ok]], dtype="str"),
-            "recipient_type": pd.array(out_cat["recipient_type"][ok], dtype="str"),
-            "supply_type": pd.array(out_cat["supply_type"][ok], dtype="str"),
-            "product": pd.array(out_cat["product"][ok], dtype="str"),
+            "event_type": _as_str(np.asarray(EVENT_TYPES, dtype=object), etype[ok]),
+            "kit_id": _as_str(kit_u, np.where(has_kit, kit_code[ok], -1)),
+            "service": _as_str(service_u, service_col.codes[ok]),
+            "area_code": _as_str(area_u, fields["area_code"].codes[ok]),
+            "recipient_type": _as_str(
+                out_cat["recipient_type"][0], out_cat["recipient_type"][1][ok]
+            ),
+            "supply_type": _as_str(out_cat["supply_type"][0], out_cat["supply_type"][1][ok]),
+            "product": _as_str(product_labels, product[ok]),
             "doses": pd.arrays.IntegerArray(doses[ok].astype(np.int64), ~doses_ok[ok]),
             "source_row": rows[ok],
         },
@@ -549,6 +604,20 @@ def _validate_log(
 
     report = check.report(n_loaded=len(events), kind="kit log")
     return KitLog(events=events, report=report)
+
+
+def _as_str(values: np.ndarray, codes: np.ndarray | None = None) -> Any:
+    """A pandas ``str`` array of ``values[codes]`` (missing where a code is -1 or a value None).
+
+    Built by one ``take`` on the distinct texts, much faster than converting a
+    million Python strings. Without ``codes``, ``values`` are factorised first.
+    """
+    if codes is None:
+        codes, values = pd.factorize(np.asarray(values, dtype=object))
+    texts = np.empty(len(values) + 1, dtype=object)  # the last one stands for missing
+    texts[:-1] = np.asarray(values, dtype=object)
+    distinct: Any = pd.array(texts, dtype="str")
+    return distinct.take(np.where(codes < 0, len(values), codes))
 
 
 def _check_supply_start(
@@ -611,16 +680,18 @@ def _parse_doses(checker: RowChecker, col: Column | None) -> tuple[np.ndarray, n
     negative = text.str.fullmatch(r"-\d+(?:\.\d+)?").to_numpy(dtype=bool)
     blank = col.blank
     values = np.zeros(len(text), dtype=np.int64)
-    values[whole] = text[whole].astype(float).astype(np.int64)
-    implausible = whole & ((values < 1) | (values > MAX_DOSES_PER_KIT))
-    shown = quoted(col.uniques)
+    # more than 6 digits is no dose (and 1e20 or 1e308 would not fit an int64): implausible
+    small = whole & (text.str.len() <= 8).to_numpy(dtype=bool)
+    values[small] = text[small].astype(float).astype(np.int64)
+    implausible = whole & (~small | (values < 1) | (values > MAX_DOSES_PER_KIT))
+    shown, ok = shown_values(col.uniques, "number")
     checker.flag(
         col,
         negative,
         rule="invalid_doses",
         severity="error",
         message="doses " + shown + " is negative",
-        echo=True,
+        echo=ok,
     )
     checker.flag(
         col,
@@ -628,7 +699,7 @@ def _parse_doses(checker: RowChecker, col: Column | None) -> tuple[np.ndarray, n
         rule="invalid_doses",
         severity="error",
         message="doses " + shown + " is not a whole number",
-        echo=True,
+        echo=ok,
     )
     checker.flag(
         col,
@@ -637,7 +708,7 @@ def _parse_doses(checker: RowChecker, col: Column | None) -> tuple[np.ndarray, n
         severity="warning",
         message="doses " + shown + f" is outside 1-{MAX_DOSES_PER_KIT} (a code for unknown?); "
         "kept as missing",
-        echo=True,
+        echo=ok,
     )
     usable = whole & ~implausible
     return values[col.codes], usable[col.codes]

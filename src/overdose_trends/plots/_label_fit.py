@@ -59,6 +59,10 @@ def fit_labels(ax: Axes, labels: Sequence[Annotation]) -> list[int]:
     fig = ax.get_figure(root=True)
     if fig is None or not labels:
         return []
+    if not hasattr(fig.canvas, "get_renderer"):  # a bare Figure() has no drawing canvas yet
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        FigureCanvasAgg(fig)
     renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
     frame = ax.get_window_extent(renderer)
     taken: list[Bbox] = []

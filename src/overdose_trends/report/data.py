@@ -49,7 +49,7 @@ class ReportData:
 
     def _files(self, name: str) -> tuple[Path | None, Path]:
         """(configured file or None, shipped file) of data input ``name``."""
-        from overdose_trends.io import datasets as ds
+        from overdose_trends.io import _shipped as ds  # paths only: no pandas
 
         own = {
             "la_deaths": (self.config.workbook, ds.LA_DEATHS_FILE),
