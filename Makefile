@@ -28,7 +28,8 @@ report: $(RUNTIME)
 
 readme-figures: report
 	cp reports/figures/period_comparison.png reports/figures/funnel.png \
-	   reports/figures/joinpoint_national.png docs/figures/
+	   reports/figures/joinpoint_national.png reports/figures/map.png \
+	   reports/figures/controlled_southend.png docs/figures/
 
 # ruff, mypy, the API site with warnings as errors, then pytest (tests, doctests in
 # src/, notebooks): pytest's summary is the last line.
