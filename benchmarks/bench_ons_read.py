@@ -15,6 +15,17 @@ time and memory grow linearly.
 Targets (issue #12, Performance): time and peak memory at most 1.5x the raw read;
 time per tidy row at 16x within 1.5x of that at 1x.
 
+Measured 2026-12-04 (``--repeat 2``, 2 shared cores under load, so times are noisy)::
+
+    workbook                       rows    raw s   ours s  ratio  raw MiB ours MiB  ratio
+    2019localauthorities1.xls    59,334    2.390    3.068   1.28     33.3     40.9   1.23
+    generated .xlsx 1x           15,600    1.678    2.001   1.19      9.4     11.0   1.17
+    generated .xlsx 4x           62,400    3.732    3.824   1.02     19.0     23.9   1.26
+    generated .xlsx 16x         249,600    2.802    3.443   1.23     61.1     76.7   1.26
+
+About a third of the reader's time on the .xls is the oversized-sheet guard's walk of
+every BIFF record (``io._sheet_guard.xls_extents``), which the raw read does not do.
+
 Usage::
 
     python benchmarks/bench_ons_read.py [path/to/2019localauthorities1.xls]

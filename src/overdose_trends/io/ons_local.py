@@ -68,6 +68,7 @@ from __future__ import annotations
 
 import re
 import warnings
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -260,48 +261,75 @@ def _check_duplicates(wb: Workbook, tables: list[SheetTable]) -> None:
     )
 
 
+def _text(
+    labels: Sequence[str] | np.ndarray, codes: np.ndarray
+) -> pd.api.extensions.ExtensionArray:
+    """The ``str`` column ``labels[codes]``, built without a Python object per row.
+
+    With pyarrow (pandas' default storage for ``str``), the labels form a small Arrow
+    array and the column is one ``take`` from it, zero-copy into pandas; otherwise an
+    object array of the labels goes through :func:`pandas.array`. The dtype is
+    ``schema.DTYPES``' ``"str"`` as pandas resolves it now (``mode.string_storage``).
+    """
+    dtype = pd.StringDtype(na_value=np.nan)
+    if dtype.storage == "pyarrow":
+        import pyarrow as pa  # type: ignore[import-untyped]
+        import pyarrow.compute as pc  # type: ignore[import-untyped]
+
+        pool = pa.system_memory_pool()  # malloc: mimalloc reserves megabytes per call
+        dictionary = pa.array(list(labels), type=pa.large_string(), memory_pool=pool)
+        taken = pc.take(dictionary, pa.array(codes), memory_pool=pool)
+        return pd.array(taken, dtype=dtype)
+    return pd.array(np.asarray(labels, dtype=object)[codes], dtype=dtype)
+
+
 def _assemble(tables: list[SheetTable]) -> pd.DataFrame:
-    """One frame in the house schema from the tables' compact arrays (one column at a time)."""
+    """One frame in the house schema from the tables' compact arrays.
 
-    def joined(name: str) -> np.ndarray:
-        return np.concatenate([t.columns[name] for t in tables])
+    Text columns are built from their few distinct labels and integer codes (see
+    :func:`_text`); each column is made once and handed to pandas without a copy or
+    consolidation, so the peak is about the finished frame plus the tables' arrays.
+    """
+    sizes = [len(t.columns["position"]) for t in tables]
+    n = sum(sizes)
 
-    def by_row(attr: str) -> np.ndarray:
-        return np.concatenate([getattr(t, attr)[t.columns["position"]] for t in tables])
+    def joined(name: str, dtype: Any = None) -> np.ndarray:
+        return np.concatenate([t.columns[name] for t in tables], dtype=dtype)
 
-    def text(values: np.ndarray) -> pd.api.extensions.ExtensionArray:
-        return pd.array(values, dtype="str")
+    def shifted(name: str, counts: list[int]) -> np.ndarray:
+        """Codes ``name`` of every table shifted past the earlier tables' ``counts``."""
+        starts = np.cumsum([0, *counts[:-1]]).tolist()
+        return np.concatenate(
+            [t.columns[name].astype(np.int32) + s for t, s in zip(tables, starts, strict=True)]
+        )
 
-    n = sum(len(t.columns["position"]) for t in tables)
+    # every table's area rows (and measures) in one list; each tidy row's index into it
+    area = shifted("position", [len(t.row_codes) for t in tables])
+    measure = shifted("measure", [len(t.measures) for t in tables])
     columns: dict[str, Any] = {
-        "area_code": text(by_row("row_codes")),
-        "area_name": text(by_row("row_names")),
-        "area_level": text(by_row("row_levels")),
-        "measure": text(
-            np.concatenate(
-                [np.asarray(t.measures, dtype=object)[t.columns["measure"]] for t in tables]
-            )
-        ),
-        "sex": text(np.asarray(SEXES, dtype=object)[joined("sex")]),
-        "period_start": joined("period_start").astype(np.int64),
-        "period_end": joined("period_end").astype(np.int64),
+        "area_code": _text(np.concatenate([t.row_codes for t in tables]), area),
+        "area_name": _text(np.concatenate([t.row_names for t in tables]), area),
+        "area_level": _text(np.concatenate([t.row_levels for t in tables]), area),
+        "measure": _text([m for t in tables for m in t.measures], measure),
+        "sex": _text(SEXES, joined("sex")),
+        "period_start": joined("period_start", np.int64),
+        "period_end": joined("period_end", np.int64),
     }
+    del measure
     deaths = joined("deaths")
     missing = np.isnan(deaths)
-    columns["deaths"] = pd.arrays.IntegerArray(
-        np.where(missing, 0, deaths).astype(np.int64), missing
-    )
-    del deaths
+    deaths[missing] = 0
+    columns["deaths"] = pd.arrays.IntegerArray(deaths.astype(np.int64), missing)
+    del deaths, missing
     columns.update({c: joined(c) for c in ("rate", "lcl", "ucl")})
-    columns["rate_per"] = np.concatenate(
-        [np.full(len(t.columns["position"]), t.rate_per, dtype=np.int64) for t in tables]
-    )
-    columns["rate_status"] = text(STATUS_NAMES[joined("rate_status")])
+    columns["rate_per"] = np.repeat(np.array([t.rate_per for t in tables], dtype=np.int64), sizes)
+    columns["rate_status"] = _text(STATUS_NAMES, joined("rate_status"))
     columns["edition"] = np.full(n, columns["period_end"].max(), dtype=np.int64)
-    sheet_index = np.repeat(np.arange(len(tables)), [len(t.columns["position"]) for t in tables])
-    columns["sheet"] = text(np.asarray([t.sheet for t in tables], dtype=object)[sheet_index])
-    columns["row"] = by_row("row_numbers")
-    return pd.DataFrame({c: columns.pop(c) for c in DEATHS_COLUMNS})
+    columns["sheet"] = _text([t.sheet for t in tables], np.repeat(np.arange(len(tables)), sizes))
+    columns["row"] = np.concatenate([t.row_numbers for t in tables])[area]
+    del area
+    # copy=False: each column is new and owned by the frame (no copy, no consolidation)
+    return pd.DataFrame({c: columns.pop(c) for c in DEATHS_COLUMNS}, copy=False)
 
 
 def read_local_authority(source: Source) -> pd.DataFrame:
