@@ -22,7 +22,7 @@ command quietly.
 Every CSV written (``--out``, ``--issues``, or standard output) is written atomically
 and has text cells that a spreadsheet would run as a formula (starting with ``=``,
 ``+``, ``-``, ``@``, tab or carriage return) prefixed with an apostrophe
-(:func:`overdose_trends._output.write_csv`); ``--raw-csv`` turns that off for
+(``overdose_trends._output.write_csv``); ``--raw-csv`` turns that off for
 files read only by programs.
 """
 

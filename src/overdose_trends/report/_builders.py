@@ -2,7 +2,7 @@
 
 Private to :mod:`overdose_trends.report`; the builders live in
 :mod:`overdose_trends.report.figures` (and ``report/_figures_areas.py``), which
-register themselves in :data:`REGISTRY` when imported.
+register themselves in ``REGISTRY`` when imported.
 """
 
 from __future__ import annotations

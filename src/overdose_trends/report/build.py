@@ -3,7 +3,7 @@
 :func:`build_report` writes to an output folder
 
 * ``figures/<name>.png`` (300 dpi), ``.svg`` and ``.pdf`` for every enabled
-  figure of the registry (by default :data:`overdose_trends.report.figures.REGISTRY`);
+  figure of the registry (by default ``overdose_trends.report.figures.REGISTRY``);
 * ``summary.csv``, ``consistency.csv``, ``summary.xlsx`` and the pages
   ``index.md`` and ``index.html`` (:func:`overdose_trends.report.pages.write_pages`);
 * ``manifest.json`` -- per figure, a SHA-256 hash over its input files (bytes,
@@ -16,7 +16,7 @@ Reliability
 -----------
 * **Atomic files.** Every file is written under a temporary name in its folder
   and renamed over the final name when complete
-  (:func:`overdose_trends._output.atomic_path`), so a killed run leaves either
+  (``overdose_trends._output.atomic_path``), so a killed run leaves either
   the old file or the new one, never a truncated one.
 * **Honest manifest.** A figure's manifest entry is removed (and the manifest
   saved) before the figure is rebuilt and written back only after all its
@@ -30,7 +30,7 @@ Reliability
 * **A figure that cannot be built** for the configured data (a
   ``ValueError``, e.g. no kit data for the area) is recorded with its reason,
   listed on the pages, and the rest of the report is built
-  (:attr:`ReportResult.failed`; the command line exits with 1).
+  (``ReportResult.failed``; the command line exits with 1).
 * **Fast when up to date.** Tables and pages are rewritten only when their
   inputs changed; an up-to-date run reads the configuration and hashes files,
   and imports neither matplotlib nor scipy.
@@ -167,7 +167,7 @@ def build_report(
         Consider only these figures (others are neither built nor removed).
     progress : bool, default True
         Show a tqdm progress bar.
-    registry : Registry, default :data:`overdose_trends.report.figures.REGISTRY`
+    registry : Registry, default ``overdose_trends.report.figures.REGISTRY``
         The figures, in page order.
 
     Returns
@@ -181,7 +181,7 @@ def build_report(
     ValueError
         For an unknown ``only`` name, or when the ``[summary]`` areas or
         periods are not in the data. A figure that cannot be built does not
-        raise: it is listed in :attr:`ReportResult.failed` and on the pages.
+        raise: it is listed in ``ReportResult.failed`` and on the pages.
 
     Notes
     -----

@@ -67,7 +67,7 @@ DEFAULT_PERIODS = ((2013, 2015), (2016, 2018))
 #: Top-level config keys holding file paths (relative paths are relative to the config file).
 PATH_KEYS = ("workbook", "national_workbook", "kit_log")
 #: Top-level true/false keys: ``safe_csv`` (neutralise formula-like text in the report's
-#: CSV files, see :func:`overdose_trends._output.write_csv`) and ``excel`` (also write
+#: CSV files, see ``overdose_trends._output.write_csv``) and ``excel`` (also write
 #: the summary tables as ``summary.xlsx``).
 FLAG_KEYS = ("safe_csv", "excel")
 #: Top-level key naming a folder of page templates that replace the built-in ones.
@@ -249,7 +249,7 @@ def load_config(path: str | os.PathLike[str], registry: FigureSections) -> Repor
         written in any notation of :func:`overdose_trends.schema.as_period`.
     registry : FigureSections
         The figures whose sections are allowed, e.g.
-        :data:`overdose_trends.report.figures.REGISTRY`.
+        ``overdose_trends.report.figures.REGISTRY``.
 
     Returns
     -------
@@ -475,7 +475,7 @@ def default_toml(registry: FigureSections) -> str:
     ----------
     registry : FigureSections
         The figures whose sections are written, in page order, e.g.
-        :data:`overdose_trends.report.figures.REGISTRY`.
+        ``overdose_trends.report.figures.REGISTRY``.
 
     Returns
     -------

@@ -1,4 +1,4 @@
-"""The report's figures: options and private builders, registered in :data:`REGISTRY` by name.
+"""The report's figures: options and private builders, registered in ``REGISTRY`` by name.
 
 Each figure is a private builder ``(data, config) -> matplotlib.figure.Figure``
 registered with :meth:`~overdose_trends.report.registry.Registry.figure` under

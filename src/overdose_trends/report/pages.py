@@ -23,7 +23,7 @@ else empty), ``compare_note``, ``checks_note`` (str); ``rates`` and
 ``reason`` and ``files``, paths relative to the page, PNG first);
 ``disabled`` (names of figures turned off); ``sources`` (one sentence each).
 
-CSV files go through :func:`overdose_trends._output.write_csv` (formula
+CSV files go through ``overdose_trends._output.write_csv`` (formula
 neutralisation unless ``safe_csv = false``); every file is written atomically.
 """
 

@@ -2,7 +2,7 @@
 
 Each figure of ``overdose-trends report`` is one :class:`FigureSpec` in a
 :class:`Registry` (the report's own is
-:data:`overdose_trends.report.figures.REGISTRY`): a ``name`` (also the file
+``overdose_trends.report.figures.REGISTRY``): a ``name`` (also the file
 stem and the TOML section of its options), a ``builder``
 ``(data, config) -> matplotlib.figure.Figure``, the ``inputs`` it depends on
 (data inputs from :data:`~overdose_trends.report.data.DATA_INPUTS` and config
