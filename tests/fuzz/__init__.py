@@ -1,0 +1,1 @@
+"""Seeded fuzz suite: malformed workbooks, CSVs, kit logs and statistics inputs (issue #15)."""
