@@ -93,7 +93,8 @@ def test_identifiers_never_loaded(records: DeathRecords) -> None:
     text = str(report) + report.issues.to_string() + records.to_pandas().to_string()
     for value in ("Jane", "1987", "943 476", "High Street"):
         assert value not in text
-    assert report.unknown_columns == ("hospital",)
+    # headers are shown only when every word reads as a column name (safe_header)
+    assert report.unknown_columns == ("(column M, header not shown)",)
     # dates are never echoed into issues
     dated = report.issues[report.issues["column"] == "registration_date"]
     assert dated["value"].isna().all() or (dated["value"] == "nan").all()
@@ -175,3 +176,92 @@ def test_raise_if_errors(records: DeathRecords) -> None:
     with pytest.raises(DataFormatError) as err:
         records.report.raise_if_errors()
     assert err.value.row == 4
+
+
+# Issue #16 item 1: personal identifiers never loaded, never echoed.
+PLANTED = [
+    "9434765919",
+    "943 476 5919",
+    "943.476.5919",
+    "(01702) 215000",
+    "12 March 1985",
+    "SS1 2AB",
+    "jacob.marley@example.org",
+]
+
+
+def _everything(records: DeathRecords) -> str:
+    report = records.report
+    assert report is not None
+    return "\n".join(
+        [
+            str(report),
+            repr(records),
+            report.issues.to_string(),
+            report.summary().to_string(),
+            records.to_pandas().to_string(),
+        ]
+    )
+
+
+def test_identifiers_in_substances_are_blanked_and_counted(tmp_path: Path) -> None:
+    rows = [dict(GOOD, substances=p) for p in PLANTED]
+    rows += [dict(GOOD, substances=f"heroin {PLANTED[0]}"), dict(GOOD, substances="cocaine")]
+    path = tmp_path / "deaths.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    records = read_death_records(path, as_of="2025-01-01")
+    report = records.report
+    assert report is not None
+    assert report.n_loaded == len(rows)  # a warning, not a rejection
+    loaded = records.to_pandas()
+    assert loaded["substances"].isna().sum() == len(PLANTED) + 1
+    assert loaded["substances"].iloc[-1] == "cocaine"
+    found = report.issues[report.issues["rule"] == "personal_data"]
+    assert sorted(found["row"]) == list(range(2, len(PLANTED) + 3))
+    assert (found["column"] == "substances").all() and found["value"].isna().all()
+    text = _everything(records)
+    for planted in PLANTED:
+        assert planted not in text
+
+
+def test_rejected_values_echoed_only_with_their_fields_shape() -> None:
+    raw = pd.DataFrame(
+        [
+            dict(GOOD, underlying_cause="X62 to Jacob Marley"),
+            dict(GOOD, sex="M to SS1 2AB"),
+            dict(GOOD, area_code="E06000033 to 12 March 1985"),
+            dict(GOOD, cause_1="9434765919"),
+            dict(GOOD, underlying_cause="X4Z"),  # code-shaped: shown
+            dict(GOOD, sex="X"),
+            dict(GOOD, area_code="E6000033"),
+        ]
+    )
+    records = read_death_records(raw, as_of="2025-01-01")
+    report = records.report
+    assert report is not None and report.n_rejected == 7
+    issues = report.issues.set_index("row")
+    for row, column in ((2, "underlying_cause"), (3, "sex"), (4, "area_code"), (5, "cause_1")):
+        assert issues.loc[row, "column"] == column
+        assert pd.isna(issues.loc[row, "value"])
+        assert f"{column} (value not shown)" in issues.loc[row, "message"]
+    assert issues.loc[6, "value"] == "X4Z" and "'X4Z'" in issues.loc[6, "message"]
+    assert issues.loc[7, "value"] == "X"
+    assert issues.loc[8, "value"] == "E6000033"
+    text = _everything(records)
+    for planted in ("Jacob", "Marley", "SS1 2AB", "1985", "9434765919"):
+        assert planted not in text
+
+
+def test_unknown_and_identifier_headers_not_printed() -> None:
+    raw = pd.DataFrame([GOOD, GOOD])
+    raw["Jacob Marley"] = ""
+    raw["D.O.B. 12 March 1985"] = ""
+    raw["service"] = "x"
+    records = read_death_records(raw, as_of="2025-01-01")
+    report = records.report
+    assert report is not None
+    assert report.unknown_columns == ("(column I, header not shown)", "service")
+    assert list(report.dropped_columns) == ["(column J, header not shown)"]
+    text = _everything(records)
+    for planted in ("Jacob", "Marley", "1985", "March"):
+        assert planted not in text

@@ -36,10 +36,6 @@ _REASONS = {
         "Fingertips reader: blank/inf/huge/'5.000,0' values, limits not around the value, "
         "cut or short rows and long cells are not all refused"
     ),
-    "records": (
-        "death records: identifiers in free text, categories or headers are not blanked "
-        "or are echoed in messages"
-    ),
     "directory": "a folder raises IsADirectoryError, not DataFormatError",
     "la": "LA reader: a table missing a value column (or a year) loads with NaNs or a year lost",
     "national": (
@@ -64,14 +60,6 @@ KNOWN_DEFECTS: dict[str, str] = {
     "::test_csv_mutation[fingertips-truncated-mid-file]": _REASONS["fingertips"],
     "::test_csv_mutation[fingertips-truncated-513]": _REASONS["fingertips"],
     "::test_csv_mutation[fingertips-long-string-1MB]": _REASONS["fingertips"],
-    "::test_csv_mutation[records-identifier-in-text-0]": _REASONS["records"],
-    "::test_csv_mutation[records-identifier-in-text-1]": _REASONS["records"],
-    "::test_csv_mutation[records-identifier-in-text-2]": _REASONS["records"],
-    "::test_csv_mutation[records-identifier-in-text-3]": _REASONS["records"],
-    "::test_csv_mutation[records-identifier-in-category-0]": _REASONS["records"],
-    "::test_csv_mutation[records-identifier-in-category-3]": _REASONS["records"],
-    "::test_csv_mutation[records-identifier-as-extra-header-0]": _REASONS["records"],
-    "::test_csv_mutation[records-identifier-as-extra-header-1]": _REASONS["records"],
     "::test_directory_is_a_clean_error[mye]": _REASONS["directory"],
     "::test_directory_is_a_clean_error[population]": _REASONS["directory"],
     "::test_directory_is_a_clean_error[fingertips]": _REASONS["directory"],

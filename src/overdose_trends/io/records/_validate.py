@@ -30,7 +30,10 @@ unknown_column             warning  a column that is not a field was left out (n
 ========================== ======== ==========================================================
 
 Dates are never echoed in issues (with age, sex and area they could identify
-a person): their ``value`` is withheld. Codes, sexes and area codes are shown.
+a person): their ``value`` is withheld. Codes, sexes and area codes are shown
+only when they have their field's shape (a code, a sex code, a GSS-like code)
+and hold nothing that looks like personal data: ``"X62 to Jacob Marley"`` is
+reported as ``underlying_cause (value not shown) is not an ICD-10 code``.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ import numpy as np
 import pandas as pd
 
 from overdose_trends.constants import ESP2013_BAND_STARTS, ESP2013_BANDS
+from overdose_trends.io._identifiers import personal_data_kinds
 from overdose_trends.io._kit_report import Issues
 from overdose_trends.io.records._icd10 import ICD9_PATTERN, norm_code_sql
 from overdose_trends.io.records._sql import CAUSE_COLUMNS, band_sql, sql_literal
@@ -262,8 +266,11 @@ def clean_view_sql(fields: Sequence[str], split_causes: bool) -> str:
     cols += [
         f"{norm_code_sql(f'_{c}_text')} AS {c}" for c in CAUSE_COLUMNS if split_causes or c in has
     ]
-    if "substances" in has:
-        cols.append("substances")
+    if "substances" in has:  # free text that looks like personal data is blanked
+        cols.append(
+            "CASE WHEN substances IN (SELECT CAST(v AS VARCHAR) FROM _rec_personal) THEN NULL "
+            "ELSE substances END AS substances"
+        )
     return (
         f"SELECT {', '.join(cols)} FROM _rec_parsed "
         "WHERE _row NOT IN (SELECT _row FROM _rec_rejected)"
@@ -341,6 +348,38 @@ _ISSUES = {
 }
 
 
+#: Shapes (full match, any case) of the values a rejection may echo: a value is shown in the
+#: issue's message and ``value`` only when it has its field's shape and holds nothing that
+#: looks like personal data; otherwise the issue says what was wrong and where, without it.
+_SHAPES = {
+    "_sex_text": r"[a-z]{1,7}|\d{1,2}",
+    "area_code": r"[a-z]{1,3}[a-z0-9]{0,10}",
+    "code": r"[a-z0-9]{1,5}(?:\.[a-z0-9]{1,3})?",
+}
+
+
+def _shown(value: np.ndarray, vcol: str) -> np.ndarray:
+    """``value`` with the texts that may not be echoed replaced by None (see ``_SHAPES``)."""
+    text = pd.Series(value, dtype=object).map(lambda v: None if pd.isna(v) else str(v).strip())
+    shape = _SHAPES.get(vcol, _SHAPES["code"])
+    ok = np.array(text.notna(), dtype=bool)
+    ok[ok] = text[ok].str.fullmatch(shape, case=False).to_numpy(dtype=bool)
+    at = np.flatnonzero(ok)
+    if len(at):
+        ok[at[pd.notna(personal_data_kinds(text.iloc[at]))]] = False
+    out = np.asarray(value, dtype=object).copy()
+    out[~ok] = None
+    return out
+
+
+def _described(field: str, value: np.ndarray, what: str) -> np.ndarray:
+    """Messages: the field and its value when shown, else the field and "(value not shown)"."""
+    shown = pd.Series(value, dtype=object).map(
+        lambda v: f"{field} (value not shown) " if pd.isna(v) else f"{field} {v!r} "
+    )
+    return (shown + what).to_numpy(dtype=object)
+
+
 def _value_column(check: str) -> str | None:
     if check in ("invalid_sex",):
         return "_sex_text"
@@ -375,8 +414,8 @@ def collect_issues(
         if not echo:
             value = None
         if value is not None:
-            shown = pd.Series(value, dtype=object).map(lambda v: f"{v!r} ")
-            message = (f"{field} " + shown + what).to_numpy(dtype=object)
+            value = _shown(value, str(vcol))
+            message = _described(field, value, what)
         else:
             message = np.asarray(f"{field} {what}", dtype=object)
         issues.add(
@@ -393,7 +432,7 @@ def _add_code_issues(
     icd9 = matched.fillna(False).to_numpy(dtype=bool)
     column = headers.get(field, headers.get("contributory_causes", field))
     rows = sub["_row"].to_numpy(dtype=np.int64)
-    shown = pd.Series(value, dtype=object).map(lambda v: f"{field} {v!r} ")
+    value = _shown(value, "code")
     for hit, rule, what in (
         (icd9, "icd9_code", "is an ICD-9 code in an ICD-10 field"),
         (
@@ -402,5 +441,5 @@ def _add_code_issues(
             "is not an ICD-10 code (a letter, two digits and an optional fourth character)",
         ),
     ):
-        message = (shown[hit] + what).to_numpy(dtype=object)
+        message = _described(field, value[hit], what)
         issues.add(rows[hit], column, rule, "error", message, value=value[hit])

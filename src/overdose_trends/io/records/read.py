@@ -32,12 +32,19 @@ given), ``registration_date``, ``occurrence_date`` (dates; occurrence missing wh
 missing when only a band was given), ``age_band`` (2013 ESP band),
 ``sex`` (``"males"``/``"females"``), ``area_code``, ``lsoa_code`` (if given),
 ``underlying_cause`` and ``cause_1`` ... ``cause_15`` (ICD-10 in normal form:
-upper case, no dot, e.g. ``"X421"``) and ``substances`` (as written, if given).
+upper case, no dot, e.g. ``"X421"``) and ``substances`` (as written, if given;
+blank where it held what looks like personal data, see below).
 
 Personal identifiers are never loaded: columns whose header names a person's
 name, date of birth, NHS number, address, postcode, telephone, e-mail or free
 notes (``overdose_trends.io._identifiers.is_identifier_header``) are not
-read from the file; the report names them.
+read from the file; the report counts them. A ``substances`` text that looks
+like it holds personal data (an NHS number in any spacing, a phone number, a
+postcode, an e-mail address, a full date, words about a person) is blanked
+before the rows are handed on, with a ``personal_data`` warning for its row
+(value not shown). Rejected values are echoed in issues only when they have
+their field's shape (a code, a sex code, a GSS-like code), and headers only
+when they read as column names: otherwise ``"(column C, header not shown)"``.
 
 Choice of defaults
 ------------------
@@ -63,12 +70,14 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from overdose_trends.errors import DataFormatError
-from overdose_trends.io._identifiers import is_identifier_header
+from overdose_trends.io._identifiers import is_identifier_header, personal_data_kinds
 from overdose_trends.io._kit_report import Issues, ValidationReport
-from overdose_trends.io._kit_table import norm_header
+from overdose_trends.io._kit_table import norm_header, safe_header
+from overdose_trends.io._workbook import column_letter
 from overdose_trends.io.records._areas import ons_areas
 from overdose_trends.io.records._engine import DuckDBEngine, Engine
 from overdose_trends.io.records._sql import CAUSE_COLUMNS, with_query
@@ -248,6 +257,8 @@ def read_death_records(
     types = _types(engine, "_rec_raw")
     parsed = parsed_view_sql("_rec_raw", fields, types, split_causes=split)
     engine.con.execute(f"CREATE OR REPLACE TEMP VIEW _rec_parsed AS {parsed}")
+    if "substances" in fields:
+        _scrub_free_text(engine, "substances", _header_of(plan, "substances"), issues)
     checked = checked_view_sql(
         "_rec_parsed", fields, split_causes=split, known_areas=known, as_of=day
     )
@@ -378,11 +389,57 @@ def _plan(
         }
     else:
         counts = _non_empty(engine, raw_sql, dropped)
+    # headers are printed only when they read as column names (safe_header): a header
+    # holding a name, a date or a number is shown by its column letter only
+    shown = {h: safe_header(h, column_letter(i)) for i, h in enumerate(headers)}
     for h in dropped:
-        issues.add_column(h, "identifier_column", "personal identifiers: dropped, not loaded")
+        issues.add_column(
+            shown[h], "identifier_column", "personal identifiers: dropped, not loaded"
+        )
     for h in unknown:
-        issues.add_column(h, "unknown_column", "not a death-record field: left out")
-    return plan, counts, unknown
+        issues.add_column(shown[h], "unknown_column", "not a death-record field: left out")
+    return plan, {shown[h]: counts.get(h, 0) for h in dropped}, [shown[h] for h in unknown]
+
+
+def _header_of(plan: Mapping[str, str], field_name: str) -> str:
+    """The header (as written) read as ``field_name``."""
+    return next(h for h, f in plan.items() if f == field_name)
+
+
+def _scrub_free_text(engine: DuckDBEngine, name: str, header: str, issues: Issues) -> None:
+    """Find free-text values that look like personal data; the clean view blanks them.
+
+    The distinct texts of the column are searched (NHS numbers, phone numbers,
+    postcodes, e-mail addresses, full dates, words about a person); the ones
+    found go to the table ``_rec_personal`` and each row holding one gets a
+    ``personal_data`` warning, without the value.
+    """
+    texts = engine.query(f"SELECT DISTINCT {name} AS v FROM _rec_parsed WHERE {name} IS NOT NULL")
+    values = texts["v"].astype(object)
+    kinds = personal_data_kinds(values, free_text=True)
+    hit = pd.notna(kinds)
+    found = pd.DataFrame(
+        {"v": pd.Series(values.to_numpy()[hit], dtype="string"), "kind": kinds[hit]}
+    )
+    engine.register("_rec_personal", found[["v"]].reset_index(drop=True))
+    if not len(found):
+        return
+    engine.register("_rec_personal_kinds", found.reset_index(drop=True))
+    rows = engine.query(
+        f"SELECT p._row, k.kind FROM _rec_parsed AS p JOIN _rec_personal_kinds AS k "
+        f"ON p.{name} = k.v ORDER BY p._row"
+    )
+    issues.add(
+        rows["_row"].to_numpy(dtype=np.int64),
+        header,
+        "personal_data",
+        "warning",
+        (
+            f"{name} held what looks like "
+            + rows["kind"].astype(object)
+            + "; the cell was blanked (value not shown)"
+        ).to_numpy(dtype=object),
+    )
 
 
 def _non_empty(engine: DuckDBEngine, raw_sql: str, columns: list[str]) -> dict[str, int]:
