@@ -94,3 +94,29 @@ def _national_source(data: ReportData) -> str:
         "ONS, Deaths related to drug poisoning in England and Wales "
         f"({data.config.national_workbook.name})"
     )
+
+
+def _with_population(
+    section: str, data: ReportData, deaths: pd.DataFrame, first: int, last: int
+) -> pd.DataFrame:
+    """Single-year ``deaths`` rows with a ``year`` column and each area's population that year.
+
+    Refuses, naming ``[section]``, years whose population lacks age bands (a sum would
+    undercount) and area-years with no population estimate at all.
+    """
+    codes = deaths["area_code"].unique()
+    pop = data.population
+    bands = pop[pop["area_code"].isin(codes) & pop["year"].between(first, last)]
+    if bands["population"].isna().any():
+        years = sorted(bands.loc[bands["population"].isna(), "year"].unique())
+        raise ValueError(f"[{section}] population lacks age bands in {years}; set first later")
+    population = bands.groupby(["area_code", "year"], as_index=False)["population"].sum()
+    series = deaths.assign(year=deaths["period_start"])[
+        ["area_code", "area_name", "year", "deaths"]
+    ].merge(population, on=["area_code", "year"], how="left", validate="one_to_one")
+    missing = series[series["population"].isna()]
+    if not missing.empty:
+        code = missing["area_code"].iloc[0]
+        years = sorted(missing.loc[missing["area_code"] == code, "year"].tolist())
+        raise ValueError(f"[{section}] area_code: no population estimates for {code} in {years}")
+    return series

@@ -10,7 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, cast
 
-from overdose_trends.report._builders import REGISTRY, _draw, _in_order, _la_source, _require
+from overdose_trends.report._builders import (
+    REGISTRY,
+    _draw,
+    _in_order,
+    _la_source,
+    _require,
+    _with_population,
+)
 from overdose_trends.report._common import display_name, period_text, select_rows
 from overdose_trends.report.config import SOUTHEND, ReportConfig
 from overdose_trends.report.data import ReportData
@@ -156,13 +163,7 @@ def _controlled_southend(data: ReportData, config: ReportConfig) -> Figure:
         first=opts.first, last=opts.last,
     )  # fmt: skip
     _require(section, "area_code", (opts.area_code,), deaths["area_code"])
-    pop = data.population
-    pop = pop[pop["area_code"].isin(codes) & pop["year"].between(opts.first, opts.last)]
-    population = pop.groupby(["area_code", "year"], as_index=False)["population"].sum()
-    keep = ["area_code", "area_name", "year", "deaths"]
-    panel = deaths.assign(year=deaths["period_start"])[keep].merge(
-        population, on=["area_code", "year"], how="inner", validate="one_to_one"
-    )
+    panel = _with_population(section, data, deaths, opts.first, opts.last)
     fit = fit_controlled(
         panel, treated=opts.area_code, controls=controls, intervention=opts.intervention,
         method=cast(Literal["cits", "synthetic"], opts.method),

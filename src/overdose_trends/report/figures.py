@@ -40,6 +40,7 @@ from overdose_trends.report._builders import (
     _national_source,
     _require,
     _subject,
+    _with_population,
 )
 from overdose_trends.report._common import display_name, period_text, select_rows
 from overdose_trends.report.config import (
@@ -678,22 +679,11 @@ def _its_southend(data: ReportData, config: ReportConfig) -> Figure:
         first=opts.first, last=opts.last,
     )  # fmt: skip
     _require(section, "area_code", (opts.area_code,), deaths["area_code"])
-    pop = data.population
-    bands = pop[(pop["area_code"] == opts.area_code) & pop["year"].between(opts.first, opts.last)]
-    if bands["population"].isna().any():
-        years = sorted(bands.loc[bands["population"].isna(), "year"].unique())
-        raise ValueError(f"[{section}] population lacks age bands in {years}; set first later")
-    population = bands.groupby("year", as_index=False)["population"].sum()
-    series = deaths.assign(year=deaths["period_start"])[["year", "deaths"]].merge(
-        population, on="year", how="left", validate="one_to_one"
-    )
-    if series["population"].isna().any():
-        years = sorted(series.loc[series["population"].isna(), "year"].tolist())
-        raise ValueError(
-            f"[{section}] area_code: no population estimates for {opts.area_code} in {years}"
-        )
+    series = _with_population(section, data, deaths, opts.first, opts.last)
     fit = fit_interrupted(
-        series.sort_values("year"), population="population", intervention=opts.intervention
+        series[["year", "deaths", "population"]].sort_values("year"),
+        population="population",
+        intervention=opts.intervention,
     )
     place = display_name(str(deaths["area_name"].iloc[0]))
     return _draw(
