@@ -62,6 +62,12 @@ VALUE_SHAPES = {
     # a period label: years, quarters, month names and separators
     "period": rf"(?:\d{{1,4}}|q[1-4]|fy|{_MONTHS}|[ /\-.]){{1,8}}",
 }
+#: A full date: day, month and year (digits, or a month name). Never shown as a period label,
+#: since a date of birth has this shape.
+FULL_DATE = (
+    r"\d{1,4}[/.\- ]\d{1,2}[/.\- ]\d{1,4}(?:[ t]\d{1,2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?"
+    rf"|\d{{1,2}}(?:st|nd|rd|th)?[ \-]{{1,3}}{_MONTHS}\.?[ \-,]{{1,3}}\d{{2,4}}"
+)
 #: How a value without its field's shape appears in messages.
 WITHHELD = "(value not shown: it does not look like one and could be personal data)"
 
@@ -92,6 +98,8 @@ def shown_values(uniques: np.ndarray, shape: str) -> tuple[np.ndarray, np.ndarra
     fits = np.array(short.str.fullmatch(VALUE_SHAPES[shape], case=False), dtype=bool)
     if shape == "category":  # two or more capitalised words read as a person's name
         fits &= ~short.str.fullmatch(r"[A-Z][a-z'\-]+(?: [A-Z][a-z'\-]+)+").to_numpy(dtype=bool)
+    if shape == "period":  # a full date (day, month and year) could be a date of birth
+        fits &= ~short.str.fullmatch(FULL_DATE, case=False).to_numpy(dtype=bool)
     ok[ok] = fits
     at = np.flatnonzero(ok)
     if len(at):

@@ -214,6 +214,9 @@ HEADER_WORDS = frozenset(
     referral source team provider staff outlet pharmacy region month year quarter week total
     count counts source sex gender age group ethnicity reason route outcome location town city
     organisation organization org brand drug hostel business d o b
+    deceased death deaths registration registered occurrence underlying cause causes
+    contributory mention icd substance substances residence usual person full surname
+    forename given family middle last
     """.split()
 ) | frozenset(
     w

@@ -574,7 +574,7 @@ def _validate_counts(
         column=None,
         rule="before_supply_start",
         severity="warning",
-        message="period ends " + day_text(p_end[early]) + ", " + BEFORE_ENGLAND_SUPPLY,
+        message="period ends (date not shown) " + BEFORE_ENGLAND_SUPPLY,
     )
 
     # --- measures and values -------------------------------------------------------------
@@ -725,10 +725,8 @@ def _read_periods(
             column=ecol.header,
             rule="invalid_period",
             severity="error",
-            message="period_end "
-            + day_text(end[backwards])
-            + " is before period_start "
-            + day_text(start[backwards]),
+            message="period_end is before period_start (dates not shown: a full date could be "
+            "personal data)",
         )
         return start, end
     f = freq or "month"
@@ -746,9 +744,8 @@ def _read_periods(
         column=scol.header,
         rule="invalid_period",
         severity="error",
-        message="period_start "
-        + day_text(start[off])
-        + f" is not the first day of a {f.replace('_', ' ')}",
+        message=f"period_start is not the first day of a {f.replace('_', ' ')} "
+        "(date not shown: a full date could be personal data)",
     )
     return start, end
 
