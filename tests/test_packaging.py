@@ -27,8 +27,18 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
     # --no-build-isolation: the build backend comes from the dev extra, so no network.
     _run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-         "--quiet", "-w", str(out), str(ROOT)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "--quiet",
+            "-w",
+            str(out),
+            str(ROOT),
+        ],
         cwd=out,
     )
     (found,) = out.glob("overdose_trends-*.whl")
@@ -53,8 +63,18 @@ def test_installed_wheel_builds_the_report_without_the_checkout(
 ) -> None:
     target = tmp_path / "site"
     _run(
-        [sys.executable, "-m", "pip", "install", "--no-deps", "--no-index", "--quiet",
-         "--target", str(target), str(wheel)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--no-deps",
+            "--no-index",
+            "--quiet",
+            "--target",
+            str(target),
+            str(wheel),
+        ],
         cwd=tmp_path,
     )
     work = tmp_path / "elsewhere"  # not the checkout: nothing to find by relative path
@@ -63,9 +83,13 @@ def test_installed_wheel_builds_the_report_without_the_checkout(
     env["PYTHONPATH"] = str(target)
     env["MPLBACKEND"] = "Agg"
     where = _run(
-        [sys.executable, "-c", "import overdose_trends as ot; print(ot.__file__); "
-         "print(len(ot.datasets.la_deaths()))"],
-        cwd=work, env=env,
+        [
+            sys.executable,
+            "-c",
+            "import overdose_trends as ot; print(ot.__file__); print(len(ot.datasets.la_deaths()))",
+        ],
+        cwd=work,
+        env=env,
     ).stdout.split()
     assert Path(where[0]).is_relative_to(target), where
     assert where[1] == "59334"

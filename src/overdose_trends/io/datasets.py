@@ -670,4 +670,3 @@ def national_tables(
     if wanted is not None:
         df = df[df["table"].isin(wanted)].reset_index(drop=True)
     return df.loc[:, list(NATIONAL_TABLE_COLUMNS)]
-
