@@ -147,10 +147,12 @@ def test_minimal_columns_and_other_indicator_needs_a_measure():
     assert dict(INDICATOR_MEASURES) == {92432: "misuse"}
 
 
-def test_verbatim_repeats_are_dropped_and_conflicts_raise():
+def test_repeated_rows_raise_naming_both_rows():
+    # an exact repeat is reported, never silently dropped (found by the fuzz suite, issue #15)
     lines = FIXTURE.read_text(encoding="utf-8").splitlines()
-    twice = "\n".join([*lines, lines[2]])
-    assert len(read_fingertips(io.StringIO(twice))) == len(read_fingertips(FIXTURE))
+    with pytest.raises(DataFormatError, match="rows 3 and 29 repeat the same figure") as err:
+        read_fingertips(io.StringIO("\n".join([*lines, lines[2]])))
+    assert err.value.row == 29
     changed = lines[2].replace(",72,", ",73,")
     with pytest.raises(DataFormatError, match="rows 3 and 29.*E06000009") as err:
         read_fingertips(io.StringIO("\n".join([*lines, changed])))
@@ -209,6 +211,98 @@ def test_empty_file(tmp_path):
     path.write_text("")
     with pytest.raises(DataFormatError, match="empty"):
         read_fingertips(path)
+
+
+# --- malformed input found by the fuzz suite (issue #15) ----------------------------------
+
+
+def _with_cell(line: int, column: str, cell: str) -> str:
+    """The fixture with one cell replaced (``line`` 1-based, header = 1)."""
+    lines = FIXTURE.read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(",")
+    cells = lines[line - 1].split(",")
+    cells[header.index(column)] = f'"{cell}"' if "," in cell else cell
+    lines[line - 1] = ",".join(cells)
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize(
+    ("column", "cell", "words"),
+    [
+        ("Lower CI 95.0 limit", "", "empty 95% limit while the other is given"),
+        ("Upper CI 99.8 limit", "", "empty 99.8% limit while the other is given"),
+        ("Lower CI 95.0 limit", "inf", "text 'inf' where a number belongs"),
+        ("Upper CI 95.0 limit", "nan", "text 'nan' where a number belongs"),
+        ("Value", "NaN", "text 'NaN' where a number belongs"),
+        ("Value", "1e+20", "text '1e\\+20' where a number belongs"),
+        ("Upper CI 95.0 limit", "5.000,0", "text '5.000,0' where a number belongs"),
+        ("Value", "-4.5", "value '-4.5' is negative"),
+        ("Count", "1e+308", "text '1e\\+308' in a number cell"),
+        ("Count", "99999999999999999999", "too large to be a count"),
+        ("Count", "1_000", "text '1_000' in a number cell"),
+        # limits must surround the value: Blackpool 2016-18 is 17.2290 (13.4801 to 21.6974)
+        ("Lower CI 95.0 limit", "17.3", "95% limit 17.3 is above the Value 17.2290"),
+        ("Upper CI 99.8 limit", "17.0", "99.8% limit 17.0 is below the Value 17.2290"),
+        ("Value", "", "Value is empty but its 95% limits are given"),
+    ],
+)
+def test_impossible_values_and_limits_are_refused(column, cell, words):
+    text = _with_cell(3, column, cell)  # Blackpool, persons, 2016 - 18
+    with pytest.raises(DataFormatError, match=words) as err:
+        read_fingertips(io.StringIO(text))
+    assert err.value.row == 3
+    assert err.value.column.split(" (")[0] in {repr(column), "'Value'"}
+
+
+def test_a_huge_indicator_id_is_refused_not_wrapped():
+    text = _with_cell(3, "Indicator ID", "99999999999999999999")
+    with pytest.raises(DataFormatError, match="Indicator ID must be a whole number") as err:
+        read_fingertips(io.StringIO(text), measure="misuse")
+    assert err.value.row == 3
+
+
+def test_limits_may_equal_the_value():
+    text = _with_cell(3, "Lower CI 95.0 limit", "17.2290")
+    assert read_fingertips(io.StringIO(text))["lcl"].iloc[1] == 17.229
+
+
+def test_short_or_cut_rows_name_the_line():
+    lines = FIXTURE.read_text(encoding="utf-8").splitlines()
+    short = [*lines[:5], lines[5].rsplit(",", 2)[0], *lines[6:]]
+    with pytest.raises(DataFormatError, match="25 fields but the header has 27") as err:
+        read_fingertips(io.StringIO("\n".join(short)))
+    assert err.value.row == 6
+    cut = "\n".join(lines[:12]) + "\n" + lines[12][:100]  # a download cut in line 13
+    with pytest.raises(DataFormatError, match="short row, or a file cut") as err:
+        read_fingertips(io.StringIO(cut))
+    assert err.value.row == 13
+    with pytest.raises(DataFormatError, match="header has 27") as err:
+        read_fingertips(io.BytesIO(FIXTURE.read_bytes()[:513]))
+    assert err.value.row == 2
+
+
+def test_long_cells_are_not_echoed():
+    text = _with_cell(4, "Time period", "x" * 100_000)
+    with pytest.raises(DataFormatError, match="100,000 characters") as err:
+        read_fingertips(io.StringIO(text))
+    assert len(str(err.value)) < 500 and err.value.row == 4
+    with pytest.raises(DataFormatError, match="longer than 131,072 characters"):
+        read_fingertips(io.StringIO(_with_cell(4, "Area Code", "x" * 1_000_000)))
+
+
+def test_a_folder_is_a_data_format_error(tmp_path):
+    (tmp_path / "export.csv").write_bytes(FIXTURE.read_bytes())
+    with pytest.raises(DataFormatError, match="folder") as err:
+        read_fingertips(tmp_path)
+    assert err.value.file == str(tmp_path)
+
+
+def test_a_column_named_twice_is_an_error():
+    lines = FIXTURE.read_text(encoding="utf-8").splitlines()
+    lines = [f"{line},{line.split(',')[0]}" for line in lines]
+    lines[0] = lines[0].rsplit(",", 1)[0] + ",Indicator ID"
+    with pytest.raises(DataFormatError, match="two columns named 'Indicator ID'"):
+        read_fingertips(io.StringIO("\n".join(lines)))
 
 
 # --- the flow into the statistics and the funnel plot --------------------------------------

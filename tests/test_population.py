@@ -182,7 +182,7 @@ def test_thousands_separators_and_spaces(tmp_path):
 def test_short_line_is_an_error(tmp_path):
     rows = _standard_rows()
     rows[1] = rows[1][:-2]
-    with pytest.raises(DataFormatError, match="empty cell") as err:
+    with pytest.raises(DataFormatError, match="92 fields but the header has 94") as err:
         read_mid_year_estimates(_write(tmp_path, _csv(rows)))
     assert err.value.row == 3
 
@@ -673,3 +673,100 @@ def test_mye2_all_ages_is_cross_checked(tmp_path):
     with pytest.raises(DataFormatError, match="does not equal the sum") as err:
         read_population(_write(tmp_path, "\n".join(lines), "mye2.csv"))
     assert err.value.row == 5
+
+
+# --- malformed input found by the fuzz suite (issue #15) ----------------------------------
+# One notation for numbers (digits, optional ',' thousands separators); impossible counts,
+# short or cut rows and folders are a DataFormatError naming the file, row and column; a
+# damaged cell is never echoed whole into a message.
+
+
+@pytest.mark.parametrize(
+    ("cell", "words"),
+    [
+        ("1e+20", "text '1e\\+20' in a number cell"),  # would wrap round to -9.2e18
+        ("1e+308", "text '1e\\+308' in a number cell"),
+        ("99999999999999999999", "too large to be a count"),
+        ("5.000,0", "text '5.000,0' in a number cell"),  # not read as 5
+        ("1_000", "text '1_000' in a number cell"),  # not read as 1000
+        ("inf", "text 'inf' in a number cell"),
+        ("NaN", "text 'NaN' in a number cell"),
+    ],
+)
+def test_impossible_or_foreign_numbers_are_refused(tmp_path, cell, words):
+    rows = _standard_rows()
+    rows[1][3 + 40] = cell  # area B, Age 40: row 3, column AR
+    with pytest.raises(DataFormatError, match=words) as err:
+        read_mid_year_estimates(_write(tmp_path, _csv(rows)))
+    assert (err.value.row, err.value.column) == (3, "'Age 40' (AR)")
+
+
+@pytest.mark.parametrize(
+    ("size", "words"),
+    [(100_000, "100,000 characters"), (1_000_000, "a cell longer than 131,072 characters")],
+)
+def test_a_long_cell_is_not_echoed(tmp_path, size, words):
+    rows = _standard_rows()
+    rows[2][1] = "x" * size  # area code of row 4
+    with pytest.raises(DataFormatError, match=words) as err:
+        read_mid_year_estimates(_write(tmp_path, _csv(rows)))
+    assert len(str(err.value)) < 500 and err.value.row == 4
+
+
+def test_a_folder_is_a_data_format_error(tmp_path):
+    from overdose_trends.io.population import read_population
+
+    (tmp_path / "pop.csv").write_text(_csv(_standard_rows()), encoding="utf-8")
+    for reader in (read_mid_year_estimates, read_population):
+        with pytest.raises(DataFormatError, match="folder") as err:
+            reader(tmp_path)
+        assert err.value.file == str(tmp_path)
+
+
+def _nomis_lines() -> list[str]:
+    return NOMIS.read_text(encoding="utf-8").splitlines()
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        ("1e+308", "text '1e\\+308'"),
+        ("99999999999999999999", "too large"),
+        ("5.000,0", "text '5.000,0'"),
+        ("", "empty cell"),  # Nomis writes every value; a blank is not 'no value'
+    ],
+)
+def test_nomis_bad_values_name_line_and_column(tmp_path, value, words):
+    from overdose_trends.io.population import read_population
+
+    lines = _nomis_lines()
+    assert ',"Value",2284,' in lines[2]
+    lines[2] = lines[2].replace(',"Value",2284,', f',"Value","{value}",')
+    with pytest.raises(DataFormatError, match=words) as err:
+        read_population(_write(tmp_path, "\n".join(lines), "n.csv"), rebased=False)
+    assert (err.value.row, err.value.column) == (3, "OBS_VALUE")
+
+
+def test_nomis_short_row_is_an_error(tmp_path):
+    from overdose_trends.io.population import read_population
+
+    lines = _nomis_lines()
+    lines[5] = lines[5].rsplit(",", 2)[0]  # the last two fields gone
+    with pytest.raises(DataFormatError, match="32 fields but the header has 34") as err:
+        read_population(_write(tmp_path, "\n".join(lines), "n.csv"), rebased=False)
+    assert err.value.row == 6
+
+
+def test_nomis_cut_or_header_only_file_is_an_error(tmp_path):
+    from overdose_trends.io.population import read_population
+
+    data = NOMIS.read_bytes()
+    cut = tmp_path / "cut.csv"
+    cut.write_bytes(data[:513])  # inside the first data line
+    with pytest.raises(DataFormatError, match="fields but the header has 34") as err:
+        read_population(cut, rebased=False)
+    assert err.value.row == 2
+    header_only = _write(tmp_path, _nomis_lines()[0] + "\n", "header.csv")
+    with pytest.raises(DataFormatError, match="no data rows") as err:
+        read_population(header_only, rebased=False)
+    assert err.value.row == 2

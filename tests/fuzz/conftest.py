@@ -30,13 +30,6 @@ def seed_of(*parts: str) -> int:
 # Open defects found by this suite (issue #15): strict xfails, so each case fails again,
 # and must be removed from here, once its reader is fixed. Keys are whole test ids.
 _REASONS = {
-    "mye": "population reader: huge numbers wrap, '5.000,0' reads as 5, or a 1 MB cell is echoed",
-    "nomis": "population reader (Nomis): a short, cut or header-only file is not a clean error",
-    "fingertips": (
-        "Fingertips reader: blank/inf/huge/'5.000,0' values, limits not around the value, "
-        "cut or short rows and long cells are not all refused"
-    ),
-    "directory": "a folder raises IsADirectoryError, not DataFormatError",
     "la": "LA reader: a table missing a value column (or a year) loads with NaNs or a year lost",
     "national": (
         "national reader: an Excel error in a label is filled down, or a huge count "
@@ -44,25 +37,6 @@ _REASONS = {
     ),
 }
 KNOWN_DEFECTS: dict[str, str] = {
-    "::test_csv_mutation[mye-huge_1e308]": _REASONS["mye"],
-    "::test_csv_mutation[mye-thousands_eu]": _REASONS["mye"],
-    "::test_csv_mutation[mye-long-string-1MB]": _REASONS["mye"],
-    "::test_csv_mutation[nomis-short-row]": _REASONS["nomis"],
-    "::test_csv_mutation[nomis-truncated-513]": _REASONS["nomis"],
-    "::test_csv_mutation[nomis-header-only]": _REASONS["nomis"],
-    "::test_csv_mutation[fingertips-blank]": _REASONS["fingertips"],
-    "::test_csv_mutation[fingertips-inf]": _REASONS["fingertips"],
-    "::test_csv_mutation[fingertips-huge_1e308]": _REASONS["fingertips"],
-    "::test_csv_mutation[fingertips-thousands_eu]": _REASONS["fingertips"],
-    "::test_csv_mutation[fingertips-cleared-required-cell-0]": _REASONS["fingertips"],
-    "::test_csv_mutation[fingertips-duplicated-row]": _REASONS["fingertips"],
-    "::test_csv_mutation[fingertips-short-row]": _REASONS["fingertips"],
-    "::test_csv_mutation[fingertips-truncated-mid-file]": _REASONS["fingertips"],
-    "::test_csv_mutation[fingertips-truncated-513]": _REASONS["fingertips"],
-    "::test_csv_mutation[fingertips-long-string-1MB]": _REASONS["fingertips"],
-    "::test_directory_is_a_clean_error[mye]": _REASONS["directory"],
-    "::test_directory_is_a_clean_error[population]": _REASONS["directory"],
-    "::test_directory_is_a_clean_error[fingertips]": _REASONS["directory"],
     "::test_grid_mutation[la2019-xls-remove-value-column-1]": _REASONS["la"],
     "::test_grid_mutation[la2019-xls-remove-value-column-2]": _REASONS["la"],
     "::test_grid_mutation[la-accessible-xlsx-remove-value-column-0]": _REASONS["la"],

@@ -6,7 +6,6 @@ assemble (the tidy table) steps of :func:`overdose_trends.io.fingertips.read_fin
 
 from __future__ import annotations
 
-import io
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -16,7 +15,9 @@ import pandas as pd
 
 from overdose_trends.constants import AREA_LEVELS, SEX_LABELS
 from overdose_trends.errors import DataFormatError
+from overdose_trends.io._csv_text import read_cells
 from overdose_trends.io._fetch_sniff import looks_like_html
+from overdose_trends.io._numbers import parse_counts, parse_decimals, shown
 from overdose_trends.io._workbook import column_letter
 from overdose_trends.schema import DEATHS_COLUMNS, parse_period, rate_status
 
@@ -105,51 +106,90 @@ def parse_export(text: str, file: str) -> Export:
         )
     if not text.strip():
         raise DataFormatError("file is empty; expected a Fingertips CSV export", file=file, row=1)
-    raw = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=False)
-    header = [str(h).strip() for h in raw.columns]
+    raw, rows = read_cells(text, file)
+    header = list(raw.columns)
+    names = {**REQUIRED, **OPTIONAL}
+    for j, h in enumerate(header):
+        if h in names and h in header[:j]:
+            raise DataFormatError(
+                f"two columns named {shown(h)} ({column_letter(header.index(h))} and "
+                f"{column_letter(j)})",
+                file=file,
+                row=1,
+                column=column_letter(j),
+            )
     missing = [h for h in REQUIRED if h not in header]
     if missing:
         raise DataFormatError(
             f"not a Fingertips CSV export: missing column(s) {', '.join(map(repr, missing))} "
-            f"(the header has {len(header)} columns, starting {header[:4]!r})",
+            f"(the header has {len(header)} columns, starting "
+            f"{', '.join(shown(h) for h in header[:4])})",
             file=file,
             row=1,
         )
-    raw.columns = pd.Index(header)
-    blank = (raw == "").all(axis=1).to_numpy()
-    raw = raw.loc[~blank]
-    rows = np.flatnonzero(~blank) + 2
-    names = {**REQUIRED, **OPTIONAL}
     cells = pd.DataFrame(
         {t: raw[h].str.strip() if h in header else "" for h, t in names.items()},
         index=raw.index,
-    ).reset_index(drop=True)
+    )
     return Export(file=file, header=header, cells=cells, rows=rows)
 
 
 def _floats(export: Export, column: str) -> np.ndarray:
-    text = export.cells[column]
-    num = pd.to_numeric(text.str.replace(",", "", regex=False), errors="coerce")
-    values = num.to_numpy(dtype="float64", na_value=np.nan)
-    bad = np.isnan(values) & (text != "").to_numpy()
-    if bad.any():
-        i = int(np.argmax(bad))
-        raise export.error(f"text {text.iloc[i]!r} where a number belongs", column, i)
+    """Finite, non-negative numbers of a tidy column (NaN where empty)."""
+    values, bad = parse_decimals(export.cells[column])
+    if bad is not None:
+        raise export.error(bad.problem, column, bad.index)
     return values
 
 
 def _counts(export: Export) -> pd.arrays.IntegerArray:
-    values = _floats(export, "deaths")
-    known = ~np.isnan(values)
-    bad = known & ((values < 0) | (values != np.round(values)))
-    if bad.any():
-        i = int(np.argmax(bad))
-        raise export.error(
-            f"Count {export.cells['deaths'].iloc[i]!r} is not a whole number of deaths",
-            "deaths",
-            i,
-        )
-    return pd.arrays.IntegerArray(np.where(known, values, 0).astype("int64"), ~known)
+    values, missing, bad = parse_counts(export.cells["deaths"], ("",), what="Count")
+    if bad is not None:
+        raise export.error(f"{bad.problem}: not a whole number of deaths", "deaths", bad.index)
+    return pd.arrays.IntegerArray(values, missing)
+
+
+#: Largest ``Indicator ID`` accepted (Fingertips ids are 5-6 digits; a larger number is a
+#: damaged cell, and would not fit the int64 column).
+MAX_INDICATOR_ID = 2**31 - 1
+#: Relative slack of :func:`check_limits` (Fingertips rounds values and limits to 4 places).
+LIMIT_TOLERANCE = 1e-6
+
+
+#: Pairs of confidence limits around ``Value`` (tidy names) and their level, for messages.
+LIMITS = (("lcl", "ucl", "95%"), ("lcl_998", "ucl_998", "99.8%"))
+
+
+def check_limits(export: Export, numbers: Mapping[str, np.ndarray]) -> None:
+    """Limits come in pairs, only with a value, and around it (``lcl <= value <= ucl``).
+
+    A small tolerance (:data:`LIMIT_TOLERANCE`, relative) allows for rounding in the export.
+    """
+    rate = numbers["rate"]
+    for low, high, level in LIMITS:
+        lcl, ucl = numbers[low], numbers[high]
+        one = np.isnan(lcl) != np.isnan(ucl)
+        if one.any():
+            i = int(np.argmax(one))
+            empty = low if np.isnan(lcl[i]) else high
+            raise export.error(f"empty {level} limit while the other is given", empty, i)
+        orphan = np.isnan(rate) & ~np.isnan(lcl)
+        if orphan.any():
+            i = int(np.argmax(orphan))
+            raise export.error(f"Value is empty but its {level} limits are given", "rate", i)
+        slack = LIMIT_TOLERANCE * np.maximum(np.abs(rate), 1.0)
+        with np.errstate(invalid="ignore"):
+            below = lcl > rate + slack
+            above = ucl < rate - slack
+        for bad, column, word in ((below, low, "above"), (above, high, "below")):
+            if bad.any():
+                i = int(np.argmax(bad))
+                raise export.error(
+                    f"{level} limit {export.cells[column].iloc[i]} is {word} the Value "
+                    f"{export.cells['rate'].iloc[i]} (limits must surround the value)",
+                    column,
+                    i,
+                )
 
 
 def _periods(export: Export) -> tuple[np.ndarray, np.ndarray]:
@@ -159,7 +199,7 @@ def _periods(export: Export) -> tuple[np.ndarray, np.ndarray]:
     if bad.any():
         i = int(np.argmax(bad))
         raise export.error(
-            f"time period {labels.iloc[i]!r} is not a year or a range of registration years "
+            f"time period {shown(labels.iloc[i])} is not a year or a range of registration years "
             "such as '2016 - 18'",
             "time_period",
             i,
@@ -175,7 +215,7 @@ def _sexes(export: Export) -> np.ndarray:
     if bad.any():
         i = int(np.argmax(bad))
         raise export.error(
-            f"sex {export.cells['sex'].iloc[i]!r} is not Persons, Male or Female", "sex", i
+            f"sex {shown(export.cells['sex'].iloc[i])} is not Persons, Male or Female", "sex", i
         )
     return mapped.to_numpy(dtype=object)
 
@@ -209,14 +249,17 @@ def assemble(
     """The tidy table: house columns (:data:`DEATHS_COLUMNS`) then :data:`EXTRA_COLUMNS`."""
     cells = export.cells
     ids = _floats(export, "indicator_id")
-    bad = np.isnan(ids) | (ids != np.round(ids))
+    bad = np.isnan(ids) | (ids != np.round(ids)) | (ids > MAX_INDICATOR_ID)
     if bad.any():
         i = int(np.argmax(bad))
-        raise export.error("empty or fractional Indicator ID", "indicator_id", i)
+        raise export.error(
+            f"Indicator ID must be a whole number up to {MAX_INDICATOR_ID:,}", "indicator_id", i
+        )
     empty = (cells["area_code"] == "").to_numpy()
     if empty.any():
         raise export.error("empty Area Code", "area_code", int(np.argmax(empty)))
     numbers = {c: _floats(export, c) for c in _FLOATS}
+    check_limits(export, numbers)
     deaths = _counts(export)
     start, end = _periods(export)
     out = pd.DataFrame(
@@ -252,23 +295,27 @@ KEY: tuple[str, ...] = ("indicator_id", "area_code", "sex", "age", "category_typ
 KEY += ("period_start", "period_end")
 
 
-def drop_repeats(tidy: pd.DataFrame, file: str) -> pd.DataFrame:
-    """Drop rows repeated in the export (same figure twice); differing repeats are an error."""
+def check_repeats(tidy: pd.DataFrame, file: str) -> None:
+    """One row per published figure: a repeated row, identical or not, is an error."""
     key = list(KEY)
+    dup = tidy.duplicated(key, keep=False).to_numpy()
+    if not dup.any():
+        return
+    i = int(np.argmax(dup))
+    first = tidy.iloc[i]
+    group = tidy.groupby(key, dropna=False, sort=False).ngroup().to_numpy()
+    same = np.flatnonzero(group == group[i])
+    rows = tidy["row"].to_numpy()[same[:2]]
     values = ["deaths", "rate", "lcl", "ucl", "denominator", "value_note"]
-    dup_key = tidy.duplicated(key, keep=False).to_numpy()
-    if not dup_key.any():
-        return tidy
-    same = tidy.duplicated([*key, *values], keep="first").to_numpy()
-    conflict = tidy.loc[dup_key].drop_duplicates([*key, *values])
-    conflict = conflict[conflict.duplicated(key, keep=False)]
-    if len(conflict):
-        rows = conflict["row"].tolist()[:2]
-        first = conflict.iloc[0]
-        raise DataFormatError(
-            f"rows {rows[0]} and {rows[1]} give different figures for area "
-            f"{first['area_code']}, {first['sex']}, {first['time_period']}",
-            file=file,
-            row=int(rows[1]),
-        )
-    return tidy.loc[~same].reset_index(drop=True)
+    identical = tidy.iloc[same[:2]][values].astype(str).nunique().max() == 1
+    what = (
+        "repeat the same figure (two exports joined, or a line copied?); remove one"
+        if identical
+        else "give different figures"
+    )
+    raise DataFormatError(
+        f"rows {rows[0]} and {rows[1]} {what} for area {first['area_code']}, "
+        f"{first['sex']}, {first['time_period']}",
+        file=file,
+        row=int(rows[1]),
+    )

@@ -19,7 +19,6 @@ Helpers of :func:`overdose_trends.io.population.read_population`:
 from __future__ import annotations
 
 import csv
-import io
 import re
 import warnings
 from collections.abc import Sequence
@@ -29,6 +28,8 @@ import pandas as pd
 
 from overdose_trends.constants import GSS_CODE
 from overdose_trends.errors import DataFormatError
+from overdose_trends.io._csv_text import read_cells
+from overdose_trends.io._numbers import parse_counts, shown
 
 #: Highest single age (90 = "90 and over"), as in :mod:`overdose_trends.io.population`.
 TOP = 90
@@ -98,6 +99,8 @@ _SEXES = {
     "f": "females",
     "2": "females",
 }
+#: Cell text meaning "no value" in a count column.
+MISSING = ("-", "..", ":", "[x]", "[z]")
 _AGE = re.compile(r"^(?:age|aged)?\s*(\d{1,3})\s*(\+|plus|and over)?$")
 
 
@@ -180,10 +183,13 @@ def _error(
 
 
 def _frame(text: str, skip: int, file: str) -> pd.DataFrame:
-    df = pd.read_csv(io.StringIO(text), skiprows=skip, dtype=str, keep_default_na=False)
+    """The data rows below the header (line ``skip``) as text, with their ``_line``."""
+    df, lines = read_cells(text, file, skip)
+    if df.empty:
+        raise _error("the file has a header but no data rows", file, skip + 2)
     df = df.set_axis(_norm([str(c) for c in df.columns]), axis=1)
-    df["_line"] = np.arange(len(df)) + skip + 2
-    return df[(df.drop(columns="_line") != "").any(axis=1)]
+    df["_line"] = lines
+    return df
 
 
 def _ages(labels: pd.Series) -> pd.Series:
@@ -196,19 +202,15 @@ def _ages(labels: pd.Series) -> pd.Series:
 
 
 def _counts(values: pd.Series, lines: pd.Series, file: str, column: str) -> pd.arrays.IntegerArray:
-    text = values.str.strip().str.replace(",", "", regex=False)
-    missing = text.isin(["", "-", "..", ":", "[x]", "[z]"]).to_numpy()
-    num = pd.to_numeric(text.where(~missing), errors="coerce").to_numpy(dtype="float64")
-    bad = (np.isnan(num) & ~missing) | (num < 0) | (np.nan_to_num(num) % 1 != 0)
-    if bad.any():
-        i = int(np.argmax(bad))
+    num, missing, bad = parse_counts(values, MISSING, what="population")
+    if bad is not None:
         raise _error(
-            f"population {values.iloc[i]!r} is not a whole number of persons",
+            f"{bad.problem}; expected a whole number of persons or '-' for no value",
             file,
-            int(lines.iloc[i]),
+            int(lines.iloc[bad.index]),
             column,
         )
-    return pd.arrays.IntegerArray(np.nan_to_num(num).astype("int64"), missing)
+    return pd.arrays.IntegerArray(num, missing)
 
 
 def _codes(codes: pd.Series, lines: pd.Series, file: str, column: str) -> None:
@@ -216,7 +218,7 @@ def _codes(codes: pd.Series, lines: pd.Series, file: str, column: str) -> None:
     if not ok.all():
         i = int(np.argmin(ok))
         raise _error(
-            f"{codes.iloc[i]!r} is not a GSS area code (E, W, K, S or N and 8 digits)",
+            f"{shown(codes.iloc[i])} is not a GSS area code (E, W, K, S or N and 8 digits)",
             file,
             int(lines.iloc[i]),
             column,
@@ -228,7 +230,7 @@ def _sex(labels: pd.Series, lines: pd.Series, file: str, column: str) -> pd.Seri
     if sex.isna().any():
         i = int(np.argmax(sex.isna().to_numpy()))
         raise _error(
-            f"sex {labels.iloc[i]!r} is not Total/Persons, Male (1) or Female (2)",
+            f"sex {shown(labels.iloc[i])} is not Total/Persons, Male (1) or Female (2)",
             file,
             int(lines.iloc[i]),
             column,
@@ -250,7 +252,7 @@ def read_nomis(text: str, skip: int, file: str) -> pd.DataFrame:
     if year.isna().any():
         i = int(np.argmax(year.isna().to_numpy()))
         raise _error(
-            f"date {df[year_col].iloc[i]!r} has no 4-digit year",
+            f"date {shown(df[year_col].iloc[i])} has no 4-digit year",
             file,
             int(df["_line"].iloc[i]),
             year_col.upper(),
@@ -308,7 +310,8 @@ def read_myeb(text: str, skip: int, file: str) -> pd.DataFrame:
     if bad.any():
         i = int(np.argmax(bad))
         raise _error(
-            f"age {df['age'].iloc[i]!r} is not a whole number 0-{TOP} ({TOP} = {TOP} and over)",
+            f"age {shown(df['age'].iloc[i])} is not a whole number 0-{TOP} "
+            f"({TOP} = {TOP} and over)",
             file,
             int(df["_line"].iloc[i]),
             "age",

@@ -119,7 +119,7 @@ from overdose_trends.io._fingertips_csv import (
     EXTRA_COLUMNS,
     Export,
     assemble,
-    drop_repeats,
+    check_repeats,
     parse_export,
 )
 from overdose_trends.io.fetch import cache_path, fetch
@@ -204,18 +204,27 @@ def read_fingertips(
     Raises
     ------
     DataFormatError
-        Naming the file (and the CSV line and column where one applies): an
-        HTML page instead of a CSV; missing columns (all of them listed); text
-        in a number cell; a fractional or negative ``Count``; a ``Time period``
-        that is not a year or a range of years (e.g. ``"2019/20"``); an unknown
-        ``Sex``; an indicator not in :data:`INDICATOR_MEASURES` without
-        ``measure``; two rows giving different figures for one area, sex, age
-        and period.
+        Naming the file (and the CSV line and column where one applies): a
+        folder instead of a file; an HTML page instead of a CSV; missing
+        columns (all of them listed) or a column named twice; a line with fewer
+        or more fields than the header (a short row, or a download cut
+        part-way); text in a number cell, including ``inf``, ``NaN``,
+        ``1e+20``, ``5.000,0`` and ``1_000`` (one notation: digits, optional
+        ``,`` thousands separators, ``.`` decimal point); a negative value,
+        limit or denominator; a fractional, negative or impossibly large
+        (over 2**53) ``Count``; one limit of a pair without the other, limits
+        without a ``Value``, or limits that do not surround the value
+        (``lcl <= value <= ucl``, for the 95% and the 99.8% limits); a ``Time
+        period`` that is not a year or a range of years (e.g. ``"2019/20"``); an
+        unknown ``Sex``; an indicator not in :data:`INDICATOR_MEASURES`
+        without ``measure``; two rows for one area, sex, age, breakdown and
+        period, whether they repeat the same figure or give different ones (both
+        rows named). A cell is quoted in a message only up to 40 characters.
 
     Notes
     -----
-    Rows repeated verbatim in an export are kept once. Cells are parsed
-    column by column (vectorised).
+    Cells are parsed column by column (vectorised). A value may equal its
+    limits (rounding); it may not lie outside them.
 
     References
     ----------
@@ -251,7 +260,7 @@ def read_fingertips(
     tidy = assemble(export, measures, int(rate_per), Path(file).name)
     if not breakdowns:
         tidy = tidy[tidy["category_type"].isna()].reset_index(drop=True)
-    tidy = drop_repeats(tidy, file)
+    check_repeats(tidy, file)
     names = tidy.drop_duplicates("indicator_id")
     tidy.attrs["fingertips"] = {
         "indicators": dict(

@@ -85,7 +85,8 @@ from overdose_trends.constants import (
 )
 from overdose_trends.errors import DataFormatError
 from overdose_trends.io import _population_layouts as layouts
-from overdose_trends.io._csv_text import CsvSource, read_text
+from overdose_trends.io._csv_text import CsvSource, read_cells, read_text
+from overdose_trends.io._numbers import parse_counts, shown
 from overdose_trends.io._workbook import column_letter
 from overdose_trends.schema import POPULATION_COLUMNS
 
@@ -112,7 +113,7 @@ BAND_SCHEMES = {
 }
 
 #: Cell text meaning "no value" in a number column.
-MISSING_MARKERS = ("-", "..", ":", "[x]", "[z]")
+MISSING_MARKERS = layouts.MISSING
 
 _YEAR = re.compile(r"^(?:mid-?\s*)?(\d{4})$", re.IGNORECASE)
 _SINGLE_AGE = re.compile(r"^(?:age|aged)?\s*(\d{1,3})$")
@@ -143,8 +144,8 @@ def _header_roles(header: list[str], file: str) -> tuple[dict[str, int], dict[in
         if key in table:
             first = table[key]
             raise DataFormatError(
-                f"two columns for {what}: {header[first]!r} ({column_letter(first)}) and "
-                f"{header[j]!r} ({column_letter(j)})",
+                f"two columns for {what}: {shown(header[first])} ({column_letter(first)}) and "
+                f"{shown(header[j])} ({column_letter(j)})",
                 file=file,
                 row=1,
                 column=column_letter(j),
@@ -159,7 +160,7 @@ def _header_roles(header: list[str], file: str) -> tuple[dict[str, int], dict[in
             age = int(m.group(1))
             if age >= TOP_AGE:
                 raise DataFormatError(
-                    f"column {raw!r} is a single age of {TOP_AGE} or over; this loader "
+                    f"column {shown(raw)} is a single age of {TOP_AGE} or over; this loader "
                     f"expects single ages 0-{TOP_AGE - 1} and an open-ended '{TOP_AGE}+' column",
                     file=file,
                     row=1,
@@ -169,7 +170,7 @@ def _header_roles(header: list[str], file: str) -> tuple[dict[str, int], dict[in
         elif m := _OPEN_AGE.match(h):
             if int(m.group(1)) != TOP_AGE:
                 raise DataFormatError(
-                    f"open-ended age column {raw!r}: only '{TOP_AGE}+' is supported",
+                    f"open-ended age column {shown(raw)}: only '{TOP_AGE}+' is supported",
                     file=file,
                     row=1,
                     column=column_letter(j),
@@ -187,7 +188,8 @@ def _header_roles(header: list[str], file: str) -> tuple[dict[str, int], dict[in
     if missing:
         raise DataFormatError(
             f"missing required column(s): {', '.join(missing)} "
-            f"(the header has {len(header)} columns, starting {header[:4]!r})",
+            f"(the header has {len(header)} columns, starting "
+            f"{', '.join(shown(h) for h in header[:4])})",
             file=file,
             row=1,
         )
@@ -195,47 +197,19 @@ def _header_roles(header: list[str], file: str) -> tuple[dict[str, int], dict[in
 
 
 def _cell_error(message: str, file: str, header: list[str], j: int, row: int) -> DataFormatError:
-    column = f"{header[j]!r} ({column_letter(j)})"
+    column = f"{shown(header[j])} ({column_letter(j)})"
     return DataFormatError(message, file=file, row=row, column=column)
 
 
-def _parse_counts(
-    col: pd.Series, rows: np.ndarray, file: str, header: list[str], j: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Non-negative integer counts of one column as ``(values int64, missing bool)``."""
-    if pd.api.types.is_numeric_dtype(col.dtype) and not pd.api.types.is_bool_dtype(col.dtype):
-        num = col.to_numpy(dtype="float64", na_value=np.nan)
-        text = None
-    else:
-        if pd.api.types.is_bool_dtype(col.dtype):  # a column of True/False is text here
-            col = col.map(str)
-        text = col.astype(object).map(lambda v: v.strip() if isinstance(v, str) else v)
-        marker = text.isin(MISSING_MARKERS)
-        cleaned = text.where(~marker, np.nan).map(
-            lambda v: v.replace(",", "") if isinstance(v, str) else v
-        )
-        num = pd.to_numeric(cleaned, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
-        bad = np.isnan(num) & ~marker.to_numpy() & cleaned.notna().to_numpy()
-        if bad.any():
-            i = int(np.argmax(bad))
-            value = text.iloc[i]
-            what = "empty cell" if value == "" else f"text {value!r} in a number cell"
-            raise _cell_error(
-                f"{what}; expected a whole number or '-' for no value",
-                file,
-                header,
-                j,
-                int(rows[i]),
-            )
-    missing = np.isnan(num)
-    finite = np.where(missing, 0.0, num)
-    bad = (finite < 0) | (finite != np.floor(finite)) | np.isinf(finite)
-    if bad.any():
-        i = int(np.argmax(bad))
-        value = col.iloc[i] if text is None else text.iloc[i]
-        kind = "negative" if finite[i] < 0 else "not a whole number"
-        raise _cell_error(f"population {value!r} is {kind}", file, header, j, int(rows[i]))
-    return finite.astype("int64"), missing
+def _parse_counts(table: _CsvTable, cols: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """Non-negative integer counts of columns ``cols`` as ``(values, missing)``, rows x cols."""
+    block = table.df.iloc[:, cols].to_numpy(dtype=object)
+    values, missing, bad = parse_counts(block, MISSING_MARKERS, what="population")
+    if bad is not None:
+        i, k = divmod(bad.index, len(cols))
+        raise table.error(f"{bad.problem}; expected a whole number or '-' for no value", cols[k], i)
+    shape = (len(block), len(cols))
+    return values.reshape(shape), missing.reshape(shape)
 
 
 def read_mid_year_estimates(source: CsvSource) -> pd.DataFrame:
@@ -263,18 +237,23 @@ def read_mid_year_estimates(source: CsvSource) -> pd.DataFrame:
     ------
     DataFormatError
         Naming the file, the 1-based row (header = row 1) and the column, for: a
-        missing required column; a malformed line; a code that is not a GSS code
-        (letter and 8 digits); a year that is not four digits; an empty name; a
-        number cell holding text, an empty cell, or a negative or fractional
-        count; the same code and year on two rows (both rows named); single ages
-        that do not add up to the all-ages column.
+        folder instead of a file; a missing required column; a line with fewer
+        or more fields than the header (a short row, or a file cut part-way);
+        a code that is not a GSS code (letter and 8 digits); a year that is not
+        four digits; an empty name; a number cell holding text (including
+        ``1e+20``, ``5.000,0``, ``1_000``, ``inf``), an empty cell, a negative
+        or fractional count, or one over 2**53; the same code and year on two
+        rows (both rows named); single ages that do not add up to the all-ages
+        column. A cell is quoted in a message only up to 40 characters.
 
     Notes
     -----
-    Method: cells are parsed column by column with pandas (vectorised); ``-``,
+    Method: every cell is read as text and checked against one notation for
+    counts: digits, optionally with ``,`` thousands separators in groups of
+    three (``"1,234"``); a decimal part, if any, must be zeros. ``-``,
     ``..``, ``:``, ``[x]`` and ``[z]`` mean "no value" and become ``<NA>``.
-    Blank lines are skipped but counted, so row numbers match a text editor
-    unless a quoted field spans lines. Numbers may have thousands separators.
+    Blank lines are skipped but counted, so row numbers are the lines where
+    the records start, as a text editor shows them.
 
     References
     ----------
@@ -394,11 +373,15 @@ def read_population(
     Raises
     ------
     DataFormatError
-        Naming the file (and line and column where one applies): a code that
-        is not a GSS code, an unknown sex, a year or age that cannot be read,
-        a count that is not a whole number, an area/year/sex lacking or
-        repeating a single age, persons asked for where only one sex is given;
-        for the wide layout, as :func:`read_mid_year_estimates`.
+        Naming the file (and line and column where one applies): a folder
+        instead of a file; a header with no data rows below it; a line with
+        fewer or more fields than the header (a short row, or a file cut
+        part-way); a code that is not a GSS code, an unknown sex, a year or
+        age that cannot be read, a count that is blank, not a whole number in
+        the notation of :func:`read_mid_year_estimates` or over 2**53, an
+        area/year/sex lacking or repeating a single age, persons asked for
+        where only one sex is given; for the wide layout, as
+        :func:`read_mid_year_estimates`.
     ValueError
         For an unknown ``sex``.
 
@@ -492,45 +475,15 @@ class _CsvTable:
         """Error at the ``i``-th data row (0-based, after blank lines) and column ``j``."""
         return _cell_error(message, self.file, self.header, j, int(self.rows[i]))
 
-    def counts(self, j: int) -> tuple[np.ndarray, np.ndarray]:
-        """Whole-number counts of column ``j`` and their missing mask."""
-        return _parse_counts(self.df[j], self.rows, self.file, self.header, j)
+    def counts(self, cols: list[int]) -> tuple[np.ndarray, np.ndarray]:
+        """Whole-number counts of columns ``cols`` and their missing mask (rows x cols)."""
+        return _parse_counts(self, cols)
 
 
 def _read_rows(text: str, table: _CsvTable) -> _CsvTable:
-    """Parse the data lines into ``table.df`` (blank lines dropped) and their row numbers."""
-    roles = table.roles
-    number_cols = [*table.ages.values(), *([roles["total"]] if "total" in roles else [])]
-    # Trailing blank lines would turn every number column into text; drop them here
-    # (they hold no data and do not move the row numbers of the lines above).
-    text = text.rstrip() + "\n"
-    try:
-        df = pd.read_csv(
-            io.StringIO(text),
-            header=None,
-            skiprows=1,
-            names=list(range(len(table.header))),
-            dtype={roles["name"]: object, roles["code"]: object, roles["year"]: object},
-            keep_default_na=False,
-            na_values={j: list(MISSING_MARKERS) for j in number_cols},  # type: ignore[misc]
-            thousands=",",
-            skip_blank_lines=False,
-            low_memory=False,
-        )
-    except pd.errors.ParserError as exc:
-        m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
-        if m is None:
-            raise DataFormatError(f"cannot parse CSV: {exc}", file=table.file) from exc
-        raise DataFormatError(
-            f"line has {m.group(3)} fields but the header has {m.group(1)}",
-            file=table.file,
-            row=int(m.group(2)),
-        ) from exc
-    rows_all = np.arange(len(df)) + 2
-    blank = (df.isna() | (df.astype(object) == "")).all(axis=1).to_numpy()
-    if blank.any():
-        df = df.loc[~blank]
-    table.df, table.rows = df, rows_all[~blank]
+    """Read the data lines into ``table.df`` (text cells, blank lines dropped) and their lines."""
+    df, rows = read_cells(text, table.file)
+    table.df, table.rows = df.set_axis(pd.RangeIndex(df.shape[1]), axis=1), rows
     return table
 
 
@@ -544,16 +497,16 @@ def _row_keys(table: _CsvTable) -> tuple[pd.Series, pd.Series, np.ndarray]:
     def check(valid: np.ndarray, j: int, message: str) -> None:
         if not valid.all():
             i = int(np.argmin(valid))
-            raise table.error(message.format(df[j].iloc[i]), j, i)
+            raise table.error(message.format(shown(df[j].iloc[i])), j, i)
 
     codes = strings(roles["code"])
     check(
         codes.str.match(GSS_CODE).to_numpy(dtype=bool),
         roles["code"],
-        "{!r} is not a GSS area code (E, W, K, S or N and 8 digits)",
+        "{} is not a GSS area code (E, W, K, S or N and 8 digits)",
     )
     year_match = strings(roles["year"]).str.extract(_YEAR)[0]
-    check(year_match.notna().to_numpy(), roles["year"], "year {!r} is not a 4-digit year")
+    check(year_match.notna().to_numpy(), roles["year"], "year {} is not a 4-digit year")
     years = year_match.astype("int64").to_numpy()
     names = strings(roles["name"])
     check(names.ne("").to_numpy(), roles["name"], "empty area name")
@@ -570,21 +523,17 @@ def _row_keys(table: _CsvTable) -> tuple[pd.Series, pd.Series, np.ndarray]:
             f"{' and '.join(str(table.rows[k]) for k in same)}",
             file=table.file,
             row=int(table.rows[same[1]]),
-            column=f"{table.header[roles['code']]!r} ({column_letter(roles['code'])})",
+            column=f"{shown(table.header[roles['code']])} ({column_letter(roles['code'])})",
         )
     return codes, names, years
 
 
 def _age_counts(table: _CsvTable) -> tuple[np.ndarray, np.ndarray]:
     """Counts by row and age (0..TOP_AGE) and their missing mask, checked against a total."""
-    n = len(table.df)
-    values = np.empty((n, TOP_AGE + 1), dtype="int64")
-    mask = np.empty((n, TOP_AGE + 1), dtype=bool)
-    for age in range(TOP_AGE + 1):
-        values[:, age], mask[:, age] = table.counts(table.ages[age])
+    values, mask = table.counts([table.ages[age] for age in range(TOP_AGE + 1)])
     if "total" in table.roles:
         j = table.roles["total"]
-        total, total_missing = table.counts(j)
+        total, total_missing = (a[:, 0] for a in table.counts([j]))
         known = np.where(mask, 0, values).sum(axis=1)
         complete = mask.sum(axis=1) == 0
         bad = ~total_missing & ((complete & (known != total)) | (~complete & (known > total)))
