@@ -10,8 +10,10 @@ import pandas as pd
 import pytest
 
 from overdose_trends.plots.controlled import plot_controlled
+from overdose_trends.plots.trends import plot_interrupted
 from overdose_trends.stats.trends.controlled import fit_controlled
-from tests.plotting_helpers import check_image
+from overdose_trends.stats.trends.interrupted import fit_interrupted
+from tests.plotting_helpers import check_image, one
 
 YEARS = list(range(2008, 2020))
 PANEL = pd.DataFrame(
@@ -80,6 +82,43 @@ def test_drawing_into_a_given_axes_and_plot_rejects_series():
     assert ax is given and ax.get_title() == "Panel A"
     with pytest.raises(ValueError, match="one treated area"):
         fit.plot("T")
+
+
+def _look(ax) -> dict:
+    """How the counterfactual, its band, the start line and the effects box are drawn."""
+    look = {}
+    for gid in ("counterfactual", "fitted-pre", "fitted-post", "intervention"):
+        line = one(ax, gid)
+        look[gid] = (line.get_color(), line.get_linestyle(), line.get_linewidth(), line.zorder)
+    band = one(ax, "counterfactual-ci")
+    look["band"] = (tuple(band.get_facecolor()[0]), band.get_linewidth()[0], band.zorder)
+    box = one(ax, "effects")
+    frame = box.get_bbox_patch()
+    look["box"] = (
+        box.get_position(), box.get_ha(), box.get_va(), box.get_fontsize(), box.get_color(),
+        box.zorder, tuple(frame.get_facecolor()), tuple(frame.get_edgecolor()),
+        frame.get_linewidth(),
+    )  # fmt: skip
+    return look
+
+
+def test_interrupted_and_controlled_figures_draw_the_shared_parts_alike():
+    """One drawing helper: the same treated area's figures agree on every shared artist."""
+    controlled = plot_controlled(
+        fit_controlled(PANEL, treated="T", controls=["A", "B"], intervention=2015)
+    )
+    treated = PANEL.loc[PANEL["area_code"] == "T"]
+    interrupted = plot_interrupted(
+        fit_interrupted(treated, population="population", intervention=2015, family="poisson"),
+        scale="rate",
+    )
+    a, b = _look(controlled), _look(interrupted)
+    for part in ("counterfactual", "fitted-pre", "fitted-post", "intervention", "band", "box"):
+        assert a[part] == b[part], part
+    for ax in (controlled, interrupted):
+        # the start line halfway between 2014 and 2015; the dashed line from 2014 on
+        assert list(one(ax, "intervention").get_xdata()) == [2014.5, 2014.5]
+        assert one(ax, "counterfactual").get_xdata()[0] == 2014
 
 
 @pytest.mark.parametrize("method", ["cits", "synthetic"])

@@ -497,7 +497,12 @@ def _marker_boxes(points: NDArray[np.float64]) -> list[_Box]:
 
 
 def _best_place(
-    px: float, py: float, w: float, h: float, markers: list[_Box], placed: list[_Box],
+    px: float,
+    py: float,
+    w: float,
+    h: float,
+    markers: list[_Box],
+    placed: list[_Box],
     bounds: _Box,
 ) -> tuple[int, int, str, str, _Box]:
     """The first of :data:`_LABEL_PLACES` overlapping least, for a ``w`` x ``h`` label."""
@@ -707,5 +712,3 @@ def draw_rate_series(
         )  # fmt: skip
     out.update(draw_points(ax, xs, r, st, color=color, key=key))
     return out
-
-

@@ -3,8 +3,11 @@
 Texts (signed percents with a true minus sign, APC and AAPC labels, p-values,
 times of annual and monthly series), picking one series of a fit fitted with
 ``by=``, plot positions of years and months, the observed points by the
-small-number rules, and the values of a count-model fit (interrupted series,
-log-linear trend) on the count or the rate scale. Not part of the public API.
+small-number rules, the values of a count-model fit (interrupted series,
+log-linear trend) on the count or the rate scale, and the drawing shared by the
+figures of interrupted and controlled fits (:mod:`overdose_trends.plots.controlled`):
+the fitted lines with the counterfactual and its band, the start line and the
+effects box. Not part of the public API.
 
 References
 ----------
@@ -24,12 +27,21 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.text import Text
 from matplotlib.ticker import MaxNLocator
 from numpy.typing import NDArray
 
 from overdose_trends._frames import show
 from overdose_trends.plots import style
-from overdose_trends.plots._common import draw_points, point_status, status_notes, units_for
+from overdose_trends.plots._common import (
+    axis_label,
+    draw_points,
+    legend,
+    point_status,
+    status_notes,
+    units_for,
+)
 
 if TYPE_CHECKING:
     from overdose_trends.stats.trends.interrupted import InterruptedFit
@@ -253,6 +265,21 @@ def time_axis(ax: Axes, x: NDArray[Any], unit: str) -> None:
         ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=10, steps=[1, 2, 5, 10]))
 
 
+def label_axes(
+    ax: Axes, x: NDArray[Any], unit: str, units: str, *, annotated: bool, from_zero: bool
+) -> None:
+    """Time axis (:func:`time_axis`), axis labels and, with ``from_zero``, a value axis from 0.
+
+    The value axis is labelled with ``units`` in full only on a figure that is
+    not annotated (an annotated figure states the units under its title).
+    """
+    time_axis(ax, x, unit)
+    ax.set_xlabel("Year" if unit == "year" else "Month")
+    ax.set_ylabel(axis_label(units, full=not annotated))
+    if from_zero:
+        ax.set_ylim(bottom=0)
+
+
 def time_unit_of(times: pd.Series) -> str:
     x = to_x(times)
     return "month" if np.issubdtype(x.dtype, np.datetime64) else "year"
@@ -369,3 +396,99 @@ def headroom(ax: Axes, top_value: float, share: float) -> None:
     if np.isfinite(top_value) and top_value > 0:
         bottom = ax.get_ylim()[0]
         ax.set_ylim(bottom, bottom + (top_value - bottom) / (1.0 - share))
+
+
+# --- interrupted and controlled fits: shared drawing ---------------------------------------
+
+#: Text positions of the effects box, in axes coordinates, by corner.
+BOX_PLACES = {
+    "upper left": (0.02, 0.97, "left", "top"),
+    "upper right": (0.98, 0.97, "right", "top"),
+    "lower left": (0.02, 0.03, "left", "bottom"),
+    "lower right": (0.98, 0.03, "right", "bottom"),
+}
+#: Opacity of the counterfactual's confidence band (and of its legend patch).
+BAND_ALPHA = 0.15
+
+
+def last_pre(post: NDArray[np.bool_]) -> int:
+    """Index of the last time before the intervention (``post`` marks the times from it)."""
+    return int(np.flatnonzero(post)[0]) - 1
+
+
+def draw_counterfactual(
+    ax: Axes,
+    x: NDArray[Any],
+    post: NDArray[np.bool_],
+    fitted: NDArray[np.float64],
+    cf: NDArray[np.float64],
+    cf_lo: NDArray[np.float64],
+    cf_hi: NDArray[np.float64],
+) -> list[Any]:
+    """Counterfactual band and line, and the fitted lines before and from the intervention.
+
+    The band (``gid`` ``"counterfactual-ci"``, limits ``cf_lo`` to ``cf_hi``)
+    covers the times from the intervention; the dashed counterfactual line
+    (``"counterfactual"``) starts at the last time before it, so it leaves the
+    fitted line before the intervention (``"fitted-pre"``, the "before"
+    colour) where that line ends; the fitted line from the intervention is
+    ``"fitted-post"`` (the "after" colour).
+
+    Returns
+    -------
+    list
+        Legend handles: the fitted line before, the one after, and the
+        counterfactual as a (band patch, dashed line) pair.
+    """
+    first = last_pre(post)
+    ax.fill_between(
+        x[post], cf_lo[post], cf_hi[post], color=BEFORE_COLOR, alpha=BAND_ALPHA, linewidth=0,
+        zorder=1, gid="counterfactual-ci",
+    )  # fmt: skip
+    (cf_line,) = ax.plot(
+        x[first:], cf[first:], color=BEFORE_COLOR, ls="--", lw=1.8, zorder=3,
+        gid="counterfactual",
+    )  # fmt: skip
+    (pre_line,) = ax.plot(
+        x[~post], fitted[~post], color=BEFORE_COLOR, lw=2.2, zorder=4, gid="fitted-pre"
+    )
+    (post_line,) = ax.plot(
+        x[post], fitted[post], color=AFTER_COLOR, lw=2.2, zorder=4, gid="fitted-post"
+    )
+    band = Patch(facecolor=BEFORE_COLOR, alpha=BAND_ALPHA, linewidth=0)
+    return [pre_line, post_line, (band, cf_line)]
+
+
+def draw_start_line(ax: Axes, x: NDArray[Any], post: NDArray[np.bool_]) -> Line2D:
+    """The intervention (programme start) as a vertical line, ``gid`` ``"intervention"``.
+
+    Drawn halfway between the last time before the intervention and the first
+    from it: the points stand for whole years (months), so for annual data
+    and an intervention in 2015 the line is at 2014.5.
+    """
+    i = last_pre(post)
+    boundary = midpoint(x[i], x[i + 1])
+    (line,) = ax.plot(
+        [boundary, boundary], [0, 1], transform=ax.get_xaxis_transform(), color="#4D4D4D",
+        lw=1.0, ls="-.", zorder=2, gid="intervention",
+    )  # fmt: skip
+    return line
+
+
+def draw_effects_box(ax: Axes, text: str, loc: str = "upper left") -> Text:
+    """The effects box (``gid`` ``"effects"``) in the corner ``loc`` of :data:`BOX_PLACES`."""
+    bx, by, ha, va = BOX_PLACES[loc]
+    return ax.text(
+        bx, by, text, transform=ax.transAxes, ha=ha, va=va, fontsize=8.5, color="#222222",
+        linespacing=1.35, zorder=6, gid="effects",
+        bbox={"boxstyle": "round,pad=0.45", "facecolor": "white", "edgecolor": "#BBBBBB",
+              "linewidth": 0.8},
+    )  # fmt: skip
+
+
+def fit_legend(ax: Axes, annotated: bool, handles: list[Any], labels: list[str]) -> None:
+    """Legend of an interrupted or controlled fit: above the Axes (annotated) or inside."""
+    legend(
+        ax, annotated, handles=handles, labels=labels, above={"fontsize": 8.5},
+        inside={"fontsize": 8},
+    )  # fmt: skip

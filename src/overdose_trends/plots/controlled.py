@@ -28,32 +28,25 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 from matplotlib.axes import Axes
-from matplotlib.patches import Patch
 from numpy.typing import NDArray
 
 from overdose_trends.plots import style
-from overdose_trends.plots._common import (
-    annotating,
-    axis_label,
-    figure_axes,
-    finish,
-    legend,
-    point_status,
-    units_for,
-)
+from overdose_trends.plots._common import annotating, figure_axes, finish, point_status, units_for
 from overdose_trends.plots._docs import figure_doc
 from overdose_trends.plots._fits import (
-    AFTER_COLOR,
     BEFORE_COLOR,
     TALL_FIGSIZE,
+    draw_counterfactual,
+    draw_effects_box,
     draw_observed,
+    draw_start_line,
+    fit_legend,
     headroom,
-    midpoint,
+    label_axes,
     model_notes,
     p_text,
     pct_text,
     ratio,
-    time_axis,
     to_x,
 )
 
@@ -138,10 +131,6 @@ class _Values(NamedTuple):
     comparison: NDArray[np.float64]
     t0: str
 
-    @property
-    def last_pre(self) -> int:
-        return int(np.flatnonzero(self.post)[0]) - 1
-
 
 def _values(fit: ControlledFit) -> _Values:
     s = fit.fitted
@@ -160,7 +149,7 @@ def _top(*values: NDArray[np.float64]) -> float:
 
 def _draw_cits(ax: Axes, fit: ControlledFit, v: _Values) -> tuple[list[Any], list[str], float]:
     """Comparison areas (pooled rate, fitted trend), the treated area's fit and counterfactual."""
-    s, x, post, last_pre = fit.fitted, v.x, v.post, v.last_pre
+    s, x, post = fit.fitted, v.x, v.post
     (cmp_pts,) = ax.plot(
         x, v.comparison, ls="none", marker="o", ms=4, mfc="none", color=COMPARISON_COLOR,
         zorder=2, gid="comparison",
@@ -170,29 +159,14 @@ def _draw_cits(ax: Axes, fit: ControlledFit, v: _Values) -> tuple[list[Any], lis
         gid="comparison-fitted",
     )  # fmt: skip
     lo, hi = (s[f"counterfactual_rate_{b}"].to_numpy(dtype=np.float64) for b in ("lcl", "ucl"))
-    ax.fill_between(
-        x[post], lo[post], hi[post], color=BEFORE_COLOR, alpha=0.15, linewidth=0, zorder=1,
-        gid="counterfactual-ci",
-    )  # fmt: skip
-    (cf_line,) = ax.plot(
-        x[last_pre:], v.cf[last_pre:], color=BEFORE_COLOR, ls="--", lw=1.8, zorder=3,
-        gid="counterfactual",
-    )  # fmt: skip
     fitted = s["rate"].to_numpy(dtype=np.float64)
-    (pre_line,) = ax.plot(
-        x[~post], fitted[~post], color=BEFORE_COLOR, lw=2.2, zorder=4, gid="fitted-pre"
-    )
-    (post_line,) = ax.plot(
-        x[post], fitted[post], color=AFTER_COLOR, lw=2.2, zorder=4, gid="fitted-post"
-    )
-    band = Patch(facecolor=BEFORE_COLOR, alpha=0.15, linewidth=0)
+    handles = draw_counterfactual(ax, x, post, fitted, v.cf, lo, hi)
     labels = [
         f"{fit.treated_name}: fitted", f"{fit.treated_name}: fitted from {v.t0}",
         f"Counterfactual from the comparison ({pct_text(fit.conf)} CI)",
         f"Comparison areas ({len(fit.controls)}), pooled",
     ]  # fmt: skip
-    handles = [pre_line, post_line, (band, cf_line), (cmp_pts, cmp_fit)]
-    return handles, labels, _top(v.rate, v.cf, v.comparison, hi[post])
+    return [*handles, (cmp_pts, cmp_fit)], labels, _top(v.rate, v.cf, v.comparison, hi[post])
 
 
 def _draw_synthetic(ax: Axes, fit: ControlledFit, v: _Values) -> tuple[list[Any], list[str], float]:
@@ -202,16 +176,6 @@ def _draw_synthetic(ax: Axes, fit: ControlledFit, v: _Values) -> tuple[list[Any]
     )
     label = f"Synthetic control ({len(fit.controls)} comparison areas)"
     return [synth], [label], _top(v.rate, v.comparison)
-
-
-def _start_line(ax: Axes, v: _Values) -> Any:
-    """The programme start, halfway between the last year before it and the first from it."""
-    boundary = midpoint(v.x[v.last_pre], v.x[v.last_pre + 1])
-    (line,) = ax.plot(
-        [boundary, boundary], [0, 1], transform=ax.get_xaxis_transform(), color="#4D4D4D",
-        lw=1.0, ls="-.", zorder=2, gid="intervention",
-    )  # fmt: skip
-    return line
 
 
 def _title(fit: ControlledFit) -> str:
@@ -310,24 +274,12 @@ def plot_controlled(
         handles, labels, top = draw(ax, fit, v)
         handles.insert(0, draw_observed(ax, v.x, v.rate, v.status, ms=5, zorder=5))
         labels.insert(0, f"{fit.treated_name}: observed")
-        handles.append(_start_line(ax, v))
+        handles.append(draw_start_line(ax, v.x, v.post))
         labels.append(intervention_label or f"Programme from {v.t0}")
-        ax.text(
-            0.02, 0.97, _box(fit, v.t0), transform=ax.transAxes, ha="left", va="top",
-            fontsize=8.5, color="#222222", linespacing=1.35, zorder=6, gid="effects",
-            bbox={"boxstyle": "round,pad=0.45", "facecolor": "white", "edgecolor": "#BBBBBB",
-                  "linewidth": 0.8},
-        )  # fmt: skip
-        time_axis(ax, v.x, "year")
-        ax.set_xlabel("Year")
-        ax.set_ylabel(axis_label(units, full=not annotated))
-        if from_zero:
-            ax.set_ylim(bottom=0)
+        draw_effects_box(ax, _box(fit, v.t0))
+        label_axes(ax, v.x, "year", units, annotated=annotated, from_zero=from_zero)
         headroom(ax, top * 1.04, 0.30)
-        legend(
-            ax, annotated, handles=handles, labels=labels, above={"fontsize": 8.5},
-            inside={"fontsize": 8},
-        )  # fmt: skip
+        fit_legend(ax, annotated, handles, labels)
         finish(
             ax, annotated=annotated, title=_title(fit) if title is None else title, units=units,
             source=source or style.SOURCE_ONS_LA, notes=[*_notes(fit, v.t0, v.status), *notes],

@@ -84,9 +84,7 @@ class _Grid(NamedTuple):
     half: float  # half the period length in years (0 for single years)
 
 
-def _select_areas(
-    data: pd.DataFrame, areas: str | Sequence[str] | None, func: str
-) -> list[str]:
+def _select_areas(data: pd.DataFrame, areas: str | Sequence[str] | None, func: str) -> list[str]:
     codes = data["area_code"].astype(str)
     present = list(dict.fromkeys(codes))
     if areas is None:
@@ -154,7 +152,11 @@ def _area_names(df: pd.DataFrame, codes: list[str]) -> dict[str, str]:
 
 
 def _draw_trend_areas(
-    ax: Axes, df: pd.DataFrame, codes: list[str], names: dict[str, str], grid: _Grid,
+    ax: Axes,
+    df: pd.DataFrame,
+    codes: list[str],
+    names: dict[str, str],
+    grid: _Grid,
     status: NDArray[np.object_],
 ) -> tuple[list[Line2D], list[str]]:
     """Band, line and markers of each area; the legend handles and the statuses shown."""

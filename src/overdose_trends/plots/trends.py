@@ -52,7 +52,6 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
 from numpy.typing import NDArray
 
 from overdose_trends._frames import numeric, require_columns, show
@@ -60,7 +59,6 @@ from overdose_trends.constants import MIN_DEATHS_FOR_RATE, ONS_LIMITS_CONF
 from overdose_trends.plots import style
 from overdose_trends.plots._common import (
     annotating,
-    axis_label,
     deaths_column,
     default_source,
     figure_axes,
@@ -76,19 +74,23 @@ from overdose_trends.plots._common import (
 )
 from overdose_trends.plots._docs import figure_doc
 from overdose_trends.plots._fits import (
-    AFTER_COLOR,
     BEFORE_COLOR,
+    BOX_PLACES,
     FAMILY_NAMES,
     OBSERVED_COLOR,
     TALL_FIGSIZE,
     apc_label,
     change,
     count_digits,
+    draw_counterfactual,
+    draw_effects_box,
     draw_observed,
+    draw_start_line,
+    fit_legend,
     fitted_series,
     headroom,
     key_columns,
-    midpoint,
+    label_axes,
     model_notes,
     number,
     p_text,
@@ -100,7 +102,6 @@ from overdose_trends.plots._fits import (
     scale_units,
     series_label,
     star_note,
-    time_axis,
     time_label,
     time_unit_of,
     to_x,
@@ -433,13 +434,11 @@ def plot_joinpoint(
 
     with figure_axes(ax, figsize=TALL_FIGSIZE) as ax:
         handles, labels = _draw_joinpoint(ax, s, conf, limits_conf, fit.scale)
-        time_axis(ax, s.x, s.unit)
-        ax.set_xlabel("Year" if s.unit == "year" else "Month")
-        ax.set_ylabel(axis_label(units, full=not annotated))
+        label_axes(
+            ax, s.x, s.unit, units, annotated=annotated, from_zero=from_zero and not log_scale
+        )
         if log_scale:
             ax.set_yscale("log")
-        elif from_zero:
-            ax.set_ylim(bottom=0)
         legend(
             ax, annotated, handles=handles, labels=labels, title=legend_title, alignment="left",
             above={"borderaxespad": None}, inside={"fontsize": 8, "title_fontsize": 8},
@@ -452,14 +451,6 @@ def plot_joinpoint(
 
 
 # --- interrupted time series ------------------------------------------------------------------
-
-#: Text positions of the effects box, in axes coordinates, by ``box_loc``.
-_BOX_PLACES = {
-    "upper left": (0.02, 0.97, "left", "top"),
-    "upper right": (0.98, 0.97, "right", "top"),
-    "lower left": (0.02, 0.03, "left", "bottom"),
-    "lower right": (0.98, 0.03, "right", "bottom"),
-}
 
 
 class _Interrupted(NamedTuple):
@@ -511,29 +502,11 @@ def _draw_interrupted(
 ) -> tuple[list[Any], list[str]]:
     """Counterfactual band and line, fitted lines, observed points, intervention; legend."""
     x, post, get, e = s.x, s.post, s.get, s.effects
-    first_post = int(np.flatnonzero(post)[0])
-    last_pre = first_post - 1
-    ax.fill_between(
-        x[post], s.cf_lo[post], s.cf_hi[post], color=BEFORE_COLOR, alpha=0.15, linewidth=0,
-        zorder=1, gid="counterfactual-ci",
-    )  # fmt: skip
-    (cf_line,) = ax.plot(
-        x[last_pre:], get["cf"][last_pre:], color=BEFORE_COLOR, ls="--", lw=1.8, zorder=3,
-        gid="counterfactual",
-    )  # fmt: skip
-    (pre_line,) = ax.plot(
-        x[~post], get["fitted"][~post], color=BEFORE_COLOR, lw=2.2, zorder=4, gid="fitted-pre"
-    )
-    (post_line,) = ax.plot(
-        x[post], get["fitted"][post], color=AFTER_COLOR, lw=2.2, zorder=4, gid="fitted-post"
+    pre_line, post_line, counterfactual = draw_counterfactual(
+        ax, x, post, get["fitted"], get["cf"], s.cf_lo, s.cf_hi
     )
     points = draw_observed(ax, x, get["observed"], get["status"], ms=5, zorder=5)
-    boundary = midpoint(x[last_pre], x[first_post])
-    (line,) = ax.plot(
-        [boundary, boundary], [0, 1], transform=ax.get_xaxis_transform(), color="#4D4D4D",
-        lw=1.0, ls="-.", zorder=2, gid="intervention",
-    )  # fmt: skip
-    band = Patch(facecolor=BEFORE_COLOR, alpha=0.15, linewidth=0)
+    line = draw_start_line(ax, x, post)
     pre = change(e["pre_apc"], e["pre_apc_lcl"], e["pre_apc_ucl"], np.nan, conf)
     post_apc = change(e["post_apc"], e["post_apc_lcl"], e["post_apc_ucl"], np.nan, conf)
     t0 = s.t0_text
@@ -544,7 +517,7 @@ def _draw_interrupted(
         f"Pre-{t0} trend continued ({pct_text(conf)} CI)",
         intervention_label,
     ]
-    return [points, pre_line, post_line, (band, cf_line), line], labels
+    return [points, pre_line, post_line, counterfactual, line], labels
 
 
 def _effects_box(s: _Interrupted, conf: float) -> str:
@@ -708,8 +681,8 @@ def plot_interrupted(
     'Kits supplied from 2015'
     """
     func = "plot_interrupted"
-    if box_loc not in _BOX_PLACES:
-        raise ValueError(f"{func}: box_loc must be one of {list(_BOX_PLACES)}, got {box_loc!r}")
+    if box_loc not in BOX_PLACES:
+        raise ValueError(f"{func}: box_loc must be one of {list(BOX_PLACES)}, got {box_loc!r}")
     s = _interrupted_series(fit, series, scale, func)
     units = units or scale_units(scale, s.unit, fit.per)
     annotated = annotating(ax, annotate)
@@ -718,25 +691,12 @@ def plot_interrupted(
     with figure_axes(ax, figsize=TALL_FIGSIZE) as ax:
         label = _intervention_text(intervention_label, programme, s.t0_text)
         handles, labels = _draw_interrupted(ax, s, conf, scale, label)
-        bx, by, ha, va = _BOX_PLACES[box_loc]
-        ax.text(
-            bx, by, _effects_box(s, conf), transform=ax.transAxes, ha=ha, va=va, fontsize=8.5,
-            color="#222222", linespacing=1.35, zorder=6, gid="effects",
-            bbox={"boxstyle": "round,pad=0.45", "facecolor": "white", "edgecolor": "#BBBBBB",
-                  "linewidth": 0.8},
-        )  # fmt: skip
-        time_axis(ax, s.x, s.unit)
-        ax.set_xlabel("Year" if s.unit == "year" else "Month")
-        ax.set_ylabel(axis_label(units, full=not annotated))
-        if from_zero:
-            ax.set_ylim(bottom=0)
+        draw_effects_box(ax, _effects_box(s, conf), box_loc)
+        label_axes(ax, s.x, s.unit, units, annotated=annotated, from_zero=from_zero)
         if box_loc.startswith("upper"):
             shown = np.concatenate([s.get["observed"], s.get["fitted"], s.cf_hi[s.post]])
             headroom(ax, float(np.nanmax(shown)) * 1.04, 0.30)
-        legend(
-            ax, annotated, handles=handles, labels=labels, above={"fontsize": 8.5},
-            inside={"fontsize": 8},
-        )  # fmt: skip
+        fit_legend(ax, annotated, handles, labels)
         if title is None:
             title = "Interrupted time series" + (f": {series_label(s.key)}" if s.key else "")
         finish(
@@ -839,11 +799,7 @@ def plot_trend(
         label = "Fitted trend: " + apc_label(apc, lcl, ucl, p_value, conf)
         (line,) = ax.plot(x, get["fitted"], color=BEFORE_COLOR, lw=2.2, zorder=3, gid="fitted")
         points = draw_observed(ax, x, get["observed"], get["status"], ms=5, zorder=4)
-        time_axis(ax, x, unit)
-        ax.set_xlabel("Year" if unit == "year" else "Month")
-        ax.set_ylabel(axis_label(units, full=not annotated))
-        if from_zero:
-            ax.set_ylim(bottom=0)
+        label_axes(ax, x, unit, units, annotated=annotated, from_zero=from_zero)
         ax.legend(
             handles=[points, (band, line)],
             labels=[f"Observed {'deaths' if scale == 'count' else 'rate'}", label],
