@@ -251,3 +251,127 @@ def test_heading_rows_and_unpublished_periods_stay_not_available(tmp_path):
     df = read_local_authority(_old(tmp_path, sheets))
     s = df[(df.sheet == "Table 3") & (df.area_code == "E06000033") & (df.period_end == 2019)]
     assert len(s) == 1 and pd.isna(s.deaths.iloc[0]) and s.rate_status.iloc[0] == "not_available"
+
+
+# --- columns that vanish (fuzz cases la*-remove-value-column-*) ------------------------------
+
+
+def _drop_column(rows, col):
+    return [[v for j, v in enumerate(row) if j != col] for row in rows]
+
+
+# Old layout, Table 3: period blocks of 6 columns from E (Deaths | Rate | marker | Lower |
+# Upper | spacer), newest first: block 3 (AA..) is 2014-16. Header row 4 holds the periods.
+@pytest.mark.parametrize(
+    ("offset", "match"),
+    [
+        (3, "the 2014-2016 columns have no lower confidence limit column"),
+        (4, "the 2014-2016 columns have no upper confidence limit column"),
+    ],
+)
+def test_limit_column_removed_from_old_three_year_table(tmp_path, offset, match):
+    sheets = la_old_sheets()
+    sheets["Table 8"] = _drop_column(sheets["Table 8"], 4 + 6 * 3 + offset)
+    # named at the block's first column (its Deaths, W) in the header row
+    _raises(_old(tmp_path, sheets), sheet="Table 8", row=4, column="W", match=match)
+
+
+# Accessible layout, Table_3..8: 5 columns per period from C (Number of deaths | Rate |
+# Rate marker | Lower | Upper), newest first: the second block (H..L) is 2020 to 2022.
+@pytest.mark.parametrize(
+    ("offset", "match"),
+    [
+        (0, "no number of deaths column: a rate is published with"),
+        (1, "no rate column: a rate is published with"),
+        (2, "no rate marker column although the table's other periods have one"),
+        (3, "no lower confidence limit column: a rate is published with"),
+        (4, "no upper confidence limit column"),
+    ],
+)
+def test_value_column_removed_from_accessible_three_year_table(tmp_path, offset, match):
+    sheets = la_accessible_sheets(2023, extra_tables=False)
+    sheets["Table_4"] = _drop_column(sheets["Table_4"], 2 + 5 + offset)
+    path = write_workbook(tmp_path / "acc.xlsx", sheets)
+    err = _raises(path, sheet="Table_4", row=3, column="H", match=match)
+    assert "2020-2022 columns" in str(err)
+
+
+def test_rate_without_limits_in_a_long_table(tmp_path):
+    # a long table (a period column) whose rate has no confidence limits: never "ok" NaNs
+    sheets = la_accessible_sheets()
+    head = ["Area code", "Area name", "Registration period", "Sex", "Number of deaths"]
+    assert sheets["Table_10"][2] == head
+    sheets["Table_10"][2] = [*head, "Age-standardised rate per 100,000"]
+    for row in sheets["Table_10"][3:]:
+        row.append(5.0)
+    path = write_workbook(tmp_path / "acc.xlsx", sheets)
+    _raises(
+        path,
+        sheet="Table_10",
+        row=3,
+        match="the table has no lower confidence limit and upper confidence limit column",
+    )
+
+
+def test_year_column_removed_from_single_year_table(tmp_path):
+    # Table 2 years 2019..2001 from E; 2017 is column G: the years then jump 2018 -> 2016
+    sheets = la_old_sheets()
+    sheets["Table 2"] = _drop_column(sheets["Table 2"], 6)
+    _raises(
+        _old(tmp_path, sheets),
+        sheet="Table 2",
+        row=4,
+        column="G",
+        match="no column for 2017 between 2016 and 2018",
+    )
+
+
+def test_latest_year_column_removed(tmp_path):
+    sheets = la_old_sheets()
+    sheets["Table 2"] = _drop_column(sheets["Table 2"], 4)  # 2019
+    _raises(
+        _old(tmp_path, sheets),
+        sheet="Table 2",
+        match="latest period is 2018 but 'Table 1'.*goes to 2019: no column for 2019",
+    )
+
+
+def test_oldest_year_column_removed_is_reported(tmp_path):
+    # a table may start later than the others (or have lost its oldest column): the loaded
+    # figures are the control's without that year, and the difference is reported
+    control = read_local_authority(_old(tmp_path, name="control"))
+    sheets = la_old_sheets()
+    sheets["Table 2"] = _drop_column(sheets["Table 2"], 4 + 18)  # 2001, the last column
+    with pytest.warns(UserWarning, match="do not cover the same periods: Table 2 starts at 2002"):
+        df = read_local_authority(_old(tmp_path, sheets))
+    assert df.attrs["period_differences"] == [
+        "Table 2 starts at 2002, without 1 earlier period(s) of the other 1-year tables "
+        "(2001 to 2001)"
+    ]
+    lost = (control["sheet"] == "Table 2") & (control["period_start"] == 2001)
+    expected = control[~lost].reset_index(drop=True)
+    pd.testing.assert_frame_equal(df.reset_index(drop=True), expected)
+
+
+def test_sex_missing_a_period_in_a_wide_table(tmp_path):
+    # one table, single years by sex: the females columns lack 2018
+    sheets = la_accessible_sheets(2023, extra_tables=False)
+    codes = [row[:2] for row in sheets["Table_1"][3:]]
+    sheets["Table_1"][2:] = [
+        ["Area code", "Area name", "2019 Males", "2018 Males", "2019 Females"],
+        *[[*c, 5, 6, 7] for c in codes],
+    ]
+    sheets = {k: v for k, v in sheets.items() if k in ("Cover", "Contents", "Notes", "Table_1")}
+    sheets["Contents"] = sheets["Contents"][:2]
+    path = write_workbook(tmp_path / "acc.xlsx", sheets)
+    _raises(path, sheet="Table_1", row=3, column="E", match="the females columns have no 2018")
+
+
+def test_published_layouts_have_no_period_differences():
+    from overdose_trends.io import datasets
+
+    path = datasets.data_dir() / "ons_la_drug_deaths_2019_excerpt.xlsx"
+    with pytest.warns(UserWarning, match="same areas") as caught:
+        df = read_local_authority(path)
+    assert df.attrs["period_differences"] == []
+    assert not [w for w in caught if "periods" in str(w.message)]

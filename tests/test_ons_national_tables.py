@@ -398,6 +398,67 @@ def test_unknown_quintile_label_raises(tmp_path):
         read_national(_write(tmp_path, sheets))
 
 
+@pytest.mark.parametrize("value", ["", "#N/A", "#REF!"])
+def test_blank_or_error_quintile_is_not_filled_down(tmp_path, value):
+    # fuzz case national-xlsx-na_error-0: the Females row's quintile 3 became #N/A, which
+    # the engine reads as blank; carried down it would have become quintile 5 of the row above
+    sheets = accessible_sheets()
+    sheets["Table_8"][7][2] = value  # spreadsheet row 8
+    with pytest.raises(
+        DataFormatError, match=r"sheet 'Table_8', row 8, column C: blank quintile cell"
+    ):
+        read_national(_write(tmp_path, sheets))
+
+
+@pytest.mark.parametrize(("column", "letter"), [(0, "A"), (1, "B")])
+def test_blank_key_cell_in_accessible_table_raises(tmp_path, column, letter):
+    # the accessible layout fills every key cell (sex, year): a blank is a lost cell
+    sheets = accessible_sheets()
+    sheets["Table_4"][5][column] = "#N/A"  # spreadsheet row 6 (drug misuse, persons, 2022)
+    with pytest.raises(DataFormatError, match=rf"sheet 'Table_4', row 6, column {letter}: blank"):
+        read_national(_write(tmp_path, sheets))
+
+
+def _legacy_table_5() -> dict[str, list[list]]:
+    """Table_5 in the 2021-and-earlier layout ("Back to contents" above, notes below)."""
+    sheets = accessible_sheets()
+    sheets["Table_5"] = [BACK, *sheets["Table_5"], [], NOTE1]
+    return sheets
+
+
+def test_legacy_grid_repeats_a_blank_sex_but_not_a_blank_age_band(tmp_path):
+    # the 2021 and earlier layouts give a sex or year once per block: a blank repeats it
+    sheets = _legacy_table_5()
+    sheets["Table_5"][7][0] = ""  # Females -> the Males of the row above
+    df = read_national(_write(tmp_path, sheets))
+    assert one(df, table="age_specific", age_band="70+").sex == "males"
+    # an age band labels its own row: a blank there is a lost cell, never repeated
+    sheets = _legacy_table_5()
+    sheets["Table_5"][7][1] = "#N/A"  # spreadsheet row 8
+    with pytest.raises(DataFormatError, match=r"sheet 'Table_5', row 8, column B: blank age band"):
+        read_national(_write(tmp_path, sheets))
+
+
+@pytest.mark.parametrize("value", [1e20, 1e308, 2**53 + 2])
+def test_huge_count_raises_naming_the_cell(tmp_path, value):
+    # fuzz cases national2016-xls-huge_*: an OverflowError in astype("Int64") before
+    sheets = accessible_sheets()
+    sheets["Table_8"][4][3] = value
+    with pytest.raises(DataFormatError, match=r"row 5, column D: deaths must be a whole number"):
+        read_national(_write(tmp_path, sheets))
+
+
+@pytest.mark.parametrize("value", [1e20, 1e308, 99999999999999999999])
+def test_huge_count_in_legacy_xls_raises(tmp_path, value):
+    sheets = sheets_2016()
+    sheets["Table 12"][7][2] = value  # males, under 20, 2015 deaths (row 8, column C)
+    path = write_workbook(tmp_path / "2016.xls", sheets, fmt="xls")
+    with pytest.raises(
+        DataFormatError, match=r"sheet 'Table 12', row 8, column C: .*at most 2\*\*53"
+    ):
+        read_national(path, require=())
+
+
 def test_every_kind_matches_a_distinct_table():
     assert len(TABLES) == len(set(TABLES)) == 17
 

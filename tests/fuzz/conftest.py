@@ -29,23 +29,7 @@ def seed_of(*parts: str) -> int:
 #: when the package has no known defects.
 # Open defects found by this suite (issue #15): strict xfails, so each case fails again,
 # and must be removed from here, once its reader is fixed. Keys are whole test ids.
-_REASONS = {
-    "la": "LA reader: a table missing a value column (or a year) loads with NaNs or a year lost",
-    "national": (
-        "national reader: an Excel error in a label is filled down, or a huge count "
-        "raises OverflowError"
-    ),
-}
-KNOWN_DEFECTS: dict[str, str] = {
-    "::test_grid_mutation[la2019-xls-remove-value-column-1]": _REASONS["la"],
-    "::test_grid_mutation[la2019-xls-remove-value-column-2]": _REASONS["la"],
-    "::test_grid_mutation[la-accessible-xlsx-remove-value-column-0]": _REASONS["la"],
-    "::test_grid_mutation[la-accessible-xlsx-remove-value-column-1]": _REASONS["la"],
-    "::test_grid_mutation[la-accessible-xlsx-remove-value-column-2]": _REASONS["la"],
-    "::test_grid_mutation[national-xlsx-na_error-0]": _REASONS["national"],
-    "::test_grid_mutation[national2016-xls-huge_1e308-0]": _REASONS["national"],
-    "::test_grid_mutation[national2016-xls-huge_int-0]": _REASONS["national"],
-}
+KNOWN_DEFECTS: dict[str, str] = {}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -278,7 +278,114 @@ def detect_layout(wb: Workbook, sheet: str, rows: Sequence[Sequence[Any]]) -> La
                     "period lengths)",
                     c.index,
                 )
+    _check_blocks(layout, header_error)
     return layout
+
+
+#: Value fields as the messages name them.
+_FIELD_NAMES = {
+    "deaths": "number of deaths",
+    "rate": "rate",
+    "marker": "rate marker",
+    "lcl": "lower confidence limit",
+    "ucl": "upper confidence limit",
+}
+
+
+def period_text(period: tuple[int, int]) -> str:
+    """``2019`` for a single year, ``2017-2019`` for a longer period."""
+    return str(period[0]) if period[0] == period[1] else f"{period[0]}-{period[1]}"
+
+
+def _check_blocks(layout: Layout, header_error: Any) -> None:
+    """Every period block holds the same value columns, and no period is skipped.
+
+    A block is the value columns of one period (sex, measure) of a wide table, or the
+    value columns of a long table. A column deleted from a table would otherwise leave
+    its figures NaN (a rate "ok" without limits) or drop a year without a word:
+
+    * a rate needs its lower and upper confidence limits and the number of deaths
+      (ONS publishes the four together in these tables), and limits need their rate;
+    * every block of a table has the same fields (deaths, rate, marker, limits);
+    * the years of a wide single-year table follow one another (``2019, 2018, ...``):
+      there one column is one year, so a deleted column would drop a year (in a
+      multi-year table a deleted column leaves its block without a field, above);
+    * every sex and measure of a wide table has the same periods.
+    """
+    blocks: dict[tuple[Any, ...], dict[str, int]] = {}
+    for c in layout.values:
+        assert c.field is not None  # value columns name their field
+        blocks.setdefault((c.period, c.sex, c.measure), {}).setdefault(c.field, c.index)
+
+    def where(key: tuple[Any, ...]) -> str:
+        period, sex, measure = key
+        parts = [period_text(period) if period else "", sex or "", measure or ""]
+        text = " ".join(p for p in parts if p)
+        return f"the {text} columns have" if text else "the table has"
+
+    for key, fields in blocks.items():
+        first = min(fields.values())
+        if "rate" in fields or "lcl" in fields or "ucl" in fields:
+            lacking = [f for f in ("deaths", "rate", "lcl", "ucl") if f not in fields]
+            if lacking:
+                names = " and ".join(_FIELD_NAMES[f] for f in lacking)
+                raise header_error(
+                    f"{where(key)} no {names} column: a rate is published with its "
+                    "number of deaths and both confidence limits (column deleted?)",
+                    first,
+                )
+    every = set().union(*blocks.values())
+    for key, fields in blocks.items():
+        lacking = [
+            f for f in ("deaths", "rate", "marker", "lcl", "ucl") if f in every - set(fields)
+        ]
+        if lacking:
+            names = " and ".join(_FIELD_NAMES[f] for f in lacking)
+            raise header_error(
+                f"{where(key)} no {names} column although the table's other "
+                "periods have one (column deleted?)",
+                min(fields.values()),
+            )
+    _check_period_steps(blocks, header_error)
+
+
+def _check_period_steps(blocks: dict[tuple[Any, ...], dict[str, int]], header_error: Any) -> None:
+    """Years of a single-year table one step apart; the same periods for each sex and measure."""
+    groups: dict[tuple[Any, ...], dict[tuple[int, int], int]] = {}
+    for (period, sex, measure), fields in blocks.items():
+        if period is not None:
+            groups.setdefault((sex, measure), {})[period] = min(fields.values())
+    if not groups:
+        return
+    single_year = all(p[0] == p[1] for columns in groups.values() for p in columns)
+    for columns in groups.values() if single_year else ():
+        periods = sorted(columns)
+        steps = [b[0] - a[0] for a, b in zip(periods, periods[1:], strict=False)]
+        if not steps:
+            continue
+        step = min(steps)
+        for (a, b), gap in zip(zip(periods, periods[1:], strict=False), steps, strict=True):
+            if gap != step:
+                missing = [
+                    period_text((s, s + a[1] - a[0])) for s in range(a[0] + step, b[0], step)
+                ]
+                raise header_error(
+                    f"no column for {', '.join(missing)} between {period_text(a)} and "
+                    f"{period_text(b)}: the table's other periods follow one another "
+                    f"{'year by year' if step == 1 else f'{step} years apart'} (column deleted?)",
+                    max(columns[a], columns[b]),
+                )
+    union = set().union(*(set(c) for c in groups.values()))
+    for (sex, measure), columns in groups.items():
+        lacking = sorted(union - set(columns), reverse=True)
+        if lacking:
+            label = " ".join(x for x in (sex, measure) if x)
+            raise header_error(
+                f"the {label + ' ' if label else ''}columns have no "
+                f"{', '.join(period_text(p) for p in lacking)} although the table's other "
+                "columns have (column deleted?)",
+                min(columns.values()),
+            )
 
 
 def rate_per(wb: Workbook, sheet: str, rows: Sequence[Sequence[Any]]) -> int:

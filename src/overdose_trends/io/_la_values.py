@@ -87,6 +87,9 @@ class SheetTable:
     row_numbers: np.ndarray
     measures: list[str]
     rate_per: int
+    #: periods of a wide table (one block of columns per period), newest first; empty for
+    #: a long table (a period column)
+    periods: tuple[tuple[int, int], ...] = ()
 
 
 def _has_number(value: Any) -> bool:
@@ -310,6 +313,7 @@ def read_table(wb: Workbook, sheet: str, title: str, ignored: list[dict[str, Any
         row_numbers=np.asarray(area_rows, dtype=np.int64) + 1,
         measures=measures,
         rate_per=per,
+        periods=tuple(sorted({p for p, _, _ in blocks if p is not None}, reverse=True)),
     )
 
 

@@ -41,6 +41,7 @@ from overdose_trends.io._national_labels import (
 )
 from overdose_trends.io._national_tables import Kind
 from overdose_trends.io._workbook import (
+    MAX_EXACT_COUNT,
     Cell,
     Workbook,
     blank_rate_status,
@@ -130,8 +131,8 @@ def _check_values(sheet: Sheet, i: int, fields: dict[str, int], cells: dict[str,
             continue
         if value < 0:
             raise sheet.error(f"{name} must not be negative", i, j)
-        if name == "deaths" and not float(value).is_integer():
-            raise sheet.error("deaths must be a whole number", i, j)
+        if name == "deaths" and not (float(value).is_integer() and value <= MAX_EXACT_COUNT):
+            raise sheet.error("deaths must be a whole number >= 0 and at most 2**53", i, j)
     rate, lcl, ucl = (cells[k].value if k in cells else None for k in ("rate", "lcl", "ucl"))
     if lcl is not None and ucl is not None and lcl > ucl:
         raise sheet.error(f"lower confidence limit {lcl} above the upper {ucl}", i, fields["lcl"])
@@ -472,17 +473,48 @@ def key_dims(sheet: Sheet, i: int, columns: list[_Column]) -> dict[str, Any]:
     return dims
 
 
+#: Key columns that label every row of their table: a blank there never repeats the
+#: label above (two rows for one age band or quintile are not a block of years).
+_ROW_LABELS = frozenset({"age_band", "quintile"})
+
+
+def _check_blank_keys(sheet: Sheet, i: int, columns: list[_Column], accessible: bool) -> None:
+    """A blank key cell of data row ``i`` may repeat the key above it only where that is
+    how the table is laid out.
+
+    The tables of the 2021 and earlier editions give a year or a sex once, on the first
+    row of its block; the accessible layout (2022 on) fills every key cell. A blank
+    there, and a blank age band or quintile in any layout, is a cell lost (an empty
+    cell, an Excel error such as ``#N/A``, or a formula saved without its value), which
+    carrying the label down would silently put under another key.
+    """
+    for j, col in enumerate(columns):
+        if col.kind != "key" or col.role is None or sheet.cell(i, j) != "":
+            continue
+        if accessible or col.role in _ROW_LABELS:
+            what = col.role.replace("_", " ")
+            raise sheet.error(
+                f"blank {what} cell in a data row (an empty cell, an Excel error such as #N/A, "
+                "or a formula saved without its value): every row of this table names its "
+                f"{what}",
+                i,
+                j,
+            )
+
+
 def read_grid(sheet: Sheet, start: int, end: int) -> None:
     """Read a table with header rows ``start..end`` above its values.
 
     Row keys come from key columns (year, sex, area code/name, substance, age
     group, quintile...), from unlabelled columns left of the values, or from
-    section rows holding a single label (``"Persons"``); a key left blank repeats
-    the one above it until a blank row or a new section (years are often given
-    only on the first row of a block). Value columns are grouped by what their
-    upper header rows say (sex, measure, substance, area, underlying cause, age
-    band, quintile); an unlabelled column right of a rate column holds that
-    rate's marker (``u``).
+    section rows holding a single label (``"Persons"``); in the 2021 and earlier
+    layouts a year, sex or other group key left blank repeats the one above it
+    until a blank row or a new section (years are often given only on the first
+    row of a block); a blank age band or quintile, and any blank key of the
+    accessible layout, raises (see ``_check_blank_keys``). Value columns are
+    grouped by what their upper header rows say (sex, measure, substance, area,
+    underlying cause, age band, quintile); an unlabelled column right of a rate
+    column holds that rate's marker (``u``).
     """
     columns = columns_of(sheet, start, end)
     groups: dict[int, _Group] = {}
@@ -498,6 +530,7 @@ def read_grid(sheet: Sheet, start: int, end: int) -> None:
     section: dict[str, Any] = {}
     carried: dict[str, Any] = {}
     in_notes = False
+    accessible = not _has_footnotes(sheet)
     for i in range(end + 1, len(sheet.rows)):
         row = sheet.rows[i]
         filled = [j for j, v in enumerate(row) if v != ""]
@@ -518,6 +551,7 @@ def read_grid(sheet: Sheet, start: int, end: int) -> None:
         for j in values:
             if j >= len(columns) or columns[j].kind == "spacer":
                 raise sheet.error("value in a column without a header", i, j)
+        _check_blank_keys(sheet, i, columns, accessible)
         own = key_dims(sheet, i, columns)
         keys = {**carried, **own}
         carried = {k: v for k, v in keys.items() if k not in ("area_code", "area_name")}

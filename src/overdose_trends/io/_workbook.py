@@ -297,7 +297,8 @@ class Cell:
 
 #: The one notation for numbers written as text: optional sign, digits with optional comma
 #: thousands separators in groups of three, optional decimal point ("1,234", "12.5", "-3").
-_NUMBER = r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
+#: ASCII digits only: ``\d`` would also take digits of other scripts.
+_NUMBER = r"[+-]?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?"
 _NUMBER_RE = re.compile(rf"^{_NUMBER}$")
 _EMBEDDED_MARKER_RE = re.compile(rf"^({_NUMBER})\s*(\[[a-z]+\]|[uU*])$")
 

@@ -13,7 +13,12 @@ The reader never drops figures silently: every sheet named ``Table N`` or listed
 on Contents yields a table or raises (a cleared title falls back to the Contents
 description); tables of an edition that stop short of the others' areas or of
 their footnotes raise; tables covering different area lists are reported in a
-warning (``df.attrs["area_differences"]``); a blank cell, an Excel error, a
+warning (``df.attrs["area_differences"]``); a table missing a value column
+raises naming it (every period block holds the same fields, and a rate comes with
+its deaths and both limits), as does a single-year table whose years skip one or a
+table that stops before the latest period of the others of its kind (a table
+starting later than the others is reported: ``df.attrs["period_differences"]``);
+a blank cell, an Excel error, a
 formula saved without its value or a merged cell where a number belongs raises
 naming the cell (ONS markers become statuses); counts are whole, non-negative
 and at most 2**53; rates and limits finite, non-negative and ``lcl <= rate <=
@@ -82,6 +87,7 @@ from overdose_trends.io._la_layouts import (
     SKIP_TITLE,
     is_blank,
     measure_in,
+    period_text,
 )
 from overdose_trends.io._la_revisions import revisions
 from overdose_trends.io._la_values import SEXES, STATUS_NAMES, SheetTable, read_table
@@ -203,6 +209,44 @@ def _check_completeness(wb: Workbook, tables: list[SheetTable]) -> list[str]:
         f"{len(union)} areas of the workbook missing there)"
         for areas, sheets in groups.items()
     ]
+
+
+def _check_periods(wb: Workbook, tables: list[SheetTable]) -> list[str]:
+    """Wide tables of one kind reach the same latest period; other differences come back.
+
+    A table with one block of columns per period that stops before the latest period
+    of the other tables of its kind (same period length) lost its newest column(s):
+    raises. Gaps inside a table raise when its header is read
+    (``_la_layouts._check_blocks``). A table whose periods start later than the
+    others' is reported (it may be published so, or have lost its oldest columns).
+    """
+    by_span: dict[int, list[SheetTable]] = {}
+    for t in tables:
+        if t.periods:
+            by_span.setdefault(t.span, []).append(t)
+    notes: list[str] = []
+    for span, group in by_span.items():
+        latest = max(group, key=lambda t: t.periods[0][1])
+        union = sorted({p for t in group for p in t.periods}, reverse=True)
+        for t in group:
+            if t.periods[0][1] < latest.periods[0][1]:
+                newer = [period_text(p) for p in union if p[1] > t.periods[0][1]]
+                raise DataFormatError(
+                    f"the table's latest period is {period_text(t.periods[0])} but "
+                    f"{latest.sheet!r}, a table of the same kind ({span}-year periods), "
+                    f"goes to {period_text(latest.periods[0])}: no column for "
+                    f"{', '.join(newer)} (column deleted?)",
+                    file=wb.name,
+                    sheet=t.sheet,
+                )
+            older = [p for p in union if p not in t.periods]
+            if older:
+                notes.append(
+                    f"{t.sheet} starts at {period_text(t.periods[-1])}, without "
+                    f"{len(older)} earlier period(s) of the other {span}-year tables "
+                    f"({period_text(older[-1])} to {period_text(older[0])})"
+                )
+    return notes
 
 
 def _check_duplicates(wb: Workbook, tables: list[SheetTable]) -> None:
@@ -365,13 +409,19 @@ def read_local_authority(source: Source) -> pd.DataFrame:
         code that held only markers (no numbers), which are also reported in
         a warning; ``df.attrs["area_differences"]`` describes tables that cover
         different area lists (also a warning; e.g. the 2019 edition lists
-        England and Wales only in its single-year tables).
+        England and Wales only in its single-year tables);
+        ``df.attrs["period_differences"]`` names tables with one column block
+        per period that start later than the others of the same period length
+        (also a warning).
 
     Raises
     ------
     DataFormatError
         Unknown layout; a listed table missing, emptied, without a usable title
-        or header, or cut short (damaged file); a truncated, corrupt or
+        or header, or cut short (damaged file); a value column missing from
+        a table (a rate without its deaths or limits, a period block without a
+        field the others have, a year skipped in a single-year table, newest
+        periods missing); a truncated, corrupt or
         oversized workbook (see ``io._workbook.open_workbook``);
         text, a blank, an error or a merged cell where a number belongs; impossible
         counts, rates or limits; a period of another length; duplicated area rows,
@@ -430,12 +480,14 @@ def read_local_authority(source: Source) -> pd.DataFrame:
             file=wb.name,
         )
     differences = _check_completeness(wb, tables)
+    period_notes = _check_periods(wb, tables)
     _check_duplicates(wb, tables)
     out = _assemble(tables)
     out.attrs["source"] = wb.name
     out.attrs["skipped_sheets"] = skipped
     out.attrs["ignored_rows"] = ignored
     out.attrs["area_differences"] = differences
+    out.attrs["period_differences"] = period_notes
     if ignored:
         warnings.warn(
             f"{wb.name}: {len(ignored)} row(s) without an area code held only markers and were "
@@ -445,6 +497,11 @@ def read_local_authority(source: Source) -> pd.DataFrame:
     if differences:
         warnings.warn(
             f"{wb.name}: the tables do not cover the same areas: " + "; ".join(differences),
+            stacklevel=2,
+        )
+    if period_notes:
+        warnings.warn(
+            f"{wb.name}: the tables do not cover the same periods: " + "; ".join(period_notes),
             stacklevel=2,
         )
     return out

@@ -140,8 +140,11 @@ other than cover, contents, notes and definitions) is read, or a
 matches none of :data:`TABLES` raises (unless ``tables=`` selects what to read),
 as do a listed sheet that is missing or empty, a table of the 2021-and-earlier
 layout whose data stop before its footnotes (a truncated file), a value cell
-that is blank or holds anything but a number or a known marker, deaths that are
-negative or fractional, rates, limits and delays that are negative or not
+that is blank or holds anything but a number or a known marker, a blank key cell
+where the layout names every row's key (any key of the accessible layout; an age
+band or quintile in any layout: a blank, e.g. an Excel error such as ``#N/A``, is
+never filled down from the row above), deaths that are negative, fractional or
+above 2**53, rates, limits and delays that are negative or not
 finite, limits with ``lcl <= rate <= ucl`` broken, and the same row of a table
 found twice (on one sheet, or on two, e.g. a hidden copy). Messages name the
 file, sheet, row and column.
