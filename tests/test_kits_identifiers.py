@@ -12,16 +12,24 @@ AA9A 9AA.
 from __future__ import annotations
 
 import re
+import sys
 import time
 
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from overdose_trends.io._identifiers import (
+    FREE_TEXT_PATTERNS,
     MAX_CELL_CHARS,
     PERSONAL_DATA,
+    PERSONAL_DATA_PATTERNS,
     TOO_LONG,
+    _kinds,
+    _prefilter,
+    _re2_pattern,
     could_be_personal,
     is_identifier_header,
     personal_data_kinds,
@@ -137,6 +145,91 @@ def test_personal_data_prefilter_never_misses():
     assert not (full & ~could_be_personal(text)).any()
 
 
+#: Every pattern searched in free text, as one regular expression (Python's re).
+FREE_ALL = "|".join(f"(?:{p})" for _, p in (*PERSONAL_DATA_PATTERNS, *FREE_TEXT_PATTERNS))
+#: Pieces that build texts near the patterns' edges: digits, separators, letters (both cases,
+#: non-ASCII ones and digits included), line breaks and words of the free-text patterns.
+PIECES = [
+    *"0123456789",
+    *" -.@_%+()/,\t\n\r#",
+    *"aAsSzZkK",
+    "é",
+    "\u0663",  # ARABIC-INDIC DIGIT THREE: a digit to Python's re, not to RE2
+    "\uff19",  # FULLWIDTH DIGIT NINE
+    "\u212a",  # KELVIN SIGN: K under Python's case folding
+    "07700 900",
+    "07700 900123",
+    "943",
+    "9434765919",
+    "12/03/1985",
+    "+44",
+    "(0",
+    "SS1",
+    " 2AB",
+    "mother of ",
+    "Mrs ",
+    "Mr. J",
+    "issued to ",
+    "DOB",
+    "nok",
+    " March ",
+    "12th",
+    "1985",
+    "x@y.io",
+]
+
+
+def screened(texts: list[str]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(Python's matches, RE2 candidates) per pattern set; asserts none is missed."""
+    values = np.array(texts, dtype=object)
+    out = []
+    for free_text, pattern in ((False, PERSONAL_DATA), (True, FREE_ALL)):
+        candidates = _prefilter(values, free_text=free_text)
+        if candidates is None:
+            pytest.skip("pyarrow is not installed")
+        full = np.array([re.search(pattern, t) is not None for t in texts], dtype=bool)
+        missed = [t for t, f, c in zip(texts, full, candidates, strict=True) if f and not c]
+        assert not missed
+        # and the kinds found through the prefilter are those of Python's re alone
+        fast = personal_data_kinds(pd.Series(values, dtype=object), free_text=free_text)
+        assert (
+            fast.tolist() == _kinds(pd.Series(values, dtype=object), free_text=free_text).tolist()
+        )
+        out.append((full, candidates))
+    return out
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(PIECES), max_size=12).map("".join), max_size=40))
+def test_arrow_prefilter_never_misses(texts):
+    # the RE2 candidates include every text a Python pattern matches, free text or not
+    screened(texts)
+
+
+def test_arrow_prefilter_on_random_texts():
+    rng = np.random.default_rng(7)
+    pieces = np.array(PIECES, dtype=object)
+    texts = ["".join(rng.choice(pieces, size=rng.integers(1, 10))) for _ in range(20000)]
+    for full, candidates in screened(texts):
+        assert full.sum() > 1000  # the sample does exercise the patterns
+        assert candidates[~full].mean() < 0.5  # and it does filter
+
+
+def test_re2_pattern_rewrites_one_character_look_arounds():
+    assert _re2_pattern(r"(?<![a-z])x(?!\d)") == r"(?:^|[^a-z])x(?:$|\D)"
+    assert _re2_pattern(r"(?<!\d)1(?![A-Za-z\-])") == r"(?:^|\D)1(?:$|[^A-Za-z\-])"
+    with pytest.raises(AssertionError, match="look-around"):
+        _re2_pattern(r"x(?=y)")
+
+
+def test_long_and_non_ascii_texts_are_always_candidates():
+    values = np.array(["x" * (MAX_CELL_CHARS + 1), "caf\u00e9", "abc", ""], dtype=object)
+    candidates = _prefilter(values, free_text=False)
+    if candidates is None:
+        pytest.skip("pyarrow is not installed")
+    assert candidates.tolist() == [True, True, False, False]
+
+
 def test_prefilter_passes_long_and_non_ascii_texts():
     text = np.array(["x" * 49, "café 1", "abc"], dtype=object)
     # longer than max_len or not ASCII: searched directly; shorter than 5: never personal
@@ -244,3 +337,14 @@ def test_headers_holding_data_are_not_shown():
     assert safe_header("Referral <source>", "B") == "Referral <source>"
     for cell in ("Jacob Marley", "2016-03-14", "943 476 5919", "12 March 1985"):
         assert safe_header(cell, "C") == "(column C, header not shown)"
+
+
+def test_kinds_without_pyarrow(monkeypatch):
+    # without pyarrow every text goes through Python's re (with the shape filter)
+    texts = pd.Series(["K1", "943 476 5919", "mother of Jane", "x@y.io", "SS1 2AB"])
+    with_arrow = personal_data_kinds(texts, free_text=True)
+    monkeypatch.setitem(sys.modules, "pyarrow", None)  # import pyarrow raises ImportError
+    monkeypatch.setitem(sys.modules, "pyarrow.compute", None)
+    assert _prefilter(texts.to_numpy(dtype=object), free_text=True) is None
+    without = personal_data_kinds(texts, free_text=True)
+    assert without.tolist() == with_arrow.tolist() == [None, NHS, PERSON, EMAIL, POSTCODE]

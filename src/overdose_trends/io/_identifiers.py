@@ -33,8 +33,18 @@ The patterns are regular expressions (:data:`PERSONAL_DATA_PATTERNS`) with
 bounded repetitions, and the e-mail pattern's local part must start where a
 run of e-mail characters starts, so each search takes time linear in the
 length of the text (a 1 MB cell takes milliseconds). Running them on every
-distinct cell text of a million-row log would dominate loading time, so
-:func:`could_be_personal` first reduces each text to its *shape* (each
+distinct cell text of a million-row log with Python's :mod:`re` would dominate
+loading time, so with :mod:`pyarrow` installed (the storage of pandas' ``str``
+columns) the texts are first screened all at once by Arrow's RE2 engine
+(:func:`pyarrow.compute.match_substring_regex`, linear time by construction).
+RE2 has no look-arounds; every look-around in the patterns tests one character,
+so :func:`_re2_pattern` rewrites ``(?<!X)`` as ``(?:^|[^X])`` and ``(?!X)`` as
+``(?:$|[^X])``, which match in the same texts. Texts that are not ASCII (where
+Python's digit class and case folding reach further than RE2's) and texts too long
+to search are always passed on. Only the texts RE2 flags are searched with
+Python's :mod:`re`, which alone decides (a test checks on generated texts that
+the screen never drops a text Python's patterns match). Without pyarrow, or for
+the texts passed on, :func:`could_be_personal` first reduces each text to its *shape* (each
 character replaced by its class: digit, letter, space, ``-``, ``@``, ``.``,
 ``+``, ``(``, ``)``, other) and runs the patterns once per distinct shape. A
 shape match is necessary for a real match (the shape patterns are the real
@@ -260,8 +270,10 @@ def personal_data_kinds(text: pd.Series, *, free_text: bool = False) -> np.ndarr
         :data:`PERSONAL_DATA_PATTERNS` (then :data:`FREE_TEXT_PATTERNS`) it
         matches (``"an e-mail address"``, ``"an NHS or CHI number"``, ``"a UK
         phone number"``, ``"a UK postcode"``, ...), :data:`TOO_LONG` for texts
-        longer than :data:`MAX_CELL_CHARS`, or ``None``. Only texts that pass
-        :func:`could_be_personal` are searched with the digit patterns.
+        longer than :data:`MAX_CELL_CHARS`, or ``None``. With :mod:`pyarrow`
+        installed, only texts that its RE2 engine finds a candidate in (see the
+        module notes) are searched with Python's :mod:`re`; of those, only texts
+        that pass :func:`could_be_personal` are searched with the digit patterns.
 
     References
     ----------
@@ -273,6 +285,18 @@ def personal_data_kinds(text: pd.Series, *, free_text: bool = False) -> np.ndarr
     digits; ``+44`` replaces the leading ``0``).
     """
     text = pd.Series(text, dtype=object).reset_index(drop=True)
+    candidates = _prefilter(text.to_numpy(dtype=object), free_text=free_text)
+    if candidates is None:
+        return _kinds(text, free_text=free_text)
+    kinds = np.full(len(text), None, dtype=object)
+    at = np.flatnonzero(candidates)
+    if len(at):
+        kinds[at] = _kinds(text.iloc[at].reset_index(drop=True), free_text=free_text)
+    return kinds
+
+
+def _kinds(text: pd.Series, *, free_text: bool) -> np.ndarray:
+    """:func:`personal_data_kinds` with Python's :mod:`re` (``text`` indexed from 0)."""
     kinds = np.full(len(text), None, dtype=object)
     values = text.to_numpy(dtype=object)
     lengths = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
@@ -299,6 +323,61 @@ def personal_data_kinds(text: pd.Series, *, free_text: bool = False) -> np.ndarr
             kinds[at[sub.str.contains(pattern, regex=True).to_numpy(dtype=bool)]] = kind
     kinds[too_long] = TOO_LONG
     return kinds
+
+
+def _re2_pattern(pattern: str) -> str:
+    """The pattern for RE2 (no look-arounds), matching wherever the pattern matches.
+
+    RE2, the engine of :func:`pyarrow.compute.match_substring_regex`, has no
+    look-arounds. Each one in the patterns tests a single character, so ``(?<!X)``
+    becomes ``(?:^|[^X])`` and ``(?!X)`` becomes ``(?:$|[^X])``: the same texts
+    contain a match (the pattern is only ever used to ask whether one exists).
+    """
+
+    def negated(body: str) -> str:
+        return r"\D" if body == r"\d" else "[^" + body[1:-1] + "]"
+
+    out = re.sub(_LOOK_BEHIND, lambda m: "(?:^|" + negated(m.group(1)) + ")", pattern)
+    out = re.sub(_LOOK_AHEAD, lambda m: "(?:$|" + negated(m.group(1)) + ")", out)
+    if "(?<" in out or "(?=" in out or "(?!" in out:
+        raise AssertionError("a look-around RE2 cannot run is left in an identifier pattern")
+    return out
+
+
+_ONE_CHAR = r"(\[(?:\\.|[^\]\\])+\]|\\d)"
+_LOOK_BEHIND = r"\(\?<!" + _ONE_CHAR + r"\)"
+_LOOK_AHEAD = r"\(\?!" + _ONE_CHAR + r"\)"
+#: The patterns of :func:`personal_data_kinds` for RE2: personal data, and with free text.
+_RE2 = {
+    False: _re2_pattern(PERSONAL_DATA),
+    True: _re2_pattern(
+        "|".join(f"(?:{p})" for _, p in (*PERSONAL_DATA_PATTERNS, *FREE_TEXT_PATTERNS))
+    ),
+}
+
+
+def _prefilter(values: np.ndarray, *, free_text: bool) -> np.ndarray | None:
+    """Per text: must it be searched with Python's re? None without pyarrow.
+
+    A text is a candidate when the RE2 form of the patterns (:func:`_re2_pattern`)
+    matches it, when it is not ASCII (Python's ``\\d`` and case folding reach beyond
+    ASCII, RE2's do not), or when it is longer than :data:`MAX_CELL_CHARS` (reported
+    as too long). Every text in which a pattern matches is a candidate; RE2 runs in
+    time linear in the text and on all texts at once, in C++.
+    """
+    try:
+        import pyarrow as pa  # type: ignore[import-untyped]
+        import pyarrow.compute as pc  # type: ignore[import-untyped]
+    except ImportError:  # pragma: no cover - pyarrow is a dependency of the fast path only
+        return None
+    if not len(values):
+        return np.zeros(0, dtype=bool)
+    pool = pa.system_memory_pool()  # malloc: Arrow's default pool keeps freed memory
+    arr = pa.array(values, type=pa.large_string(), memory_pool=pool)
+    hit = pc.match_substring_regex(arr, _RE2[free_text], memory_pool=pool)
+    hit = pc.or_(hit, pc.invert(pc.string_is_ascii(arr, memory_pool=pool)))
+    hit = pc.or_(hit, pc.greater(pc.utf8_length(arr, memory_pool=pool), MAX_CELL_CHARS))
+    return np.asarray(hit.fill_null(True).to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def _shape_table() -> np.ndarray:

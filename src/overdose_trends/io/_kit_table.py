@@ -173,7 +173,10 @@ def as_column(values: pd.Series | np.ndarray, header: str, index: int) -> Column
         codes = np.asarray(codes, dtype=np.intp)
         uniques = np.asarray(distinct, dtype=object)
     else:
-        codes, uniques = pd.factorize(np.asarray(values, dtype=object))
+        plain = np.asarray(values)
+        if plain.dtype.kind not in "biuf":  # numbers are hashed as numbers, not as objects
+            plain = np.asarray(values, dtype=object)
+        codes, uniques = pd.factorize(plain)
         codes = codes.astype(np.intp, copy=False)
         uniques = np.asarray(uniques, dtype=object)
     if pd.api.types.infer_dtype(uniques, skipna=False) not in ("string", "empty"):
@@ -423,8 +426,10 @@ def _read_csv(
     plan = planner(headers, name, None)
     names = [f"c{i}" for i in range(len(headers))]
     options: dict[str, Any] = {
-        "header": None,
-        "skiprows": header_row,  # counts records (a quoted cell with line breaks is one)
+        # the header record is read as a header and renamed: skipping it instead costs a
+        # quarter of the parse; skiprows counts records (a quoted cell with line breaks is one)
+        "header": 0,
+        "skiprows": header_row - 1 if header_row > 1 else None,
         "names": names,
         "na_filter": False,
         "skip_blank_lines": False,
@@ -474,7 +479,8 @@ def _read_csv(
         ) from exc
     # a short row reads as blank cells at its end: only rows whose last cell is blank can be short
     last = df[names[-1]]
-    maybe_short = len(names) > 1 and bool((last.astype(str) == "").any())
+    empty = (last == "") if _is_text(last) else last.isna()
+    maybe_short = len(names) > 1 and bool(empty.any())
     short = _short_record(data, encoding, header_row, len(headers)) if maybe_short else None
     if short is not None:
         raise DataFormatError(
@@ -508,15 +514,21 @@ def _short_record(data: bytes, encoding: str, header_row: int, width: int) -> in
         if len(raw) and raw[-1] != 10:
             ends = np.append(ends, len(raw))
         starts = np.r_[0, ends[:-1] + 1]
-        cells = np.add.reduceat(raw == 44, starts, dtype=np.int64) + 1
-        cells[starts >= ends] = 1  # an empty line (reduceat takes the byte at its start)
+        # commas before each line's end, by binary search among the comma positions
+        before = np.searchsorted(np.flatnonzero(raw == 44), ends)
+        cells = np.diff(before, prepend=0) + 1
         for line in np.flatnonzero((cells < width) & (np.arange(len(ends)) >= header_row)):
             if cells[line] > 1 or data[starts[line] : ends[line]].strip():
                 return int(line) + 1  # a line with one cell is short unless it is blank
         return None
     try:
         for n, record in enumerate(_records(data, encoding), start=1):
-            if n > header_row and len(record) < width and "".join(record).strip():
+            # a line with one cell is short unless it is blank, as in the loop above
+            if (
+                n > header_row
+                and len(record) < width
+                and (len(record) > 1 or "".join(record).strip())
+            ):
                 return n
     except (csv.Error, UnicodeDecodeError):
         return None

@@ -142,14 +142,19 @@ class TableCheck:
 
 
 def row_keys(cols: Sequence[Column], n: int) -> np.ndarray:
-    """One integer per distinct combination of cell texts across ``cols``."""
+    """One integer per distinct combination of cell texts across ``cols``.
+
+    The columns' codes are combined as the digits of one number; when the next
+    column would overflow an int64 the combined key is first factorised to the
+    combinations that occur (at most ``n``).
+    """
     key = np.zeros(n, dtype=np.int64)
     capacity = 1
     for c in cols:
         card = len(c.uniques) + 1
         if capacity * card >= 2**62:
-            frame = pd.DataFrame({i: c.codes for i, c in enumerate(cols)})
-            return frame.groupby(list(frame.columns), sort=False).ngroup().to_numpy()
+            key, seen = pd.factorize(key)
+            key, capacity = key.astype(np.int64, copy=False), len(seen)
         key = key * card + c.codes
         capacity *= card
     return key

@@ -554,7 +554,7 @@ def _validate_log(
         )
 
     # --- identifiers of events and kits ------------------------------------------------
-    event_id = _event_ids(checker, fields.get("event_id"))
+    event_u, event_code = _event_ids(checker, fields.get("event_id"))
     kit_col = fields.get("kit_id")
     if kit_col is None:
         kit_code = np.full(n, -1, dtype=np.int64)
@@ -584,7 +584,7 @@ def _validate_log(
     has_kit = kit_code[ok] >= 0
     events = pd.DataFrame(
         {
-            "event_id": _as_str(event_id[ok]),
+            "event_id": _as_str(event_u, event_code[ok]),
             "event_date": dates[ok].astype("datetime64[ns]"),
             "event_type": _as_str(np.asarray(EVENT_TYPES, dtype=object), etype[ok]),
             "kit_id": _as_str(kit_u, np.where(has_kit, kit_code[ok], -1)),
@@ -610,14 +610,27 @@ def _as_str(values: np.ndarray, codes: np.ndarray | None = None) -> Any:
     """A pandas ``str`` array of ``values[codes]`` (missing where a code is -1 or a value None).
 
     Built by one ``take`` on the distinct texts, much faster than converting a
-    million Python strings. Without ``codes``, ``values`` are factorised first.
+    million Python strings; with pyarrow (the storage of pandas' ``str``) the take
+    runs in Arrow directly, several times faster again than pandas' ``take``.
+    Without ``codes``, ``values`` are factorised first.
     """
     if codes is None:
         codes, values = pd.factorize(np.asarray(values, dtype=object))
+    values = np.asarray(values, dtype=object)
+    dtype = pd.StringDtype(na_value=np.nan)  # pandas' "str"
+    if dtype.storage == "pyarrow":
+        import pyarrow as pa  # type: ignore[import-untyped]
+        import pyarrow.compute as pc  # type: ignore[import-untyped]
+
+        pool = pa.system_memory_pool()  # malloc: Arrow's default pool keeps freed memory
+        distinct = pa.array(values, type=pa.large_string(), from_pandas=True, memory_pool=pool)
+        missing = codes < 0
+        at = pa.array(codes, mask=missing) if missing.any() else pa.array(codes)
+        return pd.array(pc.take(distinct, at, memory_pool=pool), dtype=dtype)
     texts = np.empty(len(values) + 1, dtype=object)  # the last one stands for missing
-    texts[:-1] = np.asarray(values, dtype=object)
-    distinct: Any = pd.array(texts, dtype="str")
-    return distinct.take(np.where(codes < 0, len(values), codes))
+    texts[:-1] = values
+    distinct_texts: Any = pd.array(texts, dtype="str")
+    return distinct_texts.take(np.where(codes < 0, len(values), codes))
 
 
 def _check_supply_start(
@@ -714,15 +727,17 @@ def _parse_doses(checker: RowChecker, col: Column | None) -> tuple[np.ndarray, n
     return values[col.codes], usable[col.codes]
 
 
-def _event_ids(checker: RowChecker, col: Column | None) -> np.ndarray:
-    """Event ids as given (None where blank or no column); later duplicates rejected."""
+def _event_ids(checker: RowChecker, col: Column | None) -> tuple[np.ndarray, np.ndarray]:
+    """Event ids as given and a code per row (-1 where blank or no column).
+
+    Later duplicates are rejected.
+    """
     if col is None:
-        return np.full(len(checker.rows), None, dtype=object)
+        return np.empty(0, dtype=object), np.full(len(checker.rows), -1, dtype=np.intp)
     text = col.stripped.to_numpy(dtype=object)
     blank_u = col.blank
     ids_u = text.copy()
     ids_u[blank_u] = None
-    ids = ids_u[col.codes]
     counts = np.bincount(col.codes, minlength=len(text))
     if (counts[~blank_u] > 1).any():
         dup = pd.Index(col.codes).duplicated(keep="first") & ~blank_u[col.codes]
@@ -737,4 +752,4 @@ def _event_ids(checker: RowChecker, col: Column | None) -> np.ndarray:
             + " was given to an earlier row",
             value=text[col.codes[at]],
         )
-    return ids
+    return ids_u, col.codes

@@ -1,0 +1,190 @@
+"""Tests for the kit loaders' fast paths (issue #15, Performance).
+
+Each fast path is checked against the slow way of doing the same thing:
+coding a numeric column (``_kit_table.as_column``), counting a CSV line's
+cells (``_kit_table._short_record`` against :mod:`csv`), keying rows across
+columns whose product of distinct values overflows an int64
+(``_kit_validation.row_keys``), the header read as a header rather than
+skipped, and building the output text columns (``kit_log._as_str`` against
+``pandas.array(..., dtype="str")``). Every fixture is written in the test.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from overdose_trends.errors import DataFormatError
+from overdose_trends.io._kit_table import Column, _short_record, as_column
+from overdose_trends.io._kit_validation import row_keys
+from overdose_trends.io.kit_log import _as_str, read_kit_log
+
+AS_OF = "2020-01-01"
+
+
+# --- as_column: numbers hashed as numbers ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("values", "uniques", "codes"),
+    [
+        ([5, 1, 5, 2], ["5", "1", "2"], [0, 1, 0, 2]),
+        # -0.0 and 0.0 are one number; NaN is a blank cell; 2.5 keeps its decimals
+        ([1.0, np.nan, -0.0, 0.0, 2.5], ["1", "0", "2.5", ""], [0, 3, 1, 1, 2]),
+        ([True, False, True], ["True", "False"], [0, 1, 0]),
+        (np.array([7, 7], dtype=np.uint8), ["7"], [0, 0]),
+    ],
+)
+def test_numeric_columns_code_like_their_texts(values, uniques, codes):
+    col = as_column(pd.Series(values), "doses", 0)
+    assert col.uniques.tolist() == uniques
+    assert col.codes.tolist() == codes
+    # the same as coding the cells one by one as Python objects
+    slow = as_column(pd.Series(values, dtype=object), "doses", 0)
+    assert slow.uniques[slow.codes].tolist() == col.uniques[col.codes].tolist()
+
+
+# --- _short_record: cells per line counted by binary search ----------------------------------
+
+
+def reference_short(data: bytes, header_row: int, width: int) -> int | None:
+    """The first short data record, by the csv module.
+
+    A record with fewer cells than the header is short unless it is a single blank cell
+    (an empty or all-space line): a line of delimiters only (``,``) is short.
+    """
+    reader = csv.reader(io.TextIOWrapper(io.BytesIO(data), encoding="utf-8", newline=""))
+    for n, record in enumerate(reader, start=1):
+        if n > header_row and len(record) < width and (len(record) > 1 or "".join(record).strip()):
+            return n
+    return None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a,b,c\n1,2,3\n4,5,6\n",
+        "a,b,c\n1,2,3\n4,5\n",  # short last row
+        "a,b,c\n1,2,3\n4,5",  # short last row, no final newline
+        "a,b,c\n1,2,3\n\n   \n7,8,9\n",  # blank lines are not short
+        "a,b,c\r\n1,2,3\r\n\r\n4\r\n",  # CRLF; one-cell row
+        "a,b,c\n,,\n,\n",  # blank cells, then a row one cell short
+        "a,b,c\n1,2,3,4\n1\n",  # a long row is not short; the next is
+        "a,b,c\n",  # header only
+    ],
+)
+def test_short_record_counts_cells_as_the_csv_module(text):
+    data = text.encode()
+    assert _short_record(data, "utf-8", 1, 3) == reference_short(data, 1, 3)
+
+
+def test_short_record_same_with_quotes():
+    # a quoted file is read with the csv module: the same rule applies
+    for text in ('a,b,c\n"1",2,3\n,\n', 'a,b,c\n"1",2,3\n\n   \n"4",5,6\n'):
+        data = text.encode()
+        assert _short_record(data, "utf-8", 1, 3) == reference_short(data, 1, 3)
+
+
+def test_short_record_random_lines():
+    rng = np.random.default_rng(3)
+    lines = ["a,b,c,d"]
+    for _ in range(2000):
+        k = rng.choice([1, 2, 3, 4, 4, 4, 4, 4])
+        lines.append(",".join(rng.choice(["", "x", " ", "12"], size=k)))
+    for end in ("\n", "\r\n"):
+        data = (end.join(lines) + end).encode()
+        assert _short_record(data, "utf-8", 1, 4) == reference_short(data, 1, 4)
+
+
+# --- row_keys: distinct combinations beyond an int64 -----------------------------------------
+
+
+def test_row_keys_survive_an_overflowing_product_of_cardinalities():
+    rng = np.random.default_rng(11)
+    n = 5000
+    cols = []
+    for i in range(6):
+        # six columns of 2,000 distinct texts: 2000**6 > 2**62 distinct combinations
+        codes = rng.integers(0, 2000 if i else 3, size=n)
+        cols.append(Column(f"c{i}", "A", codes.astype(np.intp), np.arange(2000).astype(str)))
+    repeat = rng.integers(0, n, size=500)
+    for c in cols:
+        c.codes[-500:] = c.codes[repeat]  # the last rows copy earlier ones
+    key = row_keys(cols, n)
+    frame = pd.DataFrame({c.header: c.codes for c in cols})
+    assert (pd.Index(key).duplicated() == frame.duplicated().to_numpy()).all()
+    assert len(np.unique(key)) == len(frame.drop_duplicates())
+
+
+# --- _as_str: output columns taken in Arrow ----------------------------------------------------
+
+
+def test_as_str_matches_pandas_str_arrays():
+    values = np.array(["K1", "K2", None, "K3"], dtype=object)
+    codes = np.array([0, -1, 2, 1, 3, 0])
+    got = _as_str(values, codes)
+    expected = pd.array(np.array(["K1", None, None, "K2", "K3", "K1"], dtype=object), dtype="str")
+    assert got.dtype == expected.dtype
+    pd.testing.assert_extension_array_equal(got, expected)
+    # without codes: the values factorised first; all missing stays missing
+    pd.testing.assert_extension_array_equal(
+        _as_str(np.array([None, None], dtype=object)), pd.array([None, None], dtype="str")
+    )
+    assert len(_as_str(np.empty(0, dtype=object), np.empty(0, dtype=np.int64))) == 0
+
+
+# --- the header record is read, renamed, and rows keep their numbers -----------------------
+
+
+def test_header_row_and_rows_above_it(tmp_path):
+    rows = [
+        "Kit log exported 2020-01-01,,,,,",
+        "",
+        "event_date,event_type,kit_id,service,area_code,doses",
+        "2016-03-14,issued,K1,STARS,E06000033,2",
+        "2016-03-15,bogus,K2,STARS,E06000033,2",
+    ]
+    path = tmp_path / "log.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    log = read_kit_log(path, as_of=AS_OF, header_row=3)
+    assert log.events["source_row"].tolist() == [4]
+    assert log.report.issues["row"].tolist() == [5]
+    path.write_text("\n".join(rows[2:]) + "\n", encoding="utf-8")
+    log = read_kit_log(path, as_of=AS_OF)
+    assert log.events["source_row"].tolist() == [2]
+    assert log.report.issues["row"].tolist() == [3]
+
+
+def test_as_str_with_python_string_storage():
+    # pandas' "str" without pyarrow storage: the same texts through pandas' own take
+    with pd.option_context("mode.string_storage", "python"):
+        got = _as_str(np.array(["K1", None], dtype=object), np.array([1, 0, -1, 0]))
+        expected = pd.array(np.array([None, "K1", None, "K1"], dtype=object), dtype="str")
+    assert got.dtype == expected.dtype
+    assert got.dtype.storage == "python"
+    pd.testing.assert_extension_array_equal(got, expected)
+
+
+def test_as_str_all_missing_from_no_values():
+    # a log without an event_id column: every row's event_id is missing
+    got = _as_str(np.empty(0, dtype=object), np.full(3, -1))
+    pd.testing.assert_extension_array_equal(got, pd.array([None] * 3, dtype="str"))
+
+
+def test_short_row_found_when_the_last_column_reads_as_numbers(tmp_path):
+    # every doses cell is a number, so pandas reads the column as numbers: the short row's
+    # missing cell is a missing number, not an empty text, and must still be found
+    rows = [
+        "event_date,event_type,kit_id,service,area_code,doses",
+        "2016-03-14,issued,K1,STARS,E06000033,2",
+        "2016-03-15,issued,K2,STARS,E06000033",
+        "2016-03-16,issued,K3,STARS,E06000033,5",
+    ]
+    path = tmp_path / "log.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    with pytest.raises(DataFormatError, match=r"row 3.*fewer cells"):
+        read_kit_log(path, as_of=AS_OF)
