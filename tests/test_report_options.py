@@ -19,6 +19,7 @@ from overdose_trends.report.options import (
     as_year,
     measure_option,
     option,
+    period_option,
     sex_option,
 )
 from overdose_trends.schema import as_period
@@ -26,10 +27,25 @@ from overdose_trends.schema import as_period
 
 @dataclasses.dataclass(frozen=True)
 class _Section(Options):
-    period: tuple[int, int] = option((2016, 2018), as_period, "registration period")
+    period: tuple[int, int] = period_option((2016, 2018), "registration period")
     periods: tuple[tuple[int, int], ...] = option(((2013, 2015),), as_periods, "periods")
     measure: str = measure_option()
     sex: str = sex_option("persons only")
+
+
+def test_period_option_gives_what_schema_as_period_gives():
+    # a pair of whole years is taken without importing schema (numpy); every other value
+    # goes to schema.as_period, so results and errors are the package's own
+    np = pytest.importorskip("numpy")
+    for value in [(2013, 2015), [2013, 2015], (2016, 2016), (np.int64(2013), 2015), "2013-15"]:
+        assert _Section(period=value).period == as_period(value)
+        assert type(_Section(period=value).period[0]) is int
+    for bad in [(2015, 2013), (True, 2015), (2013, 2015.0), (2013,), (2013, 2014, 2015)]:
+        with pytest.raises(ValueError) as ours:
+            _Section(period=bad)
+        with pytest.raises(ValueError) as theirs:
+            as_period(bad)
+        assert str(ours.value) == f"period: {theirs.value}"
 
 
 def test_periods_use_the_package_notation():

@@ -179,3 +179,26 @@ def test_isr_many_groups_vectorised():
         out.loc[7, ["expected", "value", "lcl", "ucl"]].astype(float),
         one.loc[0, ["expected", "value", "lcl", "ucl"]].astype(float),
     )
+
+
+def test_isr_categorical_band_missing_from_reference_or_empty():
+    area, ref = _small()
+    area["age_band"] = pd.Categorical(area["age_band"], categories=["0-44", "45+", "85+"])
+    ok = isr(area.iloc[:2], reference=ref, by="area")
+    assert ok["expected"].iloc[0] == pytest.approx(5.8)
+    with pytest.raises(ValueError, match=r"age band nan of group area='A' is not in the reference"):
+        isr(area.iloc[:2].assign(age_band=area["age_band"].iloc[:2].where([True, False])),
+            reference=ref, by="area")  # fmt: skip
+    with pytest.raises(ValueError, match=r"age band '85\+' of group area='A'"):
+        bands = pd.Categorical(["0-44", "85+"], area["age_band"].cat.categories)
+        isr(area.iloc[:2].assign(age_band=bands), reference=ref, by="area")
+
+
+def test_isr_missing_counts_are_zero():
+    # PHEindicatormethods counts a missing count or population in a band as zero
+    area, ref = _small()
+    a = area.iloc[:2].assign(deaths=[3.0, np.nan])
+    b = area.iloc[:2].assign(deaths=[3.0, 0.0])
+    pd.testing.assert_frame_equal(
+        isr(a, reference=ref, by="area"), isr(b, reference=ref, by="area")
+    )

@@ -182,12 +182,51 @@ def frame(
     return out
 
 
+def _key_changes(data: pd.DataFrame, keys: list[Hashable]) -> NDArray[np.bool_] | None:
+    """True where a row's keys differ from the row before (missing keys count as differing).
+
+    None when a key column cannot be compared element by element.
+    """
+    change = np.ones(len(data), dtype=bool)
+    same = np.ones(len(data) - 1, dtype=bool)
+    for key in keys:
+        col = data[key].array
+        try:
+            eq = col[1:] == col[:-1]
+            eq = eq.to_numpy(dtype=bool, na_value=False) if hasattr(eq, "to_numpy") else eq
+        except (TypeError, ValueError):
+            return None
+        if not isinstance(eq, np.ndarray) or eq.shape != same.shape or eq.dtype != bool:
+            return None
+        same &= eq
+    change[1:] = ~same
+    return change
+
+
 def _group_ids(
     data: pd.DataFrame, keys: list[Hashable]
 ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-    """Group id of each row (0.. in order of first appearance) and the first row of each group."""
+    """Group id of each row (0.. in order of first appearance) and the first row of each group.
+
+    Tables usually hold each group in a block of consecutive rows (an area's age
+    bands, a series' years): only the first row of each such run is grouped, and
+    the rest of the run takes its group.
+    """
     if not keys:
         return np.zeros(len(data), dtype=np.int64), np.zeros(1 if len(data) else 0, np.int64)
+    change = _key_changes(data, keys) if len(data) > 1 else None
+    if change is not None:
+        starts = np.flatnonzero(change)
+        if 2 * starts.size <= len(data):
+            run_gid, run_first = _group_ids_all(data.iloc[starts], keys)
+            return run_gid[np.cumsum(change) - 1], starts[run_first]
+    return _group_ids_all(data, keys)
+
+
+def _group_ids_all(
+    data: pd.DataFrame, keys: list[Hashable]
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """:func:`_group_ids` by grouping every row."""
     groups = data.groupby(keys, sort=False, dropna=False, observed=True).ngroup()
     gid: NDArray[np.int64] = groups.to_numpy().astype(np.int64, copy=False)
     if not len(gid):

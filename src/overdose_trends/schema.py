@@ -7,14 +7,17 @@ the national tables add ``table`` and ``substance``.
 
 from __future__ import annotations
 
+import numbers
 import re
+from functools import cache
 from types import MappingProxyType
-from typing import Any
-
-import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from typing import TYPE_CHECKING, Any
 
 from overdose_trends.constants import MIN_DEATHS_FOR_RATE, MIN_DEATHS_RELIABLE
+
+if TYPE_CHECKING:  # numpy is imported on first use: reading a period or a column list needs none
+    import numpy as np
+    from numpy.typing import ArrayLike, NDArray
 
 #: Tidy columns of ONS death tables, in order (see :mod:`overdose_trends.io.ons_local`).
 DEATHS_COLUMNS = (
@@ -75,10 +78,16 @@ DTYPES = MappingProxyType(
 #: ``suppressed`` (withheld by the publisher); ``not_available`` (no figure).
 RATE_STATUSES = ("ok", "not_calculated", "unreliable", "suppressed", "not_available")
 
-#: The small-number rule as a table: deaths below ``_STATUS_BOUNDS[i]`` (and at or above
-#: the bound before it) give ``_STATUS_BANDS[i]``; from the last bound on, ``"ok"``.
-_STATUS_BOUNDS = np.array([MIN_DEATHS_FOR_RATE, MIN_DEATHS_RELIABLE], dtype=np.float64)
-_STATUS_BANDS = np.array(["not_calculated", "unreliable", "ok"], dtype=object)
+
+@cache
+def _status_table() -> tuple[NDArray[np.float64], NDArray[np.object_]]:
+    """The small-number rule as a table: deaths below ``bounds[i]`` (and at or above the
+    bound before it) give ``bands[i]``; from the last bound on, ``"ok"``."""
+    import numpy as np
+
+    bounds = np.array([MIN_DEATHS_FOR_RATE, MIN_DEATHS_RELIABLE], dtype=np.float64)
+    bands = np.array(["not_calculated", "unreliable", "ok"], dtype=object)
+    return bounds, bands
 
 
 def rate_status(deaths: ArrayLike) -> NDArray[np.object_]:
@@ -111,9 +120,12 @@ def rate_status(deaths: ArrayLike) -> NDArray[np.object_]:
     >>> rate_status([3, 12, 47, float("nan")]).tolist()
     ['not_calculated', 'unreliable', 'ok', 'not_available']
     """
+    import numpy as np
+
+    bounds, bands = _status_table()
     d = np.asarray(deaths, dtype=np.float64)
     # one band look-up (cheap enough for the readers' per-row calls and for large arrays)
-    status = _STATUS_BANDS[np.searchsorted(_STATUS_BOUNDS, d.ravel(), side="right")]
+    status = bands[np.searchsorted(bounds, d.ravel(), side="right")]
     status[np.isnan(d.ravel())] = "not_available"
     return status.reshape(d.shape)
 
@@ -157,7 +169,7 @@ def parse_period(value: Any, *, strict: bool = False) -> tuple[int, int] | None:
     """
     if isinstance(value, bool):
         return None
-    if isinstance(value, int | float | np.integer | np.floating):
+    if isinstance(value, numbers.Real):  # int, float and numpy's integers and floats
         v = float(value)
         return (int(v), int(v)) if v.is_integer() and 1900 <= v <= 2100 else None
     text = re.sub(r"\s+", " ", str(value)).strip().lower()
@@ -211,7 +223,7 @@ def as_period(value: Any) -> tuple[int, int]:
     """
     if isinstance(value, list | tuple):
         ok = len(value) == 2 and all(
-            isinstance(v, int | np.integer) and not isinstance(v, bool) for v in value
+            isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in value
         )
         if not ok:
             raise ValueError(f"expected a pair of years (first, last), got {value!r}")

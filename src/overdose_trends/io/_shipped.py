@@ -8,7 +8,6 @@ pandas. Use the names from :mod:`overdose_trends.io.datasets`.
 from __future__ import annotations
 
 import os
-from importlib import resources
 from pathlib import Path
 
 LA_DEATHS_FILE = "ons_la_drug_deaths_2019.csv.gz"
@@ -33,8 +32,9 @@ def data_dir() -> Path:
     Returns
     -------
     pathlib.Path
-        The package's ``data/`` folder, found with :mod:`importlib.resources` (so it
-        works from a wheel as well as a checkout), or ``OVERDOSE_TRENDS_DATA`` if set.
+        The package's ``data/`` folder (beside its modules in a checkout or an
+        installed wheel, else found with :mod:`importlib.resources`), or
+        ``OVERDOSE_TRENDS_DATA`` if set.
 
     Raises
     ------
@@ -53,6 +53,11 @@ def data_dir() -> Path:
         if not Path(env).is_dir():
             raise FileNotFoundError(f"OVERDOSE_TRENDS_DATA={env!r} is not a folder")
         return Path(env)
+    folder = Path(__file__).parent.parent / "data"  # the package folder's data/, if on disk
+    if folder.is_dir():
+        return folder
+    from importlib import resources  # e.g. a zipped install (importing it takes a while)
+
     folder = Path(str(resources.files("overdose_trends").joinpath("data")))
     if not folder.is_dir():
         raise FileNotFoundError(

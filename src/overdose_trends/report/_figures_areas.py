@@ -30,9 +30,9 @@ from overdose_trends.report.options import (
     count_between,
     measure_option,
     option,
+    period_option,
     sex_option,
 )
-from overdose_trends.schema import as_period
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -44,7 +44,7 @@ __all__ = ["ControlledOptions", "MapOptions"]
 class MapOptions(Options):
     """``[map]``: a choropleth of local-authority rates in one period (England and Wales)."""
 
-    period: tuple[int, int] = option((2016, 2018), as_period, "registration period")
+    period: tuple[int, int] = period_option((2016, 2018), "registration period")
     benchmark: str = option(
         "",
         as_optional_area_code,

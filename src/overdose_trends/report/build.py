@@ -32,8 +32,11 @@ Reliability
   listed on the pages, and the rest of the report is built
   (``ReportResult.failed``; the command line exits with 1).
 * **Fast when up to date.** Tables and pages are rewritten only when their
-  inputs changed; an up-to-date run reads the configuration and hashes files,
-  and imports neither matplotlib nor scipy.
+  inputs changed; an up-to-date run reads the configuration, hashes the input
+  and output files (SHA-256) and the package's source, reads the library
+  versions from their ``.dist-info`` folders, imports none of pandas, numpy,
+  scipy, matplotlib or jinja2 (numpy only for periods written as text in a
+  TOML file) and writes nothing (``benchmarks/bench_report.py``).
 
 What the report covers is a :class:`~overdose_trends.report.config.ReportConfig`,
 read from TOML by :func:`~overdose_trends.report.config.load_config`; this
@@ -61,6 +64,7 @@ from overdose_trends.report._common import did_you_mean
 from overdose_trends.report._manifest import (
     MANIFEST_NAME,
     checksums,
+    dist_versions,
     file_sha256,
     folder_lock,
     outputs_intact,
@@ -230,6 +234,7 @@ def build_report(
     selected = _selected(registry, only)
     data = ReportData(config)
     cache: dict[Path, str] = {}
+    digests = _Digests(config, data, cache)
     result = ReportResult(out)
     with folder_lock(out):
         (out / "figures").mkdir(parents=True, exist_ok=True)
@@ -237,19 +242,21 @@ def build_report(
         manifest = read_manifest(manifest_path)
         entries = {k: v for k, v in manifest["figures"].items() if k in registry}
         book = _Book(manifest_path, entries, manifest["pages"])
+        if manifest_path.is_file() and entries == manifest["figures"] and manifest["pages"]:
+            book.saved = (dict(entries), dict(manifest["pages"]))
         bar = _progress(len(selected) + 1, progress)
         try:
             for spec in selected:
                 if bar is not None:
                     bar.set_postfix_str(spec.name, refresh=False)
-                _run_figure(spec, config, data, out, book, cache, force, result)
+                _run_figure(spec, config, data, out, book, digests, force, result)
                 if bar is not None:
                     bar.update()
             if bar is not None:
                 bar.set_postfix_str("tables and pages", refresh=False)
-            states = [_state(spec, config, data, out, book.figures, cache) for spec in registry]
+            states = [_state(spec, config, out, book.figures, digests) for spec in registry]
             _run_pages(out, config, data, states, book, cache, force, result, registry)
-            book.save()
+            book.save_if_changed()
             result.paths.append(manifest_path)
             if bar is not None:
                 bar.update()
@@ -274,9 +281,17 @@ class _Book:
     path: Path
     figures: dict[str, Any]
     pages: dict[str, Any]
+    #: What the manifest file holds (None: not read, or not in this layout).
+    saved: tuple[dict[str, Any], dict[str, Any]] | None = None
 
     def save(self) -> None:
         write_manifest(self.path, self.figures, self.pages)
+        self.saved = (dict(self.figures), dict(self.pages))
+
+    def save_if_changed(self) -> None:
+        """Save unless the file already holds these entries (an up-to-date run writes nothing)."""
+        if self.saved != (self.figures, self.pages):
+            self.save()
 
 
 def _figure_files(out_dir: Path, name: str) -> list[Path]:
@@ -297,13 +312,33 @@ def _selected(registry: Registry, only: str | Sequence[str] | None) -> list[Figu
     return [s for s in registry if s.name in wanted]
 
 
+@dataclass
+class _Digests:
+    """:func:`figure_hash` of each figure, computed once per run (inputs are read once).
+
+    ``intact`` names the figures skipped as up to date after their files were
+    checked, so that listing them for the pages does not hash the files again.
+    """
+
+    config: ReportConfig
+    data: ReportData
+    cache: dict[Path, str]
+    known: dict[str, str] = field(default_factory=dict)
+    intact: set[str] = field(default_factory=set)
+
+    def __call__(self, spec: FigureSpec) -> str:
+        if spec.name not in self.known:
+            self.known[spec.name] = figure_hash(spec, self.config, self.data, self.cache)
+        return self.known[spec.name]
+
+
 def _run_figure(
     spec: FigureSpec,
     config: ReportConfig,
     data: ReportData,
     out: Path,
     book: _Book,
-    cache: dict[Path, str],
+    digests: _Digests,
     force: bool,
     result: ReportResult,
 ) -> None:
@@ -312,13 +347,14 @@ def _run_figure(
     if not config.enabled(spec.name):
         result.disabled.append(spec.name)
         return
-    digest = figure_hash(spec, config, data, cache)
+    digest = digests(spec)
     entry = book.figures.get(spec.name)
     if not force and entry is not None and entry.get("hash") == digest:
         if "failed" in entry:
             result.failed[spec.name] = str(entry["failed"])
             return
         if outputs_intact(out, entry):
+            digests.intact.add(spec.name)
             result.skipped.append(spec.name)
             result.paths.extend(files)
             return
@@ -334,7 +370,7 @@ def _run_figure(
     else:
         book.figures[spec.name] = {
             "hash": digest,
-            "data": figure_inputs(spec, config, data, cache)["data"],
+            "data": figure_inputs(spec, config, data, digests.cache)["data"],
             "config": list(spec.sections),
             "outputs": checksums(out, files),
         }
@@ -370,20 +406,20 @@ def _one_line(text: str, limit: int = 500) -> str:
 def _state(
     spec: FigureSpec,
     config: ReportConfig,
-    data: ReportData,
     out: Path,
     entries: Mapping[str, Any],
-    cache: dict[Path, str],
+    digests: _Digests,
 ) -> FigureState:
     files = _figure_files(out, spec.name)
     if not config.enabled(spec.name):
         return FigureState(spec, "disabled", files)
     entry = entries.get(spec.name)
-    if entry is None or entry.get("hash") != figure_hash(spec, config, data, cache):
+    if entry is None or entry.get("hash") != digests(spec):
         return FigureState(spec, "missing", files)
     if "failed" in entry:
         return FigureState(spec, "failed", files, str(entry["failed"]))
-    return FigureState(spec, "current" if outputs_intact(out, entry) else "missing", files)
+    intact = spec.name in digests.intact or outputs_intact(out, entry)
+    return FigureState(spec, "current" if intact else "missing", files)
 
 
 def _run_pages(
@@ -420,12 +456,24 @@ def _run_pages(
 @lru_cache(maxsize=1)
 def code_fingerprint() -> str:
     """SHA-256 over the package's source (``*.py``, ``*.mplstyle``, ``*.j2``), computed once."""
-    root = Path(__file__).resolve().parents[1]
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    # (relative path parts, path), found with os.walk: a third of Path.rglob's time
+    files: list[tuple[list[str], str]] = []
+    for folder, subfolders, names in os.walk(root):
+        subfolders[:] = [d for d in subfolders if d != "__pycache__"]
+        rel = os.path.relpath(folder, root)
+        parts = [] if rel == "." else rel.split(os.sep)
+        files.extend(
+            ([*parts, name], os.path.join(folder, name))
+            for name in names
+            if name.endswith((".py", ".mplstyle", ".j2"))
+        )
     h = hashlib.sha256()
-    for file in sorted([*root.rglob("*.py"), *root.rglob("*.mplstyle"), *root.rglob("*.j2")]):
-        h.update(file.relative_to(root).as_posix().encode())
+    for parts, path in sorted(files):
+        h.update("/".join(parts).encode())
         h.update(b"\0")
-        h.update(file.read_bytes())
+        with open(path, "rb") as fh:
+            h.update(fh.read())
     return h.hexdigest()
 
 
@@ -435,16 +483,12 @@ def _jsonable(options: Any) -> Any:
 
 @lru_cache(maxsize=1)
 def library_versions() -> dict[str, str]:
-    """Installed versions of :data:`LIBRARIES` (``""`` for one not installed)."""
-    from importlib.metadata import PackageNotFoundError, version
+    """Installed versions of :data:`LIBRARIES` (``""`` for one not installed).
 
-    out = {}
-    for name in LIBRARIES:
-        try:
-            out[name] = version(name)
-        except PackageNotFoundError:
-            out[name] = ""
-    return out
+    As :func:`importlib.metadata.version` gives them, read without importing the
+    libraries (nor :mod:`importlib.metadata`, when they are installed as wheels).
+    """
+    return dist_versions(LIBRARIES)
 
 
 def figure_inputs(

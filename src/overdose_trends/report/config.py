@@ -19,7 +19,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -365,6 +364,8 @@ def _edition(path: Path, key: str, kwargs: dict[str, Any]) -> None:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    import tomllib  # only when a file is read (the built-in defaults need none)
+
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as err:

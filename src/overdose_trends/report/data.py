@@ -47,6 +47,12 @@ class ReportData:
     def __init__(self, config: ReportConfig) -> None:
         self.config = config
 
+    @cached_property
+    def _shipped_dir(self) -> Path:
+        from overdose_trends.io._shipped import data_dir  # paths only: no pandas
+
+        return data_dir()
+
     def _files(self, name: str) -> tuple[Path | None, Path]:
         """(configured file or None, shipped file) of data input ``name``."""
         from overdose_trends.io import _shipped as ds  # paths only: no pandas
@@ -60,7 +66,7 @@ class ReportData:
         if name not in own:
             raise KeyError(f"unknown data input {name!r}; expected one of {sorted(own)}")
         given, shipped = own[name]
-        return (None if given is None else Path(given)), ds.data_dir() / shipped
+        return (None if given is None else Path(given)), self._shipped_dir / shipped
 
     def path(self, name: str) -> Path:
         """The file behind data input ``name`` (a key of :data:`DATA_INPUTS`)."""

@@ -67,9 +67,9 @@ from overdose_trends.report.options import (
     count_between,
     measure_option,
     option,
+    period_option,
     sex_option,
 )
-from overdose_trends.schema import as_period
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -102,8 +102,8 @@ class RateTrendOptions(Options):
         as_area_codes,
         "GSS codes of the areas, at most 7 (E06000033 Southend-on-Sea, E92000001 England)",
     )
-    first: tuple[int, int] = option((2001, 2003), as_period, "first three-year period")
-    last: tuple[int, int] = option((2017, 2019), as_period, "last three-year period")
+    first: tuple[int, int] = period_option((2001, 2003), "first three-year period")
+    last: tuple[int, int] = period_option((2017, 2019), "last three-year period")
     measure: str = measure_option()
     sex: str = sex_option()
 
@@ -152,8 +152,8 @@ class PeriodComparisonOptions(Options):
     areas: tuple[str, ...] = option(
         (SOUTHEND, NORWICH, NORFOLK, ENGLAND), as_area_codes, "GSS codes of the areas"
     )
-    before: tuple[int, int] = option((2013, 2015), as_period, "period before")
-    after: tuple[int, int] = option((2016, 2018), as_period, "period after")
+    before: tuple[int, int] = period_option((2013, 2015), "period before")
+    after: tuple[int, int] = period_option((2016, 2018), "period after")
     measure: str = measure_option()
     sex: str = sex_option()
     conf: float = option(0.95, as_level, "confidence level of the limits and the test")
@@ -204,7 +204,7 @@ class AreasVsBenchmarkOptions(Options):
         " (region and neighbours of highlight)",
     )
     code_prefix: str = option("E", as_text, "keep area codes starting with this (E = England)")
-    period: tuple[int, int] = option((2016, 2018), as_period, "registration period")
+    period: tuple[int, int] = period_option((2016, 2018), "registration period")
     benchmark: str = option(ENGLAND, as_area_code, "area whose rate is the benchmark")
     highlight: str = option(NORWICH, as_optional_area_code, "area to highlight ('' for none)")
     measure: str = measure_option()

@@ -72,6 +72,7 @@ from numpy.typing import NDArray
 
 from overdose_trends._frames import Groups, as_list, numeric, require_columns, show
 from overdose_trends.stats import _sii
+from overdose_trends.stats._checks import MAX_COUNT
 from overdose_trends.stats._sii import ValueType
 from overdose_trends.stats.intervals import z_value
 
@@ -159,46 +160,123 @@ def quantiles(
     groups = Groups(data, keys)
     gid = groups.gid
     values = numeric(data, value)
-    flip = _invert_per_row(data, groups, invert, invert_col)
     present = ~np.isnan(values)
     n_valid = np.bincount(gid[present], minlength=groups.n).astype(np.float64)
-    gmax = np.full(groups.n, -np.inf)
-    np.maximum.at(gmax, gid[present], values[present])
-    adjusted = np.where(flip, gmax[gid] - values, values)
+    if invert_col is None and not invert:
+        adjusted = values
+    else:
+        adjusted = _group_max(values, gid, groups.n)[gid] - values
+        if invert_col is not None:
+            adjusted = np.where(_invert_per_row(data, groups, invert_col), adjusted, values)
     rank = _min_rank(adjusted, gid)
     big_n = n_valid[gid]
     with np.errstate(divide="ignore", invalid="ignore"):
         q = np.floor((n + 1) - np.ceil(((big_n + 1) - rank) / (big_n / n)))
-    q = np.where(q == 0, 1.0, q)
+    q[q == 0] = 1.0
     q[(big_n < n) | ~present] = np.nan
     out = data.copy()
-    out[name] = pd.array(np.where(np.isnan(q), 0, q).astype(np.int64), dtype="Int64")
-    out.loc[np.isnan(q), name] = pd.NA
+    missing = np.isnan(q)
+    out[name] = pd.arrays.IntegerArray(np.where(missing, 0, q).astype(np.int64), missing)
+    return out
+
+
+def _group_max(
+    values: NDArray[np.float64], gid: NDArray[np.int64], n_groups: int
+) -> NDArray[np.float64]:
+    """Largest value of each group, ignoring NaN (NaN for a group without values)."""
+    out = np.full(n_groups, np.nan)
+    if not values.size:
+        return out
+    if np.all(gid[1:] >= gid[:-1]):  # groups in blocks of rows: one pass
+        starts = np.flatnonzero(np.r_[True, gid[1:] != gid[:-1]])
+        out[gid[starts]] = np.fmax.reduceat(values, starts)
+    else:
+        np.fmax.at(out, gid, values)
     return out
 
 
 def _min_rank(values: NDArray[np.float64], gid: NDArray[np.int64]) -> NDArray[np.float64]:
-    """Rank within each group, ties sharing the lowest rank; NaN stays NaN (one sort)."""
-    by_value = np.argsort(values, kind="stable")  # NaN last
-    order = by_value[np.argsort(gid[by_value], kind="stable")]
-    v, g = values[order], gid[order]
-    n = len(order)
-    new_group = np.r_[True, g[1:] != g[:-1]] if n else np.zeros(0, bool)
-    new_value = new_group | np.r_[True, v[1:] != v[:-1]] if n else new_group
-    pos = np.arange(n)
-    group_start = np.maximum.accumulate(np.where(new_group, pos, 0))
-    run_start = np.maximum.accumulate(np.where(new_value, pos, 0))
-    ranks = np.empty(n)
-    ranks[order] = (run_start - group_start + 1).astype(np.float64)
+    """Rank within each group, ties sharing the lowest rank; NaN stays NaN."""
+    n = values.size
+    ranks = np.full(n, np.nan)
+    if not n:
+        return ranks
+    order = _packed_order(values, gid)
+    if order is None:
+        order = _sorted_order(values, gid)
+    # rows now run group by group (groups in number order), values rising within each
+    sizes = np.bincount(gid)
+    group_start = np.repeat(np.cumsum(sizes) - sizes, sizes)
+    v = values[order]
+    new_value = np.empty(n, dtype=bool)
+    new_value[0] = True
+    np.not_equal(v[1:], v[:-1], out=new_value[1:])
+    new_value[group_start == np.arange(n)] = True
+    run_start = np.where(new_value, np.arange(n), 0)
+    np.maximum.accumulate(run_start, out=run_start)
+    run_start -= group_start
+    ranks[order] = run_start + 1.0
     ranks[np.isnan(values)] = np.nan
     return ranks
 
 
-def _invert_per_row(
-    data: pd.DataFrame, groups: Groups, invert: bool | Hashable, column: Hashable | None
-) -> NDArray[np.bool_]:
-    if column is None:
-        return np.full(len(data), bool(invert))
+def _sorted_order(values: NDArray[np.float64], gid: NDArray[np.int64]) -> NDArray[np.intp]:
+    """Rows ordered by group, then by value (NaN last); ties in any order.
+
+    Sorted by value, then by group with a stable sort that keeps the value order
+    inside each group (group numbers below 2**16 as 16-bit integers, which numpy
+    sorts by radix in linear time).
+    """
+    by_value = np.argsort(values)
+    group_of = gid[by_value]
+    if int(group_of.max()) < 1 << 16:
+        group_of = group_of.astype(np.uint16)
+    return by_value[np.argsort(group_of, kind="stable")]
+
+
+def _packed_order(values: NDArray[np.float64], gid: NDArray[np.int64]) -> NDArray[np.intp] | None:
+    """:func:`_sorted_order` by one sort of 63-bit integer keys (None if they cannot fit).
+
+    Each key packs the group number, the leading bits of the value's
+    order-preserving integer image (sign bit flipped, a negative number's other
+    bits inverted; NaN made the largest) and the row number, so sorting the keys
+    orders the rows by group and value, the row number read back from the low
+    bits. Values that share the leading bits (equal, or equal to seven or more
+    significant digits, depending on the bits left) come out in row order; any
+    such run that is out of value order is then sorted exactly.
+    """
+    n = values.size
+    row_bits = max(int(n - 1).bit_length(), 1)
+    group_bits = int(gid.max()).bit_length()
+    value_bits = 63 - row_bits - group_bits
+    if value_bits < 16:
+        return None
+    bits = values.view(np.uint64)
+    flip = (values.view(np.int64) >> 63).view(np.uint64)  # all ones for negative numbers
+    flip |= np.uint64(1 << 63)
+    lead = (bits ^ flip) >> np.uint64(64 - value_bits)
+    lead[np.isnan(values)] = (1 << value_bits) - 1  # above every number's leading bits
+    key = gid.astype(np.uint64) << np.uint64(value_bits + row_bits)
+    key |= lead << np.uint64(row_bits)
+    key |= np.arange(n, dtype=np.uint64)
+    key = np.sort(key.view(np.int64))  # below 2**63: sorted as signed integers
+    order = (key & ((1 << row_bits) - 1)).astype(np.intp)
+    v = values[order]
+    head = key >> row_bits  # group and leading bits
+    same = head[1:] == head[:-1]
+    unsorted = same & (v[1:] < v[:-1])
+    if unsorted.any():
+        starts = np.flatnonzero(np.r_[True, ~same, True])  # runs, and the end
+        which = np.unique(np.searchsorted(starts, np.flatnonzero(unsorted), side="right") - 1)
+        lengths = starts[which + 1] - starts[which]
+        run = np.repeat(np.arange(which.size), lengths)
+        at = np.repeat(starts[which] - np.cumsum(np.r_[0, lengths[:-1]]), lengths)
+        at += np.arange(at.size)
+        order[at] = order[at[np.lexsort((v[at], run))]]
+    return order
+
+
+def _invert_per_row(data: pd.DataFrame, groups: Groups, column: Hashable) -> NDArray[np.bool_]:
     col = data[column]
     if not pd.api.types.is_bool_dtype(col.dtype) or col.isna().any():
         raise ValueError(
@@ -301,10 +379,12 @@ def sii(
     ------
     ValueError
         For missing columns, a group with fewer than two quantiles with data, a
-        quantile repeated in a group, a quantile without a positive population,
-        a missing value, limit or standard error, a rate that is not positive or
-        a proportion outside (0, 1), or a bad ``repetitions``/``conf``; each
-        message names the group and the fix.
+        quantile repeated in a group, a quantile without a positive population
+        or with one of 2**53 or more (no count of people is that large), a
+        group with all but about a billionth of its population in one quantile
+        (no gradient can be fitted), a missing value, limit or standard error, a
+        rate that is not positive or a proportion outside (0, 1), or a bad
+        ``repetitions``/``conf``; each message names the group and the fix.
 
     Notes
     -----
@@ -312,7 +392,10 @@ def sii(
     estimates are deterministic and equal PHEindicatormethods'; the limits are
     simulated with numpy's generator, so they agree with the R package's to
     within simulation error (a few thousandths of the interval width at
-    100,000 repetitions), not digit for digit. PHEindicatormethods asks for 5 to
+    100,000 repetitions), not digit for digit. The simulated fits are summed in
+    single precision, which moves the limits by about a millionth of the
+    interval width (more for the RII of a straight line that nears zero at one
+    end), far inside that error. PHEindicatormethods asks for 5 to
     100 quantiles; an SII from fewer quantiles (or more than 10, with small
     populations) is unstable.
 
@@ -364,20 +447,18 @@ def sii(
     groups = Groups(data, keys)
     arrays = _arrange(data, groups, quantile, population, value, lcl, ucl, se, value_type)
     share, scaled, sd, k_count = arrays
-    sqrt_a = np.sqrt(share)
-    b = _sii.ranks(share)
-    proj = _sii.projection(sqrt_a, b)
+    w = _fit_weights(share, groups, population)
     y = scaled if transform else _sii.from_scale(scaled, value_type)
-    y = np.where(share > 0, y, 0.0)
-    icpt, slope = _sii.fit(proj, sqrt_a, y)
+    icpt, slope = _sii.fit(w, np.where(share > 0, y, 0.0))
     est_sii, est_rii, est_icpt = _sii.statistics(icpt, slope, value_type, transform, multiplier)
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     sets = _RELIABILITY_SETS if reliability else 1
     sims = _sii.simulate(
-        value=np.where(share > 0, scaled, 0.0),
+        value=scaled,
         se=sd,
-        sqrt_a=sqrt_a,
-        proj=proj,
+        w=w,
+        intercept=icpt,
+        slope=slope,
         value_type=value_type,
         transform=transform,
         multiplier=multiplier,
@@ -385,7 +466,7 @@ def sii(
         confs=confs,
         sets=sets,
         rng=rng,
-        midpoint=icpt + slope / 2.0,
+        rii=rii,
     )
     return _assemble(
         groups,
@@ -412,6 +493,22 @@ def _levels(conf: float | Sequence[float]) -> tuple[float, ...]:
     for c in levels:
         z_value(c)  # rejects percentages and values outside (0, 1)
     return levels
+
+
+def _fit_weights(
+    share: NDArray[np.float64], groups: Groups, population: Hashable
+) -> NDArray[np.floating]:
+    """The regression weights of every group; ValueError for a group that cannot be fitted."""
+    w, variance = _sii.weights(share, _sii.ranks(share))
+    flat = ~(variance >= _sii.MIN_RANK_VARIANCE)
+    if flat.any():
+        g = int(np.argmax(flat))
+        raise ValueError(
+            f"sii: {groups.name(g)} has almost all its population in one quantile (the other "
+            f"quantiles hold less than about 1e-9 of it), so no gradient can be fitted; check "
+            f"the units of {population!r} (or drop the group)"
+        )
+    return w
 
 
 def _arrange(
@@ -445,6 +542,12 @@ def _arrange(
 
     fail(np.isnan(q), "has no quantile number", "give every row its quantile")
     fail(~(pop > 0), "has no positive population", "every quantile needs a population > 0")
+    fail(
+        pop >= MAX_COUNT,
+        f"has a population in {population!r} too large for a count of people (the limit is "
+        f"2**53, about 9.0e15)",
+        "check the column's units",
+    )
     fail(np.isnan(val), f"has no value in {value!r}", "drop the group or supply the value")
     if value_type == "rate":
         fail(

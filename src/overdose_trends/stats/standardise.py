@@ -61,6 +61,9 @@ __all__ = ["isr"]
 
 IsrType = Literal["ratio", "rate"]
 
+#: Labels of the ``method`` column, by whether Byar's approximation is used.
+_METHODS = np.array(["exact", "byar"], dtype=object)
+
 
 def isr(
     data: pd.DataFrame,
@@ -200,7 +203,7 @@ def isr(
     c_lo, c_hi = poisson_limits(counts, conf, "phe")
     lo, hi = c_lo[back], c_hi[back]
     scale = per * (ref_tot if type == "rate" else np.ones(groups.n))
-    columns: dict[str, Any] = {
+    columns: dict[Hashable, Any] = {
         "observed": _whole(observed),
         "expected": expected,
     }
@@ -211,17 +214,14 @@ def isr(
         lcl=lo / expected * scale,
         ucl=hi / expected * scale,
         conf=conf,
-        method=np.where(observed < BYAR_MIN_COUNT, "exact", "byar"),
+        method=_METHODS[(observed >= BYAR_MIN_COUNT).astype(np.intp)],
         type=type,
         per=per,
     )
-    n = groups.n
-    body: dict[Hashable, Any] = {
-        k: (np.full(n, v) if np.isscalar(v) else v) for k, v in columns.items()
-    }
     key_cols: dict[Hashable, Any] = {k: groups.key_rows[k].array for k in groups.keys}
-    columns_all: dict[Hashable, Any] = {**key_cols, **body}
-    return pd.DataFrame(columns_all, index=pd.RangeIndex(n))
+    columns_all: dict[Hashable, Any] = {**key_cols, **columns}
+    # scalars (conf, type, per) are repeated down the rows by pandas
+    return pd.DataFrame(columns_all, index=pd.RangeIndex(groups.n))
 
 
 def _totals(totals: pd.DataFrame, groups: Groups, count: Hashable) -> NDArray[np.float64]:
@@ -266,6 +266,8 @@ def _non_negative(
 ) -> NDArray[np.float64]:
     """A count or population column with missing values as 0; negatives rejected."""
     values = numeric(data, column)
+    if (values >= 0).all():  # the usual case, in one pass: no negative or missing value
+        return values
     neg = values < 0
     if neg.any():
         i = int(np.argmax(neg))
@@ -344,9 +346,9 @@ def _rates_from_table(
         )
     col = data[age]
     if isinstance(col.dtype, pd.CategoricalDtype):
-        cat_pos = bands.get_indexer(col.cat.categories)
-        codes = col.cat.codes.to_numpy()
-        pos = np.where(codes >= 0, cat_pos[codes], -1)
+        # position of each category in the reference, and -1 (a missing band) for code -1
+        lookup = np.append(bands.get_indexer(col.cat.categories), -1)
+        pos = lookup[col.cat.codes.to_numpy().astype(np.intp)]
     else:
         pos = bands.get_indexer(col)
     missing = pos < 0
