@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import os
 import resource
 import statistics
 import subprocess
@@ -97,6 +98,8 @@ def run(path: Path, repeat: int) -> None:
         f"{ratios[0]:.2f}-{ratios[-1]:.2f} over {repeat} pairs"
     )
     print(f"peak RSS:                     {peak_mb:6.0f} MB (target < 1024 MB)")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"machine:                      load average {load:.2f} over {os.cpu_count()} processors")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -463,3 +463,35 @@ def test_shipped_monthly_counts_match_the_shipped_log():
     norfolk = rebuilt[(rebuilt["area_code"] == "E10000020") & (rebuilt["service"] == "all")]
     totals = norfolk.groupby("measure")["value"].sum()
     assert (totals["kits_issued"], totals["kits_returned_used"]) == (3981, 383)
+
+
+# --- the dense tally: group numbers follow a sorted groupby, missing keys last -----------------
+
+
+@pytest.mark.parametrize(
+    "by",
+    [("area_code",), ("area_code", "service"), ("service", "supply_type", "product"), ()],
+)
+def test_tally_groups_match_a_sorted_groupby(by):
+    # an independent count with pandas' groupby on the same events (supply_type has missing
+    # values, which a sorted groupby with dropna=False puts last)
+    events = read_kit_log(DATA / "synthetic_naloxone_kits_southend_norfolk.csv", as_of=AS_OF).events
+    counts = aggregate_kits(events, "quarter", by=by, total="service" in by)
+    issued = events[events["event_type"] == "issued"]
+    quarter = issued["event_date"].dt.to_period("Q").dt.start_time
+    keys = [issued[c] for c in by] if by else [pd.Series("all", index=issued.index)]
+    expected = issued.groupby([*keys, quarter], dropna=False).size()
+    got = counts[(counts["measure"] == "kits_issued") & (counts["value"] > 0)]
+    if "service" in by:
+        got = got[got["service"] != "all"]
+    got_keys = [got[c] for c in by] if by else [pd.Series("all", index=got.index)]
+    got = got.set_index([*got_keys, got["period_start"]])["value"].astype("int64")
+    assert got.tolist() == expected.tolist()  # same groups, same sorted order
+    assert list(got.index) == list(expected.index)
+    if "service" in by:  # totals over services: the sum of the services' counts
+        rest = [c for c in by if c != "service"]
+        tot = counts[(counts["service"] == "all") & (counts["measure"] == "kits_issued")]
+        by_service = counts[(counts["service"] != "all") & (counts["measure"] == "kits_issued")]
+        a = tot.groupby([*rest, "period_start"], dropna=False)["value"].sum()
+        b = by_service.groupby([*rest, "period_start"], dropna=False)["value"].sum()
+        pd.testing.assert_series_equal(a, b.loc[a.index])

@@ -188,3 +188,73 @@ def test_short_row_found_when_the_last_column_reads_as_numbers(tmp_path):
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
     with pytest.raises(DataFormatError, match=r"row 3.*fewer cells"):
         read_kit_log(path, as_of=AS_OF)
+
+
+# --- Arrow texts kept from the read and reused only while they are the stripped texts --------
+
+
+def test_arrow_texts_reused_only_while_unchanged():
+    pa = pytest.importorskip("pyarrow")
+    col = as_column(pd.Series(["K1", "K2", "K1"], dtype="str"), "kit_id", 0)
+    if pd.Series(["x"], dtype="str").dtype.storage != "pyarrow":
+        pytest.skip("pandas' str is not stored in Arrow here")
+    assert col.stripped_arrow().to_pylist() == list(col.uniques) == ["K1", "K2"]
+    taken = col.take(np.array([1]))
+    assert taken.stripped_arrow() is col.arrow
+    # stripping changes a text: the Arrow texts are not the stripped texts
+    spaced = as_column(pd.Series([" K1", "K2"], dtype="str"), "kit_id", 0)
+    assert spaced.stripped_arrow() is None and spaced.arrow is None
+    # blanking a text (personal data) drops them too
+    col.set_blank(np.array([True, False]))
+    assert col.stripped_arrow() is None
+    # missing cells become "" appended to the texts: not the Arrow texts
+    assert as_column(pd.Series(["K1", None], dtype="str"), "k", 0).arrow is None
+    # object and number columns have none
+    assert as_column(pd.Series(["K1"], dtype=object), "k", 0).arrow is None
+    assert isinstance(as_column(pd.Series(["K1"], dtype="str"), "k", 0).arrow, pa.Array)
+
+
+def test_as_str_with_arrow_texts_matches_without(tmp_path):
+    pa = pytest.importorskip("pyarrow")
+    values = np.array(["K1", "K2", "K3"], dtype=object)
+    codes = np.array([2, -1, 0, 0])
+    arrow = pa.array(values, type=pa.large_string())
+    pd.testing.assert_extension_array_equal(_as_str(values, codes, arrow), _as_str(values, codes))
+    # kit ids read as Arrow texts, reused for the screen: the postcode is still blanked
+    path = tmp_path / "log.csv"
+    path.write_text(
+        "event_date,event_type,kit_id,service,area_code\n"
+        "2017-01-05,issued,K1,A,E06000033\n"
+        "2017-01-06,issued,K2,A,E06000033\n"
+        "2017-01-07,issued,SW1A 1AA,A,E06000033\n"
+        "2017-01-08,issued,,A,E06000033\n",
+        encoding="utf-8",
+    )
+    events = read_kit_log(path, as_of=AS_OF).events
+    assert events["kit_id"].tolist()[:2] == ["K1", "K2"]
+    assert events["kit_id"].isna().sum() == 2  # the postcode blanked, the blank kept blank
+
+
+def test_strip_from_arrow_texts_matches_python_strip():
+    pa = pytest.importorskip("pyarrow")
+    from overdose_trends.io._kit_table import _text_edges, strip_texts
+
+    spaces = [chr(c) for c in range(0x110000) if chr(c).isspace()]  # all that str.strip removes
+    texts = ["", "K1", "é", "Kü", "a b", "\x00K", "K\x7f", *spaces]
+    texts += [f"{s}K1" for s in spaces] + [f"K1{s}" for s in spaces] + [f"{s}ü{s}" for s in spaces]
+    uniques = np.array(texts, dtype=object)
+    expected = [t.strip() for t in texts]
+    assert strip_texts(uniques).tolist() == expected
+    arrow = pa.array(texts, type=pa.large_string())
+    for lo in (0, 3):  # an Arrow array at an offset too
+        empty, at = _text_edges(arrow.slice(lo))
+        assert strip_texts(uniques[lo:], at=at).tolist() == expected[lo:]
+        assert empty.tolist() == [t == "" for t in texts[lo:]]
+    # through a column: stripped, blank, and the Arrow texts only while nothing changed
+    col = as_column(pd.Series(texts, dtype="str"), "kit_id", 0)
+    if col.arrow is not None:
+        assert col.stripped_arrow() is None
+    assert col.stripped.tolist() == [t.strip() for t in col.uniques]
+    assert col.blank.tolist() == [not t.strip() for t in col.uniques]
+    assert _text_edges(pa.array(["", ""], type=pa.large_string()))[1].tolist() == []
+    assert _text_edges(pa.array(["a"], type=pa.string())) is None

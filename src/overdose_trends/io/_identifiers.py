@@ -73,6 +73,7 @@ Commissioner's Office, *Guide to the UK GDPR: What is personal data?*
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -250,7 +251,9 @@ def is_identifier_header(norm: str) -> bool:
     return False
 
 
-def personal_data_kinds(text: pd.Series, *, free_text: bool = False) -> np.ndarray:
+def personal_data_kinds(
+    text: pd.Series, *, free_text: bool = False, arrow: Any = None
+) -> np.ndarray:
     """Which kind of personal data, if any, each text looks like it holds.
 
     Parameters
@@ -274,6 +277,8 @@ def personal_data_kinds(text: pd.Series, *, free_text: bool = False) -> np.ndarr
         installed, only texts that its RE2 engine finds a candidate in (see the
         module notes) are searched with Python's :mod:`re`; of those, only texts
         that pass :func:`could_be_personal` are searched with the digit patterns.
+    arrow : pyarrow.Array, optional
+        The same texts as an Arrow text array, when at hand (saves converting them).
 
     References
     ----------
@@ -285,7 +290,7 @@ def personal_data_kinds(text: pd.Series, *, free_text: bool = False) -> np.ndarr
     digits; ``+44`` replaces the leading ``0``).
     """
     text = pd.Series(text, dtype=object).reset_index(drop=True)
-    candidates = _prefilter(text.to_numpy(dtype=object), free_text=free_text)
+    candidates = _prefilter(text.to_numpy(dtype=object), free_text=free_text, arrow=arrow)
     if candidates is None:
         return _kinds(text, free_text=free_text)
     kinds = np.full(len(text), None, dtype=object)
@@ -356,14 +361,15 @@ _RE2 = {
 }
 
 
-def _prefilter(values: np.ndarray, *, free_text: bool) -> np.ndarray | None:
+def _prefilter(values: np.ndarray, *, free_text: bool, arrow: Any = None) -> np.ndarray | None:
     """Per text: must it be searched with Python's re? None without pyarrow.
 
     A text is a candidate when the RE2 form of the patterns (:func:`_re2_pattern`)
     matches it, when it is not ASCII (Python's ``\\d`` and case folding reach beyond
     ASCII, RE2's do not), or when it is longer than :data:`MAX_CELL_CHARS` (reported
     as too long). Every text in which a pattern matches is a candidate; RE2 runs in
-    time linear in the text and on all texts at once, in C++.
+    time linear in the text and on all texts at once, in C++. ``arrow``: the same
+    texts as an Arrow array, if at hand.
     """
     try:
         import pyarrow as pa  # type: ignore[import-untyped]
@@ -373,7 +379,10 @@ def _prefilter(values: np.ndarray, *, free_text: bool) -> np.ndarray | None:
     if not len(values):
         return np.zeros(0, dtype=bool)
     pool = pa.system_memory_pool()  # malloc: Arrow's default pool keeps freed memory
-    arr = pa.array(values, type=pa.large_string(), memory_pool=pool)
+    if arrow is not None and len(arrow) == len(values):
+        arr = arrow
+    else:
+        arr = pa.array(values, type=pa.large_string(), memory_pool=pool)
     hit = pc.match_substring_regex(arr, _RE2[free_text], memory_pool=pool)
     hit = pc.or_(hit, pc.invert(pc.string_is_ascii(arr, memory_pool=pool)))
     hit = pc.or_(hit, pc.greater(pc.utf8_length(arr, memory_pool=pool), MAX_CELL_CHARS))

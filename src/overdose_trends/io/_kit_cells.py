@@ -197,7 +197,7 @@ def scan_personal(checker: RowChecker, col: Column, *, free_text: bool = False) 
     ``free_text``: the column is a free-text field (service, kit or event id), where
     dates and words about a person count as personal data too.
     """
-    kinds = personal_data_kinds(col.stripped, free_text=free_text)
+    kinds = personal_data_kinds(col.stripped, free_text=free_text, arrow=col.stripped_arrow())
     hit = pd.notna(kinds)
     if not hit.any():
         return

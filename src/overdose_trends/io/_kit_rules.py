@@ -35,7 +35,8 @@ assert set(TERMINAL_EVENTS) == set(EVENT_TYPES[1:])  # etype >= 1 means terminal
 def kit_codes(col: Column) -> tuple[np.ndarray, np.ndarray]:
     """Integer code per row for the stripped kit id (-1 when blank) and the ids."""
     text = col.stripped.to_numpy(dtype=object)
-    if (text != col.uniques).any():
+    # Arrow texts still at hand: stripping changed no text (no need to compare them all)
+    if col.stripped_arrow() is None and (text != col.uniques).any():
         recode, text = pd.factorize(text)
         codes = recode[col.codes]
         text = np.asarray(text, dtype=object)

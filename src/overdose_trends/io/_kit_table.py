@@ -79,22 +79,67 @@ class Column:
     uniques: np.ndarray  # object array of str (cell text as written)
 
     _stripped: pd.Series | None = field(default=None, repr=False)
+    #: ``uniques`` as an Arrow array when read as one (reused, not converted again), or None
+    arrow: Any = field(default=None, repr=False)
+    _blank: np.ndarray | None = field(default=None, repr=False)
 
     def take(self, rows: np.ndarray) -> Column:
         """The column restricted to row positions ``rows`` (same distinct texts)."""
-        return Column(self.header, self.letter, self.codes[rows], self.uniques, self._stripped)
+        return Column(
+            self.header,
+            self.letter,
+            self.codes[rows],
+            self.uniques,
+            self._stripped,
+            self.arrow,
+            self._blank,
+        )
+
+    def stripped_arrow(self) -> Any:
+        """:attr:`stripped` as an Arrow array when at hand without converting (else None).
+
+        It is at hand when the texts were read as Arrow text and stripping changed none.
+        """
+        if self.arrow is None:
+            return None
+        if self._stripped is None:
+            self._strip()
+        return self.arrow
+
+    def _strip(self) -> None:
+        """Work out :attr:`stripped` and :attr:`blank`; drop :attr:`arrow` if a text changed."""
+        edges = None if self.arrow is None else _text_edges(self.arrow)
+        if edges is None:
+            self._stripped = strip_texts(self.uniques)
+            self._blank = (self._stripped == "").to_numpy(dtype=bool, copy=True)
+            self._blank.flags.writeable = False  # cached and shared: read only
+            self.arrow = None
+            return
+        empty, at = edges
+        self._stripped = strip_texts(self.uniques, at=at)
+        self._blank = empty
+        if len(at):
+            changed = self._stripped.to_numpy(dtype=object)[at]
+            self._blank[at] = changed == ""
+            if (changed != self.uniques[at]).any():
+                self.arrow = None  # no longer the stripped texts
+        self._blank.flags.writeable = False  # cached and shared: read only
 
     @property
     def stripped(self) -> pd.Series:
         """Distinct cell texts without surrounding spaces (cached)."""
         if self._stripped is None:
-            self._stripped = strip_texts(self.uniques)
+            self._strip()
+        assert self._stripped is not None
         return self._stripped
 
     @property
     def blank(self) -> np.ndarray:
         """Per distinct text: is it blank?"""
-        return (self.stripped == "").to_numpy()
+        if self._blank is None:
+            self._strip()
+        assert self._blank is not None
+        return self._blank
 
     def blank_rows(self) -> np.ndarray:
         """Per row: is the cell blank?"""
@@ -104,7 +149,7 @@ class Column:
         """Blank the distinct texts where ``which`` is true."""
         uniques = self.uniques.copy()
         uniques[which] = ""
-        self.uniques, self._stripped = uniques, None
+        self.uniques, self._stripped, self.arrow, self._blank = uniques, None, None, None
 
 
 @dataclass
@@ -139,9 +184,47 @@ class Table:
     line_breaks: bool = False
 
 
-def strip_texts(uniques: np.ndarray) -> pd.Series:
-    """Distinct cell texts (all ``str``) without surrounding whitespace."""
-    return pd.Series([u.strip() for u in uniques], dtype=object)
+def strip_texts(uniques: np.ndarray, *, at: np.ndarray | None = None) -> pd.Series:
+    """Distinct cell texts (all ``str``) without surrounding whitespace.
+
+    ``at``: positions of the only texts that stripping could change (from
+    :func:`_text_edges`); the others are kept as they are.
+    """
+    if at is None:
+        return pd.Series([u.strip() for u in uniques], dtype=object)
+    out = np.array(uniques, dtype=object)  # a copy
+    if len(at):
+        out[at] = np.array([u.strip() for u in out[at]], dtype=object)
+    return pd.Series(out, dtype=object)
+
+
+def _text_edges(arrow: Any) -> tuple[np.ndarray, np.ndarray] | None:
+    """Per text of an Arrow ``large_string`` array: is it empty; and which could strip change.
+
+    Returns ``(empty, at)``, or None when the array is not one it can read. Read
+    from the Arrow buffers: a text can change only if its first or its last byte
+    is an ASCII control character or space (every ASCII character that
+    :meth:`str.strip` removes is at most ``" "``) or belongs to a non-ASCII
+    character in UTF-8 (a byte from 0x80; every other character it removes,
+    such as a no-break space, is non-ASCII).
+    """
+    import pyarrow as pa  # type: ignore[import-untyped]
+
+    if arrow.null_count or not pa.types.is_large_string(arrow.type):
+        return None
+    buffers = arrow.buffers()
+    offsets = np.frombuffer(buffers[1], dtype=np.int64)[
+        arrow.offset : arrow.offset + len(arrow) + 1
+    ]
+    starts, ends = offsets[:-1], offsets[1:]
+    filled = ends > starts
+    if not filled.any():
+        return ~filled, np.zeros(0, dtype=np.intp)
+    data = np.frombuffer(buffers[2], dtype=np.uint8)
+    first = data[np.where(filled, starts, 0)]
+    last = data[np.where(filled, ends - 1, 0)]
+    edge = (first <= 0x20) | (first >= 0x80) | (last <= 0x20) | (last >= 0x80)
+    return ~filled, np.flatnonzero(filled & edge)
 
 
 def cell_text(value: Any) -> str:
@@ -165,6 +248,7 @@ def cell_text(value: Any) -> str:
 
 def as_column(values: pd.Series | np.ndarray, header: str, index: int) -> Column:
     """Encode one column's cells as codes into the distinct cell texts."""
+    arrow = None
     if isinstance(values, pd.Series) and isinstance(values.dtype, pd.CategoricalDtype):
         codes = values.cat.codes.to_numpy()
         uniques = np.asarray(values.cat.categories, dtype=object)
@@ -172,6 +256,10 @@ def as_column(values: pd.Series | np.ndarray, header: str, index: int) -> Column
         codes, distinct = pd.factorize(values)  # hashed in Arrow for Arrow-backed text
         codes = np.asarray(codes, dtype=np.intp)
         uniques = np.asarray(distinct, dtype=object)
+        if getattr(values.dtype, "storage", None) == "pyarrow":
+            import pyarrow as pa
+
+            arrow = pa.array(distinct.array)  # the same texts, kept for the identifier screen
     else:
         plain = np.asarray(values)
         if plain.dtype.kind not in "biuf":  # numbers are hashed as numbers, not as objects
@@ -186,10 +274,12 @@ def as_column(values: pd.Series | np.ndarray, header: str, index: int) -> Column
         if len(recode):
             codes = np.where(codes < 0, -1, recode[np.maximum(codes, 0)])
         uniques = np.asarray(uniques, dtype=object)
+        arrow = None
     if (codes < 0).any():
         uniques = np.append(uniques, "")
         codes = np.where(codes < 0, len(uniques) - 1, codes)
-    return Column(header, column_letter(index), codes, uniques)
+        arrow = None
+    return Column(header, column_letter(index), codes, uniques, arrow=arrow)
 
 
 def norm_header(header: Any) -> str:

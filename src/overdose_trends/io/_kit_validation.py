@@ -160,6 +160,11 @@ def row_keys(cols: Sequence[Column], n: int) -> np.ndarray:
     return key
 
 
+def _repeated(col: Column) -> np.ndarray:
+    """Per row: does its cell text occur in another row too?"""
+    return np.bincount(col.codes, minlength=len(col.uniques))[col.codes] > 1
+
+
 def exact_duplicates(table: Table, issues: Issues, *, error: bool = True) -> np.ndarray:
     """Mask of rows that repeat an earlier row exactly (all columns); reports them.
 
@@ -167,13 +172,18 @@ def exact_duplicates(table: Table, issues: Issues, *, error: bool = True) -> np.
     tell two identical events apart, such as two kits issued on one day).
     """
     n = len(table.rows)
-    key = row_keys(table.columns, n)
-    dup = pd.Index(key).duplicated(keep="first")
+    # only rows whose text in the most varied column occurs more than once can repeat a row
+    cols = table.columns
+    some = (
+        np.flatnonzero(_repeated(max(cols, key=lambda c: len(c.uniques)))) if cols else np.arange(n)
+    )
+    key = row_keys([c.take(some) for c in cols], len(some))
+    dup = np.zeros(n, dtype=bool)
+    dup[some] = pd.Index(key).duplicated(keep="first")
     if dup.any():
-        involved = np.flatnonzero(pd.Index(key).duplicated(keep=False))
-        first_pos = (
-            pd.Series(involved).groupby(key[involved], sort=False).transform("min").to_numpy()
-        )
+        mine = np.flatnonzero(pd.Index(key).duplicated(keep=False))
+        involved = some[mine]
+        first_pos = pd.Series(involved).groupby(key[mine], sort=False).transform("min").to_numpy()
         later = dup[involved]
         at = involved[later]
         firsts = table.rows[first_pos[later]]

@@ -75,8 +75,6 @@ from overdose_trends.io._kit_periods import (
     abs_months,
     month_bounds,
     parse_period_labels,
-    period_bounds,
-    period_index,
     starts_period,
 )
 from overdose_trends.io._kit_report import ValidationReport
@@ -88,6 +86,7 @@ from overdose_trends.io._kit_table import (
     read_table,
     shown_headers,
 )
+from overdose_trends.io._kit_tally import Tally
 from overdose_trends.io._kit_validation import TableCheck
 from overdose_trends.schema import (
     COUNT_COLUMNS,
@@ -103,11 +102,6 @@ from overdose_trends.schema import (
 
 __all__ = ["KitCounts", "aggregate_kits", "read_kit_counts"]
 
-_EMPTY_DTYPES = {
-    "period_start": "datetime64[ns]",
-    "period_end": "datetime64[ns]",
-    "value": "Int64",
-}
 #: Event columns ``aggregate_kits`` may group by.
 _GROUPABLE = ("area_code", "service", "recipient_type", "supply_type", "product")
 #: Fields whose CSV text is kept exactly even when every cell is a number.
@@ -217,10 +211,10 @@ def aggregate_kits(
             f"event at position {row} has event_type {events['event_type'].iloc[row]!r}, "
             f"not one of {EVENT_TYPES}"
         )
-    counts = _count(events, dates, etype, freq, by, start, end)
+    tally = Tally(events, dates, etype, freq, start, end)
+    counts = tally.count(by)
     if total:
-        rest = tuple(c for c in by if c != "service")
-        totals = _count(events, dates, etype, freq, rest, start, end)
+        totals = tally.count(tuple(c for c in by if c != "service"))
         totals["service"] = "all"
         counts = pd.concat([counts, totals.loc[:, counts.columns]], ignore_index=True)
     keys = [c for c in ("area_code", "service", *by) if c in counts.columns]
@@ -233,75 +227,6 @@ def aggregate_kits(
         .reset_index(drop=True)
     )
     return counts
-
-
-def _period_of(day: np.datetime64, freq: str) -> int:
-    """Period number (:func:`~overdose_trends.io._kit_periods.period_index`) of one day."""
-    return int(period_index(abs_months(np.asarray(day)), freq))
-
-
-def _count(
-    events: pd.DataFrame,
-    dates: np.ndarray,
-    etype: np.ndarray,
-    freq: str,
-    by: tuple[str, ...],
-    start: date | str | None,
-    end: date | str | None,
-) -> pd.DataFrame:
-    """Dense counting with numpy: groups x periods x measures, then trim to group ranges."""
-    n_m = len(MEASURES)
-    extra = [c for c in by if c not in COUNT_COLUMNS]
-    cols = ["area_code", "service", *extra, *COUNT_COLUMNS[2:]]
-    if len(events) == 0:
-        return pd.DataFrame({c: pd.Series(dtype=_EMPTY_DTYPES.get(c, "str")) for c in cols})
-    period = period_index(abs_months(dates), freq)
-    wide_lo = None if start is None else _period_of(as_day(start), freq)
-    wide_hi = None if end is None else _period_of(as_day(end), freq)
-    lo = int(period.min()) if wide_lo is None else min(int(period.min()), wide_lo)
-    hi = int(period.max()) if wide_hi is None else max(int(period.max()), wide_hi)
-    n_p = hi - lo + 1
-    if by:
-        grouped = events.groupby(list(by), sort=True, dropna=False)
-        gid = grouped.ngroup().to_numpy()
-        keys = grouped.size().index.to_frame(index=False)
-    else:
-        gid = np.zeros(len(events), dtype=np.int64)
-        keys = pd.DataFrame(index=range(1))
-    n_g = len(keys)
-    measure = np.array([MEASURES.index(EVENT_MEASURES[e]) for e in EVENT_TYPES])[etype]
-    cell = (gid * n_p + (period - lo)) * n_m
-    dense = np.bincount(cell + measure, minlength=n_g * n_p * n_m)
-    supply_codes, supply_index = pd.factorize(events["supply_type"], use_na_sentinel=False)
-    supply_texts = np.asarray(supply_index, dtype=object)
-    issued = etype == EVENT_TYPES.index("issued")
-    for kind, name in (("first", "kits_first_supply"), ("repeat", "kits_repeat_supply")):
-        mine = issued & (supply_texts == kind)[supply_codes]
-        dense += np.bincount(cell[mine] + MEASURES.index(name), minlength=n_g * n_p * n_m)
-    dense = dense.reshape(n_g, n_p, n_m)
-    # each group's range: first to last period with an event, widened by start/end
-    active = dense.sum(axis=2) > 0
-    first = np.where(active.any(axis=1), active.argmax(axis=1), 0)
-    last = np.where(active.any(axis=1), n_p - 1 - active[:, ::-1].argmax(axis=1), -1)
-    if wide_lo is not None:
-        first = np.minimum(first, wide_lo - lo)
-    if wide_hi is not None:
-        last = np.maximum(last, wide_hi - lo)
-    p = np.arange(n_p)
-    g_idx, p_idx = np.nonzero((p >= first[:, None]) & (p <= last[:, None]))
-    values = dense[g_idx, p_idx, :].reshape(-1)
-    g_rows = np.repeat(g_idx, n_m)
-    p_start, p_end = period_bounds(np.repeat(p_idx + lo, n_m), freq)
-    out = keys.iloc[g_rows].reset_index(drop=True)
-    for col in ("area_code", "service"):
-        if col not in out.columns:
-            out[col] = "all"
-    out["period_start"] = p_start
-    out["period_end"] = p_end
-    out["measure"] = pd.array(np.tile(np.asarray(MEASURES, dtype=object), len(g_idx)), dtype="str")
-    out["value"] = pd.array(values, dtype="Int64")
-    out["status"] = "exact"
-    return out.loc[:, cols]
 
 
 # =====================================================================================

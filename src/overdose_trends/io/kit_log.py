@@ -558,13 +558,14 @@ def _validate_log(
     kit_col = fields.get("kit_id")
     if kit_col is None:
         kit_code = np.full(n, -1, dtype=np.int64)
-        kit_u = np.empty(0, dtype=object)
+        kit_u, kit_arrow = np.empty(0, dtype=object), None
         notes.append(
             "No kit_id column: events cannot be linked to kits, so duplicate issues, returns "
             "before issue, orphan returns and repeated returns were not checked."
         )
     else:
         kit_code, kit_u = kit_codes(kit_col)
+        kit_arrow = kit_col.stripped_arrow()  # the same texts as kit_u when not None
 
     terminal = (etype >= 1) & ~reject
     check_kits(checker, kit_col, kit_code, kit_u, etype, dates)
@@ -587,7 +588,7 @@ def _validate_log(
             "event_id": _as_str(event_u, event_code[ok]),
             "event_date": dates[ok].astype("datetime64[ns]"),
             "event_type": _as_str(np.asarray(EVENT_TYPES, dtype=object), etype[ok]),
-            "kit_id": _as_str(kit_u, np.where(has_kit, kit_code[ok], -1)),
+            "kit_id": _as_str(kit_u, np.where(has_kit, kit_code[ok], -1), kit_arrow),
             "service": _as_str(service_u, service_col.codes[ok]),
             "area_code": _as_str(area_u, fields["area_code"].codes[ok]),
             "recipient_type": _as_str(
@@ -606,16 +607,18 @@ def _validate_log(
     return KitLog(events=events, report=report)
 
 
-def _as_str(values: np.ndarray, codes: np.ndarray | None = None) -> Any:
+def _as_str(values: np.ndarray, codes: np.ndarray | None = None, arrow: Any = None) -> Any:
     """A pandas ``str`` array of ``values[codes]`` (missing where a code is -1 or a value None).
 
     Built by one ``take`` on the distinct texts, much faster than converting a
     million Python strings; with pyarrow (the storage of pandas' ``str``) the take
     runs in Arrow directly, several times faster again than pandas' ``take``.
-    Without ``codes``, ``values`` are factorised first.
+    Without ``codes``, ``values`` are factorised first. ``arrow``: ``values`` as an
+    Arrow text array, if at hand (saves converting them).
     """
     if codes is None:
         codes, values = pd.factorize(np.asarray(values, dtype=object))
+        arrow = None
     values = np.asarray(values, dtype=object)
     dtype = pd.StringDtype(na_value=np.nan)  # pandas' "str"
     if dtype.storage == "pyarrow":
@@ -623,7 +626,10 @@ def _as_str(values: np.ndarray, codes: np.ndarray | None = None) -> Any:
         import pyarrow.compute as pc  # type: ignore[import-untyped]
 
         pool = pa.system_memory_pool()  # malloc: Arrow's default pool keeps freed memory
-        distinct = pa.array(values, type=pa.large_string(), from_pandas=True, memory_pool=pool)
+        if arrow is not None and len(arrow) == len(values):
+            distinct = arrow
+        else:
+            distinct = pa.array(values, type=pa.large_string(), from_pandas=True, memory_pool=pool)
         missing = codes < 0
         at = pa.array(codes, mask=missing) if missing.any() else pa.array(codes)
         return pd.array(pc.take(distinct, at, memory_pool=pool), dtype=dtype)
