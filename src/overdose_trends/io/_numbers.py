@@ -22,15 +22,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from overdose_trends.io._workbook import MAX_EXACT_COUNT
+from overdose_trends.io._workbook import MAX_EXACT_COUNT, NUMBER_TEXT
 
 #: Most characters of a cell quoted in a message (a damaged cell can hold megabytes).
 MAX_SHOWN = 40
 #: A count written as text: digits, optionally in comma-separated groups of three, with an
 #: optional decimal part of zeros.
 COUNT_TEXT = r"(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.0+)?"
-#: A number written as text (the notation of the module docstring).
-NUMBER_TEXT = r"[+-]?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?"
 #: What a number cell should hold, for messages.
 NOTATION = "digits, optional ',' thousands separators and '.' decimal point"
 

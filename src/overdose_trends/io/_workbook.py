@@ -298,9 +298,9 @@ class Cell:
 #: The one notation for numbers written as text: optional sign, digits with optional comma
 #: thousands separators in groups of three, optional decimal point ("1,234", "12.5", "-3").
 #: ASCII digits only: ``\d`` would also take digits of other scripts.
-_NUMBER = r"[+-]?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?"
-_NUMBER_RE = re.compile(rf"^{_NUMBER}$")
-_EMBEDDED_MARKER_RE = re.compile(rf"^({_NUMBER})\s*(\[[a-z]+\]|[uU*])$")
+NUMBER_TEXT = r"[+-]?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?"
+_NUMBER_RE = re.compile(rf"^{NUMBER_TEXT}$")
+_EMBEDDED_MARKER_RE = re.compile(rf"^({NUMBER_TEXT})\s*(\[[a-z]+\]|[uU*])$")
 
 #: Largest count a float holds exactly (2**53); counts above it cannot be published deaths.
 MAX_EXACT_COUNT = 2**53

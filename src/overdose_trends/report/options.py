@@ -17,10 +17,7 @@ bounds (:func:`count_between`) and every text a length cap
 1e12``, a megabyte-long label) is refused with a message instead of exhausting
 memory or time. Periods are parsed
 by the package's one notation, :func:`overdose_trends.schema.as_period`
-(``"2013-15"``, ``"2013-2015"``, ``"2013 to 2015"``, ``[2013, 2015]``, ``2016``),
-imported when a period is not already a pair of whole years: :mod:`overdose_trends.schema`
-brings numpy, which an up-to-date report run (the defaults, a TOML file with
-``[2013, 2015]`` arrays) does not otherwise import.
+(``"2013-15"``, ``"2013-2015"``, ``"2013 to 2015"``, ``[2013, 2015]``, ``2016``).
 """
 
 from __future__ import annotations
@@ -31,6 +28,7 @@ from dataclasses import field
 from typing import Any
 
 from overdose_trends.constants import AREA_LEVELS, GSS_CODE
+from overdose_trends.schema import as_period
 
 __all__ = [
     "Options",
@@ -139,29 +137,9 @@ def as_optional_area_code(value: Any) -> str:
     return value if value == "" else as_area_code(value)
 
 
-def _as_period(value: Any) -> tuple[int, int]:
-    """A period as :func:`overdose_trends.schema.as_period` reads it.
-
-    A pair of whole years in order (every default, a TOML array) is the result
-    ``as_period`` gives for it; any other value goes to ``as_period``, imported here
-    (not at module level: it brings numpy).
-    """
-    if (
-        isinstance(value, list | tuple)
-        and len(value) == 2
-        and type(value[0]) is int
-        and type(value[1]) is int
-        and value[0] <= value[1]
-    ):
-        return value[0], value[1]
-    from overdose_trends.schema import as_period
-
-    return as_period(value)
-
-
 def as_periods(value: Any) -> tuple[tuple[int, int], ...]:
     """A non-empty list of periods, each as :func:`overdose_trends.schema.as_period` reads it."""
-    return tuple(_as_period(v) for v in _items(value, "periods"))
+    return tuple(as_period(v) for v in _items(value, "periods"))
 
 
 def period_option(default: tuple[int, int], help: str) -> Any:
@@ -170,7 +148,7 @@ def period_option(default: tuple[int, int], help: str) -> Any:
     ``"2013-15"``, ``"2013-2015"``, ``"2013 to 2015"``, ``[2013, 2015]`` or ``2016``
     become ``(first, last)``; a period that ends before it starts is refused.
     """
-    return option(default, _as_period, help)
+    return option(default, as_period, help)
 
 
 def one_of(*allowed: str) -> Callable[[Any], str]:

@@ -33,32 +33,18 @@ CI_LABELS = {
     "no_judgement": ("Lower", SIMILAR, "Higher", NOT_COMPARED),
 }
 
-#: Comparison by the 95% and 99.8% funnel limits, in display order.
+#: Comparison by the 95% and 99.8% funnel limits, in display order: the words of
+#: :data:`CI_LABELS` with the limit crossed ("Better 99.8%", "Better 95%", "Similar", ...).
 FUNNEL_CATEGORIES = {
-    "low_is_good": (
-        "Better 99.8%",
-        "Better 95%",
+    polarity: (
+        f"{low} 99.8%",
+        f"{low} 95%",
         SIMILAR,
-        "Worse 95%",
-        "Worse 99.8%",
+        f"{high} 95%",
+        f"{high} 99.8%",
         NOT_COMPARED,
-    ),
-    "high_is_good": (
-        "Better 99.8%",
-        "Better 95%",
-        SIMILAR,
-        "Worse 95%",
-        "Worse 99.8%",
-        NOT_COMPARED,
-    ),
-    "no_judgement": (
-        "Lower 99.8%",
-        "Lower 95%",
-        SIMILAR,
-        "Higher 95%",
-        "Higher 99.8%",
-        NOT_COMPARED,
-    ),
+    )
+    for polarity, (low, _, high, _) in CI_LABELS.items()
 }
 
 #: Quintile of the areas' values, quintile 1 holding the lowest values.
