@@ -211,8 +211,9 @@ def test_report_html_has_accounting_table_and_no_values(tmp_path):
     assert "&#x27;Client Name&#x27; (8 non-empty cells)" in page
     assert "<table" in page and "<td>invalid_date</td>" in page
     assert "Referral &lt;source&gt;" in page and "<source>" not in page  # escaped
+    body = page.replace(str(tmp_path), "<tmp>")  # pytest's folder name may hold "99"
     for value in ("Jane Doe", "2016-13-01", "30/02/2016", "GP", "99"):
-        assert value not in page, value
+        assert value not in body, value
     clean = load(tmp_path, GOOD).report._repr_html_()
     assert "No issues: every row passed every check." in clean and "<table" not in clean
 
