@@ -17,6 +17,8 @@ import io
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from overdose_trends.errors import DataFormatError
 from overdose_trends.io._kit_table import Column, _short_record, as_column
@@ -258,3 +260,90 @@ def test_strip_from_arrow_texts_matches_python_strip():
     assert col.blank.tolist() == [not t.strip() for t in col.uniques]
     assert _text_edges(pa.array(["", ""], type=pa.large_string()))[1].tolist() == []
     assert _text_edges(pa.array(["a"], type=pa.string())) is None
+
+
+# --- plain CSV files read by Arrow give what the general (pandas) reader gives ---------------
+
+_PLAIN_CELLS = {
+    "event_date": ["2016-03-14", "14/03/2016", "31/02/2016", "2099-01-01", " 2017-05-01", "", "85"],
+    "event_type": ["issued", "Supply", "used", "returned_unused", "lost", "", "issued to A Person"],
+    "kit_id": ["K1", "K2", "007", "7", "5.0", " K1 ", "", "9434765919", "SW1A 1AA"],
+    "service": ["STARS", "Drug service A", "", "  ", "07700 900123", "Café"],
+    "area_code": ["E06000033", "e06000033", "W06000015", "", "X1", "E06000033 "],
+    "doses": ["2", "05", "1.0", "-1", "", "x", "99999999", "1e3", "2.5"],
+    "client_name": ["Jacob Marley", "", "1"],  # an identifier column: dropped, counted
+    "notes": ["", "ok", "12"],  # an unknown column: left out, named
+}
+
+
+def _read_both(path):
+    from overdose_trends.io import _kit_table
+
+    fast = read_kit_log(path, as_of=AS_OF)
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(_kit_table, "_arrow_columns", lambda *a, **k: None)
+        slow = read_kit_log(path, as_of=AS_OF)
+    return fast, slow
+
+
+def _assert_same_log(fast, slow):
+    pd.testing.assert_frame_equal(fast.events, slow.events, check_exact=True)
+    pd.testing.assert_frame_equal(fast.report.issues, slow.report.issues, check_exact=True)
+    pd.testing.assert_frame_equal(fast.report.mapped_values, slow.report.mapped_values)
+    for attr in ("n_input", "n_loaded", "n_rejected", "dropped_columns", "unknown_columns"):
+        assert getattr(fast.report, attr) == getattr(slow.report, attr), attr
+    assert fast.report.notes == slow.report.notes
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_arrow_reader_matches_the_general_reader(data, tmp_path_factory):
+    columns = data.draw(
+        st.lists(st.sampled_from(list(_PLAIN_CELLS)), min_size=4, max_size=8, unique=True)
+    )
+    n = data.draw(st.integers(0, 12))
+    rows = [[data.draw(st.sampled_from(_PLAIN_CELLS[c])) for c in columns] for _ in range(n)]
+    if rows and data.draw(st.booleans()):  # a row of empty cells (not a blank line)
+        rows.insert(data.draw(st.integers(0, len(rows))), [""] * len(columns))
+    end = data.draw(st.sampled_from(["\n", "\r\n"]))
+    last = data.draw(st.sampled_from(["", end]))
+    text = end.join([",".join(columns)] + [",".join(r) for r in rows]) + last
+    path = tmp_path_factory.mktemp("plain") / "log.csv"
+    path.write_bytes(text.encode(data.draw(st.sampled_from(["utf-8", "utf-8-sig"]))))
+    from overdose_trends.io._kit_table import _arrow_columns
+
+    if rows:  # a file with data rows is read by Arrow
+        assert _arrow_columns(path.read_bytes(), columns, 1, "utf-8-sig") is not None
+    try:
+        fast, slow = _read_both(path)
+    except DataFormatError as exc:  # a missing required column: the same error both ways
+        from overdose_trends.io import _kit_table
+
+        with pytest.MonkeyPatch.context() as m, pytest.raises(DataFormatError) as again:
+            m.setattr(_kit_table, "_arrow_columns", lambda *a, **k: None)
+            read_kit_log(path, as_of=AS_OF)
+        assert str(again.value) == str(exc)
+        return
+    _assert_same_log(fast, slow)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '2016-03-14,issued,"K1",STARS,E06000033\n',  # a quote: the general reader
+        "2016-03-14,issued,K1,STARS,E06000033\n\n2016-03-15,issued,K2,STARS,E06000033\n",
+        "2016-03-14,issued,K1,STARS\n",  # short: the general reader names the row
+        "2016-03-14,issued,K1,STARS,E06000033,x\n",  # long
+        "2016-03-14,issued,K\xe9,STARS,E06000033\n",  # not UTF-8 (written as Latin-1)
+    ],
+)
+def test_files_arrow_does_not_read_plainly_go_to_the_general_reader(body, tmp_path):
+    from overdose_trends.io._kit_table import _arrow_columns
+
+    head = "event_date,event_type,kit_id,service,area_code\n"
+    data = (head + body).encode("latin-1")
+    assert _arrow_columns(data, head.strip().split(","), 1, "utf-8-sig") is None
+    plain = (head + "2016-03-14,issued,K1,STARS,E06000033\n").encode()
+    assert _arrow_columns(plain, head.strip().split(","), 1, "utf-8-sig") is not None
+    assert _arrow_columns(plain, head.strip().split(","), 2, "utf-8-sig") is None
+    assert _arrow_columns(plain, head.strip().split(","), 1, "cp1252") is None

@@ -22,6 +22,11 @@ row 1 when ``header_row=1`` (:attr:`Table.rows`):
   parse errors (an extra delimiter, an unclosed quote) are record numbers too.
 * **DataFrames**: the header is row 1 and the first data row is row 2.
 
+CSV files are read by one of two readers with the same result (a property
+test compares them): a *plain* file (UTF-8, header on row 1, no double quote,
+no blank line) by Arrow's multithreaded reader (:func:`_arrow_columns`), any
+other by pandas. Every cell is kept as the text written in the file.
+
 Malformed CSV rows are errors naming their row (:class:`~overdose_trends.errors.DataFormatError`):
 a row with more cells than the header (an extra delimiter), a row with fewer
 (a missing delimiter, or the last row of a file cut short; a line with no
@@ -42,6 +47,7 @@ import os
 import re
 import warnings
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import IO, Any
@@ -410,7 +416,6 @@ def read_table(
     sheet: str | None,
     header_row: int,
     encoding: str,
-    keep_text: frozenset[str] = frozenset(),
 ) -> Table:
     """Read a CSV, a workbook sheet or a DataFrame into coded columns.
 
@@ -428,11 +433,9 @@ def read_table(
         1-based row (CSV: record) of the headers; rows above are ignored.
     encoding : str
         Text encoding of a CSV file.
-    keep_text : frozenset of str
-        Fields whose CSV text must be kept exactly (identifiers such as ``kit_id``:
-        ``007`` is not ``7``). Other field columns that pandas reads as numbers
-        keep the numbers' text (``05`` becomes ``5``), which is all their rules
-        need; columns that are not fields are always kept as text.
+
+    Every CSV cell is read as the text written in the file (``007`` stays
+    ``007`` and ``1e3`` stays ``1e3``), whichever of the two CSV readers reads it.
     """
     if header_row < 1:
         raise ValueError(f"header_row is 1-based and must be >= 1, got {header_row}")
@@ -449,7 +452,7 @@ def read_table(
         return _read_sheet(data, name, planner, sheet, header_row)
     if sheet is not None:
         raise ValueError(f"sheet={sheet!r} given but {name!r} is a CSV file, not a workbook")
-    return _read_csv(data, name, planner, header_row, encoding, keep_text)
+    return _read_csv(data, name, planner, header_row, encoding)
 
 
 def _read_bytes(source: Any) -> tuple[bytes, str]:
@@ -497,7 +500,6 @@ def _read_csv(
     planner: Planner,
     header_row: int,
     encoding: str,
-    keep_text: frozenset[str],
 ) -> Table:
     try:
         headers = None
@@ -514,6 +516,10 @@ def _read_csv(
     if headers is None:
         raise DataFormatError(f"file has no header row (header_row={header_row})", file=name)
     plan = planner(headers, name, None)
+    fast = _arrow_columns(data, headers, header_row, encoding)
+    if fast is not None:
+        n_rows = len(fast[0].codes)
+        return _finish_table(name, None, list(headers), plan, fast, header_row + 1, n_rows)
     names = [f"c{i}" for i in range(len(headers))]
     options: dict[str, Any] = {
         # the header record is read as a header and renamed: skipping it instead costs a
@@ -533,11 +539,7 @@ def _read_csv(
             # no dtype: pandas' own text inference is several times faster than dtype=str or
             # "category"; columns it read as numbers are read again as text below
             df = pd.read_csv(io.BytesIO(data), **options)
-            typed = [
-                n
-                for n, (kind, f) in zip(names, plan, strict=True)
-                if not _is_text(df[n]) and (kind != "field" or f in keep_text)
-            ]
+            typed = [n for n in names if not _is_text(df[n])]
             if typed:
                 again = pd.read_csv(io.BytesIO(data), usecols=typed, dtype=str, **options)
                 for n in typed:
@@ -583,6 +585,60 @@ def _read_csv(
     table = _finish_table(name, None, list(headers), plan, cols, header_row + 1, len(df))
     table.line_breaks = b'"' in data and any(_has_line_break(c.uniques) for c in cols)
     return table
+
+
+def _arrow_columns(
+    data: bytes, headers: list[str], header_row: int, encoding: str
+) -> list[Column] | None:
+    """The columns of a plain CSV file read with Arrow's parallel reader, or None.
+
+    A *plain* file is UTF-8, has its header on row 1, no double quote anywhere
+    and no blank line, so that each record is one line and a data row's row
+    number is its position plus 2. Anything else (and any file Arrow refuses:
+    a short or long row, a byte sequence that is not UTF-8) returns None and is
+    read by pandas, which names the offending row. Each column is read as text
+    and coded with :func:`pyarrow.compute.dictionary_encode`, the columns in
+    parallel threads (Arrow releases the GIL).
+    """
+    if header_row != 1 or encoding.replace("-", "").replace("_", "").lower() not in (
+        "utf8",
+        "utf8sig",
+    ):
+        return None
+    if b'"' in data or b"\n\n" in data or b"\n\r\n" in data or b"\r\r" in data:
+        return None
+    if data.startswith((b"\n", b"\r")):
+        return None
+    import pyarrow as pa
+    import pyarrow.csv as pa_csv  # type: ignore[import-untyped]
+
+    names = [f"c{i}" for i in range(len(headers))]
+    try:
+        table = pa_csv.read_csv(
+            pa.py_buffer(data),
+            read_options=pa_csv.ReadOptions(column_names=names, skip_rows=1),
+            parse_options=pa_csv.ParseOptions(quote_char=False),
+            convert_options=pa_csv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.large_string()),
+                strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowException):
+        return None
+    with ThreadPoolExecutor(max_workers=min(len(names), os.cpu_count() or 1)) as pool:
+        coded = list(pool.map(_dictionary_codes, table.columns))
+    return [
+        Column(h, column_letter(i), codes, uniques, arrow=distinct)
+        for i, (h, (codes, uniques, distinct)) in enumerate(zip(headers, coded, strict=True))
+    ]
+
+
+def _dictionary_codes(values: Any) -> tuple[np.ndarray, np.ndarray, Any]:
+    """One Arrow text column as (code per row, distinct texts, the same as an Arrow array)."""
+    encoded = values.combine_chunks().dictionary_encode()
+    codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.intp)
+    distinct = encoded.dictionary
+    return codes, distinct.to_numpy(zero_copy_only=False), distinct
 
 
 def _is_text(values: pd.Series) -> bool:

@@ -104,8 +104,6 @@ __all__ = ["KitCounts", "aggregate_kits", "read_kit_counts"]
 
 #: Event columns ``aggregate_kits`` may group by.
 _GROUPABLE = ("area_code", "service", "recipient_type", "supply_type", "product")
-#: Fields whose CSV text is kept exactly even when every cell is a number.
-_KEEP_TEXT = frozenset({"service"})
 
 
 # =====================================================================================
@@ -429,7 +427,6 @@ def read_kit_counts(
         sheet=sheet,
         header_row=header_row,
         encoding=encoding,
-        keep_text=_KEEP_TEXT,
     )
     return _validate_counts(
         table,

@@ -166,8 +166,6 @@ from overdose_trends.schema import (
 __all__ = ["ISSUE_COLUMNS", "KitLog", "ValidationReport", "read_kit_log"]
 
 _EVENT_FIELDS = ("event_id", *REQUIRED_EVENT_FIELDS, *OPTIONAL_EVENT_FIELDS[1:])
-#: Fields whose CSV text is kept exactly even when every cell is a number (``007`` is not ``7``).
-_KEEP_TEXT = frozenset({"event_id", "kit_id", "service"})
 #: Free-text fields: besides personal data, dates and words about a person are blanked.
 _FREE_TEXT = frozenset({"event_id", "kit_id", "service"})
 _VOCABULARIES = {
@@ -356,7 +354,6 @@ def read_kit_log(
         sheet=sheet,
         header_row=header_row,
         encoding=encoding,
-        keep_text=_KEEP_TEXT,
     )
     return _validate_log(
         table,
