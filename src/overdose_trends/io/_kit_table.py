@@ -88,6 +88,9 @@ class Column:
     #: ``uniques`` as an Arrow array when read as one (reused, not converted again), or None
     arrow: Any = field(default=None, repr=False)
     _blank: np.ndarray | None = field(default=None, repr=False)
+    #: Every row's cell text as one Arrow ``large_string`` array, as read (no missing
+    #: values), when at hand; None after :meth:`take` or :meth:`set_blank`
+    cells: Any = field(default=None, repr=False)
 
     def take(self, rows: np.ndarray) -> Column:
         """The column restricted to row positions ``rows`` (same distinct texts)."""
@@ -156,6 +159,7 @@ class Column:
         uniques = self.uniques.copy()
         uniques[which] = ""
         self.uniques, self._stripped, self.arrow, self._blank = uniques, None, None, None
+        self.cells = None
 
 
 @dataclass
@@ -625,17 +629,20 @@ def _arrow_columns(
         )
     except (pa.ArrowInvalid, pa.ArrowException):
         return None
+    cells = [c.combine_chunks() for c in table.columns]
     with ThreadPoolExecutor(max_workers=min(len(names), os.cpu_count() or 1)) as pool:
-        coded = list(pool.map(_dictionary_codes, table.columns))
+        coded = list(pool.map(_dictionary_codes, cells))
     return [
-        Column(h, column_letter(i), codes, uniques, arrow=distinct)
-        for i, (h, (codes, uniques, distinct)) in enumerate(zip(headers, coded, strict=True))
+        Column(h, column_letter(i), codes, uniques, arrow=distinct, cells=cells)
+        for i, (h, cells, (codes, uniques, distinct)) in enumerate(
+            zip(headers, cells, coded, strict=True)
+        )
     ]
 
 
 def _dictionary_codes(values: Any) -> tuple[np.ndarray, np.ndarray, Any]:
     """One Arrow text column as (code per row, distinct texts, the same as an Arrow array)."""
-    encoded = values.combine_chunks().dictionary_encode()
+    encoded = values.dictionary_encode()
     codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.intp)
     distinct = encoded.dictionary
     return codes, distinct.to_numpy(zero_copy_only=False), distinct

@@ -480,6 +480,8 @@ def _validate_log(
     # --- optional categorical fields ----------------------------------------------------
     # per field: its labels (the vocabulary and "unknown") and per row a code (-1: missing)
     out_cat: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    # per column: the output text of each distinct cell (None: missing or not known per cell)
+    text_u: dict[str, np.ndarray] = {}
     fills: list[tuple[str, np.ndarray]] = []
     for f in ("recipient_type", "supply_type", "product"):
         col = fields.get(f)
@@ -508,6 +510,7 @@ def _validate_log(
         )
         code_u = pd.Index(labels).get_indexer(pd.Index(values_u, dtype=object))
         code_u[unknown_u] = unknown_code
+        text_u[f] = _missing_where(blank_u, labels[code_u])
         blank = blank_u[col.codes]
         fill = blank & issued if f in ISSUE_FIELDS else blank
         codes = np.where(fill, unknown_code, code_u[col.codes])
@@ -580,19 +583,40 @@ def _validate_log(
         if (mask & ok).any():
             notes.append(text.format(n=int((mask & ok).sum())))
     has_kit = kit_code[ok] >= 0
+    types = np.asarray(EVENT_TYPES, dtype=object)
+    text_u["event_type"] = _missing_where(etype_code_u < 0, types[np.maximum(etype_code_u, 0)])
+    text_u["service"], text_u["area_code"] = service_u, area_u
+    if kit_col is not None and len(kit_u) == len(kit_col.uniques):  # not recoded by stripping
+        text_u["kit_id"] = _missing_where(kit_u == "", kit_u)
+
+    def column(f: str, build: Any) -> Any:
+        """The output column of field ``f``: its cells as read when unchanged, else built."""
+        same = _cells_if_unchanged(fields.get(f), text_u.get(f), ok)
+        return build() if same is None else same
+
     events = pd.DataFrame(
         {
             "event_id": _as_str(event_u, event_code[ok]),
             "event_date": dates[ok].astype("datetime64[ns]"),
-            "event_type": _as_str(np.asarray(EVENT_TYPES, dtype=object), etype[ok]),
-            "kit_id": _as_str(kit_u, np.where(has_kit, kit_code[ok], -1), kit_arrow),
-            "service": _as_str(service_u, service_col.codes[ok]),
-            "area_code": _as_str(area_u, fields["area_code"].codes[ok]),
-            "recipient_type": _as_str(
-                out_cat["recipient_type"][0], out_cat["recipient_type"][1][ok]
+            "event_type": column(
+                "event_type", lambda: _as_str(np.asarray(EVENT_TYPES, dtype=object), etype[ok])
             ),
-            "supply_type": _as_str(out_cat["supply_type"][0], out_cat["supply_type"][1][ok]),
-            "product": _as_str(product_labels, product[ok]),
+            "kit_id": column(
+                "kit_id", lambda: _as_str(kit_u, np.where(has_kit, kit_code[ok], -1), kit_arrow)
+            ),
+            "service": column("service", lambda: _as_str(service_u, service_col.codes[ok])),
+            "area_code": column(
+                "area_code", lambda: _as_str(area_u, fields["area_code"].codes[ok])
+            ),
+            "recipient_type": column(
+                "recipient_type",
+                lambda: _as_str(out_cat["recipient_type"][0], out_cat["recipient_type"][1][ok]),
+            ),
+            "supply_type": column(
+                "supply_type",
+                lambda: _as_str(out_cat["supply_type"][0], out_cat["supply_type"][1][ok]),
+            ),
+            "product": column("product", lambda: _as_str(product_labels, product[ok])),
             "doses": pd.arrays.IntegerArray(doses[ok].astype(np.int64), ~doses_ok[ok]),
             "source_row": rows[ok],
         },
@@ -602,6 +626,34 @@ def _validate_log(
 
     report = check.report(n_loaded=len(events), kind="kit log")
     return KitLog(events=events, report=report)
+
+
+def _missing_where(mask: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """``values`` as an object array with None where ``mask`` is true."""
+    out = np.array(values, dtype=object)
+    out[mask] = None
+    return out
+
+
+def _cells_if_unchanged(col: Column | None, text_u: np.ndarray | None, ok: np.ndarray) -> Any:
+    """The column's cells as read (rows ``ok``) as pandas ``str``, if they are its output.
+
+    They are when the output text of every distinct cell (``text_u``, parallel to
+    ``col.uniques``; None where the output is missing or depends on the row) is
+    the cell as written, and the cells are at hand as Arrow texts (a plain CSV
+    file). Returns None otherwise. Saves building a million texts again.
+    """
+    if col is None or col.cells is None or text_u is None or len(text_u) != len(col.uniques):
+        return None
+    if not (text_u == col.uniques).all():  # None (missing) never equals a text
+        return None
+    import pyarrow as pa  # type: ignore[import-untyped]
+
+    dtype = pd.StringDtype(na_value=np.nan)  # pandas' "str"
+    if dtype.storage != "pyarrow":
+        return None
+    cells = col.cells if ok.all() else col.cells.filter(pa.array(ok))
+    return pd.array(cells, dtype=dtype)
 
 
 def _as_str(values: np.ndarray, codes: np.ndarray | None = None, arrow: Any = None) -> Any:
@@ -619,7 +671,7 @@ def _as_str(values: np.ndarray, codes: np.ndarray | None = None, arrow: Any = No
     values = np.asarray(values, dtype=object)
     dtype = pd.StringDtype(na_value=np.nan)  # pandas' "str"
     if dtype.storage == "pyarrow":
-        import pyarrow as pa  # type: ignore[import-untyped]
+        import pyarrow as pa
         import pyarrow.compute as pc  # type: ignore[import-untyped]
 
         pool = pa.system_memory_pool()  # malloc: Arrow's default pool keeps freed memory
