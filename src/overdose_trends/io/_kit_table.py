@@ -760,8 +760,9 @@ def _finish_table(
 ) -> Table:
     """Drop rows whose every cell is blank; number the rest as a spreadsheet does."""
     rows = np.arange(first_row, first_row + n, dtype=np.int64)
-    blank = np.ones(n, dtype=bool)
-    for c in cols:
+    # a row is blank when every cell is: no row is when a column has no blank text
+    blank = np.full(n, all(c.blank.any() for c in cols), dtype=bool)
+    for c in cols if blank.any() else []:
         blank &= c.blank_rows()
     n_blank = int(blank.sum())
     if n_blank:
