@@ -185,6 +185,11 @@ def test_aggregate_rejects_bad_input(events):
     bad.loc[0, "event_type"] = "confiscated"
     with pytest.raises(ValueError, match="position 0 has event_type 'confiscated'"):
         aggregate_kits(bad)
+    # a value that could identify a person is not echoed
+    bad.loc[0, "event_type"] = "issued to Jacob Marley"
+    with pytest.raises(ValueError, match="position 0 has event_type") as info:
+        aggregate_kits(bad)
+    assert "Marley" not in str(info.value)
     undated = events.copy()
     undated.loc[2, "event_date"] = pd.NaT
     with pytest.raises(ValueError, match="position 2 has no event_date"):

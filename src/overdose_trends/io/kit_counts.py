@@ -86,7 +86,7 @@ from overdose_trends.io._kit_table import (
     read_table,
     shown_headers,
 )
-from overdose_trends.io._kit_tally import Tally
+from overdose_trends.io._kit_tally import count_kits
 from overdose_trends.io._kit_validation import TableCheck
 from overdose_trends.schema import (
     COUNT_COLUMNS,
@@ -196,35 +196,7 @@ def aggregate_kits(
     missing = sorted(needed - set(events.columns))
     if missing:
         raise ValueError(f"events lack column(s) {missing}; expected {EVENT_COLUMNS}")
-    dates = pd.to_datetime(events["event_date"]).to_numpy(dtype="datetime64[D]")
-    if np.isnat(dates).any():
-        row = int(np.flatnonzero(np.isnat(dates))[0])
-        raise ValueError(f"event at position {row} has no event_date")
-    # codes of the distinct texts, then one lookup per distinct text (fast on Arrow text)
-    type_codes, type_texts = pd.factorize(events["event_type"], use_na_sentinel=False)
-    etype = pd.Index(EVENT_TYPES).get_indexer(pd.Index(type_texts))[type_codes]
-    if (etype < 0).any():
-        row = int(np.flatnonzero(etype < 0)[0])
-        raise ValueError(
-            f"event at position {row} has event_type {events['event_type'].iloc[row]!r}, "
-            f"not one of {EVENT_TYPES}"
-        )
-    tally = Tally(events, dates, etype, freq, start, end)
-    counts = tally.count(by)
-    if total:
-        totals = tally.count(tuple(c for c in by if c != "service"))
-        totals["service"] = "all"
-        counts = pd.concat([counts, totals.loc[:, counts.columns]], ignore_index=True)
-    keys = [c for c in ("area_code", "service", *by) if c in counts.columns]
-    keys = list(dict.fromkeys(keys))
-    order = pd.Categorical(counts["measure"], categories=MEASURES).codes
-    counts = (
-        counts.assign(_m=order)
-        .sort_values([*keys, "period_start", "_m"], kind="stable")
-        .drop(columns="_m")
-        .reset_index(drop=True)
-    )
-    return counts
+    return count_kits(events, freq, by, total=total, start=start, end=end)
 
 
 # =====================================================================================
