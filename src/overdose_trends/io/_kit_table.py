@@ -23,8 +23,8 @@ row 1 when ``header_row=1`` (:attr:`Table.rows`):
 * **DataFrames**: the header is row 1 and the first data row is row 2.
 
 CSV files are read by one of two readers with the same result (a property
-test compares them): a *plain* file (UTF-8, header on row 1, no double quote,
-no blank line) by Arrow's multithreaded reader (:func:`_arrow_columns`), any
+test compares them): a *plain* file (UTF-8, header on row 1, no double
+quote) by Arrow's multithreaded reader (:func:`_arrow_columns`), any
 other by pandas. Every cell is kept as the text written in the file.
 
 Malformed CSV rows are errors naming their row (:class:`~overdose_trends.errors.DataFormatError`):
@@ -88,7 +88,7 @@ class Column:
     #: ``uniques`` as an Arrow array when read as one (reused, not converted again), or None
     arrow: Any = field(default=None, repr=False)
     _blank: np.ndarray | None = field(default=None, repr=False)
-    #: Every row's cell text as one Arrow ``large_string`` array, as read (no missing
+    #: Every row's cell text as an Arrow ``large_string`` (chunked) array, as read (no missing
     #: values), when at hand; None after :meth:`take` or :meth:`set_blank`
     cells: Any = field(default=None, repr=False)
 
@@ -596,22 +596,21 @@ def _arrow_columns(
 ) -> list[Column] | None:
     """The columns of a plain CSV file read with Arrow's parallel reader, or None.
 
-    A *plain* file is UTF-8, has its header on row 1, no double quote anywhere
-    and no blank line, so that each record is one line and a data row's row
-    number is its position plus 2. Anything else (and any file Arrow refuses:
-    a short or long row, a byte sequence that is not UTF-8) returns None and is
-    read by pandas, which names the offending row. Each column is read as text
-    and coded with :func:`pyarrow.compute.dictionary_encode`, the columns in
-    parallel threads (Arrow releases the GIL).
+    A *plain* file is UTF-8, has its header on row 1 and no double quote
+    anywhere, so that each record is one line (a blank line is a row of empty
+    cells) and a data row's row number is its position plus 2. Anything else
+    (and any file Arrow refuses: a short or long row, a byte sequence that is
+    not UTF-8) returns None and is read by pandas, which names the offending
+    row. Each column is read as text and coded with
+    :func:`pyarrow.compute.dictionary_encode`, the columns in parallel threads
+    (Arrow releases the GIL).
     """
     if header_row != 1 or encoding.replace("-", "").replace("_", "").lower() not in (
         "utf8",
         "utf8sig",
     ):
         return None
-    if b'"' in data or b"\n\n" in data or b"\n\r\n" in data or b"\r\r" in data:
-        return None
-    if data.startswith((b"\n", b"\r")):
+    if b'"' in data or data.startswith((b"\n", b"\r")):
         return None
     import pyarrow as pa
     import pyarrow.csv as pa_csv  # type: ignore[import-untyped]
@@ -621,7 +620,8 @@ def _arrow_columns(
         table = pa_csv.read_csv(
             pa.py_buffer(data),
             read_options=pa_csv.ReadOptions(column_names=names, skip_rows=1),
-            parse_options=pa_csv.ParseOptions(quote_char=False),
+            # a blank line is a row of empty cells, as in pandas (skip_blank_lines=False)
+            parse_options=pa_csv.ParseOptions(quote_char=False, ignore_empty_lines=False),
             convert_options=pa_csv.ConvertOptions(
                 column_types=dict.fromkeys(names, pa.large_string()),
                 strings_can_be_null=False,
@@ -629,7 +629,8 @@ def _arrow_columns(
         )
     except (pa.ArrowInvalid, pa.ArrowException):
         return None
-    cells = [c.combine_chunks() for c in table.columns]
+    cells = table.columns
+    del table
     with ThreadPoolExecutor(max_workers=min(len(names), os.cpu_count() or 1)) as pool:
         coded = list(pool.map(_dictionary_codes, cells))
     return [
@@ -641,11 +642,19 @@ def _arrow_columns(
 
 
 def _dictionary_codes(values: Any) -> tuple[np.ndarray, np.ndarray, Any]:
-    """One Arrow text column as (code per row, distinct texts, the same as an Arrow array)."""
-    encoded = values.dictionary_encode()
-    codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.intp)
-    distinct = encoded.dictionary
-    return codes, distinct.to_numpy(zero_copy_only=False), distinct
+    """One Arrow text column (chunked) as (code per row, distinct texts, them as Arrow texts).
+
+    Arrow encodes the chunks of a column with one dictionary shared by all of them.
+    """
+    encoded = values.dictionary_encode().chunks
+    if not encoded:
+        return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=object), None
+    distinct = encoded[-1].dictionary
+    if not all(chunk.dictionary.equals(distinct) for chunk in encoded):  # not expected
+        encoded = [values.combine_chunks().dictionary_encode()]
+        distinct = encoded[0].dictionary
+    codes = np.concatenate([chunk.indices.to_numpy(zero_copy_only=False) for chunk in encoded])
+    return codes.astype(np.intp), distinct.to_numpy(zero_copy_only=False), distinct
 
 
 def _is_text(values: pd.Series) -> bool:
