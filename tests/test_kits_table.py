@@ -272,8 +272,15 @@ _PLAIN_CELLS = {
     "area_code": ["E06000033", "e06000033", "W06000015", "", "X1", "E06000033 "],
     "doses": ["2", "05", "1.0", "-1", "", "x", "99999999", "1e3", "2.5"],
     "client_name": ["Jacob Marley", "", "1"],  # an identifier column: dropped, counted
-    "notes": ["", "ok", "12"],  # an unknown column: left out, named
+    "notes": ["", "ok", "12", "a, b", 'say "hi"', "two\nlines", "x\r\n\r\ny"],  # left out
 }
+
+
+def _csv_cell(text: str, quote: bool) -> str:
+    """A CSV cell: quoted (inner quotes doubled) when asked or when it must be."""
+    if quote or any(c in text for c in ',"\r\n'):
+        return '"' + text.replace('"', '""') + '"'
+    return text
 
 
 def _read_both(path):
@@ -304,21 +311,29 @@ def test_arrow_reader_matches_the_general_reader(data, tmp_path_factory):
     rows = [[data.draw(st.sampled_from(_PLAIN_CELLS[c])) for c in columns] for _ in range(n)]
     if rows and data.draw(st.booleans()):  # a row of empty cells
         rows.insert(data.draw(st.integers(0, len(rows))), [""] * len(columns))
-    lines = [",".join(r) for r in rows]
+    quote = data.draw(st.sampled_from([0.0, 0.3]))  # share of cells quoted though plain
+    lines = [",".join(_csv_cell(c, data.draw(st.floats(0, 1)) < quote) for c in r) for r in rows]
     for _ in range(data.draw(st.integers(0, 2))):  # blank lines: rows of empty cells too
         lines.insert(data.draw(st.integers(0, len(lines))), "")
+    # a quote inside an unquoted cell (literal to both readers, but not a plain file)
+    odd = bool(lines) and data.draw(st.booleans()) and quote > 0
+    if odd:
+        lines[-1] += 'x"y"z'
     end = data.draw(st.sampled_from(["\n", "\r\n"]))
     last = data.draw(st.sampled_from(["", end]))
     text = end.join([",".join(columns), *lines]) + last
+    cut = data.draw(st.booleans()) and len(lines) > 0  # a file cut short, perhaps in a quote
+    if cut:
+        text = text[: data.draw(st.integers(len(columns[0]) + 1, len(text)))]
     path = tmp_path_factory.mktemp("plain") / "log.csv"
     path.write_bytes(text.encode(data.draw(st.sampled_from(["utf-8", "utf-8-sig"]))))
     from overdose_trends.io._kit_table import _arrow_columns
 
-    if lines:  # a file with data rows is read by Arrow
+    if lines and not odd and not cut:  # a file with data rows is read by Arrow
         assert _arrow_columns(path.read_bytes(), columns, 1, "utf-8-sig") is not None
     try:
         fast, slow = _read_both(path)
-    except DataFormatError as exc:  # a missing required column: the same error both ways
+    except DataFormatError as exc:  # a missing column or a bad row: the same error both ways
         from overdose_trends.io import _kit_table
 
         with pytest.MonkeyPatch.context() as m, pytest.raises(DataFormatError) as again:
@@ -332,7 +347,7 @@ def test_arrow_reader_matches_the_general_reader(data, tmp_path_factory):
 @pytest.mark.parametrize(
     "body",
     [
-        '2016-03-14,issued,"K1",STARS,E06000033\n',  # a quote: the general reader
+        '2016-03-14,issued,"K1,STARS,E06000033\n',  # an unclosed quote: the general reader
         "2016-03-14,issued,K1,STARS\n",  # short: the general reader names the row
         "2016-03-14,issued,K1,STARS,E06000033,x\n",  # long
         "2016-03-14,issued,K\xe9,STARS,E06000033\n",  # not UTF-8 (written as Latin-1)
@@ -348,6 +363,8 @@ def test_files_arrow_does_not_read_plainly_go_to_the_general_reader(body, tmp_pa
     assert _arrow_columns(plain, head.strip().split(","), 1, "utf-8-sig") is not None
     assert _arrow_columns(plain, head.strip().split(","), 2, "utf-8-sig") is None
     assert _arrow_columns(plain, head.strip().split(","), 1, "cp1252") is None
+    quoted_head = ('"event_date",' + head[11:] + "2016-03-14,issued,K1,STARS,E06000033\n").encode()
+    assert _arrow_columns(quoted_head, head.strip().split(","), 1, "utf-8") is None
 
 
 _COUNT_ROWS = [
@@ -384,3 +401,45 @@ def test_arrow_reader_matches_the_general_reader_for_counts(start, end, tmp_path
     for attr in ("n_input", "n_loaded", "notes"):
         assert getattr(fast.report, attr) == getattr(slow.report, attr), attr
     assert fast.report.n_loaded >= 4 and not fast.report.issues.empty  # the test has teeth
+
+
+def test_arrow_reader_numbers_records_after_multiline_cells(tmp_path):
+    from overdose_trends.io._kit_table import _arrow_columns
+
+    # records: 1 header; 2 K1 (notes over three lines); 3 K2 (CRLF in service); 4 blank;
+    # 5 K3 invalid date (notes over two lines); 6 K4 unknown event type
+    text = (
+        "event_date,event_type,kit_id,service,area_code,product,notes\n"
+        '2016-03-14,issued,K1,STARS,E06000033,nasal,"seen at drop-in\nsecond line\nthird"\n'
+        '2016-03-15,issued,K2,"STARS\r\nOutreach",E06000033,nasal,\n'
+        "\n"
+        '2016-13-01,issued,K3,STARS,E06000033,nasal,"two\nlines"\n'
+        "2016-03-17,given,K4,STARS,E06000033,nasal,\n"
+    )
+    path = tmp_path / "multiline.csv"
+    path.write_bytes(text.encode("utf-8"))
+    assert _arrow_columns(path.read_bytes(), text.split("\n")[0].split(","), 1, "utf-8") is not None
+    log = read_kit_log(path, as_of=AS_OF)
+    assert log.events["source_row"].tolist() == [2, 3]
+    assert log.events["service"].tolist() == ["STARS", "STARS\r\nOutreach"]
+    rows = log.report.issues.dropna(subset=["row"]).set_index("rule")["row"].to_dict()
+    assert rows == {"invalid_date": 5, "unknown_event_type": 6}
+    assert any("numbered by CSV record" in n for n in log.report.notes)
+
+
+@pytest.mark.parametrize(
+    ("text", "closed"),
+    [
+        (b'a,b\n"x,y",1\n', True),
+        (b'a,b\n"x""y",1\n"",2\n', True),  # doubled quotes; an empty quoted cell
+        (b'a,b\n"two\nlines",1\r\n', True),
+        (b'a,b\n"open,1\n', False),  # never closed
+        (b'a,b\n1,"cut sho', False),  # a file cut inside a quoted cell
+        (b'a,b\nab"c,1\n', False),  # a quote inside an unquoted cell
+        (b'a,b\nx"y"z,1\n', False),  # two of them: an even count, still out of place
+    ],
+)
+def test_quotes_closed(text, closed):
+    from overdose_trends.io._kit_table import _quotes_closed
+
+    assert _quotes_closed(text) is closed

@@ -23,8 +23,8 @@ row 1 when ``header_row=1`` (:attr:`Table.rows`):
 * **DataFrames**: the header is row 1 and the first data row is row 2.
 
 CSV files are read by one of two readers with the same result (a property
-test compares them): a *plain* file (UTF-8, header on row 1, no double
-quote) by Arrow's multithreaded reader (:func:`_arrow_columns`), any
+test compares them): a *plain* file (UTF-8, header on row 1 without a
+double quote) by Arrow's multithreaded reader (:func:`_arrow_columns`), any
 other by pandas. Every cell is kept as the text written in the file.
 
 Malformed CSV rows are errors naming their row (:class:`~overdose_trends.errors.DataFormatError`):
@@ -523,7 +523,9 @@ def _read_csv(
     fast = _arrow_columns(data, headers, header_row, encoding)
     if fast is not None:
         n_rows = len(fast[0].codes)
-        return _finish_table(name, None, list(headers), plan, fast, header_row + 1, n_rows)
+        table = _finish_table(name, None, list(headers), plan, fast, header_row + 1, n_rows)
+        table.line_breaks = b'"' in data and any(_has_line_break(c.uniques) for c in fast)
+        return table
     names = [f"c{i}" for i in range(len(headers))]
     options: dict[str, Any] = {
         # the header record is read as a header and renamed: skipping it instead costs a
@@ -596,32 +598,41 @@ def _arrow_columns(
 ) -> list[Column] | None:
     """The columns of a plain CSV file read with Arrow's parallel reader, or None.
 
-    A *plain* file is UTF-8, has its header on row 1 and no double quote
-    anywhere, so that each record is one line (a blank line is a row of empty
-    cells) and a data row's row number is its position plus 2. Anything else
-    (and any file Arrow refuses: a short or long row, a byte sequence that is
-    not UTF-8) returns None and is read by pandas, which names the offending
-    row. Each column is read as text and coded with
-    :func:`pyarrow.compute.dictionary_encode`, the columns in parallel threads
-    (Arrow releases the GIL).
+    A *plain* file is UTF-8 with its header on row 1 and no double quote in
+    the header line. Arrow then reads records as pandas does: quoted cells may
+    hold delimiters, doubled quotes and line breaks, and a blank line is a row
+    of empty cells, so a data row's record number is its position plus 2.
+    Anything else (and any file Arrow refuses: a short or long row, an unclosed
+    quote, a byte sequence that is not UTF-8) returns None and is read by
+    pandas, which names the offending row. Each column is read as text and
+    coded with :func:`pyarrow.compute.dictionary_encode`, the columns in
+    parallel threads (Arrow releases the GIL).
     """
     if header_row != 1 or encoding.replace("-", "").replace("_", "").lower() not in (
         "utf8",
         "utf8sig",
     ):
         return None
-    if b'"' in data or data.startswith((b"\n", b"\r")):
-        return None
+    end = data.find(b"\n")
+    if b'"' in (data if end < 0 else data[:end]) or data.startswith((b"\n", b"\r")):
+        return None  # a quoted header might span lines: the record count starts wrong
     import pyarrow as pa
     import pyarrow.csv as pa_csv  # type: ignore[import-untyped]
 
+    quoted = b'"' in data
+    if quoted and not _quotes_closed(data):
+        return None
     names = [f"c{i}" for i in range(len(headers))]
     try:
         table = pa_csv.read_csv(
             pa.py_buffer(data),
             read_options=pa_csv.ReadOptions(column_names=names, skip_rows=1),
             # a blank line is a row of empty cells, as in pandas (skip_blank_lines=False)
-            parse_options=pa_csv.ParseOptions(quote_char=False, ignore_empty_lines=False),
+            parse_options=pa_csv.ParseOptions(
+                quote_char='"' if quoted else False,
+                newlines_in_values=quoted,
+                ignore_empty_lines=False,
+            ),
             convert_options=pa_csv.ConvertOptions(
                 column_types=dict.fromkeys(names, pa.large_string()),
                 strings_can_be_null=False,
@@ -634,11 +645,30 @@ def _arrow_columns(
     with ThreadPoolExecutor(max_workers=min(len(names), os.cpu_count() or 1)) as pool:
         coded = list(pool.map(_dictionary_codes, cells))
     return [
-        Column(h, column_letter(i), codes, uniques, arrow=distinct, cells=cells)
-        for i, (h, cells, (codes, uniques, distinct)) in enumerate(
+        Column(h, column_letter(i), codes, uniques, arrow=distinct, cells=rows)
+        for i, (h, rows, (codes, uniques, distinct)) in enumerate(
             zip(headers, cells, coded, strict=True)
         )
     ]
+
+
+def _quotes_closed(data: bytes) -> bool:
+    """Does every quoted cell of ``data`` close, with no quote out of place?
+
+    Counting quotes from the start of the file, each odd-numbered one opens a
+    quoted cell and must start a cell (come first in the file, after a comma or
+    a line end) or follow the quote before it (a doubled quote inside a cell),
+    and the count must be even. A file that breaks this (an unclosed quote, a
+    quote inside an unquoted cell) is left to the pandas reader, which reports
+    an unclosed quote where Arrow would read to the end of the file.
+    """
+    at = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == ord('"'))
+    if len(at) % 2:
+        return False
+    opening = at[0::2]
+    before = np.frombuffer(data, dtype=np.uint8)[np.maximum(opening - 1, 0)]
+    fits = np.isin(before, np.frombuffer(b',\n\r"', dtype=np.uint8)) | (opening == 0)
+    return bool(fits.all())
 
 
 def _dictionary_codes(values: Any) -> tuple[np.ndarray, np.ndarray, Any]:
