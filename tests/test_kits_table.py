@@ -321,7 +321,8 @@ def test_arrow_reader_matches_the_general_reader(data, tmp_path_factory):
         lines[-1] += 'x"y"z'
     end = data.draw(st.sampled_from(["\n", "\r\n"]))
     last = data.draw(st.sampled_from(["", end]))
-    text = end.join([",".join(columns), *lines]) + last
+    header = ",".join(_csv_cell(c, data.draw(st.floats(0, 1)) < quote) for c in columns)
+    text = end.join([header, *lines]) + last
     cut = data.draw(st.booleans()) and len(lines) > 0  # a file cut short, perhaps in a quote
     if cut:
         text = text[: data.draw(st.integers(len(columns[0]) + 1, len(text)))]
@@ -363,8 +364,11 @@ def test_files_arrow_does_not_read_plainly_go_to_the_general_reader(body, tmp_pa
     assert _arrow_columns(plain, head.strip().split(","), 1, "utf-8-sig") is not None
     assert _arrow_columns(plain, head.strip().split(","), 2, "utf-8-sig") is None
     assert _arrow_columns(plain, head.strip().split(","), 1, "cp1252") is None
-    quoted_head = ('"event_date",' + head[11:] + "2016-03-14,issued,K1,STARS,E06000033\n").encode()
-    assert _arrow_columns(quoted_head, head.strip().split(","), 1, "utf-8") is None
+    row = "2016-03-14,issued,K1,STARS,E06000033\n"
+    quoted_head = ('"event_date",' + head[11:] + row).encode()  # on one line: Arrow
+    assert _arrow_columns(quoted_head, head.strip().split(","), 1, "utf-8") is not None
+    two_lines = ('"event\ndate",' + head[11:] + row).encode()  # over two lines: pandas
+    assert _arrow_columns(two_lines, head.strip().split(","), 1, "utf-8") is None
 
 
 _COUNT_ROWS = [
@@ -431,6 +435,7 @@ def test_arrow_reader_numbers_records_after_multiline_cells(tmp_path):
     ("text", "closed"),
     [
         (b'a,b\n"x,y",1\n', True),
+        (b'\xef\xbb\xbf"a",b\n', True),  # a quoted header after a byte-order mark
         (b'a,b\n"x""y",1\n"",2\n', True),  # doubled quotes; an empty quoted cell
         (b'a,b\n"two\nlines",1\r\n', True),
         (b'a,b\n"open,1\n', False),  # never closed

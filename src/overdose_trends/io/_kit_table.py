@@ -23,8 +23,8 @@ row 1 when ``header_row=1`` (:attr:`Table.rows`):
 * **DataFrames**: the header is row 1 and the first data row is row 2.
 
 CSV files are read by one of two readers with the same result (a property
-test compares them): a *plain* file (UTF-8, header on row 1 without a
-double quote) by Arrow's multithreaded reader (:func:`_arrow_columns`), any
+test compares them): a *plain* file (UTF-8, header on row 1 and on one
+line) by Arrow's multithreaded reader (:func:`_arrow_columns`), any
 other by pandas. Every cell is kept as the text written in the file.
 
 Malformed CSV rows are errors naming their row (:class:`~overdose_trends.errors.DataFormatError`):
@@ -41,6 +41,7 @@ double quotes and belong to one record).
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import os
@@ -598,8 +599,8 @@ def _arrow_columns(
 ) -> list[Column] | None:
     """The columns of a plain CSV file read with Arrow's parallel reader, or None.
 
-    A *plain* file is UTF-8 with its header on row 1 and no double quote in
-    the header line. Arrow then reads records as pandas does: quoted cells may
+    A *plain* file is UTF-8 with its header on row 1, all on the first line.
+    Arrow then reads records as pandas does: quoted cells may
     hold delimiters, doubled quotes and line breaks, and a blank line is a row
     of empty cells, so a data row's record number is its position plus 2.
     Anything else (and any file Arrow refuses: a short or long row, an unclosed
@@ -614,8 +615,8 @@ def _arrow_columns(
     ):
         return None
     end = data.find(b"\n")
-    if b'"' in (data if end < 0 else data[:end]) or data.startswith((b"\n", b"\r")):
-        return None  # a quoted header might span lines: the record count starts wrong
+    if not _quotes_closed(data if end < 0 else data[:end]) or data.startswith((b"\n", b"\r")):
+        return None  # the header record spans lines: Arrow would skip only its first line
     import pyarrow as pa
     import pyarrow.csv as pa_csv  # type: ignore[import-untyped]
 
@@ -656,18 +657,21 @@ def _quotes_closed(data: bytes) -> bool:
     """Does every quoted cell of ``data`` close, with no quote out of place?
 
     Counting quotes from the start of the file, each odd-numbered one opens a
-    quoted cell and must start a cell (come first in the file, after a comma or
-    a line end) or follow the quote before it (a doubled quote inside a cell),
-    and the count must be even. A file that breaks this (an unclosed quote, a
-    quote inside an unquoted cell) is left to the pandas reader, which reports
-    an unclosed quote where Arrow would read to the end of the file.
+    quoted cell and must start a cell (come first in the file or after its
+    byte-order mark, after a comma or a line end) or follow the quote before
+    it (a doubled quote inside a cell), and the count must be even. A file
+    that breaks this (an unclosed quote, a quote inside an unquoted cell) is
+    left to the pandas reader, which reports an unclosed quote where Arrow
+    would read to the end of the file.
     """
-    at = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == ord('"'))
+    raw = np.frombuffer(data, dtype=np.uint8)
+    at = np.flatnonzero(raw == ord('"'))
     if len(at) % 2:
         return False
     opening = at[0::2]
-    before = np.frombuffer(data, dtype=np.uint8)[np.maximum(opening - 1, 0)]
-    fits = np.isin(before, np.frombuffer(b',\n\r"', dtype=np.uint8)) | (opening == 0)
+    start = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0  # after a BOM
+    before = raw[np.maximum(opening - 1, 0)]
+    fits = np.isin(before, np.frombuffer(b',\n\r"', dtype=np.uint8)) | (opening == start)
     return bool(fits.all())
 
 
