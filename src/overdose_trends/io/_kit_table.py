@@ -41,7 +41,6 @@ double quotes and belong to one record).
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 import os
@@ -615,14 +614,13 @@ def _arrow_columns(
     ):
         return None
     end = data.find(b"\n")
-    if not _quotes_closed(data if end < 0 else data[:end]) or data.startswith((b"\n", b"\r")):
+    first_line = _one_record(data[: end if end >= 0 else len(data)])
+    if first_line is None or len(first_line) != len(headers):
         return None  # the header record spans lines: Arrow would skip only its first line
     import pyarrow as pa
     import pyarrow.csv as pa_csv  # type: ignore[import-untyped]
 
     quoted = b'"' in data
-    if quoted and not _quotes_closed(data):
-        return None
     names = [f"c{i}" for i in range(len(headers))]
     try:
         table = pa_csv.read_csv(
@@ -643,6 +641,8 @@ def _arrow_columns(
         return None
     cells = table.columns
     del table
+    if quoted and not _last_record_closed(data, cells):
+        return None
     with ThreadPoolExecutor(max_workers=min(len(names), os.cpu_count() or 1)) as pool:
         coded = list(pool.map(_dictionary_codes, cells))
     return [
@@ -653,26 +653,34 @@ def _arrow_columns(
     ]
 
 
-def _quotes_closed(data: bytes) -> bool:
-    """Does every quoted cell of ``data`` close, with no quote out of place?
+def _one_record(line: bytes) -> list[str] | None:
+    """The cells of ``line`` read as one complete CSV record, or None (strict :mod:`csv`)."""
+    try:
+        text = line.decode("utf-8-sig").rstrip("\r")
+        return next(csv.reader([text], strict=True), [])
+    except (csv.Error, UnicodeDecodeError):
+        return None
 
-    Counting quotes from the start of the file, each odd-numbered one opens a
-    quoted cell and must start a cell (come first in the file or after its
-    byte-order mark, after a comma or a line end) or follow the quote before
-    it (a doubled quote inside a cell), and the count must be even. A file
-    that breaks this (an unclosed quote, a quote inside an unquoted cell) is
-    left to the pandas reader, which reports an unclosed quote where Arrow
-    would read to the end of the file.
+
+def _last_record_closed(data: bytes, cells: list[Any]) -> bool:
+    """Did Arrow read the last record of a quoted file as pandas would?
+
+    A quote that never closes makes Arrow read to the end of the file into one
+    cell of the last record, where pandas reports the unclosed quote; it can
+    only affect the last record. So the last record is read again with Python's
+    strict :mod:`csv` reader and must give the same cells. A last record with a
+    line break in a cell (or a file Arrow read no row of) is not checked here:
+    False, and pandas reads the file.
     """
-    raw = np.frombuffer(data, dtype=np.uint8)
-    at = np.flatnonzero(raw == ord('"'))
-    if len(at) % 2:
+    last = [c[len(c) - 1].as_py() for c in cells] if cells and len(cells[0]) else None
+    if last is None or any("\n" in c or "\r" in c for c in last):
         return False
-    opening = at[0::2]
-    start = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0  # after a BOM
-    before = raw[np.maximum(opening - 1, 0)]
-    fits = np.isin(before, np.frombuffer(b',\n\r"', dtype=np.uint8)) | (opening == start)
-    return bool(fits.all())
+    ending = 2 if data.endswith(b"\r\n") else 1 if data.endswith((b"\n", b"\r")) else 0
+    end = len(data) - ending
+    line = data[data.rfind(b"\n", 0, end) + 1 : end]
+    if not line.strip(b"\r"):  # a blank last line, read as a blank row
+        return not any(last)
+    return _one_record(line) == last
 
 
 def _dictionary_codes(values: Any) -> tuple[np.ndarray, np.ndarray, Any]:
