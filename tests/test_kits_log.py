@@ -769,6 +769,18 @@ def test_csv_rows_are_records_after_multiline_cells(tmp_path):
     assert_one(log, "unknown_event_type", 7, "error", "'given'")
     assert log.report.dropped_columns == {"notes": 2}
     assert any("numbered by CSV record" in n for n in log.report.notes)
+    # without the title row the header is on row 1: Arrow reads the file, records numbered alike
+    from overdose_trends.io._kit_table import _arrow_columns
+
+    untitled = text.split("\n", 2)[2].encode("utf-8")
+    assert _arrow_columns(untitled, text.split("\n")[2].split(","), 1, "utf-8") is not None
+    path.write_bytes(untitled)
+    arrow_log = read_kit_log(path, as_of=AS_OF)
+    assert arrow_log.events["source_row"].tolist() == [2, 3]
+    assert arrow_log.events["service"].tolist() == ["STARS", "STARS\r\nOutreach"]
+    assert_one(arrow_log, "invalid_date", 5, "error", "'2016-13-01'")
+    assert_one(arrow_log, "unknown_event_type", 6, "error", "'given'")
+    assert any("numbered by CSV record" in n for n in arrow_log.report.notes)
     # without line breaks in cells there is no such note
     assert not any("CSV record" in n for n in load(tmp_path, GOOD).report.notes)
 

@@ -409,30 +409,6 @@ def test_arrow_reader_matches_the_general_reader_for_counts(start, end, tmp_path
     assert fast.report.n_loaded >= 4 and not fast.report.issues.empty  # the test has teeth
 
 
-def test_arrow_reader_numbers_records_after_multiline_cells(tmp_path):
-    from overdose_trends.io._kit_table import _arrow_columns
-
-    # records: 1 header; 2 K1 (notes over three lines); 3 K2 (CRLF in service); 4 blank;
-    # 5 K3 invalid date (notes over two lines); 6 K4 unknown event type
-    text = (
-        "event_date,event_type,kit_id,service,area_code,product,notes\n"
-        '2016-03-14,issued,K1,STARS,E06000033,nasal,"seen at drop-in\nsecond line\nthird"\n'
-        '2016-03-15,issued,K2,"STARS\r\nOutreach",E06000033,nasal,\n'
-        "\n"
-        '2016-13-01,issued,K3,STARS,E06000033,nasal,"two\nlines"\n'
-        "2016-03-17,given,K4,STARS,E06000033,nasal,\n"
-    )
-    path = tmp_path / "multiline.csv"
-    path.write_bytes(text.encode("utf-8"))
-    assert _arrow_columns(path.read_bytes(), text.split("\n")[0].split(","), 1, "utf-8") is not None
-    log = read_kit_log(path, as_of=AS_OF)
-    assert log.events["source_row"].tolist() == [2, 3]
-    assert log.events["service"].tolist() == ["STARS", "STARS\r\nOutreach"]
-    rows = log.report.issues.dropna(subset=["row"]).set_index("rule")["row"].to_dict()
-    assert rows == {"invalid_date": 5, "unknown_event_type": 6}
-    assert any("numbered by CSV record" in n for n in log.report.notes)
-
-
 @pytest.mark.parametrize(
     ("body", "by_arrow"),
     [
