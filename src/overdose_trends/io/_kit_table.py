@@ -520,12 +520,19 @@ def _read_csv(
     if headers is None:
         raise DataFormatError(f"file has no header row (header_row={header_row})", file=name)
     plan = planner(headers, name, None)
-    fast = _arrow_columns(data, headers, header_row, encoding)
-    if fast is not None:
-        n_rows = len(fast[0].codes)
-        table = _finish_table(name, None, list(headers), plan, fast, header_row + 1, n_rows)
-        table.line_breaks = b'"' in data and any(_has_line_break(c.uniques) for c in fast)
-        return table
+    cols = _arrow_columns(data, headers, header_row, encoding)
+    if cols is None:
+        cols = _pandas_columns(data, name, headers, header_row, encoding)
+    n = len(cols[0].codes) if cols else 0
+    table = _finish_table(name, None, list(headers), plan, cols, header_row + 1, n)
+    table.line_breaks = b'"' in data and any(_has_line_break(c.uniques) for c in cols)
+    return table
+
+
+def _pandas_columns(
+    data: bytes, name: str, headers: list[str], header_row: int, encoding: str
+) -> list[Column]:
+    """The columns of any CSV file read with pandas; malformed rows raise, naming the row."""
     names = [f"c{i}" for i in range(len(headers))]
     options: dict[str, Any] = {
         # the header record is read as a header and renamed: skipping it instead costs a
@@ -587,10 +594,7 @@ def _read_csv(
             file=name,
             row=short,
         )
-    cols = [as_column(df[n], h, i) for i, (n, h) in enumerate(zip(names, headers, strict=True))]
-    table = _finish_table(name, None, list(headers), plan, cols, header_row + 1, len(df))
-    table.line_breaks = b'"' in data and any(_has_line_break(c.uniques) for c in cols)
-    return table
+    return [as_column(df[n], h, i) for i, (n, h) in enumerate(zip(names, headers, strict=True))]
 
 
 def _arrow_columns(
@@ -637,7 +641,7 @@ def _arrow_columns(
                 strings_can_be_null=False,
             ),
         )
-    except (pa.ArrowInvalid, pa.ArrowException):
+    except pa.ArrowException:  # ArrowInvalid (a parse error) and the rest
         return None
     cells = table.columns
     del table
