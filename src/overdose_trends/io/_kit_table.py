@@ -648,7 +648,7 @@ def _arrow_columns(
     if quoted and not _last_record_closed(data, cells):
         return None
     with ThreadPoolExecutor(max_workers=min(len(names), os.cpu_count() or 1)) as pool:
-        coded = list(pool.map(_dictionary_codes, cells))
+        coded = list(pool.map(dictionary_codes, cells))
     return [
         Column(h, column_letter(i), codes, uniques, arrow=distinct, cells=rows)
         for i, (h, rows, (codes, uniques, distinct)) in enumerate(
@@ -687,17 +687,19 @@ def _last_record_closed(data: bytes, cells: list[Any]) -> bool:
     return _one_record(line) == last
 
 
-def _dictionary_codes(values: Any) -> tuple[np.ndarray, np.ndarray, Any]:
+def dictionary_codes(values: Any) -> tuple[np.ndarray, np.ndarray, Any]:
     """One Arrow text column (chunked) as (code per row, distinct texts, them as Arrow texts).
 
-    Arrow encodes the chunks of a column with one dictionary shared by all of them.
+    One hash of each text (:func:`pyarrow.compute.dictionary_encode`); a missing
+    value is a distinct value of its own (None). Arrow encodes the chunks of a
+    column with one dictionary shared by all of them.
     """
-    encoded = values.dictionary_encode().chunks
+    encoded = values.dictionary_encode(null_encoding="encode").chunks
     if not encoded:
         return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=object), None
     distinct = encoded[-1].dictionary
     if not all(chunk.dictionary.equals(distinct) for chunk in encoded):  # not expected
-        encoded = [values.combine_chunks().dictionary_encode()]
+        encoded = [values.combine_chunks().dictionary_encode(null_encoding="encode")]
         distinct = encoded[0].dictionary
     codes = np.concatenate([chunk.indices.to_numpy(zero_copy_only=False) for chunk in encoded])
     return codes.astype(np.intp), distinct.to_numpy(zero_copy_only=False), distinct

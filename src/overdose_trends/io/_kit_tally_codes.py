@@ -25,6 +25,8 @@ import pandas as pd
 import pyarrow as pa  # type: ignore[import-untyped]  # loaded by pandas already
 import pyarrow.compute as pc  # type: ignore[import-untyped]
 
+from overdose_trends.io._kit_table import dictionary_codes
+
 #: Nanoseconds, microseconds, ... in one day, by datetime64 unit.
 _PER_DAY = {"D": 1, "h": 24, "m": 1440, "s": 86_400, "ms": 86_400_000, "us": 86_400_000_000}
 _PER_DAY["ns"] = 86_400_000_000_000
@@ -44,12 +46,12 @@ def run_jobs(jobs: list[Callable[[], Any]], n_events: int) -> list[Any]:
 
 
 def column_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Code (int32 or int64) of each value and the distinct values (object, missing included)."""
+    """Code of each value and the distinct values (object, missing included)."""
     chunked = _arrow_text(values)
     if chunked is not None:
-        return _arrow_codes(chunked)
-    codes, uniques = pd.factorize(values, use_na_sentinel=False)
-    return np.asarray(codes, dtype=np.int64), np.asarray(uniques, dtype=object)
+        return dictionary_codes(chunked)[:2]
+    codes, distinct = pd.factorize(values, use_na_sentinel=False)
+    return np.asarray(codes, dtype=np.int64), np.asarray(distinct, dtype=object)
 
 
 def vocab_positions(values: pd.Series, vocab: tuple[str, ...]) -> np.ndarray:
@@ -81,21 +83,6 @@ def _arrow_text(values: pd.Series) -> pa.ChunkedArray | None:
         if pa.types.is_string(chunked.type) or pa.types.is_large_string(chunked.type):
             return chunked
     return None
-
-
-def _arrow_codes(chunked: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`column_codes` of Arrow text: one hash of each text, nulls a value of their own."""
-    if len(chunked) == 0:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=object)
-    encoded = pc.dictionary_encode(chunked, null_encoding="encode").chunks
-    words = encoded[-1].dictionary
-    if not all(chunk.dictionary.equals(words) for chunk in encoded):  # one numbering needed
-        combined = pa.chunked_array([chunked.combine_chunks()], type=chunked.type)
-        encoded = pc.dictionary_encode(combined, null_encoding="encode").chunks
-        words = encoded[0].dictionary
-    codes = [chunk.indices.to_numpy() for chunk in encoded]
-    whole = codes[0] if len(codes) == 1 else np.concatenate(codes)
-    return whole, np.asarray(words.to_pylist(), dtype=object)
 
 
 def day_numbers(dates: pd.Series) -> np.ndarray:
